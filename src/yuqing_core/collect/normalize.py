@@ -1,0 +1,166 @@
+"""Raw entries to item records: plain text, safe links, honest dates, stable identity.
+
+- Titles become one line of plain text; bodies become plain text for
+  matching, plus a short excerpt for lists and reports.
+- Links are kept only if they are http(s) after resolving against the feed URL.
+- Dates are parsed from the raw strings (``dates``); a missing, unreadable
+  or future date falls back to the fetch time and the record says which.
+- Identity per source: the guid (with the link appended for guids the feed
+  repeats), else the link, else a hash of title and text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from urllib.parse import urljoin, urlsplit
+
+from yuqing_core.collect.dates import parse_feed_date
+from yuqing_core.collect.parse import RawEntry
+from yuqing_core.text import clean_whitespace, excerpt, fingerprint, html_to_text, plain_title, truncate
+
+MAX_TITLE_CHARS = 500
+MAX_AUTHOR_CHARS = 300
+MAX_URL_CHARS = 2000
+MAX_GUID_CHARS = 1000
+MAX_ENTRY_KEY_CHARS = 512
+MAX_DATE_RAW_CHARS = 200
+EXCERPT_CHARS = 200
+OLDEST_PLAUSIBLE_YEAR = 1990
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An item ready to store; ``entry_key`` is unique within its source."""
+
+    entry_key: str
+    guid: str | None
+    url: str | None
+    title: str
+    text: str
+    excerpt: str
+    author: str | None
+    published_at: datetime
+    published_raw: str | None
+    published_fallback: str | None
+    fingerprint: str
+
+
+def safe_link(link: str | None, base_url: str | None) -> str | None:
+    """An absolute http(s) URL, or None (``javascript:``, ``data:`` and the like are dropped).
+
+    >>> safe_link("/a/1.html", "http://example.com/feed.xml")
+    'http://example.com/a/1.html'
+    >>> safe_link("javascript:alert(1)", "http://example.com/") is None
+    True
+    """
+    if not link:
+        return None
+    link = "".join(link.split())  # feeds wrap long links across lines
+    try:
+        absolute = urljoin(base_url, link) if base_url else link
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if len(absolute) > MAX_URL_CHARS:
+        return None
+    return absolute
+
+
+def resolve_published(
+    entry: RawEntry, *, source_tz: tzinfo, fetched_at: datetime, future_tolerance: timedelta
+) -> tuple[datetime, str | None]:
+    """The publication time and, if it is the fetch time instead, why."""
+    if not entry.date_raw and entry.date_struct is None:
+        return fetched_at, "missing"
+    published = parse_feed_date(entry.date_raw, source_tz, now=fetched_at)
+    if published is None and entry.date_struct is not None:
+        try:
+            published = datetime.fromtimestamp(calendar.timegm(entry.date_struct), timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            published = None
+    if published is None or published.year < OLDEST_PLAUSIBLE_YEAR:
+        return fetched_at, "unparseable"
+    if published > fetched_at + future_tolerance:
+        return fetched_at, "future"
+    return published.astimezone(timezone.utc), None
+
+
+def normalize_entries(
+    entries: list[RawEntry],
+    *,
+    base_url: str | None,
+    source_tz: tzinfo,
+    fetched_at: datetime,
+    max_text_chars: int = 20_000,
+    future_tolerance: timedelta = timedelta(minutes=10),
+    repeated_guids: set[str] | None = None,
+) -> list[ItemRecord]:
+    """Item records for the entries of one feed document, one per distinct identity.
+
+    ``repeated_guids`` overrides which guids count as repeated, for documents
+    (archives) that are normalized in batches.
+    """
+    links = [safe_link(entry.link, base_url) for entry in entries]
+    if repeated_guids is None:
+        counts = Counter(entry.guid.strip() for entry in entries if entry.guid and entry.guid.strip())
+        repeated_guids = {guid for guid, count in counts.items() if count > 1}
+    records: dict[str, ItemRecord] = {}
+    for entry, link in zip(entries, links, strict=True):
+        title = truncate(plain_title(entry.title), MAX_TITLE_CHARS)
+        text = html_to_text(entry.body) if entry.body_is_html else clean_whitespace(entry.body)
+        text = truncate(text, max_text_chars)
+        guid = truncate(entry.guid.strip(), MAX_GUID_CHARS) if entry.guid and entry.guid.strip() else None
+        if not (title or text or link):
+            continue  # nothing a reader could use
+        key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid) and entry.guid.strip() in repeated_guids)
+        published, fallback = resolve_published(
+            entry, source_tz=source_tz, fetched_at=fetched_at, future_tolerance=future_tolerance
+        )
+        # Within one document the first occurrence of an identity wins, as feeds list newest first.
+        records.setdefault(
+            key,
+            ItemRecord(
+                entry_key=key,
+                guid=guid,
+                url=link,
+                title=title,
+                text=text,
+                excerpt=excerpt(text, EXCERPT_CHARS),
+                author=truncate(clean_whitespace(plain_title(entry.author)), MAX_AUTHOR_CHARS) if entry.author else None,
+                published_at=published,
+                published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
+                published_fallback=fallback,
+                fingerprint=fingerprint(title, text),
+            ),
+        )
+    return list(records.values())
+
+
+def entry_key(guid: str | None, link: str | None, title: str, text: str, *, guid_repeated: bool = False) -> str:
+    """The identity of an entry within its source.
+
+    >>> entry_key("abc", "http://x/1", "t", "b")
+    'id:abc'
+    >>> entry_key("abc", "http://x/1", "t", "b", guid_repeated=True)
+    'id:abc|http://x/1'
+    >>> entry_key(None, None, "t", "b")[:5]
+    'hash:'
+    """
+    digest = hashlib.sha1(f"{title}\x1f{text}".encode()).hexdigest()
+    if guid and guid_repeated:
+        key = f"id:{guid}|{link}" if link else f"id:{guid}|hash:{digest}"
+    elif guid:
+        key = f"id:{guid}"
+    elif link:
+        key = f"url:{link}"
+    else:
+        return f"hash:{digest}"
+    if len(key) > MAX_ENTRY_KEY_CHARS:
+        return f"{key.split(':', 1)[0]}-sha1:{hashlib.sha1(key.encode()).hexdigest()}"
+    return key

@@ -1,0 +1,251 @@
+"""The collect stage: which sources are due, and one poll of one source end to end.
+
+``collect_source`` is what one Prefect task runs for one source: fetch,
+parse, normalize, then one transaction that stores new items and the
+source's new health. Feed-side failures (HTTP errors, timeouts, bad XML)
+never raise: they are the source's health, recorded and returned.
+Database failures do raise, so the task layer can retry them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimited
+from yuqing_core.collect.health import PollOutcome, PollStatus
+from yuqing_core.collect.normalize import ItemRecord, normalize_entries
+from yuqing_core.collect.parse import FeedParseError, parse_feed
+from yuqing_core.collect.store import record_poll
+from yuqing_core.config import Settings
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Source
+from yuqing_core.timeutil import utcnow
+
+Clock = Callable[[], datetime]
+POLLABLE_KINDS = ("auto", "rss", "atom", "jsonfeed")
+
+
+class UnknownSources(ValueError):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("没有这些信息源：" + "、".join(names))
+        self.names = names
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """What a poll needs to know about a source, read before the network is touched."""
+
+    id: int
+    name: str
+    url: str
+    kind: str
+    timezone: str
+    etag: str | None
+    last_modified: str | None
+    content_sha1: str | None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """The outcome of one source's poll, as shown to operators (CLI, Prefect artifact)."""
+
+    source_id: int
+    name: str
+    status: PollStatus
+    http_status: int | None = None
+    entries_seen: int = 0
+    items_new: int = 0
+    error: str | None = None
+    note: str | None = None
+    enabled: bool = True
+    disabled_reason: str | None = None
+    consecutive_errors: int = 0
+    next_poll_at: datetime | None = None
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status not in ("ok", "not_modified")
+
+
+def due_sources(
+    db: Database, now: datetime, *, all_sources: bool = False, names: list[str] | None = None
+) -> list[SourceRef]:
+    """Enabled feed sources whose next poll is due (or all of them), in name order.
+
+    ``names`` restricts the selection and must name existing sources.
+    """
+    with db.reader() as session:
+        query = select(Source.id, Source.name).where(
+            Source.enabled.is_(True), Source.kind.in_(POLLABLE_KINDS), Source.url.is_not(None)
+        )
+        if names:
+            known = set(session.scalars(select(Source.name).where(Source.name.in_(names))))
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise UnknownSources(unknown)
+            query = query.where(Source.name.in_(names))
+        if not all_sources:
+            query = query.where(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+        return [SourceRef(id=row.id, name=row.name) for row in session.execute(query.order_by(Source.name))]
+
+
+def snapshot(db: Database, source_id: int) -> SourceSnapshot | None:
+    with db.reader() as session:
+        source = session.get(Source, source_id)
+        if source is None or not source.url:
+            return None
+        return SourceSnapshot(
+            id=source.id,
+            name=source.name,
+            url=source.url,
+            kind=source.kind,
+            timezone=source.timezone,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            content_sha1=source.content_sha1,
+        )
+
+
+def outcome_from_error(exc: FetchError, started_at: datetime, finished_at: datetime) -> PollOutcome:
+    status: PollStatus = {"gone": "gone", "rate_limited": "rate_limited"}.get(exc.kind, "error")  # type: ignore[assignment]
+    return PollOutcome(
+        status=status,
+        started_at=started_at,
+        finished_at=finished_at,
+        http_status=exc.http_status,
+        error=exc.message,
+        final_url=exc.final_url,
+        retry_after_s=exc.retry_after_s if isinstance(exc, RateLimited) else None,
+    )
+
+
+def process_document(
+    source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
+) -> tuple[PollOutcome, list[ItemRecord]]:
+    """Parse and normalize a fetched document; unchanged content and parse failures become outcomes."""
+    common = {
+        "started_at": started_at,
+        "finished_at": fetched_at,
+        "http_status": fetch.http_status,
+        "final_url": fetch.final_url,
+        "permanent_redirect": fetch.permanent_redirect,
+        "etag": fetch.etag,
+        "last_modified": fetch.last_modified,
+        "bytes_read": fetch.bytes_read,
+    }
+    if fetch.not_modified:
+        return PollOutcome(status="not_modified", **common), []
+    content_sha1 = hashlib.sha1(fetch.body).hexdigest()
+    if content_sha1 == source.content_sha1:
+        return PollOutcome(status="not_modified", note="内容与上次相同", content_sha1=content_sha1, **common), []
+    try:
+        parsed = parse_feed(
+            fetch.body, content_type=fetch.content_type, kind=source.kind, max_entries=settings.fetch_max_entries_per_feed
+        )
+    except FeedParseError as exc:
+        return PollOutcome(status="error", error=f"解析失败：{exc}", **common), []
+    records = normalize_entries(
+        parsed.entries,
+        base_url=fetch.final_url,
+        source_tz=ZoneInfo(source.timezone),
+        fetched_at=fetched_at,
+        max_text_chars=settings.fetch_max_field_chars,
+        future_tolerance=timedelta(seconds=settings.collect_future_tolerance_s),
+    )
+    notes = []
+    if parsed.warning:
+        notes.append(parsed.warning)
+    if parsed.entries_total > len(parsed.entries):
+        notes.append(f"条目 {parsed.entries_total} 条，只取前 {len(parsed.entries)} 条")
+    if not parsed.entries_total:
+        notes.append("订阅源中没有条目")
+    outcome = PollOutcome(
+        status="ok",
+        note="；".join(notes) or None,
+        content_sha1=content_sha1,
+        entries_seen=len(records),
+        **common,
+    )
+    return outcome, records
+
+
+def commit_poll(
+    db: Database, settings: Settings, source_id: int, outcome: PollOutcome, records: list[ItemRecord]
+) -> SourceResult | None:
+    """Write a poll's items and health in one transaction; ``None`` if the source vanished meanwhile."""
+    with db.writer() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            return None
+        outcome, _new_ids = record_poll(session, source, outcome, records, settings)
+        return SourceResult(
+            source_id=source.id,
+            name=source.name,
+            status=outcome.status,
+            http_status=outcome.http_status,
+            entries_seen=outcome.entries_seen,
+            items_new=outcome.items_new,
+            error=outcome.error,
+            note=outcome.note,
+            enabled=source.enabled,
+            disabled_reason=source.disabled_reason,
+            consecutive_errors=source.consecutive_errors,
+            next_poll_at=source.next_poll_at,
+            duration_s=(outcome.finished_at - outcome.started_at).total_seconds(),
+        )
+
+
+async def collect_source(
+    db: Database, settings: Settings, source_id: int, fetcher: Fetcher, *, clock: Clock = utcnow
+) -> SourceResult | None:
+    """Poll one source once and record the result. ``None`` if the source no longer exists."""
+    source = await asyncio.to_thread(snapshot, db, source_id)
+    if source is None:
+        return None
+    started_at = clock()
+    try:
+        fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+    except FetchError as exc:
+        outcome, records = outcome_from_error(exc, started_at, clock()), []
+    else:
+        # Parsing is CPU-bound and storing is blocking I/O: keep the event loop free for other fetches.
+        outcome, records = await asyncio.to_thread(
+            process_document, source, fetch, settings, started_at=started_at, fetched_at=clock()
+        )
+    return await asyncio.to_thread(commit_poll, db, settings, source_id, outcome, records)
+
+
+def ingest_document(
+    db: Database,
+    settings: Settings,
+    source_id: int,
+    body: bytes,
+    *,
+    content_type: str | None = None,
+    clock: Clock = utcnow,
+) -> SourceResult | None:
+    """Parse, normalize and store a document as if it had just been fetched (tests, benchmarks, replays)."""
+    source = snapshot(db, source_id)
+    if source is None:
+        return None
+    started_at = clock()
+    fetch = FetchResult(
+        url=source.url, final_url=source.url, http_status=200, not_modified=False, body=body,
+        content_type=content_type, bytes_read=len(body),
+    )  # fmt: skip
+    outcome, records = process_document(source, fetch, settings, started_at=started_at, fetched_at=clock())
+    return commit_poll(db, settings, source_id, outcome, records)

@@ -1,0 +1,253 @@
+"""Sources declared in YAML and imported into the database (the database is the record).
+
+The simplest file::
+
+    sources:
+      - name: 县政府网
+        url: "http://127.0.0.1:8000/gov.xml"
+
+Every field::
+
+    sources:
+      - name: 江华日报            # unique
+        url: https://example.org/rss.xml
+        kind: auto                # auto | rss | atom | jsonfeed | archive
+        owner_unit: 县委宣传部
+        category: 媒体
+        weight: 1.2               # authority of the source, > 0 and <= 10
+        poll_interval: 15m        # 90s, 15m, 2h, 1d, or a number of seconds
+        enabled: true
+        timezone: Asia/Shanghai   # for dates written without a zone
+
+Import is all or nothing: a file with any problem imports nothing, and the
+error names file, line and field of every problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+
+from yuqing_core.collect.health import disable, enable
+from yuqing_core.collect.netpolicy import BlockedAddress, check_scheme
+from yuqing_core.config import Settings
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Source
+from yuqing_core.timeutil import utcnow
+from yuqing_core.yamlfile import ConfigFileError, load_document, validate
+
+SourceKind = Literal["auto", "rss", "atom", "jsonfeed", "archive"]
+MIN_POLL_INTERVAL_S = 60
+DEFAULT_POLL_INTERVAL_S = 1800
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|秒|m|min|分钟|h|小时|d|天)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "秒": 1, "m": 60, "min": 60, "分钟": 60, "h": 3600, "小时": 3600, "d": 86400, "天": 86400}
+DISABLED_IN_FILE = "配置文件中停用（enabled: false）"
+
+
+def parse_duration(value: str | int | float) -> int:
+    """Seconds in ``90s``, ``15m``, ``2h``, ``1d`` or a bare number of seconds.
+
+    >>> parse_duration("15m"), parse_duration(600), parse_duration("2小时")
+    (900, 600, 7200)
+    """
+    if isinstance(value, bool):
+        raise ValueError("应为时长，如 15m、2h、1d")
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"无法识别的时长 {value!r}（应为 90s、15m、2h、1d 这样的写法）")
+    unit = (match.group(2) or "s").lower()
+    return int(float(match.group(1)) * _UNIT_SECONDS[unit])
+
+
+class SourceSpec(BaseModel):
+    """One source as declared in a sources file."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    url: str | None = None
+    kind: SourceKind = "auto"
+    owner_unit: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=100)
+    weight: float = Field(1.0, gt=0, le=10)
+    poll_interval: int = DEFAULT_POLL_INTERVAL_S
+    enabled: bool = True
+    timezone: str | None = None
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> int:
+        seconds = parse_duration(value)  # type: ignore[arg-type]
+        if seconds < MIN_POLL_INTERVAL_S:
+            raise ValueError(f"采集间隔不能短于 {MIN_POLL_INTERVAL_S} 秒")
+        return seconds
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            check_scheme(value)
+        except BlockedAddress as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知时区 {value!r}（应为 Asia/Shanghai 这样的 IANA 时区名）") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _url_unless_archive(self) -> SourceSpec:
+        if self.kind != "archive" and not self.url:
+            raise ValueError("url：订阅源必须有地址（只有 kind: archive 可以没有）")
+        return self
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceSpec] = Field(min_length=1)
+
+
+def load_sources_file(path: Path | str) -> list[SourceSpec]:
+    """Read and validate a sources file; raise ``ConfigFileError`` naming every problem."""
+    document = load_document(path)
+    spec = validate(document, SourcesFile)
+    problems = []
+    seen: dict[str, int] = {}
+    for index, source in enumerate(spec.sources):
+        if source.name in seen:
+            first_line = document.mark(("sources", seen[source.name], "name"))[0]
+            problems.append(document.problem(("sources", index, "name"), f"名称 {source.name!r} 与第 {first_line} 行重复"))
+        else:
+            seen[source.name] = index
+    if problems:
+        raise ConfigFileError(problems)
+    return spec.sources
+
+
+@dataclass
+class ImportSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    still_disabled: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"新增 {len(self.added)} 个，更新 {len(self.updated)} 个，未变 {len(self.unchanged)} 个信息源"]
+        if self.still_disabled:
+            out.append("仍处于自动停用状态（确认后用 `yuqing sources enable 名称` 恢复）：" + "、".join(self.still_disabled))
+        if self.not_in_file:
+            out.append("数据库中有、文件中没有（保持原样）：" + "、".join(self.not_in_file))
+        return out
+
+
+_DECLARED_FIELDS = ("url", "kind", "owner_unit", "category", "weight", "poll_interval_s", "timezone")
+
+
+def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *, now: datetime | None = None) -> ImportSummary:
+    """Create or update sources by name, all in one transaction.
+
+    A changed URL resets the conditional-GET state and re-enables a source
+    that was disabled automatically; otherwise an automatically disabled
+    source stays disabled until an operator enables it.
+    """
+    now = now or utcnow()
+    summary = ImportSummary()
+    with db.writer() as session:
+        existing = {s.name: s for s in session.scalars(select(Source))}
+        for spec in specs:
+            declared = {
+                "url": spec.url,
+                "kind": spec.kind,
+                "owner_unit": spec.owner_unit,
+                "category": spec.category,
+                "weight": spec.weight,
+                "poll_interval_s": spec.poll_interval,
+                "timezone": spec.timezone or settings.timezone,
+            }
+            source = existing.get(spec.name)
+            if source is None:
+                source = Source(
+                    name=spec.name, enabled=True, consecutive_errors=0, redirect_count=0,
+                    created_at=now, updated_at=now, next_poll_at=now, **declared,
+                )  # fmt: skip
+                if not spec.enabled:
+                    disable(source, DISABLED_IN_FILE, now)
+                session.add(source)
+                summary.added.append(spec.name)
+                continue
+            changed = [name for name in _DECLARED_FIELDS if getattr(source, name) != declared[name]]
+            url_changed = "url" in changed
+            for name in changed:
+                setattr(source, name, declared[name])
+            if url_changed:
+                source.etag = source.last_modified = source.content_sha1 = None
+                source.redirect_url, source.redirect_count = None, 0
+            if not spec.enabled and (source.enabled or source.disabled_reason != DISABLED_IN_FILE):
+                disable(source, DISABLED_IN_FILE, now)
+                changed.append("enabled")
+            elif spec.enabled and not source.enabled:
+                if source.disabled_reason == DISABLED_IN_FILE or url_changed:
+                    enable(source, now)
+                    changed.append("enabled")
+                else:
+                    summary.still_disabled.append(spec.name)
+            if changed:
+                source.updated_at = now
+                summary.updated.append(spec.name)
+            else:
+                summary.unchanged.append(spec.name)
+        declared_names = {spec.name for spec in specs}
+        summary.not_in_file = sorted(name for name in existing if name not in declared_names)
+    return summary
+
+
+def set_enabled(db: Database, name: str, enabled: bool, *, reason: str | None = None, now: datetime | None = None) -> Source:
+    """Enable or disable one source by name (operators, from the CLI)."""
+    now = now or utcnow()
+    with db.writer() as session:
+        source = session.scalar(select(Source).where(Source.name == name))
+        if source is None:
+            raise LookupError(f"没有名为 {name!r} 的信息源")
+        if enabled:
+            enable(source, now)
+        else:
+            disable(source, reason or "操作员手动停用", now)
+            source.updated_at = now
+        return source
+
+
+def list_sources(db: Database) -> list[Source]:
+    with db.reader() as session:
+        return list(session.scalars(select(Source).order_by(Source.name)))
+
+
+__all__ = [
+    "ConfigFileError",
+    "ImportSummary",
+    "SourceSpec",
+    "import_sources",
+    "list_sources",
+    "load_sources_file",
+    "parse_duration",
+    "set_enabled",
+]

@@ -1,0 +1,104 @@
+"""Settings, read from the environment with the ``YUQING_`` prefix.
+
+Example::
+
+    YUQING_HOME=/srv/yuqing YUQING_DATABASE_URL=postgresql://db/yuqing yuqing collect
+
+Every field can be set as ``YUQING_<FIELD NAME IN CAPITALS>``; for example
+``fetch_allow_private_networks`` is ``YUQING_FETCH_ALLOW_PRIVATE_NETWORKS``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yuqing_core import __version__
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune, with defaults for one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="YUQING_", extra="ignore")
+
+    home: Path = Field(Path("./var"), description="Folder for the SQLite database, reports and other state.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the application database; default: SQLite file under home."
+    )
+    timezone: str = Field("Asia/Shanghai", description="Zone for display and for zone-less dates.")
+
+    contact: str = Field(
+        "mailto:yuqing-ops@example.invalid",
+        description="Where feed publishers can reach the operator; sent in the User-Agent.",
+    )
+    fetch_user_agent: str | None = Field(None, description="Overrides the default User-Agent entirely.")
+    fetch_connect_timeout_s: float = Field(10.0, gt=0)
+    fetch_total_timeout_s: float = Field(60.0, gt=0, description="Whole fetch, all redirect hops and the body.")
+    fetch_max_body_bytes: int = Field(15 * MIB, gt=0, description="Decoded body cap, counted after decompression.")
+    fetch_max_redirects: int = Field(5, ge=0)
+    fetch_concurrency: int = Field(16, ge=1, description="Fetches in flight at once in one collect run.")
+    fetch_per_host_concurrency: int = Field(2, ge=1, description="Fetches in flight at once to one host.")
+    fetch_allow_private_networks: bool = Field(
+        False, description="Allow loopback, private and link-local addresses (tests and the demo only)."
+    )
+    fetch_max_entries_per_feed: int = Field(500, ge=1)
+    fetch_max_field_chars: int = Field(20_000, ge=100, description="Cap on an item's text, in characters.")
+
+    collect_disable_after_errors: int = Field(10, ge=1, description="Consecutive failures before a source is disabled.")
+    collect_max_backoff_s: int = Field(24 * 3600, ge=60)
+    collect_max_retry_after_s: int = Field(7 * 24 * 3600, ge=60, description="Longest Retry-After honoured.")
+    collect_permanent_redirects_to_move: int = Field(
+        3, ge=1, description="Polls ending in the same permanent redirect before the stored URL moves."
+    )
+    collect_future_tolerance_s: int = Field(
+        600, ge=0, description="Publication dates further ahead than this are treated as wrong."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知时区：{value}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.home / 'yuqing.db').resolve()}"
+
+    @property
+    def user_agent(self) -> str:
+        if self.fetch_user_agent:
+            return self.fetch_user_agent
+        return f"yuqing/{__version__} (+{self.contact})"
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the psycopg 3 driver for plain ``postgresql://`` URLs.
+
+    >>> normalize_database_url("postgresql://localhost/test")
+    'postgresql+psycopg://localhost/test'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

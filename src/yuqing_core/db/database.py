@@ -1,0 +1,127 @@
+"""Engines and sessions for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode. Writing transactions start with ``BEGIN IMMEDIATE``
+so that two writers queue on the busy timeout instead of failing at once
+when a deferred transaction tries to upgrade its lock; read-only sessions
+(``Database.reader()``) use a plain deferred ``BEGIN`` and never block on a
+writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from yuqing_core.config import Settings, get_settings, normalize_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READONLY = "yuqing_readonly"
+
+
+class Database:
+    """One application database: an engine plus writer and reader sessions.
+
+    Example::
+
+        db = Database("sqlite:///var/yuqing.db")
+        with db.writer() as session:
+            session.add(...)
+        with db.reader() as session:
+            session.scalars(select(Source)).all()
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_database_url(url)
+        self.engine = _create_engine(self.url, echo=echo)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """A session in one writing transaction: committed on success, rolled back on error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session; nothing it does is committed."""
+        # Closing (not rolling back) ends the transaction without expiring loaded objects,
+        # so what was read stays readable after the session is gone.
+        with self._reader() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+def _create_engine(url: str, *, echo: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        readonly = connection.get_execution_options().get(_READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def get_database(settings: Settings | None = None, *, upgrade: bool = True) -> Database:
+    """The process-wide ``Database`` for the configured URL, schema checked once.
+
+    A brand-new empty database is initialised at once; one behind the code's
+    migrations raises ``SchemaOutdated`` asking for ``yuqing db upgrade``.
+    """
+    settings = settings or get_settings()
+    url = settings.effective_database_url
+    with _databases_lock:
+        db = _databases.get(url)
+        if db is None:
+            db = Database(url)
+            if upgrade:
+                from yuqing_core.db.migrate import ensure_schema
+
+                ensure_schema(db)
+            _databases[url] = db
+    return db
+
+
+def forget_databases() -> None:
+    """Dispose every cached ``Database`` (tests switch URLs between cases)."""
+    with _databases_lock:
+        for db in _databases.values():
+            db.dispose()
+        _databases.clear()

@@ -1,0 +1,151 @@
+"""The bundled sample county (青禾县, fictional) and ``make demo``.
+
+``county.yaml`` holds a dozen sources and a few hundred items dated by day
+offset; the feeds are rendered relative to today (Asia/Shanghai) so the
+demo always shows the last week, and served on 127.0.0.1 by ``FeedServer``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yuqing_core.demo.feeds import CONTENT_TYPES, FeedEntry, render_feed
+from yuqing_core.demo.server import FeedServer
+from yuqing_core.timeutil import SHANGHAI, utcnow
+
+
+@dataclass(frozen=True)
+class County:
+    data: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.data["county"]["name"])
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return list(self.data["sources"])
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.data["items"])
+
+
+def load_county() -> County:
+    text = resources.files("yuqing_core.demo").joinpath("county.yaml").read_text(encoding="utf-8")
+    return County(yaml.safe_load(text))
+
+
+def item_time(item: dict[str, Any], today: date) -> datetime:
+    hour, minute = (int(part) for part in str(item["time"]).split(":"))
+    return datetime.combine(today + timedelta(days=int(item["day"])), time(hour, minute), tzinfo=SHANGHAI)
+
+
+def county_feeds(county: County, base_url: str, now: datetime | None = None) -> dict[str, tuple[bytes, str]]:
+    """Path -> (body, content type) for every source, with items dated relative to ``now``.
+
+    Items whose time of day has not come yet today are left out, as a live site would.
+    """
+    now = (now or utcnow()).astimezone(SHANGHAI)
+    by_source: dict[str, list[FeedEntry]] = {s["name"]: [] for s in county.sources}
+    for item in county.items:
+        published = item_time(item, now.date())
+        if published > now:
+            continue
+        link = item.get("link", f"{base_url}/a/{item['id']}.html")
+        by_source[item["source"]].append(
+            FeedEntry(
+                guid=f"qinghe-{item['id']}",
+                title=str(item.get("title") or ""),
+                text=str(item["text"]),
+                published=published,
+                link=link,
+                author=item.get("author"),
+            )
+        )
+    feeds = {}
+    for source in county.sources:
+        entries = sorted(by_source[source["name"]], key=lambda e: e.published, reverse=True)
+        body = render_feed(
+            source["format"], title=source["name"], site_url=base_url + "/", entries=entries, date_style=source["date_style"]
+        )
+        feeds[source["path"]] = (body, CONTENT_TYPES[source["format"]])
+    return feeds
+
+
+def sources_yaml(county: County, base_url: str) -> str:
+    """A sources file for the served county, in the format ``yuqing sources import`` reads."""
+    declared = [
+        {
+            "name": s["name"],
+            "url": base_url + s["path"],
+            "owner_unit": s.get("owner_unit"),
+            "category": s.get("category"),
+            "weight": s.get("weight", 1.0),
+            "poll_interval": f"{s.get('poll_minutes', 30)}m",
+        }
+        for s in county.sources
+    ]
+    return yaml.safe_dump({"sources": declared}, allow_unicode=True, sort_keys=False)
+
+
+def serve_county(server: FeedServer, county: County) -> None:
+    for path, (body, content_type) in county_feeds(county, server.base_url).items():
+        server.add(path, body, content_type=content_type)
+
+
+def run_demo(home: Path) -> int:
+    """Serve the sample county, import its sources, collect it once, and say where everything is."""
+    home = home.resolve()
+    if home.exists():
+        shutil.rmtree(home)  # the demo starts from nothing every time
+    (home / "reports").mkdir(parents=True)
+    # The demo owns its environment: its own SQLite file and its own Prefect home, loopback allowed.
+    os.environ.pop("YUQING_DATABASE_URL", None)
+    os.environ["YUQING_HOME"] = str(home)
+    os.environ["YUQING_FETCH_ALLOW_PRIVATE_NETWORKS"] = "true"
+    os.environ["PREFECT_HOME"] = str(home / "prefect")
+    os.environ.pop("PREFECT_API_URL", None)
+
+    from yuqing_core.cli import print_collect_summary, run_flow
+    from yuqing_core.collect.sources import import_sources, load_sources_file
+    from yuqing_core.config import get_settings
+    from yuqing_core.db import get_database
+    from yuqing_core.items import iter_items
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    county = load_county()
+    with FeedServer() as server:
+        serve_county(server, county)
+        sources_file = home / "sources.yaml"
+        sources_file.write_text(sources_yaml(county, server.base_url), encoding="utf-8")
+        db = get_database(settings)
+        summary = import_sources(db, load_sources_file(sources_file), settings)
+        print(f"示例县：{county.name}（虚构）。信息源服务：{server.base_url}")
+        print(*summary.lines(), sep="\n")
+        print("\n第一次采集（Prefect 流程 collect，临时 Prefect API）：")
+        status = print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
+        print("\n再次采集（应全部未更新、无新增——每条信息只存一次）：")
+        status |= print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
+
+    items_file = home / "reports" / "items.jsonl"
+    with items_file.open("w", encoding="utf-8") as handle:
+        for row in iter_items(db):
+            handle.write(json.dumps(row.as_json(settings.tz), ensure_ascii=False) + "\n")
+    print("\n结果在这里：")
+    print(f"  应用数据库   {settings.effective_database_url}")
+    print(f"  信息源配置   {sources_file}")
+    print(f"  采集到的信息 {items_file}")
+    print(f"  Prefect 数据 {home / 'prefect'}（与应用数据库分开）")
+    print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing sources list")
+    return status

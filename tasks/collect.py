@@ -1,0 +1,103 @@
+"""Prefect tasks of the collect stage: retry, cache and naming policy around core calls.
+
+- ``select_due_sources`` and ``collect_source`` cache on the flow run id and
+  their inputs (persisted results), so retrying a flow run re-runs only the
+  sources that failed; a new flow run polls afresh.
+- One ``collect_source`` task run per source, named after the source, so a
+  failing feed shows by name in the Prefect UI.
+- A feed that fails (HTTP error, timeout, not a feed) ends its task run
+  Failed without task-level retries: the source's own backoff and
+  Retry-After decide when it is polled next, and hammering a broken server
+  helps nobody. Database errors (locked, connection lost) are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import INPUTS, RUN_ID
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import Completed, Failed, State
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from yuqing_core.collect.fetch import Fetcher
+from yuqing_core.collect.service import SourceRef, SourceResult, due_sources
+from yuqing_core.collect.service import collect_source as core_collect_source
+from yuqing_core.collect.summary import CollectSummary, summary_rows
+from yuqing_core.config import get_settings
+from yuqing_core.db import get_database
+from yuqing_core.timeutil import utcnow
+
+PER_RUN_CACHE = RUN_ID + INPUTS
+_shared_fetcher: ContextVar[Fetcher | None] = ContextVar("yuqing_shared_fetcher", default=None)
+
+
+@asynccontextmanager
+async def shared_fetcher() -> AsyncIterator[Fetcher]:
+    """One HTTP client (connection pool, per-host limits) for all the source tasks of a flow run."""
+    async with Fetcher(get_settings()) as fetcher:
+        token = _shared_fetcher.set(fetcher)
+        try:
+            yield fetcher
+        finally:
+            _shared_fetcher.reset(token)
+
+
+def _database_error(task: Any, task_run: TaskRun, state: State) -> bool:
+    """Retry only what a retry can fix: the database being busy or the connection dropping."""
+    error = state.data
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+@task(name="select-due-sources", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2)
+def select_due_sources(all_sources: bool = False, names: list[str] | None = None) -> list[SourceRef]:
+    """The sources this run polls, fixed once per flow run so a retry polls the same set."""
+    sources = due_sources(get_database(), utcnow(), all_sources=all_sources, names=names)
+    get_run_logger().info("本次采集 %d 个信息源", len(sources))
+    return sources
+
+
+@task(
+    name="collect-source",
+    task_run_name="{source_name}",
+    cache_policy=PER_RUN_CACHE,
+    persist_result=True,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_database_error,
+)
+async def collect_source(source_id: int, source_name: str) -> State:
+    """Poll one source and store its new items; Failed if the feed did not come back."""
+    logger = get_run_logger()
+    settings = get_settings()
+    db = get_database(settings)
+    fetcher = _shared_fetcher.get()
+    if fetcher is None:  # called outside a flow's shared_fetcher(): use a private client
+        async with Fetcher(settings) as own:
+            result = await core_collect_source(db, settings, source_id, own)
+    else:
+        result = await core_collect_source(db, settings, source_id, fetcher)
+    if result is None:
+        return Completed(message=f"{source_name} 已被删除，跳过", data=None)
+    if result.failed:
+        logger.warning("%s 采集失败：%s", source_name, result.error)
+        return Failed(message=f"{source_name}：{result.error}", data=result)
+    logger.info("%s：%d 条，新增 %d 条%s", source_name, result.entries_seen, result.items_new, _note(result))
+    return Completed(data=result)
+
+
+def _note(result: SourceResult) -> str:
+    return f"（{result.note}）" if result.note else ""
+
+
+@task(name="publish-collect-summary")
+def publish_collect_summary(summary: CollectSummary) -> str:
+    """A table artifact: new items per source, the sources in trouble listed first."""
+    description = summary.description()
+    create_table_artifact(key="collect-summary", table=summary_rows(summary.results), description=description)
+    return description

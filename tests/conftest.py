@@ -1,0 +1,190 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, a real feed server, one Prefect harness.
+
+Database-facing tests take the ``db`` fixture and run twice, once per
+dialect. PostgreSQL is found at ``YUQING_TEST_POSTGRESQL_URL`` (default: the
+machine's server on 127.0.0.1:5432, database ``test``); each test session
+works in a database of its own, created and dropped here. Without a server
+the PostgreSQL cases skip with the reason, except under ``CI=true``, where
+a missing PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from yuqing_core.config import Settings, get_settings  # noqa: E402
+from yuqing_core.db import Database, forget_databases, upgrade  # noqa: E402
+from yuqing_core.db.models import Base  # noqa: E402
+from yuqing_core.demo.server import FeedServer  # noqa: E402
+
+POSTGRESQL_URL = os.environ.get("YUQING_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+# --- databases ---------------------------------------------------------------
+
+
+def _postgresql_problem() -> str | None:
+    try:
+        engine = create_engine(POSTGRESQL_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL 不可用（{POSTGRESQL_URL}）：{type(exc).__name__}: {exc}".splitlines()[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """URL of a fresh, migrated PostgreSQL database for this test session."""
+    problem = _postgresql_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true 时必须有 PostgreSQL：{problem}")
+        pytest.skip(problem)
+    name = f"yuqing_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRESQL_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
+    database = Database(url)
+    upgrade(database)
+    database.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating per test is slower)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return path
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated application database, once per dialect."""
+    if request.param == "sqlite":
+        path = tmp_path / "yuqing.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgresql_url")
+    database = Database(url)
+    _truncate_all(database)
+    database.dispose()
+    yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        home=tmp_path,
+        database_url=db_url,
+        fetch_allow_private_networks=True,
+        fetch_total_timeout_s=10,
+        fetch_connect_timeout_s=5,
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.effective_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
+    """Settings on SQLite only, for tests about parsing rather than databases."""
+    path = tmp_path / "yuqing.db"
+    shutil.copyfile(sqlite_template, path)
+    return Settings(home=tmp_path, database_url=f"sqlite:///{path}", fetch_allow_private_networks=True)
+
+
+@pytest.fixture
+def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
+    database = Database(sqlite_settings.effective_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def env_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Make ``settings`` what ``get_settings()`` returns (for the CLI and Prefect tasks)."""
+    monkeypatch.setenv("YUQING_HOME", str(settings.home))
+    monkeypatch.setenv("YUQING_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("YUQING_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("YUQING_FETCH_TOTAL_TIMEOUT_S", str(settings.fetch_total_timeout_s))
+    get_settings.cache_clear()
+    forget_databases()
+    yield get_settings()
+    get_settings.cache_clear()
+    forget_databases()
+
+
+# --- feeds -------------------------------------------------------------------
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    path = SHARED / "corpora" / "feedparser-6.0.14" / "tests"
+    if not path.is_dir():
+        pytest.fail(f"feedparser corpus missing at {path}")
+    return path
+
+
+# --- Prefect -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Prefect test harness for the session (starting one costs ~20 s)."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_LOGGING_LEVEL,
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    results = tmp_path_factory.mktemp("prefect-results")
+    with temporary_settings(
+        {
+            PREFECT_RESULTS_LOCAL_STORAGE_PATH: str(results),
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            PREFECT_LOGGING_LEVEL: "WARNING",
+        }
+    ):
+        with prefect_test_harness(server_startup_timeout=120):
+            yield

@@ -1,0 +1,68 @@
+"""Small builders shared by the tests (no fixtures here: see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from yuqing_core.collect.fetch import Fetcher
+from yuqing_core.collect.service import SourceResult, collect_source
+from yuqing_core.collect.sources import SourceSpec, import_sources
+from yuqing_core.config import Settings
+from yuqing_core.db import Database, Item, Source
+from yuqing_core.demo.feeds import FeedEntry, render_feed
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def entries(count: int, *, start: int = 0, prefix: str = "条目", when: datetime | None = None) -> list[FeedEntry]:
+    when = when or datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
+    return [
+        FeedEntry(
+            guid=f"{prefix}-{i}",
+            title=f"{prefix}{i}：青禾县政务动态",
+            text=f"第{i}条。青禾县柳湾镇召开会议，研究道路建设与河道治理。",
+            published=when - timedelta(minutes=i),
+            link=f"/a/{prefix}-{i}.html",
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def rss(items: list[FeedEntry], fmt: str = "rss2", date_style: str = "rfc822") -> bytes:
+    return render_feed(fmt, title="青禾县", site_url="http://example.org/", entries=items, date_style=date_style)  # type: ignore[arg-type]
+
+
+def add_sources(db: Database, settings: Settings, **urls: str) -> dict[str, int]:
+    """Create sources named by keyword, return name -> id."""
+    import_sources(db, [SourceSpec(name=name, url=url) for name, url in urls.items()], settings)
+    with db.reader() as session:
+        return {s.name: s.id for s in session.scalars(select(Source))}
+
+
+def collect(db: Database, settings: Settings, *source_ids: int) -> list[SourceResult]:
+    async def go() -> list[SourceResult]:
+        async with Fetcher(settings) as fetcher:
+            results = await asyncio.gather(*(collect_source(db, settings, sid, fetcher) for sid in source_ids))
+        return [r for r in results if r is not None]
+
+    return asyncio.run(go())
+
+
+def item_rows(db: Database) -> list[tuple]:
+    """The stored items by natural key, without surrogate ids or fetch times."""
+    with db.reader() as session:
+        rows = session.execute(
+            select(Source.name, Item.entry_key, Item.guid, Item.url, Item.title, Item.text, Item.published_at, Item.fingerprint)
+            .join(Source, Source.id == Item.source_id)
+            .order_by(Source.name, Item.entry_key)
+        )
+        return [tuple(row) for row in rows]
+
+
+def source_row(db: Database, name: str) -> Source:
+    with db.reader() as session:
+        return session.scalars(select(Source).where(Source.name == name)).one()
