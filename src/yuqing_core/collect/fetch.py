@@ -4,7 +4,7 @@
   carrying the ETag we sent, means "unchanged".
 - gzip, deflate and brotli, decoded here with a cap on the decoded size.
 - Our own connect timeout and a total deadline over every hop and the body.
-- A limit on fetches in flight, overall and per host.
+- A limit on polls in flight (``slot``) and on requests in flight per host.
 - Redirects followed by us, a few hops at most, every hop checked against
   the address policy (``netpolicy``); the result says whether every hop was
   permanent, so the caller can move a source's URL after repeated 301/308s.
@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -170,15 +172,24 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One of the ``fetch_concurrency`` places for a whole poll (fetch, parse, store).
+
+        Holding it around the whole poll, not just the HTTP exchange, also
+        bounds how many fetched bodies sit in memory waiting to be parsed.
+        """
+        async with self._in_flight:
+            yield
+
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """Poll ``url`` once; raise a ``FetchError`` subclass if no feed came back."""
         total = self.settings.fetch_total_timeout_s
-        async with self._in_flight:
-            try:
-                async with asyncio.timeout(total):
-                    return await self._follow(url, etag=etag, last_modified=last_modified)
-            except TimeoutError as exc:
-                raise FetchTimeout(f"超过总时限 {total:g} 秒") from exc
+        try:
+            async with asyncio.timeout(total):
+                return await self._follow(url, etag=etag, last_modified=last_modified)
+        except TimeoutError as exc:
+            raise FetchTimeout(f"超过总时限 {total:g} 秒") from exc
 
     async def _follow(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
         headers = {}

@@ -15,6 +15,7 @@ import calendar
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta, timezone, tzinfo
 from urllib.parse import urljoin, urlsplit
 
@@ -91,7 +92,21 @@ def resolve_published(
     return published.astimezone(timezone.utc), None
 
 
-def normalize_entries(
+@dataclass(frozen=True)
+class NormalizedDocument:
+    records: list[ItemRecord]
+    # Entries with no title, no text and no usable link: nothing a reader could use.
+    skipped_empty: int = 0
+    # Entries repeating an identity already seen in the same document.
+    duplicates: int = 0
+
+
+def normalize_entries(entries: list[RawEntry], **options: Any) -> list[ItemRecord]:
+    """Item records for the entries of one feed document (see ``normalize_document``)."""
+    return normalize_document(entries, **options).records
+
+
+def normalize_document(
     entries: list[RawEntry],
     *,
     base_url: str | None,
@@ -100,7 +115,7 @@ def normalize_entries(
     max_text_chars: int = 20_000,
     future_tolerance: timedelta = timedelta(minutes=10),
     repeated_guids: set[str] | None = None,
-) -> list[ItemRecord]:
+) -> NormalizedDocument:
     """Item records for the entries of one feed document, one per distinct identity.
 
     ``repeated_guids`` overrides which guids count as repeated, for documents
@@ -111,35 +126,36 @@ def normalize_entries(
         counts = Counter(entry.guid.strip() for entry in entries if entry.guid and entry.guid.strip())
         repeated_guids = {guid for guid, count in counts.items() if count > 1}
     records: dict[str, ItemRecord] = {}
+    skipped_empty = duplicates = 0
     for entry, link in zip(entries, links, strict=True):
         title = truncate(plain_title(entry.title), MAX_TITLE_CHARS)
         text = html_to_text(entry.body) if entry.body_is_html else clean_whitespace(entry.body)
         text = truncate(text, max_text_chars)
         guid = truncate(entry.guid.strip(), MAX_GUID_CHARS) if entry.guid and entry.guid.strip() else None
         if not (title or text or link):
-            continue  # nothing a reader could use
+            skipped_empty += 1
+            continue
         key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid) and entry.guid.strip() in repeated_guids)
+        if key in records:
+            duplicates += 1  # the first occurrence wins: feeds list newest first
+            continue
         published, fallback = resolve_published(
             entry, source_tz=source_tz, fetched_at=fetched_at, future_tolerance=future_tolerance
         )
-        # Within one document the first occurrence of an identity wins, as feeds list newest first.
-        records.setdefault(
-            key,
-            ItemRecord(
-                entry_key=key,
-                guid=guid,
-                url=link,
-                title=title,
-                text=text,
-                excerpt=excerpt(text, EXCERPT_CHARS),
-                author=truncate(clean_whitespace(plain_title(entry.author)), MAX_AUTHOR_CHARS) if entry.author else None,
-                published_at=published,
-                published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
-                published_fallback=fallback,
-                fingerprint=fingerprint(title, text),
-            ),
+        records[key] = ItemRecord(
+            entry_key=key,
+            guid=guid,
+            url=link,
+            title=title,
+            text=text,
+            excerpt=excerpt(text, EXCERPT_CHARS),
+            author=truncate(clean_whitespace(plain_title(entry.author)), MAX_AUTHOR_CHARS) if entry.author else None,
+            published_at=published,
+            published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
+            published_fallback=fallback,
+            fingerprint=fingerprint(title, text),
         )
-    return list(records.values())
+    return NormalizedDocument(list(records.values()), skipped_empty=skipped_empty, duplicates=duplicates)
 
 
 def entry_key(guid: str | None, link: str | None, title: str, text: str, *, guid_repeated: bool = False) -> str:

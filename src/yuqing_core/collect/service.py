@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 
 from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimited
 from yuqing_core.collect.health import PollOutcome, PollStatus
-from yuqing_core.collect.normalize import ItemRecord, normalize_entries
+from yuqing_core.collect.normalize import ItemRecord, normalize_document
 from yuqing_core.collect.parse import FeedParseError, parse_feed
 from yuqing_core.collect.store import record_poll
 from yuqing_core.config import Settings
@@ -158,7 +158,7 @@ def process_document(
         )
     except FeedParseError as exc:
         return PollOutcome(status="error", error=f"解析失败：{exc}", **common), []
-    records = normalize_entries(
+    document = normalize_document(
         parsed.entries,
         base_url=fetch.final_url,
         source_tz=ZoneInfo(source.timezone),
@@ -166,6 +166,7 @@ def process_document(
         max_text_chars=settings.fetch_max_field_chars,
         future_tolerance=timedelta(seconds=settings.collect_future_tolerance_s),
     )
+    records = document.records
     notes = []
     if parsed.warning:
         notes.append(parsed.warning)
@@ -173,6 +174,10 @@ def process_document(
         notes.append(f"条目 {parsed.entries_total} 条，只取前 {len(parsed.entries)} 条")
     if not parsed.entries_total:
         notes.append("订阅源中没有条目")
+    if document.skipped_empty:
+        notes.append(f"{document.skipped_empty} 个条目没有标题、正文或链接，已跳过")
+    if document.duplicates:
+        notes.append(f"{document.duplicates} 个条目与同一文档中的条目重复，已合并")
     outcome = PollOutcome(
         status="ok",
         note="；".join(notes) or None,
@@ -213,20 +218,21 @@ async def collect_source(
     db: Database, settings: Settings, source_id: int, fetcher: Fetcher, *, clock: Clock = utcnow
 ) -> SourceResult | None:
     """Poll one source once and record the result. ``None`` if the source no longer exists."""
-    source = await asyncio.to_thread(snapshot, db, source_id)
-    if source is None:
-        return None
-    started_at = clock()
-    try:
-        fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
-    except FetchError as exc:
-        outcome, records = outcome_from_error(exc, started_at, clock()), []
-    else:
-        # Parsing is CPU-bound and storing is blocking I/O: keep the event loop free for other fetches.
-        outcome, records = await asyncio.to_thread(
-            process_document, source, fetch, settings, started_at=started_at, fetched_at=clock()
-        )
-    return await asyncio.to_thread(commit_poll, db, settings, source_id, outcome, records)
+    async with fetcher.slot():
+        source = await asyncio.to_thread(snapshot, db, source_id)
+        if source is None:
+            return None
+        started_at = clock()
+        try:
+            fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+        except FetchError as exc:
+            outcome, records = outcome_from_error(exc, started_at, clock()), []
+        else:
+            # Parsing is CPU-bound and storing is blocking I/O: keep the event loop free for other fetches.
+            outcome, records = await asyncio.to_thread(
+                process_document, source, fetch, settings, started_at=started_at, fetched_at=clock()
+            )
+        return await asyncio.to_thread(commit_poll, db, settings, source_id, outcome, records)
 
 
 def ingest_document(
