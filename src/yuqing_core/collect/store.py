@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -24,7 +24,8 @@ from yuqing_core.db.upsert import insert_ignore
 
 def insert_items(session: Session, source_id: int, records: Sequence[ItemRecord], fetched_at: datetime) -> list[int]:
     """Insert the records not yet stored for this source; return the new items' ids."""
-    rows = [{**asdict(record), "source_id": source_id, "fetched_at": fetched_at} for record in records]
+    # vars(), not dataclasses.asdict(): a shallow copy is all a row needs, and asdict deep-copies every field.
+    rows = [{**vars(record), "source_id": source_id, "fetched_at": fetched_at} for record in records]
     return insert_ignore(session, Item.__table__, rows, conflict=("source_id", "entry_key"))
 
 

@@ -9,10 +9,14 @@ writer.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -21,7 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from yuqing_core.config import Settings, get_settings, normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Threads that run blocking database work for async callers: SQLite has one writer at a time
+# anyway (more threads only spin in its busy handler); PostgreSQL writes rows in parallel.
+ASYNC_WORKERS = {"sqlite": 1, "postgresql": 4}
 _READONLY = "yuqing_readonly"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Database:
@@ -41,6 +50,8 @@ class Database:
         self.engine = _create_engine(self.url, echo=echo)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -60,7 +71,18 @@ class Database:
         with self._reader() as session:
             yield session
 
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database work from async code on this database's own worker threads."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(ASYNC_WORKERS.get(self.dialect, 4), thread_name_prefix="yuqing-db")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
     def dispose(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.engine.dispose()
 
     def __repr__(self) -> str:
