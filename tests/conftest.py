@@ -30,7 +30,18 @@ from yuqing_core.demo.server import FeedServer  # noqa: E402
 
 POSTGRESQL_URL = os.environ.get("YUQING_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _shared_folder() -> Path:
+    """The workplace's shared folder (test corpora): beside the checkout, as DEVELOPERS.md puts it."""
+    candidates = [os.environ.get("YUQING_SHARED_DIR"), Path(__file__).resolve().parents[2] / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and Path(candidate, "corpora").is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED = _shared_folder()
 
 
 # --- databases ---------------------------------------------------------------
@@ -160,7 +171,7 @@ def feed_server() -> Iterator[FeedServer]:
 def corpus_dir() -> Path:
     path = SHARED / "corpora" / "feedparser-6.0.14" / "tests"
     if not path.is_dir():
-        pytest.fail(f"feedparser corpus missing at {path}")
+        pytest.fail(f"feedparser corpus missing at {path} (set YUQING_SHARED_DIR to the shared folder)")
     return path
 
 
