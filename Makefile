@@ -14,7 +14,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[postgresql,test]'
+	$(BIN)/python -m pip install --quiet -e '.[postgresql,traditional,test]'
 	touch $(INSTALLED)
 
 venv: $(INSTALLED)
@@ -27,6 +27,8 @@ test: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/match.py
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

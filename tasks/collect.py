@@ -16,15 +16,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import INPUTS, RUN_ID
-from prefect.client.schemas.objects import TaskRun
 from prefect.states import Completed, Failed, State
-from sqlalchemy.exc import DBAPIError, OperationalError
 
+from tasks.policies import PER_RUN_CACHE, database_error
 from yuqing_core.collect.fetch import Fetcher
 from yuqing_core.collect.service import SourceRef, SourceResult, due_sources
 from yuqing_core.collect.service import collect_source as core_collect_source
@@ -33,7 +30,6 @@ from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.timeutil import utcnow
 
-PER_RUN_CACHE = RUN_ID + INPUTS
 _shared_fetcher: ContextVar[Fetcher | None] = ContextVar("yuqing_shared_fetcher", default=None)
 
 
@@ -48,13 +44,7 @@ async def shared_fetcher() -> AsyncIterator[Fetcher]:
             _shared_fetcher.reset(token)
 
 
-def _database_error(task: Any, task_run: TaskRun, state: State) -> bool:
-    """Retry only what a retry can fix: the database being busy or the connection dropping."""
-    error = state.data
-    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
-
-
-@task(name="select-due-sources", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2)
+@task(name="select-due-sources", task_run_name="select-due-sources", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2)
 def select_due_sources(all_sources: bool = False, names: list[str] | None = None) -> list[SourceRef]:
     """The sources this run polls, fixed once per flow run so a retry polls the same set."""
     sources = due_sources(get_database(), utcnow(), all_sources=all_sources, names=names)
@@ -69,7 +59,7 @@ def select_due_sources(all_sources: bool = False, names: list[str] | None = None
     persist_result=True,
     retries=2,
     retry_delay_seconds=[2, 10],
-    retry_condition_fn=_database_error,
+    retry_condition_fn=database_error,
 )
 async def collect_source(source_id: int, source_name: str) -> State:
     """Poll one source and store its new items; Failed if the feed did not come back."""
@@ -95,7 +85,7 @@ def _note(result: SourceResult) -> str:
     return f"（{result.note}）" if result.note else ""
 
 
-@task(name="publish-collect-summary")
+@task(name="publish-collect-summary", task_run_name="publish-collect-summary")
 def publish_collect_summary(summary: CollectSummary) -> str:
     """A table artifact: new items per source, the sources in trouble listed first."""
     description = summary.description()

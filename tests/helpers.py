@@ -36,9 +36,9 @@ def rss(items: list[FeedEntry], fmt: str = "rss2", date_style: str = "rfc822") -
     return render_feed(fmt, title="青禾县", site_url="http://example.org/", entries=items, date_style=date_style)  # type: ignore[arg-type]
 
 
-def add_sources(db: Database, settings: Settings, **urls: str) -> dict[str, int]:
-    """Create sources named by keyword, return name -> id."""
-    import_sources(db, [SourceSpec(name=name, url=url) for name, url in urls.items()], settings)
+def add_sources(db: Database, settings: Settings, now: datetime | None = None, **urls: str) -> dict[str, int]:
+    """Create sources named by keyword (added at ``now``, default: now), return name -> id."""
+    import_sources(db, [SourceSpec(name=name, url=url) for name, url in urls.items()], settings, now=now)
     with db.reader() as session:
         return {s.name: s.id for s in session.scalars(select(Source))}
 

@@ -24,11 +24,14 @@ def failing(request) -> None:
     request.end_headers()
 
 
-async def task_runs_of(flow_run_id):
+async def task_runs_of(flow_run_id, expected: int = 0):
+    """Task runs reach the server asynchronously: wait until ``expected`` are there."""
     async with get_client() as client:
-        runs = await client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
+        for _ in range(40):
+            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            if len(runs) >= expected:
+                break
+            await asyncio.sleep(0.25)
     return runs
 
 
@@ -49,7 +52,7 @@ def test_one_task_per_source_named_after_it_and_a_summary_artifact(env_settings,
     summary = state.result()
     assert isinstance(summary, CollectSummary) and summary.items_new == 5
 
-    runs = asyncio.run(task_runs_of(state.state_details.flow_run_id))
+    runs = asyncio.run(task_runs_of(state.state_details.flow_run_id, expected=4))
     per_source = sorted(r.name for r in runs if r.task_key.startswith("collect-source") or "collect_source" in r.task_key)
     assert per_source == ["县政府网", "青禾论坛"]
     (artifact,) = [a for a in asyncio.run(artifacts_of(state.state_details.flow_run_id)) if a.key == "collect-summary"]

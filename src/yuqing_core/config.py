@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Shanghai", description="Zone for display and for zone-less dates.")
 
+    county_name: str = Field("本县", description="The county watched, as printed in reports.")
+    office_name: str = Field("网络舆情应急监控中心", description="The issuing office printed on every document.")
+    office_short_name: str = Field("舆情", description="Prefix of document numbers, e.g. 青舆 gives 青舆日〔2026〕332号.")
+    reports_dir: Path | None = Field(None, description="Where report files go; default: home/reports.")
+    templates_dir: Path | None = Field(None, description="A folder whose templates override the built-in ones.")
+    units_file: Path | None = Field(None, description="Units, routing, quiet hours and digests (YAML) for deliveries.")
+
     contact: str = Field(
         "mailto:yuqing-ops@example.invalid",
         description="Where feed publishers can reach the operator; sent in the User-Agent.",
@@ -78,6 +85,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite:///{(self.home / 'yuqing.db').resolve()}"
+
+    @property
+    def effective_reports_dir(self) -> Path:
+        return self.reports_dir or self.home / "reports"
 
     @property
     def user_agent(self) -> str:

@@ -113,3 +113,17 @@ def fingerprint(title: str, text: str) -> str:
     """SHA-1 of the normalized title and text: equal for exact cross-source duplicates."""
     payload = normalize_text(title) + "\x1f" + normalize_text(text)
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def new_jieba_tokenizer():  # type: ignore[no-untyped-def]
+    """A private jieba tokenizer (never the global one, so user words stay local to their owner).
+
+    jieba announces loading its dictionary in four DEBUG lines on stderr, which
+    would clutter every command and flow log; it is told to keep quiet.
+    """
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.Tokenizer()

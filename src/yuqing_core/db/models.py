@@ -17,6 +17,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -155,3 +157,185 @@ class FetchAttempt(Base):
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     items_new: Mapped[int] = mapped_column(Integer, default=0)
     bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- risk library (风险库), versioned as a whole -------------------------------------
+
+
+class RiskLibraryVersion(Base):
+    """One imported version of the risk library: the YAML as written, who, when, what changed."""
+
+    __tablename__ = "risk_library_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    content_sha1: Mapped[str] = mapped_column(String(40))
+    # What changed against the previous version, as produced by ``risk.library.diff_libraries``.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RiskPoint(Base):
+    """风险点: a known local sensitive issue, as it stood in one library version."""
+
+    __tablename__ = "risk_points"
+    __table_args__ = (UniqueConstraint("version_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(100))
+    units: Mapped[list] = mapped_column(JSON, default=list)
+    severity: Mapped[int] = mapped_column(Integer)
+    positive: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Rule(Base):
+    """关键词规则: one expression of a risk point, of the region scope or of the exclusions."""
+
+    __tablename__ = "rules"
+    __table_args__ = (Index("ix_rules_version", "version_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # 'region' | 'exclusion' | 'risk'
+    risk_point_id: Mapped[int | None] = mapped_column(ForeignKey("risk_points.id", ondelete="CASCADE"))
+    # The exclusion's name, or the risk point's name, for explanations without joins.
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    expression: Mapped[str] = mapped_column(Text)
+
+
+class ItemAnalysis(Base):
+    """Which library version last analysed an item, and whether the item is in scope at all."""
+
+    __tablename__ = "item_analysis"
+
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
+    relevant: Mapped[bool] = mapped_column(Boolean)  # about this county: region scope or a local source
+    excluded: Mapped[bool] = mapped_column(Boolean)  # an exclusion rule matched (ads and the like)
+    analyzed_at: Mapped[datetime]
+
+
+class Match(Base):
+    """命中: item x rule, with the matched terms and their character offsets."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("item_id", "rule_id"),
+        Index("ix_matches_risk_point_name", "risk_point_name", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    risk_point_name: Mapped[str | None] = mapped_column(String(200))
+    # [{"term": ..., "field": "title"|"text"|"source", "start": int, "end": int}, ...]
+    hits: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+# --- events (舆情事件) and warnings (预警) -------------------------------------------------
+
+
+class Event(Base):
+    """舆情事件: items about one happening. Figures are recomputed from its items, never accumulated."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_last_seen", "last_seen_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    seed_item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id"), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    source_count: Mapped[int] = mapped_column(Integer, default=0)
+    velocity_per_h: Mapped[float] = mapped_column(Float, default=0.0)
+    heat: Mapped[float] = mapped_column(Float, default=0.0)
+    risk_points: Mapped[list] = mapped_column(JSON, default=list)
+    hot_words: Mapped[list] = mapped_column(JSON, default=list)
+    sensitive_words: Mapped[list] = mapped_column(JSON, default=list)
+    spike: Mapped[dict | None] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    level: Mapped[int | None] = mapped_column(Integer)  # 4 = IV 一般 ... 1 = I 特别重大
+    updated_at: Mapped[datetime]
+
+
+class EventItem(Base):
+    """Which event an item belongs to, and which rule of the chain joined it."""
+
+    __tablename__ = "event_items"
+    __table_args__ = (Index("ix_event_items_event", "event_id"),)
+
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
+    joined_by: Mapped[str] = mapped_column(String(16))  # 'seed' | 'url' | 'title' | 'minhash'
+    similarity: Mapped[float | None] = mapped_column(Float)
+    matched_item_id: Mapped[int | None] = mapped_column(BigId)
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # How the signature was computed (EventGrouper.signature_scheme); another scheme's bytes are recomputed.
+    signature_scheme: Mapped[str | None] = mapped_column(String(80))
+    joined_at: Mapped[datetime]
+
+
+class EarlyWarning(Base):
+    """预警: an event crossing a level. One row per (event, level): an event is warned once per level."""
+
+    __tablename__ = "warnings"
+    __table_args__ = (UniqueConstraint("event_id", "level"), Index("ix_warnings_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
+    reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | downgraded | dismissed
+    effective_level: Mapped[int] = mapped_column(Integer)  # level after an analyst's downgrade
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EarlyWarningAction(Base):
+    """An analyst's decision on a warning: kept, never edited."""
+
+    __tablename__ = "warning_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    warning_id: Mapped[int] = mapped_column(BigId, ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # acknowledge | downgrade | dismiss
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    from_level: Mapped[int] = mapped_column(Integer)
+    to_level: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class RiskNotice(Base):
+    """网络风险提示函 data: a risk point whose signals are rising, for the report stage to render."""
+
+    __tablename__ = "risk_notices"
+    __table_args__ = (UniqueConstraint("risk_point_name", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    risk_point_name: Mapped[str] = mapped_column(String(200))
+    day: Mapped[str] = mapped_column(String(10))  # the local day (YYYY-MM-DD) whose count rose
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
+    units: Mapped[list] = mapped_column(JSON, default=list)
+    current_count: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[list] = mapped_column(JSON, default=list)
+    example_item_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+

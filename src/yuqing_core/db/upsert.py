@@ -32,3 +32,20 @@ def insert_ignore(
 
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def upsert(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str], update: Sequence[str]
+) -> None:
+    """Insert ``rows``, or overwrite the ``update`` columns of the rows whose ``conflict`` key exists."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = _INSERTS.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
+    )
+    session.execute(statement, list(rows))

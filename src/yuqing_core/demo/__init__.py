@@ -18,9 +18,11 @@ from typing import Any
 
 import yaml
 
+from yuqing_core.analysis.queries import iter_event_items
+from yuqing_core.db.database import Database
 from yuqing_core.demo.feeds import CONTENT_TYPES, FeedEntry, render_feed
 from yuqing_core.demo.server import FeedServer
-from yuqing_core.timeutil import SHANGHAI, utcnow
+from yuqing_core.timeutil import SHANGHAI, isoformat_local, utcnow
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def serve_county(server: FeedServer, county: County) -> None:
 
 
 def run_demo(home: Path) -> int:
-    """Serve the sample county, import its sources, collect it once, and say where everything is."""
+    """Serve the sample county, collect it, analyse it with the sample risk library, and say where everything is."""
     home = home.resolve()
     if home.exists():
         shutil.rmtree(home)  # the demo starts from nothing every time
@@ -138,14 +140,66 @@ def run_demo(home: Path) -> int:
         print("\n再次采集（应全部未更新、无新增——每条信息只存一次）：")
         status |= print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
 
-    items_file = home / "reports" / "items.jsonl"
+        print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
+        status |= analyze_county(db, home)
+
+    reports = home / "reports"
+    items_file = reports / "items.jsonl"
     with items_file.open("w", encoding="utf-8") as handle:
         for row in iter_items(db):
             handle.write(json.dumps(row.as_json(settings.tz), ensure_ascii=False) + "\n")
+    events_file = reports / "event-items.jsonl"
+    with events_file.open("w", encoding="utf-8") as handle:
+        for event_row in iter_event_items(db):
+            handle.write(json.dumps(event_row.as_json(lambda value: isoformat_local(value, settings.tz)), ensure_ascii=False) + "\n")
     print("\n结果在这里：")
     print(f"  应用数据库   {settings.effective_database_url}")
     print(f"  信息源配置   {sources_file}")
+    print(f"  风险库       {home / 'risk.yaml'}")
     print(f"  采集到的信息 {items_file}")
+    print(f"  事件归并     {events_file}")
     print(f"  Prefect 数据 {home / 'prefect'}（与应用数据库分开）")
-    print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing sources list")
+    print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
+    print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")
     return status
+
+
+def analyze_county(db: Database, home: Path) -> int:
+    """Import the sample risk library, run the analyze flow, print events and warnings with explanations."""
+    from yuqing_core.analysis.queries import event_item_ids, explain_items, list_events, list_warnings
+    from yuqing_core.cli import run_flow
+    from yuqing_core.cli.analysis import explanation_lines
+    from yuqing_core.risk.library import LEVEL_LABELS, describe_changes, load_library_file
+    from yuqing_core.risk.versions import import_library
+    from yuqing_core.tables import render_table
+
+    risk_file = home / "risk.yaml"
+    risk_file.write_text(resources.files("yuqing_core.demo").joinpath("risk.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    imported = import_library(db, load_library_file(risk_file), author="演示", note="示例风险库")
+    print(f"风险库第 {imported.version.version} 版：{describe_changes(imported.version.changes)[0]} 等")
+    # A real office analyses every few minutes; the demo collected a week at once. Analysing the backlog
+    # up to the end of yesterday first, then today's items, dates warnings as the office would have seen them.
+    midnight = datetime.combine(utcnow().astimezone(SHANGHAI).date(), time(), tzinfo=SHANGHAI)
+    for parameters in ({"since": midnight - timedelta(days=8), "until": midnight - timedelta(seconds=1)}, {}):
+        state = run_flow("flows.analyze:analyze", **parameters)
+        if not state.is_completed():
+            print(f"分析失败：{state.message}")
+            return 1
+        print(state.message)
+
+    events = list_events(db, with_risk=True, limit=8)
+    print("\n涉及风险点的事件（按热度）：")
+    print(render_table([
+        {"ID": e.id, "级别": LEVEL_LABELS.get(e.level, "-") if e.level else "-", "热度": e.heat, "条数": e.item_count,
+         "来源": e.source_count, "风险点": "、".join(e.risk_points), "标题": e.title}  # fmt: skip
+        for e in events
+    ], max_column_width=36))
+    warnings = list_warnings(db)
+    print(f"\n预警 {len(warnings)} 条：")
+    for warning, event in warnings:
+        print(f"  #{warning.id} {LEVEL_LABELS[warning.level]} 得分 {warning.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）")
+    for event in events[:3]:
+        print(f"\n为什么——事件 #{event.id}「{event.title}」的前几条信息：")
+        for line in explanation_lines(explain_items(db, event_item_ids(db, event.id)[:4])):
+            print(line)
+    return 0

@@ -1,83 +1,17 @@
-"""The ``yuqing`` command: a thin layer over ``yuqing_core``.
-
-Stages run as their Prefect flows, loaded by entrypoint name (e.g.
-``flows.collect:collect``) so the core never imports flows statically.
-"""
+"""Commands of the collect stage: database, sources, archives, collect, items."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import importlib
-import inspect
 import json
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from yuqing_core import __version__
-from yuqing_core.config import Settings, get_settings
+from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime
-from yuqing_core.yamlfile import ConfigFileError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def prefect_defaults(*, quiet: bool = True) -> None:
-    """Environment defaults for running flows from the command line; explicit settings win."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-
-
-def run_flow(entrypoint: str, **parameters: Any) -> Any:
-    """Run the flow at ``module:function`` once and return its final state."""
-    prefect_defaults()
-    module_name, _, attribute = entrypoint.partition(":")
-    flow = getattr(importlib.import_module(module_name), attribute)
-    outcome = flow(**parameters, return_state=True)
-    if inspect.isawaitable(outcome):
-        outcome = asyncio.run(outcome)  # type: ignore[arg-type]
-    return outcome
-
-
-def user_errors(func: F) -> F:
-    """Turn the errors a user can fix into one clear message instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from yuqing_core.db.migrate import SchemaOutdated
-
-        try:
-            return func(*args, **kwargs)
-        except ConfigFileError as exc:
-            raise click.ClickException("文件有问题，未导入任何内容：\n" + str(exc)) from exc
-        except (SchemaOutdated, LookupError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    return get_settings()
-
-
-def _db():  # type: ignore[no-untyped-def]
-    from yuqing_core.db import get_database
-
-    return get_database(_settings())
-
-
-@click.group()
-@click.version_option(__version__, prog_name="yuqing")
-def main() -> None:
-    """yuqing：县域网络舆情监测——采集公开信息源、匹配风险规则、预警、报告、督办。"""
 
 
 # --- db ----------------------------------------------------------------------
@@ -100,10 +34,9 @@ def db_upgrade() -> None:
     from yuqing_core.db import Database
     from yuqing_core.db.migrate import upgrade
 
-    settings = _settings()
-    database = Database(settings.effective_database_url)
-    revision = upgrade(database)
-    click.echo(f"数据库已是最新结构（版本 {revision}）：{database!r}")
+    target = Database(settings().effective_database_url)
+    revision = upgrade(target)
+    click.echo(f"数据库已是最新结构（版本 {revision}）：{target!r}")
 
 
 @db.command("current")
@@ -113,8 +46,8 @@ def db_current() -> None:
     from yuqing_core.db import Database
     from yuqing_core.db.migrate import current_revision, head_revision
 
-    database = Database(_settings().effective_database_url)
-    click.echo(f"数据库版本：{current_revision(database) or '未初始化'}；程序需要：{head_revision()}")
+    target = Database(settings().effective_database_url)
+    click.echo(f"数据库版本：{current_revision(target) or '未初始化'}；程序需要：{head_revision()}")
 
 
 # --- sources -----------------------------------------------------------------
@@ -138,7 +71,7 @@ def sources_import(file: Path) -> None:
     from yuqing_core.collect.sources import import_sources, load_sources_file
 
     specs = load_sources_file(file)
-    summary = import_sources(_db(), specs, _settings())
+    summary = import_sources(database(), specs, settings())
     for line in summary.lines():
         click.echo(line)
 
@@ -166,7 +99,7 @@ def sources_list(output: str) -> None:
     """List sources with their health: last success, last new item, errors, next poll, disabled reason."""
     from yuqing_core.collect.sources import list_sources
 
-    rows = list_sources(_db())
+    rows = list_sources(database())
     if output == "json":
         for s in rows:
             click.echo(
@@ -193,7 +126,7 @@ def sources_list(output: str) -> None:
 def _iso(value: Any) -> str | None:
     from yuqing_core.timeutil import isoformat_local
 
-    return isoformat_local(value, _settings().tz)
+    return isoformat_local(value, settings().tz)
 
 
 @sources.command("enable")
@@ -203,7 +136,7 @@ def sources_enable(name: str) -> None:
     """Put a disabled source back in rotation (due at once, error count reset)."""
     from yuqing_core.collect.sources import set_enabled
 
-    set_enabled(_db(), name, True)
+    set_enabled(database(), name, True)
     click.echo(f"已启用：{name}")
 
 
@@ -215,7 +148,7 @@ def sources_disable(name: str, reason: str | None) -> None:
     """Take a source out of rotation."""
     from yuqing_core.collect.sources import set_enabled
 
-    set_enabled(_db(), name, False, reason=reason)
+    set_enabled(database(), name, False, reason=reason)
     click.echo(f"已停用：{name}")
 
 
@@ -235,7 +168,7 @@ def import_command(file: Path, source_name: str) -> None:
     """
     from yuqing_core.collect.archive import import_archive
 
-    summary = import_archive(_db(), _settings(), file, source_name)
+    summary = import_archive(database(), settings(), file, source_name)
     click.echo(summary.line())
 
 
@@ -268,7 +201,7 @@ def print_collect_summary(state: Any) -> int:
 @user_errors
 def collect_command(all_sources: bool, names: tuple[str, ...]) -> None:
     """Run one collect (as the Prefect flow) over the due sources and print a per-source summary."""
-    _db()  # schema check before Prefect starts
+    database()  # schema check before Prefect starts
     state = run_flow("flows.collect:collect", all_sources=all_sources, sources=list(names) or None)
     sys.exit(print_collect_summary(state))
 
@@ -297,9 +230,9 @@ def items_list(since: str | None, until: str | None, source: str | None, limit: 
     """
     from yuqing_core.items import iter_items
 
-    tz = _settings().tz
+    tz = settings().tz
     rows = iter_items(
-        _db(),
+        database(),
         since=parse_user_datetime(since, tz) if since else None,
         until=parse_user_datetime(until, tz) if until else None,
         source=source,
@@ -314,20 +247,3 @@ def items_list(since: str | None, until: str | None, source: str | None, limit: 
         for r in rows
     ]
     click.echo(render_table(table, max_column_width=60) if table else "没有符合条件的信息。")
-
-
-# --- demo --------------------------------------------------------------------
-
-
-@main.command("demo")
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"), show_default=True)
-@user_errors
-def demo_command(home: Path) -> None:
-    """Serve the bundled sample county on 127.0.0.1, collect it, and print what was found."""
-    from yuqing_core.demo import run_demo
-
-    sys.exit(run_demo(home))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

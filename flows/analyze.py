@@ -1,0 +1,50 @@
+"""The analyze flow: match new items against the risk library, group them into events,
+score the events and raise graded warnings.
+
+Run after each collect (the ``monitor`` deployment does), or by hand::
+
+    yuqing analyze                                   # items not analysed yet
+    yuqing analyze --since 2026-11-20 --until 2026-11-27   # re-analyse a window (e.g. after a library change)
+
+Each batch of items goes through three tasks (match, group, warn), named
+``match-N``, ``group-N``, ``warn-N``. The run is idempotent: retried or
+repeated, it leaves the same database. Every new warning is announced as
+the Prefect event ``yuqing.warning.raised`` (level and event id in its
+payload) for automations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.states import Completed, State
+
+from tasks.analyze import group_events, match_items, plan_analysis, publish_analysis_summary, score_and_warn
+from yuqing_core.analysis import AnalysisSummary
+from yuqing_core.timeutil import SHANGHAI, utcnow
+
+DEFAULT_BATCH = 2000
+
+
+def _run_name() -> str:
+    return "analyze-" + utcnow().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+
+
+@flow(name="analyze", flow_run_name=_run_name)
+def analyze(since: datetime | None = None, until: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> State:
+    """Analyse the items not yet analysed, or those published in [since, until)."""
+    plan = plan_analysis(since, until, batch_size)
+    summary = AnalysisSummary(version=plan.version)
+    matched, grouped = [], []
+    # Batches run in publication order: events grow incrementally, so later items must see earlier ones.
+    for index, batch in enumerate(plan.batches):
+        matched.append(match_items(plan.version_id, index, batch, plan.now))
+        grouped.append(group_events(plan.version_id, index, batch, plan.now))
+        summary.warnings += score_and_warn(plan.version_id, index, batch, plan.now)
+    for part in matched:
+        summary.matched.add(part)
+    for part in grouped:
+        summary.grouped.add(part)
+    description = publish_analysis_summary(plan, matched, grouped, summary.warnings)
+    return Completed(message=description, data=summary)

@@ -1,0 +1,69 @@
+"""The analyze stage: match new items against the risk library, group them into events,
+score the events and raise warnings.
+
+``analyze`` runs the whole stage in-process, batch by batch; the Prefect
+flow ``flows.analyze`` runs the same three steps as tasks. Every step is
+idempotent, so a retried or repeated run leaves the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from yuqing_core.analysis.grouping import GroupingSummary, events_of, group_batch
+from yuqing_core.analysis.match import MatchSummary, items_to_analyze, match_batch
+from yuqing_core.analysis.warn import RaisedWarning, WarnSummary, refresh_events
+from yuqing_core.db.database import Database
+from yuqing_core.risk.versions import active_library
+from yuqing_core.timeutil import utcnow
+
+DEFAULT_BATCH = 2000
+
+
+@dataclass
+class AnalysisSummary:
+    version: int = 0
+    matched: MatchSummary = field(default_factory=MatchSummary)
+    grouped: GroupingSummary = field(default_factory=GroupingSummary)
+    events_refreshed: int = 0
+    warnings: list[RaisedWarning] = field(default_factory=list)
+
+
+def batches(item_ids: Sequence[int], size: int = DEFAULT_BATCH) -> Iterator[list[int]]:
+    for start in range(0, len(item_ids), size):
+        yield list(item_ids[start : start + size])
+
+
+def analyze(
+    db: Database, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = DEFAULT_BATCH, now: datetime | None = None
+) -> AnalysisSummary:
+    """Analyse the items never analysed (or those published in [since, until)) with the active library."""
+    now = now or until or utcnow()
+    library = active_library(db)
+    summary = AnalysisSummary(version=library.version.version)
+    for batch in batches(items_to_analyze(db, since=since, until=until), batch_size):
+        summary.matched.add(match_batch(db, library, batch, now=now))
+        grouped = group_batch(db, library, batch, now=now)
+        summary.grouped.add(grouped)
+        refreshed = refresh_events(db, library, events_of(db, batch), now=now)
+        summary.events_refreshed += refreshed.events
+        summary.warnings += refreshed.warnings
+    return summary
+
+
+__all__ = [
+    "AnalysisSummary",
+    "GroupingSummary",
+    "MatchSummary",
+    "RaisedWarning",
+    "WarnSummary",
+    "analyze",
+    "batches",
+    "events_of",
+    "group_batch",
+    "items_to_analyze",
+    "match_batch",
+    "refresh_events",
+]

@@ -1,0 +1,95 @@
+"""Matching a batch of items against the active risk library, and storing why they matched.
+
+Idempotent: matches are keyed by (item, rule) and inserted with ON CONFLICT
+DO NOTHING; the per-item analysis record is overwritten with the same
+values. Matching the same batch twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
+from yuqing_core.db.upsert import insert_ignore, upsert
+from yuqing_core.risk.versions import ActiveLibrary
+from yuqing_core.rules import Document
+from yuqing_core.timeutil import utcnow
+
+
+@dataclass
+class MatchSummary:
+    items: int = 0
+    relevant: int = 0
+    excluded: int = 0
+    matches_new: int = 0
+    risk_points: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: MatchSummary) -> None:
+        self.items += other.items
+        self.relevant += other.relevant
+        self.excluded += other.excluded
+        self.matches_new += other.matches_new
+        self.risk_points.update(other.risk_points)
+
+
+def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, Document]]:
+    """(item id, Document) for the given items, in the order given."""
+    with db.reader() as session:
+        rows = session.execute(
+            select(Item.id, Item.title, Item.text, Source.name).join(Source, Source.id == Item.source_id).where(Item.id.in_(item_ids))
+        ).all()
+    by_id = {row.id: Document(title=row.title, text=row.text, source=row.name) for row in rows}
+    return [(item_id, by_id[item_id]) for item_id in item_ids if item_id in by_id]
+
+
+def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *, now: datetime | None = None) -> MatchSummary:
+    """Judge every item of the batch with the library and store the verdicts and matches."""
+    now = now or utcnow()
+    documents = load_documents(db, item_ids)
+    verdicts = library.compiled.judge_many([doc for _, doc in documents])
+    summary = MatchSummary(items=len(documents))
+    analysis_rows, match_rows = [], []
+    for (item_id, _doc), verdict in zip(documents, verdicts, strict=True):
+        summary.relevant += verdict.relevant
+        summary.excluded += verdict.excluded
+        summary.risk_points.update(verdict.risk_points)
+        analysis_rows.append(
+            {"item_id": item_id, "version_id": library.version_id, "relevant": verdict.relevant, "excluded": verdict.excluded, "analyzed_at": now}
+        )
+        for rule_id, match in verdict.matches:
+            meta = library.compiled.meta[rule_id]
+            match_rows.append(
+                {
+                    "item_id": item_id,
+                    "rule_id": rule_id,
+                    "version_id": library.version_id,
+                    "kind": meta.kind,
+                    "risk_point_name": meta.label if meta.kind == "risk" else None,
+                    "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in match.hits],
+                    "created_at": now,
+                }
+            )
+    with db.writer() as session:
+        upsert(session, ItemAnalysis.__table__, analysis_rows, conflict=("item_id",), update=("version_id", "relevant", "excluded", "analyzed_at"))
+        summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
+    return summary
+
+
+def items_to_analyze(db: Database, *, since: datetime | None = None, until: datetime | None = None) -> list[int]:
+    """Item ids to analyse, oldest first: those published in ``[since, until)`` if a window is
+    given (re-analysis), else those never analysed."""
+    query = select(Item.id).order_by(Item.published_at, Item.id)
+    if since is None and until is None:
+        query = query.outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id).where(ItemAnalysis.item_id.is_(None))
+    if since is not None:
+        query = query.where(Item.published_at >= since)
+    if until is not None:
+        query = query.where(Item.published_at < until)
+    with db.reader() as session:
+        return list(session.scalars(query))

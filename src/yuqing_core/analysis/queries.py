@@ -1,0 +1,127 @@
+"""Reading events, warnings and explanations back, for the CLI, reports and scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
+
+STREAM_BATCH = 1000
+
+
+def list_events(
+    db: Database, *, since: datetime | None = None, min_items: int = 1, with_risk: bool = False, limit: int | None = None
+) -> list[Event]:
+    """Events last seen since ``since``, hottest first."""
+    query = select(Event).where(Event.item_count >= min_items).order_by(Event.heat.desc(), Event.id)
+    if since is not None:
+        query = query.where(Event.last_seen_at >= since)
+    if limit is not None and not with_risk:
+        query = query.limit(limit)
+    with db.reader() as session:
+        events = list(session.scalars(query))
+    if with_risk:
+        events = [e for e in events if e.risk_points][:limit]
+    return events
+
+
+@dataclass(frozen=True)
+class EventItemRow:
+    item_id: int
+    guid: str | None
+    source: str
+    published: datetime
+    event_id: int
+    joined_by: str
+    title: str
+
+    def as_json(self, isoformat) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        """The stable shape of ``yuqing events export --format jsonl``."""
+        return {
+            "item_id": self.item_id,
+            "guid": self.guid,
+            "source": self.source,
+            "published": isoformat(self.published),
+            "event_id": self.event_id,
+            "joined_by": self.joined_by,
+        }
+
+
+def iter_event_items(db: Database, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[EventItemRow]:
+    """Every grouped item with its event, by publication time."""
+    query = (
+        select(Item.id, Item.guid, Source.name, Item.published_at, EventItem.event_id, EventItem.joined_by, Item.title)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .join(Source, Source.id == Item.source_id)
+        .order_by(Item.published_at, Item.id)
+    )
+    if since is not None:
+        query = query.where(Item.published_at >= since)
+    if until is not None:
+        query = query.where(Item.published_at < until)
+    with db.reader() as session:
+        for row in session.execute(query.execution_options(yield_per=STREAM_BATCH)):
+            yield EventItemRow(*row)
+
+
+@dataclass(frozen=True)
+class ExplainedItem:
+    item_id: int
+    source: str
+    title: str
+    text: str
+    url: str | None
+    published: datetime
+    joined_by: str | None
+    # (kind, label, hits) for every match of the item's latest analysis
+    matches: list[tuple[str, str, list[dict[str, Any]]]]
+
+
+def explain_items(db: Database, item_ids: list[int]) -> list[ExplainedItem]:
+    """Items with every match of their latest analysis: why each matched, with offsets."""
+    with db.reader() as session:
+        rows = session.execute(
+            select(Item.id, Source.name, Item.title, Item.text, Item.url, Item.published_at, EventItem.joined_by)
+            .join(Source, Source.id == Item.source_id)
+            .outerjoin(EventItem, EventItem.item_id == Item.id)
+            .where(Item.id.in_(item_ids))
+            .order_by(Item.published_at, Item.id)
+        ).all()
+        matches = session.execute(
+            select(Match.item_id, Match.kind, Match.risk_point_name, Match.hits, Match.rule_id)
+            .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
+            .where(Match.item_id.in_(item_ids))
+            .order_by(Match.item_id, Match.rule_id)
+        ).all()
+        labels = dict(session.execute(select(Rule.id, Rule.label).where(Rule.id.in_({m.rule_id for m in matches}))).all())
+    by_item: dict[int, list[tuple[str, str, list[dict[str, Any]]]]] = {}
+    for m in matches:
+        by_item.setdefault(m.item_id, []).append((m.kind, m.risk_point_name or labels.get(m.rule_id, ""), m.hits))
+    return [ExplainedItem(r.id, r.name, r.title, r.text, r.url, r.published_at, r.joined_by, by_item.get(r.id, [])) for r in rows]
+
+
+def get_event(db: Database, event_id: int) -> Event | None:
+    with db.reader() as session:
+        return session.get(Event, event_id)
+
+
+def event_item_ids(db: Database, event_id: int) -> list[int]:
+    with db.reader() as session:
+        return list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+
+
+def list_warnings(db: Database, *, since: datetime | None = None, status: str | None = None) -> list[tuple[EarlyWarning, Event]]:
+    """Warnings, newest first, with their events."""
+    query = select(EarlyWarning, Event).join(Event, Event.id == EarlyWarning.event_id).order_by(EarlyWarning.created_at.desc(), EarlyWarning.id.desc())
+    if since is not None:
+        query = query.where(EarlyWarning.created_at >= since)
+    if status is not None:
+        query = query.where(EarlyWarning.status == status)
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]

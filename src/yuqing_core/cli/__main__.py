@@ -1,0 +1,3 @@
+from yuqing_core.cli import main
+
+main()

@@ -1,0 +1,500 @@
+"""Commands of the analysis side: the risk library, rules, analyze, events and warnings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
+from yuqing_core.tables import render_table
+from yuqing_core.timeutil import format_local, isoformat_local, parse_user_datetime, utcnow
+
+
+def _when(value: str | None):  # type: ignore[no-untyped-def]
+    return parse_user_datetime(value, settings().tz) if value else None
+
+
+# --- risk library ----------------------------------------------------------------------------
+
+
+@main.group()
+def risk() -> None:
+    """Risk library (风险库): validate, import as a new version, diff, backtest, export."""
+
+
+@risk.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@user_errors
+def risk_validate(file: Path) -> None:
+    """Check a library file; every problem is named by file, line and field.
+
+    Example:
+
+        yuqing risk validate config/risk.yaml
+    """
+    from yuqing_core.risk.library import library_rules, load_library_file
+
+    loaded = load_library_file(file)
+    rules = sum(1 for _ in library_rules(loaded.spec))
+    click.echo(f"有效：{len(loaded.spec.risk_points)} 个风险点，{len(loaded.spec.exclusions)} 条排除规则，共 {rules} 条规则。")
+
+
+@risk.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author", help="Who is importing (default: YUQING_AUTHOR or the login name).")
+@click.option("--note", help="Why: kept with the version.")
+@user_errors
+def risk_import(file: Path, author: str | None, note: str | None) -> None:
+    """Import a library file as a new version (nothing is stored if it equals the active one)."""
+    from yuqing_core.risk.library import describe_changes, load_library_file
+    from yuqing_core.risk.versions import import_library
+
+    result = import_library(database(), load_library_file(file), author=author, note=note)
+    version = result.version
+    if not result.created:
+        click.echo(f"与当前第 {version.version} 版相同，未生成新版本。")
+        return
+    click.echo(f"已导入为第 {version.version} 版（{version.author}，{format_local(version.created_at)}）。变化：")
+    for line in describe_changes(version.changes):
+        click.echo(f"  {line}")
+
+
+@risk.command("diff")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--against", "version", type=int, help="Compare with this version instead of the active one.")
+@user_errors
+def risk_diff(file: Path, version: int | None) -> None:
+    """Show what a library file changes against the active (or a given) version."""
+    from yuqing_core.risk.library import describe_changes, diff_libraries, load_library_file, load_library_text
+    from yuqing_core.risk.versions import NoActiveLibrary, version_content
+
+    proposed = load_library_file(file).spec
+    try:
+        info, content = version_content(database(), version)
+        current, label = load_library_text(content, f"版本 {info.version}"), f"第 {info.version} 版"
+    except NoActiveLibrary:
+        current, label = None, "空库"
+    click.echo(f"{file} 对比{label}：")
+    for line in describe_changes(diff_libraries(current, proposed)):
+        click.echo(f"  {line}")
+
+
+@risk.command("backtest")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True, help="How far back to look.")
+@click.option("--format", "output", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@user_errors
+def risk_backtest(file: Path, days: int, output: str) -> None:
+    """Run a proposed library over the stored items of the last N days, beside the active one.
+
+    Shows, per risk point, what would newly match and what would stop
+    matching. Nothing is stored.
+    """
+    from yuqing_core.risk.backtest import backtest
+    from yuqing_core.risk.library import load_library_file
+
+    report = backtest(database(), load_library_file(file).spec, days=days)
+    if output == "jsonl":
+        for point in report.points.values():
+            click.echo(json.dumps({"risk_point": point.name, "before": point.before, "after": point.after,
+                                   "newly": point.newly, "stopped": point.stopped}, ensure_ascii=False))  # fmt: skip
+        return
+    for line in report.lines():
+        click.echo(line)
+
+
+@risk.command("export")
+@click.option("--version", type=int, help="Version number (default: the active one).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@user_errors
+def risk_export(version: int | None, output: Path | None) -> None:
+    """Write a stored version's YAML exactly as it was imported."""
+    from yuqing_core.risk.versions import version_content
+
+    info, content = version_content(database(), version)
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    output.write_text(content, encoding="utf-8")
+    click.echo(f"第 {info.version} 版已写入 {output}")
+
+
+@risk.command("versions")
+@user_errors
+def risk_versions() -> None:
+    """List the stored versions: who, when, what changed."""
+    from yuqing_core.risk.library import describe_changes
+    from yuqing_core.risk.versions import list_versions
+
+    rows = [
+        {"版本": v.version, "时间": format_local(v.created_at), "导入人": v.author, "说明": v.note or "",
+         "变化": "；".join(describe_changes(v.changes))}  # fmt: skip
+        for v in list_versions(database())
+    ]
+    click.echo(render_table(rows, max_column_width=60) if rows else "还没有导入风险库。")
+
+
+# --- rules test ----------------------------------------------------------------------------
+
+
+def _input_documents(path: Path) -> Iterator[tuple[int, Any]]:
+    from yuqing_core.rules import Document
+    from yuqing_core.yamlfile import ConfigFileError, Problem
+
+    problems, documents = [], []
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), number, exc.colno, "", f"JSON 格式错误：{exc.msg}"))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem(str(path), number, None, "", "每行应为一个 JSON 对象"))
+                continue
+            fields = {}
+            for name in ("title", "text", "summary", "source"):
+                value = obj.get(name)
+                if value is not None and not isinstance(value, str):
+                    problems.append(Problem(str(path), number, None, name, "应为文本"))
+                fields[name] = value if isinstance(value, str) else ""
+            documents.append((number, Document(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"])))
+    if problems:
+        raise ConfigFileError(problems)
+    yield from documents
+
+
+def _stored_documents(since, until, limit: int | None) -> Iterator[tuple[int, Any]]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from yuqing_core.db.models import Item, Source
+    from yuqing_core.rules import Document
+
+    query = (
+        select(Item.id, Item.title, Item.text, Source.name)
+        .join(Source, Source.id == Item.source_id)
+        .where(Item.published_at >= since, Item.published_at < until)
+        .order_by(Item.published_at, Item.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    with database().reader() as session:
+        for row in session.execute(query.execution_options(yield_per=1000)):
+            yield row.id, Document(title=row.title, text=row.text, source=row.name)
+
+
+def snippet(text: str, hits: list[Any], field: str, width: int = 40) -> str:
+    """The part of ``text`` around its hits, with the hits marked."""
+    from yuqing_core.rules import TermHit, highlight
+
+    spans = [h for h in hits if h.field == field]
+    if not spans:
+        return text[: width * 2] + ("…" if len(text) > width * 2 else "")
+    start = max(0, min(h.start for h in spans) - width)
+    end = min(len(text), max(h.end for h in spans) + width)
+    shifted = [TermHit(h.term, h.field, h.start - start, h.end - start) for h in spans if h.start >= start and h.end <= end]
+    body = highlight(text[start:end], shifted, field)
+    return ("…" if start else "") + body.replace("\n", " ") + ("…" if end < len(text) else "")
+
+
+@main.group()
+def rules() -> None:
+    """Keyword rules (关键词规则): try an expression or a library before importing it."""
+
+
+@rules.command("test")
+@click.argument("expression", required=False)
+@click.option("--library", "library_file", type=click.Path(dir_okay=False, path_type=Path), help="Try a whole library file instead.")
+@click.option("--input", "input_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="JSON Lines with title, text (or summary), source; default: stored items.")  # fmt: skip
+@click.option("--since", help="Stored items published from (default: 7 days ago).")
+@click.option("--until", help="Stored items published before (default: now).")
+@click.option("--limit", type=int, help="Look at most at this many stored items.")
+@click.option("--format", "output", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@user_errors
+def rules_test(expression: str | None, library_file: Path | None, input_file: Path | None, since: str | None,
+               until: str | None, limit: int | None, output: str) -> None:  # fmt: skip
+    """Show what an expression (or a library) matches, with the matched terms marked. Stores nothing.
+
+    Examples:
+
+        yuqing rules test '化工园区 & (泄漏 | 异味)'
+
+        yuqing rules test --library config/risk.yaml --input samples.jsonl --format jsonl
+    """
+    from yuqing_core.risk.library import CompiledLibrary, load_library_file
+    from yuqing_core.rules import RuleSet, RuleSyntaxError, parse_rule
+
+    if bool(expression) == bool(library_file):
+        raise click.UsageError("请给出一条规则表达式，或用 --library 指定风险库文件（二选一）。")
+    if expression:
+        try:
+            parse_rule(expression)
+        except RuleSyntaxError as exc:
+            raise click.ClickException(f"规则有误：{exc}\n  {expression}\n  {' ' * _display_column(expression, exc.column)}^") from exc
+        judge = _expression_judge(RuleSet([(expression, expression)]))
+    else:
+        judge = _library_judge(CompiledLibrary(load_library_file(library_file).spec))
+
+    if input_file is not None:
+        documents, label = _input_documents(input_file), "line"
+    else:
+        end = _when(until) or utcnow()
+        documents, label = _stored_documents(_when(since) or end - timedelta(days=7), end, limit), "item_id"
+
+    shown = seen = 0
+    for key, document in documents:
+        seen += 1
+        for name, hits in judge(document):
+            shown += 1
+            if output == "jsonl":
+                terms = [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in hits]
+                click.echo(json.dumps({label: key, "rule" if expression else "risk_point": name, "terms": terms}, ensure_ascii=False))
+                continue
+            where = f"第 {key} 行" if label == "line" else f"#{key}"
+            click.echo(f"{where} {document.source}  【{name}】" if not expression else f"{where} {document.source}")
+            if document.title:
+                click.echo(f"  标题：{snippet(document.title, list(hits), 'title', width=1000)}")
+            click.echo(f"  正文：{snippet(document.text, list(hits), 'text')}")
+            click.echo("  命中：" + "、".join(f"{h.term}@{h.field}[{h.start}:{h.end}]" for h in hits))
+    if output == "text":
+        click.echo(f"\n共检查 {seen} 条，命中 {shown} 次。", err=True)
+
+
+def _display_column(expression: str, column: int) -> int:
+    from yuqing_core.tables import display_width
+
+    return display_width(expression[: max(0, column - 1)])
+
+
+def _expression_judge(ruleset):  # type: ignore[no-untyped-def]
+    def judge(document):  # type: ignore[no-untyped-def]
+        return [(match.key, match.hits) for match in ruleset.match(document)]
+
+    return judge
+
+
+def _library_judge(compiled):  # type: ignore[no-untyped-def]
+    def judge(document):  # type: ignore[no-untyped-def]
+        verdict = compiled.judge(document)
+        by_point: dict[str, list[Any]] = {}
+        for key, match in verdict.matches:
+            meta = compiled.meta[key]
+            if meta.kind == "risk":
+                by_point.setdefault(meta.label, []).extend(match.hits)
+        return list(by_point.items())
+
+    return judge
+
+
+# --- analyze -----------------------------------------------------------------------------------
+
+
+@main.command("analyze")
+@click.option("--since", help="Re-analyse items published from this date/time (default: only new items).")
+@click.option("--until", help="… and before this date/time.")
+@click.option("--batch-size", type=click.IntRange(100, 100_000), default=2000, show_default=True)
+@user_errors
+def analyze_command(since: str | None, until: str | None, batch_size: int) -> None:
+    """Run the analyze flow once: match, group into events, score, raise warnings."""
+    from yuqing_core.risk.versions import active_library
+
+    active_library(database())  # a clear message before Prefect starts if no library was imported
+    state = run_flow("flows.analyze:analyze", since=_when(since), until=_when(until), batch_size=batch_size)
+    summary = state.result(raise_on_failure=False)
+    if state.is_failed() or not hasattr(summary, "matched"):
+        click.echo(f"分析未完成：{state.message}", err=True)
+        sys.exit(1)
+    click.echo(state.message)
+    for warning in summary.warnings:
+        click.echo(f"  新预警 #{warning.id} {warning.label} 得分 {warning.score}：{warning.title}（{'、'.join(warning.risk_points)}）")
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def events() -> None:
+    """Events (舆情事件): items about one happening."""
+
+
+LEVEL_COLUMN = {4: "IV", 3: "III", 2: "II", 1: "I"}
+
+
+@events.command("list")
+@click.option("--since", help="Events last seen from this date/time (default: 7 days ago).")
+@click.option("--min-items", type=int, default=1, show_default=True)
+@click.option("--risk/--all", "with_risk", default=False, help="Only events touching a risk point.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@user_errors
+def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, output: str) -> None:
+    """List events, hottest first."""
+    from yuqing_core.analysis.queries import list_events
+
+    start = _when(since) or utcnow() - timedelta(days=7)
+    rows = list_events(database(), since=start, min_items=min_items, with_risk=with_risk, limit=limit)
+    tz = settings().tz
+    if output == "jsonl":
+        for e in rows:
+            click.echo(json.dumps({"event_id": e.id, "title": e.title, "first_seen": isoformat_local(e.first_seen_at, tz),
+                                   "last_seen": isoformat_local(e.last_seen_at, tz), "items": e.item_count, "sources": e.source_count,
+                                   "heat": e.heat, "score": e.score, "level": LEVEL_COLUMN.get(e.level), "risk_points": e.risk_points,
+                                   "hot_words": [w for w, _ in e.hot_words]}, ensure_ascii=False))  # fmt: skip
+        return
+    table = [
+        {"ID": e.id, "级别": LEVEL_COLUMN.get(e.level, "-"), "热度": e.heat, "条数": e.item_count, "来源": e.source_count,
+         "最后出现": format_local(e.last_seen_at, tz), "风险点": "、".join(e.risk_points), "标题": e.title}  # fmt: skip
+        for e in rows
+    ]
+    click.echo(render_table(table, max_column_width=50) if table else "没有符合条件的事件。")
+
+
+@events.command("export")
+@click.option("--format", "output", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--since", help="Items published from this date/time.")
+@click.option("--until", help="Items published before this date/time.")
+@user_errors
+def events_export(output: str, since: str | None, until: str | None) -> None:
+    """One line per grouped item (item id, guid, source, published, event id), to evaluate grouping."""
+    from yuqing_core.analysis.queries import iter_event_items
+
+    tz = settings().tz
+    for row in iter_event_items(database(), since=_when(since), until=_when(until)):
+        click.echo(json.dumps(row.as_json(lambda value: isoformat_local(value, tz)), ensure_ascii=False))
+
+
+@events.command("show")
+@click.argument("event_id", type=int)
+@user_errors
+def events_show(event_id: int) -> None:
+    """One event with every item and why it matched."""
+    from yuqing_core.analysis.queries import event_item_ids, explain_items, get_event
+
+    event = get_event(database(), event_id)
+    if event is None:
+        raise click.ClickException(f"没有编号为 {event_id} 的事件")
+    ids = event_item_ids(database(), event_id)
+    click.echo(f"事件 #{event.id}：{event.title}")
+    click.echo(f"  {event.item_count} 条 / {event.source_count} 个来源，热度 {event.heat}，得分 {event.score}，"
+               f"级别 {LEVEL_COLUMN.get(event.level, '-')}，风险点：{'、'.join(event.risk_points) or '无'}")  # fmt: skip
+    click.echo(f"  热词：{'、'.join(w for w, _ in event.hot_words)}")
+    for line in explanation_lines(explain_items(database(), ids)):
+        click.echo(line)
+
+
+def explanation_lines(items: list[Any]) -> list[str]:
+    """Each item with its matches, terms marked in title and text."""
+    from yuqing_core.rules import TermHit
+
+    tz = settings().tz
+    lines = []
+    for item in items:
+        lines.append(f"  #{item.item_id} {format_local(item.published, tz)} {item.source}（{item.joined_by or '-'}）")
+        hits_all = [TermHit(h["term"], h["field"], h["start"], h["end"]) for _, _, hits in item.matches for h in hits]
+        if item.title:
+            lines.append(f"      {snippet(item.title, hits_all, 'title', width=1000)}")
+        for kind, label, hits in item.matches:
+            if kind == "risk":
+                terms = "、".join(sorted({h["term"] for h in hits}))
+                lines.append(f"      命中【{label}】：{terms}")
+        text_hits = [h for h in hits_all if h.field == "text"]
+        if text_hits:
+            lines.append(f"      {snippet(item.text, text_hits, 'text')}")
+    return lines
+
+
+# --- warnings ------------------------------------------------------------------------------------
+
+
+@main.group()
+def warnings() -> None:
+    """Warnings (预警): list, and acknowledge / downgrade / dismiss with a reason."""
+
+
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除"}
+
+
+@warnings.command("list")
+@click.option("--since", help="Raised from this date/time (default: 7 days ago).")
+@click.option("--status", type=click.Choice(list(STATUS_LABELS)), help="Only warnings in this state.")
+@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@user_errors
+def warnings_list(since: str | None, status: str | None, output: str) -> None:
+    """Warnings, newest first."""
+    from yuqing_core.analysis.queries import list_warnings
+    from yuqing_core.risk.library import LEVEL_LABELS
+
+    start = _when(since) or utcnow() - timedelta(days=7)
+    rows = list_warnings(database(), since=start, status=status)
+    tz = settings().tz
+    if output == "jsonl":
+        for w, e in rows:
+            click.echo(json.dumps({"warning_id": w.id, "event_id": e.id, "level": LEVEL_COLUMN[w.level],
+                                   "effective_level": LEVEL_COLUMN[w.effective_level], "score": w.score, "status": w.status,
+                                   "raised": isoformat_local(w.created_at, tz), "title": e.title,
+                                   "risk_points": w.reasons.get("risk_points", [])}, ensure_ascii=False))  # fmt: skip
+        return
+    table = [
+        {"预警": w.id, "级别": LEVEL_LABELS[w.effective_level] + ("（原" + LEVEL_COLUMN[w.level] + "）" if w.effective_level != w.level else ""),
+         "得分": w.score, "状态": STATUS_LABELS.get(w.status, w.status), "时间": format_local(w.created_at, tz), "事件": e.id,
+         "风险点": "、".join(w.reasons.get("risk_points", [])), "标题": e.title}  # fmt: skip
+        for w, e in rows
+    ]
+    click.echo(render_table(table, max_column_width=40) if table else "没有预警。")
+
+
+def _decide(warning_id: int, action: str, actor: str | None, reason: str, to_level: int | None = None) -> None:
+    from yuqing_core.risk.decisions import DecisionRefused, decide
+    from yuqing_core.risk.library import LEVEL_LABELS
+    from yuqing_core.risk.versions import default_author
+
+    try:
+        warning = decide(database(), warning_id, action, actor=actor or default_author(), reason=reason, to_level=to_level)
+    except DecisionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"预警 #{warning.id}：{STATUS_LABELS[warning.status]}，现为{LEVEL_LABELS[warning.effective_level]}。")
+
+
+LEVEL_CHOICE = click.Choice(["IV", "III", "II", "I"], case_sensitive=False)
+_actor = click.option("--by", "actor", help="Who decides (default: YUQING_AUTHOR or the login name).")
+_reason = click.option("--reason", required=True, help="Why (kept with the decision).")
+
+
+@warnings.command("ack")
+@click.argument("warning_id", type=int)
+@_actor
+@_reason
+@user_errors
+def warnings_ack(warning_id: int, actor: str | None, reason: str) -> None:
+    """Acknowledge a warning: seen, being handled."""
+    _decide(warning_id, "acknowledge", actor, reason)
+
+
+@warnings.command("downgrade")
+@click.argument("warning_id", type=int)
+@click.option("--to", "to_level", type=LEVEL_CHOICE, required=True, help="The less severe level (IV, III, II).")
+@_actor
+@_reason
+@user_errors
+def warnings_downgrade(warning_id: int, to_level: str, actor: str | None, reason: str) -> None:
+    """Lower a warning's level."""
+    _decide(warning_id, "downgrade", actor, reason, {"IV": 4, "III": 3, "II": 2, "I": 1}[to_level.upper()])
+
+
+@warnings.command("dismiss")
+@click.argument("warning_id", type=int)
+@_actor
+@_reason
+@user_errors
+def warnings_dismiss(warning_id: int, actor: str | None, reason: str) -> None:
+    """Dismiss a warning as not a real risk."""
+    _decide(warning_id, "dismiss", actor, reason)

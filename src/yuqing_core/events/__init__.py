@@ -1,0 +1,84 @@
+"""The events stage's algorithms, pure: no database, no Prefect.
+
+- Grouping items into events (``EventGrouper``): same canonical URL, same
+  normalised title, near-duplicate text by MinHash LSH over character
+  n-grams within a time window, or -- last -- the same topic key (a risk
+  point at a specific place, given by the caller) within 48 hours;
+  incremental, and every assignment records which rule of the chain joined
+  the item.
+- Spike detection per risk point or event against its own baseline
+  (``spike_test`` with ``daily_counts``/``hourly_counts``).
+- Hot words and keyword suggestions (``hot_words``, ``suggest_keywords``,
+  jieba TF-IDF with the risk library's terms as user words), and the heat
+  score (``heat_score``, ``velocity_per_hour``).
+
+A run of the events flow, batch by batch (the grouper is not thread-safe;
+one per flow run)::
+
+    grouper = EventGrouper(window=timedelta(days=7))
+    grouper.add_many(                                   # what the database already grouped
+        (GroupItem(row.id, row.published_at, row.url, row.title, row.text, row.source,
+                   signature_from_bytes(row.signature) if row.signature_scheme == grouper.signature_scheme else None),
+         row.event_id)
+        for row in items_published_since(batch_start - grouper.window))
+    for batch in new_items_in_batches_of_1000:
+        assignments = grouper.assign(batch)
+        # store: an event per distinct NewEvent (its seed item first), each item's
+        # event, joined_by, similarity, matched_item_id, and the bytes of
+        # grouper.signature_of(item_id) with grouper.signature_scheme
+        grouper.resolve({new_event: event_id for new_event, event_id in created.items()})
+"""
+
+from yuqing_core.events._grouping import (
+    JOINED_BY_MINHASH,
+    JOINED_BY_SEED,
+    JOINED_BY_TITLE,
+    JOINED_BY_TOPIC,
+    JOINED_BY_URL,
+    Assignment,
+    EventGrouper,
+    GroupItem,
+    NewEvent,
+    lsh_parameters,
+)
+from yuqing_core.events._heat import heat_score, velocity_per_hour
+from yuqing_core.events._hotwords import hot_words, suggest_keywords
+from yuqing_core.events._minhash import (
+    SIGNATURE_DTYPE,
+    SIGNATURE_SCHEME_VERSION,
+    signature_from_bytes,
+    signature_to_bytes,
+    signatures,
+)
+from yuqing_core.events._normalize import TRACKING_PARAMS, canonical_url, event_text, title_key
+from yuqing_core.events._spikes import SpikeResult, daily_counts, hourly_counts, spike_test
+
+__all__ = [
+    "JOINED_BY_MINHASH",
+    "JOINED_BY_SEED",
+    "JOINED_BY_TITLE",
+    "JOINED_BY_TOPIC",
+    "JOINED_BY_URL",
+    "SIGNATURE_DTYPE",
+    "SIGNATURE_SCHEME_VERSION",
+    "TRACKING_PARAMS",
+    "Assignment",
+    "EventGrouper",
+    "GroupItem",
+    "NewEvent",
+    "SpikeResult",
+    "canonical_url",
+    "daily_counts",
+    "event_text",
+    "heat_score",
+    "hot_words",
+    "hourly_counts",
+    "lsh_parameters",
+    "signature_from_bytes",
+    "signature_to_bytes",
+    "signatures",
+    "spike_test",
+    "suggest_keywords",
+    "title_key",
+    "velocity_per_hour",
+]

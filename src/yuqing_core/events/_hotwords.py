@@ -1,0 +1,174 @@
+"""Hot words of a set of texts (jieba TF-IDF), and keyword suggestions for the risk library.
+
+jieba is used through a private ``jieba.Tokenizer`` and a private
+``jieba.analyse.TFIDF`` instance, so words added here never change how the
+rest of the process (the rule engine, say) segments text. Both are built on
+first use, under a lock. The library's terms are passed per call as
+``user_words``: they are added to the private dictionary for the duration
+of that call and the dictionary is put back afterwards, so calls do not
+leak words into each other. Calls are serialised by the lock (segmentation
+is single-threaded Python anyway).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from yuqing_core.text import new_jieba_tokenizer, normalize_text
+
+if TYPE_CHECKING:
+    import jieba
+    import jieba.analyse
+
+# Two or more CJK ideographs and nothing else: no digits, Latin or punctuation.
+_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+# Function words and feed boilerplate that TF-IDF would otherwise rank high
+# in short Chinese posts (jieba's own stop list is English only).
+CHINESE_STOP_WORDS = frozenset(
+    {
+        "我们", "你们", "他们", "她们", "大家", "自己", "什么", "怎么", "怎么样", "为什么", "这个", "那个", "这些",
+        "那些", "这样", "那样", "这里", "那里", "一个", "一些", "一下", "一点", "一直", "一起", "没有", "已经",
+        "可以", "可能", "应该", "因为", "所以", "但是", "如果", "还是", "就是", "不是", "只是", "还有", "而且",
+        "或者", "以及", "以后", "之后", "之前", "时候", "现在", "目前", "今天", "昨天", "明天", "今年", "日前",
+        "近日", "近期", "当日", "当天", "有关", "相关", "进行", "表示", "情况", "问题", "工作", "有人", "听说",
+        "希望", "知道", "看到", "觉得", "真的", "不要", "不能", "不会", "出来", "起来", "下来", "过来", "一次",
+        "记者", "小编", "网友", "粉丝", "转发", "微博", "评论", "留言", "关注", "点赞", "收藏", "分享", "链接",
+        "视频", "图片", "全文", "原文", "来源", "编辑", "责任编辑", "本报", "本台", "据悉", "获悉", "了解",
+        "其中", "同时", "通过", "对于", "关于", "根据", "按照", "以上", "以下", "左右", "之一", "部分", "方面",
+    }
+)  # fmt: skip
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+_tfidf: jieba.analyse.TFIDF | None = None
+
+
+def _extractor() -> jieba.analyse.TFIDF:
+    """The private TF-IDF extractor (built on first use; call with ``_lock`` held)."""
+    global _tokenizer, _tfidf
+    if _tfidf is None:
+        import jieba
+        import jieba.analyse
+
+        tokenizer = new_jieba_tokenizer()
+        tokenizer.initialize()
+        tfidf = jieba.analyse.TFIDF()
+        # Point both tokenizer attributes at the private one: TFIDF's
+        # constructor wires them to jieba's process-wide default.
+        tfidf.tokenizer = tokenizer
+        tfidf.postokenizer = None
+        tfidf.stop_words = set(tfidf.stop_words) | CHINESE_STOP_WORDS
+        _tokenizer, _tfidf = tokenizer, tfidf
+    return _tfidf
+
+
+@contextmanager
+def _user_dictionary(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> Iterator[None]:
+    """Add ``words`` to the tokenizer for the duration of the block, then restore its dictionary."""
+    frequencies = tokenizer.FREQ
+    saved: dict[str, int | None] = {}
+    saved_total = tokenizer.total
+    try:
+        for word in words:
+            if len(word) < 2 or word in saved:
+                continue
+            # add_word also adds every prefix of the word (with frequency 0)
+            # as a marker for the segmenter's prefix dictionary.
+            for end in range(1, len(word) + 1):
+                prefix = word[:end]
+                if prefix not in saved:
+                    saved[prefix] = frequencies.get(prefix)
+            if not frequencies.get(word):
+                tokenizer.add_word(word)
+        yield
+    finally:
+        for word, frequency in saved.items():
+            if frequency is None:
+                frequencies.pop(word, None)
+            else:
+                frequencies[word] = frequency
+        tokenizer.total = saved_total
+
+
+def _scored_words(texts: Sequence[str], user_words: Iterable[str]) -> list[tuple[str, float]]:
+    """Every CJK word of two or more characters with its TF-IDF weight, best first."""
+    document = "\n".join(normalize_text(text) for text in texts if text)
+    if not document:
+        return []
+    user_words = [normalize_text(word) for word in user_words]
+    with _lock:
+        tfidf = _extractor()
+        with _user_dictionary(tfidf.tokenizer, user_words):
+            ranked = tfidf.extract_tags(document, topK=None, withWeight=True)
+    words = [(word, float(weight)) for word, weight in ranked if _CJK_WORD.fullmatch(word)]
+    # Equal weights in a stable order, so reports do not reshuffle between runs.
+    words.sort(key=lambda pair: (-pair[1], pair[0]))
+    return words
+
+
+def hot_words(
+    texts: Sequence[str], *, top_k: int = 10, user_words: Iterable[str] = (), stop_words: Iterable[str] = ()
+) -> list[tuple[str, float]]:
+    """The ``top_k`` words that characterise ``texts`` (e.g. an event's items), with TF-IDF weights.
+
+    The texts are read as one document and segmented with jieba (the
+    ``user_words``, e.g. the risk library's terms, kept whole); each word's
+    weight is its share of the words times its inverse document frequency
+    in jieba's general corpus (words jieba has not seen get the median).
+    Only words of two or more CJK characters count, never numbers,
+    punctuation, Latin, ``CHINESE_STOP_WORDS`` or ``stop_words``. Ties are
+    broken by the word, so the result is deterministic.
+
+    >>> [word for word, _ in hot_words(["青溪河出现大量死鱼，死鱼漂满河面", "青溪河死鱼原因查明"], top_k=2, user_words=["青溪河"])]
+    ['青溪河', '死鱼']
+    """
+    if top_k <= 0:
+        return []
+    excluded = {normalize_text(word) for word in stop_words}
+    return [(word, weight) for word, weight in _scored_words(texts, user_words) if word not in excluded][:top_k]
+
+
+def _covered_by(terms: Iterable[str]) -> Callable[[str], bool]:
+    """A test for "equal to, contained in, or containing a known term"."""
+    known = {normalize_text(term) for term in terms}
+    known.discard("")
+    # One string holding every term lets "word inside some term" be one
+    # substring search; the \x00 separators keep matches within a term.
+    haystack = "\x00".join(sorted(known))
+
+    def covered(word: str) -> bool:
+        if word in haystack:
+            return True
+        return any(word[start:end] in known for start in range(len(word)) for end in range(start + 1, len(word) + 1))
+
+    return covered
+
+
+def suggest_keywords(texts: Sequence[str], known_terms: Iterable[str], *, top_k: int = 10) -> list[tuple[str, float]]:
+    """Hot words of recent event texts that the risk library does not cover yet.
+
+    A word is covered when it equals a known term, is contained in one
+    (``化工`` in ``化工园区``) or contains one (``东坪村民`` contains
+    ``东坪``); comparison is on ``normalize_text`` forms. The known terms are
+    also given to jieba as user words, so they are segmented whole and
+    recognised. Weights are those of ``hot_words``.
+
+    >>> [word for word, _ in suggest_keywords(["东坪村刺鼻异味，疑似化工园区泄漏，东坪村异味严重"], ["化工园区", "泄漏"], top_k=2)]
+    ['东坪村', '异味']
+    """
+    if top_k <= 0:
+        return []
+    known_terms = list(known_terms)
+    covered = _covered_by(known_terms)
+    suggestions: list[tuple[str, float]] = []
+    for word, weight in _scored_words(texts, known_terms):
+        if not covered(word):
+            suggestions.append((word, weight))
+            if len(suggestions) == top_k:
+                break
+    return suggestions

@@ -1,0 +1,253 @@
+"""The syntax tree of a rule: small frozen dataclasses, hashable and comparable with ``==``.
+
+Trees are canonical: a ``Term`` holds its text already normalized (so
+``Term("ＡＢＣ") == Term("abc")``), a ``Regex`` holds its pattern with the
+rule language's ``\\/`` escape resolved, and ``And``/``Or`` keep the grouping
+they were written with (``a & (b & c)`` is not ``a & b & c``). That is what
+makes ``parse_rule(format_rule(node)) == node`` hold for every tree.
+
+Constructors check their arguments and raise ``ValueError`` (or
+``TypeError``) with a Chinese message; the parser reports the same problems
+as ``RuleSyntaxError`` with a column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from ._normalize import normalize_for_matching
+
+__all__ = ["FIELDS", "Term", "Regex", "Near", "Not", "And", "Or", "Scope", "Node"]
+
+#: The fields a scope can name, in the order hits are reported.
+FIELDS = ("title", "text", "source")
+
+# Characters a term may not contain: they could never come out of
+# normalization of a real text anyway, and the engine relies on their absence.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+
+
+def check_term_text(text: str) -> str | None:
+    """Why normalized ``text`` cannot be a term, or None if it can."""
+    if not text:
+        return "词语为空"
+    control = _CONTROL.search(text)
+    if control:
+        return f"词语中不能含控制字符（U+{ord(control.group()):04X}）"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase matched as a substring of the normalized text.
+
+    ``word=True`` (written ``w:民政``) asks for the hit to sit on word
+    boundaries of the text's segmentation.
+    """
+
+    text: str
+    word: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise TypeError("词语应为文本")
+        normalized = normalize_for_matching(self.text)
+        problem = check_term_text(normalized)
+        if problem:
+            raise ValueError(problem)
+        object.__setattr__(self, "text", normalized)
+        object.__setattr__(self, "word", bool(self.word))
+
+    @classmethod
+    def _normalized(cls, text: str, word: bool) -> Term:
+        """A term from text the caller has already normalized and checked (the parser)."""
+        term = object.__new__(cls)
+        object.__setattr__(term, "text", text)
+        object.__setattr__(term, "word", word)
+        return term
+
+    @property
+    def label(self) -> str:
+        """How hits of this term are labelled: the normalized text, ``w:`` in front for word terms."""
+        return f"w:{self.text}" if self.word else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A Python regular expression searched in the normalized text (case-insensitively)."""
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pattern, str):
+            raise TypeError("正则表达式应为文本")
+        pattern = canonical_pattern(self.pattern)
+        problem = regex_problem(pattern)
+        if problem:
+            raise ValueError(problem[1])
+        object.__setattr__(self, "pattern", pattern)
+
+    @property
+    def label(self) -> str:
+        """How hits of this regex are labelled: ``/pattern/`` as written in a rule."""
+        return f"/{escape_pattern(self.pattern)}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """``near(left, right, distance)``: both terms in one field, at most ``distance`` characters apart.
+
+    The distance is counted in the normalized text, from the end of the
+    earlier occurrence to the start of the later one, in either order;
+    overlapping occurrences count as near.
+    """
+
+    left: Term
+    right: Term
+    distance: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.left, Term) or not isinstance(self.right, Term):
+            raise TypeError("near() 的前两个参数应为词语或短语")
+        if not isinstance(self.distance, int) or isinstance(self.distance, bool) or self.distance < 0:
+            raise ValueError("near() 的第三个参数应为非负整数")
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """``!operand``: true when the operand is false."""
+
+    operand: Node
+
+    def __post_init__(self) -> None:
+        _check_node(self.operand)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """``a & b & ...``: all operands are true (two or more, in the order written)."""
+
+    operands: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operands", _check_operands(self.operands))
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """``a | b | ...``: at least one operand is true (two or more, in the order written)."""
+
+    operands: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operands", _check_operands(self.operands))
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """``field:operand``: the terms inside are looked for in ``field`` only (inner scopes win)."""
+
+    field: str
+    operand: Node
+
+    def __post_init__(self) -> None:
+        if self.field not in FIELDS:
+            raise ValueError(f"未知的字段「{self.field}」，可用的字段：{'、'.join(FIELDS)}")
+        _check_node(self.operand)
+
+
+Node = Union[Term, Regex, Near, Not, And, Or, Scope]
+_NODE_TYPES = (Term, Regex, Near, Not, And, Or, Scope)
+
+
+def _check_node(node: object) -> None:
+    if not isinstance(node, _NODE_TYPES):
+        raise TypeError(f"不是规则的语法树节点：{type(node).__name__}")
+
+
+def _check_operands(operands: object) -> tuple[Node, ...]:
+    if isinstance(operands, (str, bytes)) or not hasattr(operands, "__iter__"):
+        raise TypeError("operands 应为节点的序列")
+    result = tuple(operands)  # type: ignore[arg-type]
+    if len(result) < 2:
+        raise ValueError("& 和 | 至少需要两个操作数")
+    for operand in result:
+        _check_node(operand)
+    return result
+
+
+# --- regular expressions -----------------------------------------------------
+
+REGEX_FLAGS = re.IGNORECASE
+
+
+def canonical_pattern(pattern: str) -> str:
+    """Resolve the rule language's ``\\/`` escape (``/`` needs no escape in Python's ``re``)."""
+    if "\\/" not in pattern:
+        return pattern
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            following = pattern[index + 1]
+            out.append("/" if following == "/" else char + following)
+            index += 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+def escape_pattern(pattern: str) -> str:
+    """A canonical pattern as written between slashes: every ``/`` not part of an escape becomes ``\\/``."""
+    if "/" not in pattern:
+        return pattern
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            out.append(pattern[index : index + 2])
+            index += 2
+        else:
+            out.append("\\/" if char == "/" else char)
+            index += 1
+    return "".join(out)
+
+
+def regex_problem(pattern: str) -> tuple[int, str] | None:
+    """``(index in pattern, message)`` if ``pattern`` cannot be used, else None."""
+    if not pattern:
+        return 0, "正则表达式为空"
+    try:
+        re.compile(pattern, REGEX_FLAGS)
+    except re.error as exc:
+        return (exc.pos or 0), f"正则表达式有误：{_regex_message(exc.msg)}"
+    except (RecursionError, OverflowError, ValueError, Warning) as exc:  # pathological nesting or repeat counts
+        return 0, f"正则表达式有误：{type(exc).__name__}"
+    return None
+
+
+# The re module's commonest complaints, in the words analysts read.
+_REGEX_MESSAGES = (
+    ("missing ), unterminated subpattern", "圆括号没有闭合"),
+    ("unbalanced parenthesis", "多余的右圆括号"),
+    ("unterminated character set", "方括号没有闭合"),
+    ("nothing to repeat", "重复符号（* + ? {}）前面没有内容"),
+    ("multiple repeat", "重复符号连用"),
+    ("bad escape", "无效的转义"),
+    ("bad character range", "方括号内的字符范围无效"),
+    ("missing ), unterminated name", "组名没有闭合"),
+    ("unknown extension", "不支持的 (? 写法"),
+    ("look-behind requires fixed-width pattern", "后行断言必须是固定长度"),
+)
+
+
+def _regex_message(message: str) -> str:
+    for english, chinese in _REGEX_MESSAGES:
+        if message.startswith(english):
+            return f"{chinese}（{message}）"
+    return message

@@ -1,0 +1,449 @@
+"""Reading and writing the rule language: ``parse_rule``, ``format_rule``, ``RuleSyntaxError``.
+
+The grammar (``!`` binds tightest, then ``&``, then ``|``)::
+
+    rule     := or EOF
+    or       := and ( "|" and )*
+    and      := unary ( "&"? unary )*          # juxtaposition means &
+    unary    := "!" unary | scoped | primary
+    scoped   := FIELD ":" ( primary | "w:" term )
+    primary  := term | "w:" term | REGEX | near | "(" or ")"
+    near     := "near" "(" arg "," arg "," INTEGER ")"
+    arg      := "w:"? term
+    term     := WORD | PHRASE
+
+A WORD is a run of characters that are neither whitespace nor one of
+``( ) | & ! " / , :`` (or their full-width twins ``（ ） ｜ ＆ ！ “ ” ‘ ’ ， ：``).
+A PHRASE is quoted with ``"..."`` (or ``“...”``, ``‘...’``) and may hold
+anything; inside it ``\\"`` is a quote and ``\\\\`` a backslash. A REGEX is
+``/.../`` with ``\\/`` for a slash. ``near`` is a keyword only when ``(``
+follows it directly. FIELD is ``title``, ``text`` or ``source``; ``w:``
+marks a term that must sit on word boundaries.
+
+Errors name the 1-based column in the expression as written and what was
+wrong, in Chinese: ``第12列：缺少右括号``. Any string gives either a tree or
+a ``RuleSyntaxError``, never another exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._ast import (
+    FIELDS,
+    And,
+    Near,
+    Node,
+    Not,
+    Or,
+    Regex,
+    Scope,
+    Term,
+    check_term_text,
+    regex_problem,
+)
+from ._normalize import normalize_for_matching
+
+__all__ = ["RuleSyntaxError", "parse_rule", "format_rule", "MAX_NESTING"]
+
+#: Deepest nesting of parentheses, ``!`` and scopes a rule may have.
+MAX_NESTING = 100
+
+# Full-width (and curly) punctuation accepted as the ASCII operator it looks like.
+_TWINS = {"（": "(", "）": ")", "｜": "|", "＆": "&", "！": "!", "，": ",", "：": ":"}
+_OPERATORS = frozenset("()|&!,:")
+# Opening quote -> the characters that may close it.
+_QUOTES = {'"': '"', "“": "”“", "”": "”“", "‘": "’‘", "’": "’‘"}
+_PUNCTUATION = _OPERATORS | frozenset(_TWINS) | frozenset(_QUOTES) | {"/"}
+# A run of word characters: not whitespace, punctuation of the language, or a control character.
+_WORD = re.compile("[^\\s" + re.escape("".join(sorted(_PUNCTUATION))) + "\\x00-\\x1f\\x7f]+")
+
+_EXPECTED_OPERAND = "此处应为词语、短语、括号或 !"
+
+
+class RuleSyntaxError(ValueError):
+    """A rule expression that cannot be read: where (1-based column) and what is wrong."""
+
+    def __init__(self, column: int, message: str) -> None:
+        self.column = column
+        self.message = message
+        super().__init__(column, message)
+
+    def __str__(self) -> str:
+        return f"第{self.column}列：{self.message}"
+
+    def __repr__(self) -> str:
+        return f"RuleSyntaxError(column={self.column}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[type[RuleSyntaxError], tuple[int, str]]:
+        return (RuleSyntaxError, (self.column, self.message))
+
+
+# --- tokens ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # ( ) | & ! , WORD PHRASE REGEX SCOPE WORDMARK NEAR EOF
+    start: int  # index of the first character in the expression
+    text: str = ""  # WORD/PHRASE: the text; REGEX: the canonical pattern; SCOPE: the field
+    end: int = 0  # index after the last character
+
+    @property
+    def column(self) -> int:
+        return self.start + 1
+
+
+def _tokens(source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    length = len(source)
+    index = 0
+    while index < length:
+        char = source[index]
+        if char.isspace():
+            index += 1
+            continue
+        if char < " " or char == "\x7f":
+            raise RuleSyntaxError(index + 1, f"规则中不能含控制字符（U+{ord(char):04X}）")
+        ascii_char = _TWINS.get(char, char)
+        if ascii_char == ":":
+            raise RuleSyntaxError(index + 1, "冒号前应为字段名 title、text 或 source（或 w 表示按词匹配）；要找冒号本身请加引号")
+        if ascii_char in _OPERATORS:
+            tokens.append(_Token(ascii_char, index, end=index + 1))
+            index += 1
+        elif char in _QUOTES:
+            index = _phrase(source, index, tokens)
+        elif char == "/":
+            index = _regex(source, index, tokens)
+        else:
+            index = _word(source, index, tokens)
+    tokens.append(_Token("EOF", length, end=length))
+    return tokens
+
+
+def _word(source: str, start: int, tokens: list[_Token]) -> int:
+    match = _WORD.match(source, start)
+    index = match.end() if match else start + 1  # the caller saw a word character at start
+    length = len(source)
+    word = source[start:index]
+    following = _TWINS.get(source[index], source[index]) if index < length else ""
+    if following == ":":
+        name = word.casefold()
+        if name == "w":
+            tokens.append(_Token("WORDMARK", start, end=index + 1))
+        elif name in FIELDS:
+            tokens.append(_Token("SCOPE", start, name, end=index + 1))
+        else:
+            allowed = "、".join(f"{field}:" for field in FIELDS)
+            raise RuleSyntaxError(
+                start + 1, f"未知的字段「{word}」，可用的字段：{allowed}（w: 表示按词匹配）；要找冒号本身请加引号"
+            )
+        return index + 1
+    if following == "(" and word.casefold() == "near":
+        tokens.append(_Token("NEAR", start, word, end=index))
+        return index
+    tokens.append(_Token("WORD", start, word, end=index))
+    return index
+
+
+def _phrase(source: str, start: int, tokens: list[_Token]) -> int:
+    closers = _QUOTES[source[start]]
+    out: list[str] = []
+    index = start + 1
+    length = len(source)
+    while index < length:
+        char = source[index]
+        if char == "\\" and index + 1 < length:
+            following = source[index + 1]
+            # \" and \\ (and the curly quotes) stand for the character itself;
+            # any other backslash is an ordinary character.
+            out.append(following if following == "\\" or following in _QUOTES else char + following)
+            index += 2
+            continue
+        if char in closers:
+            tokens.append(_Token("PHRASE", start, "".join(out), end=index + 1))
+            return index + 1
+        if char < " " and not char.isspace() or char == "\x7f":
+            raise RuleSyntaxError(index + 1, f"规则中不能含控制字符（U+{ord(char):04X}）")
+        out.append(char)
+        index += 1
+    raise RuleSyntaxError(start + 1, "短语缺少结尾的引号")
+
+
+def _regex(source: str, start: int, tokens: list[_Token]) -> int:
+    out: list[str] = []
+    columns: list[int] = []  # expression index of each pattern character, to place regex errors
+    index = start + 1
+    length = len(source)
+    while index < length:
+        char = source[index]
+        if char == "\\" and index + 1 < length:
+            following = source[index + 1]
+            if following == "/":
+                out.append("/")
+                columns.append(index)
+            else:
+                out.extend((char, following))
+                columns.extend((index, index + 1))
+            index += 2
+            continue
+        if char == "/":
+            pattern = "".join(out)
+            problem = regex_problem(pattern)
+            if problem:
+                position, message = problem
+                where = columns[position] if 0 <= position < len(columns) else (index if pattern else start)
+                raise RuleSyntaxError(where + 1, message)
+            tokens.append(_Token("REGEX", start, pattern, end=index + 1))
+            return index + 1
+        out.append(char)
+        columns.append(index)
+        index += 1
+    raise RuleSyntaxError(start + 1, "正则表达式缺少结尾的 /（要找 / 本身请加引号）")
+
+
+# --- parser --------------------------------------------------------------------
+
+_STARTS_OPERAND = frozenset({"(", "!", "WORD", "PHRASE", "REGEX", "SCOPE", "WORDMARK", "NEAR"})
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = _tokens(source)
+        self.position = 0
+        self.depth = 0
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.position]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def error(self, message: str, token: _Token | None = None) -> RuleSyntaxError:
+        token = token or self.token
+        if token.kind == "EOF":
+            # Point just after the last thing written, where something is missing.
+            return RuleSyntaxError(len(self.source.rstrip()) + 1, message)
+        return RuleSyntaxError(token.column, message)
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"嵌套太深（最多 {MAX_NESTING} 层）")
+
+    def rule(self) -> Node:
+        if self.token.kind == "EOF":
+            raise RuleSyntaxError(1, "规则为空")
+        node = self.or_()
+        token = self.token
+        if token.kind == ")":
+            raise self.error("多余的右括号")
+        if token.kind == ",":
+            raise self.error("此处不应有逗号（逗号只用于 near(…) 的参数之间）")
+        if token.kind != "EOF":  # pragma: no cover - every other token starts an operand
+            raise self.error("此处应为 &、| 或规则结束")
+        return node
+
+    def or_(self) -> Node:
+        operands = [self.and_()]
+        while self.token.kind == "|":
+            self.advance()
+            operands.append(self.and_())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def and_(self) -> Node:
+        operands = [self.unary()]
+        while True:
+            kind = self.token.kind
+            if kind == "&":
+                self.advance()
+            elif kind not in _STARTS_OPERAND:
+                break
+            operands.append(self.unary())
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def unary(self) -> Node:
+        token = self.token
+        if token.kind == "!":
+            self.advance()
+            self.nest()
+            operand = self.unary()
+            self.depth -= 1
+            return Not(operand)
+        if token.kind == "SCOPE":
+            self.advance()
+            self.nest()
+            following = self.token
+            if following.kind not in ("WORD", "PHRASE", "WORDMARK", "REGEX", "NEAR", "("):
+                raise self.error(f"{token.text}: 后应为词语、短语、正则表达式、near(…) 或括号", following)
+            operand = self.primary()
+            self.depth -= 1
+            return Scope(token.text, operand)
+        return self.primary()
+
+    def primary(self) -> Node:
+        token = self.token
+        kind = token.kind
+        if kind in ("WORD", "PHRASE", "WORDMARK"):
+            return self.term()
+        if kind == "REGEX":
+            self.advance()
+            return Regex(token.text)
+        if kind == "NEAR":
+            return self.near()
+        if kind == "(":
+            self.advance()
+            if self.token.kind == ")":
+                raise self.error("括号内为空", token)
+            self.nest()
+            node = self.or_()
+            self.depth -= 1
+            if self.token.kind == ")":
+                self.advance()
+                return node
+            if self.token.kind == ",":
+                raise self.error("此处不应有逗号（逗号只用于 near(…) 的参数之间）")
+            raise self.error("缺少右括号")
+        raise self.error(_EXPECTED_OPERAND)
+
+    def term(self) -> Term:
+        word = False
+        if self.token.kind == "WORDMARK":
+            self.advance()
+            word = True
+            if self.token.kind not in ("WORD", "PHRASE"):
+                raise self.error("w: 后应为词语或短语")
+        token = self.advance()
+        if token.kind not in ("WORD", "PHRASE"):  # pragma: no cover - callers check
+            raise self.error(_EXPECTED_OPERAND, token)
+        text = normalize_for_matching(token.text)
+        problem = check_term_text(text)
+        if problem:
+            raise RuleSyntaxError(token.column, "短语为空" if problem == "词语为空" and token.kind == "PHRASE" else problem)
+        return Term._normalized(text, word)
+
+    def near(self) -> Near:
+        self.advance()  # near
+        self.advance()  # the "(" that made it a keyword
+        left = self.near_argument("第一个")
+        self.near_comma()
+        right = self.near_argument("第二个")
+        self.near_comma()
+        token = self.token
+        distance = _non_negative_int(token.text) if token.kind == "WORD" else None
+        if distance is None:
+            raise self.error("near() 的第三个参数应为非负整数")
+        self.advance()
+        if self.token.kind != ")":
+            if self.token.kind == "EOF":
+                raise self.error("缺少右括号")
+            raise self.error("near() 只有三个参数，此处应为右括号")
+        self.advance()
+        return Near(left, right, distance)
+
+    def near_argument(self, which: str) -> Term:
+        kind = self.token.kind
+        if kind in ("WORD", "PHRASE", "WORDMARK"):
+            return self.term()
+        if kind == "SCOPE":
+            raise self.error("near() 的参数不能带字段范围，请写在 near 前面，如 title:near(…)")
+        raise self.error(f"near() 的{which}参数应为词语或短语")
+
+    def near_comma(self) -> None:
+        kind = self.token.kind
+        if kind != ",":
+            if kind == "EOF":
+                raise self.error("缺少右括号")
+            if kind == ")":
+                raise self.error("near() 需要三个参数，如 near(化工厂, 泄漏, 10)")
+            raise self.error("near() 的参数之间应有逗号")
+        self.advance()
+
+
+def _non_negative_int(text: str) -> int | None:
+    digits = normalize_for_matching(text)  # full-width digits are digits too
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        return None
+    return int(digits)
+
+
+def parse_rule(expression: str) -> Node:
+    """Parse a rule expression into its syntax tree.
+
+    >>> parse_rule("(濮阳 | 青禾) & 事故 & !广告")  # doctest: +ELLIPSIS
+    And(operands=(Or(...), Term(text='事故', word=False), Not(...)))
+
+    Raises ``RuleSyntaxError`` (with ``.column`` and ``.message``) for
+    anything that is not a rule; never any other exception for a string.
+    """
+    if not isinstance(expression, str):
+        raise TypeError("规则应为文本")
+    try:
+        return _Parser(expression).rule()
+    except RecursionError as exc:  # pragma: no cover - MAX_NESTING keeps the parser well below the limit
+        raise RuleSyntaxError(1, f"嵌套太深（最多 {MAX_NESTING} 层）") from exc
+
+
+# --- printer -------------------------------------------------------------------
+
+
+def format_rule(node: Node) -> str:
+    """The canonical text of a rule: ``parse_rule(format_rule(node)) == node`` for every tree.
+
+    Operators are spelled ``&``, ``|``, ``!`` with spaces around the binary
+    ones, parentheses appear only where the tree needs them, terms are
+    quoted only when they must be.
+
+    >>> format_rule(parse_rule("（濮阳 ｜青禾） 事故 ！广告"))
+    '(濮阳 | 青禾) & 事故 & !广告'
+    """
+    return _format(node)
+
+
+def _format(node: Node) -> str:
+    if isinstance(node, Term):
+        return _format_term(node)
+    if isinstance(node, Regex):
+        return node.label
+    if isinstance(node, Near):
+        return f"near({_format_term(node.left)}, {_format_term(node.right)}, {node.distance})"
+    if isinstance(node, Not):
+        operand = node.operand
+        inner = _format(operand)
+        return f"!({inner})" if isinstance(operand, (And, Or)) else f"!{inner}"
+    if isinstance(node, And):
+        return " & ".join(f"({_format(op)})" if isinstance(op, (And, Or)) else _format(op) for op in node.operands)
+    if isinstance(node, Or):
+        return " | ".join(f"({_format(op)})" if isinstance(op, Or) else _format(op) for op in node.operands)
+    if isinstance(node, Scope):
+        operand = node.operand
+        inner = _format(operand)
+        bare = isinstance(operand, (Term, Regex, Near))
+        return f"{node.field}:{inner}" if bare else f"{node.field}:({inner})"
+    raise TypeError(f"不是规则的语法树节点：{type(node).__name__}")
+
+
+def _format_term(term: Term) -> str:
+    text = term.text
+    prefix = "w:" if term.word else ""
+    if _is_bare(text):
+        return prefix + text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    for quote in "“”‘’":
+        escaped = escaped.replace(quote, "\\" + quote)
+    return f'{prefix}"{escaped}"'
+
+
+def _is_bare(text: str) -> bool:
+    """Whether ``text`` reads back as the same single WORD token."""
+    for char in text:
+        if char.isspace() or char in _PUNCTUATION or char < " " or char == "\x7f":
+            return False
+    # A bare "near" before "(" would be the keyword, but the printer never
+    # writes "(" right after a term, so only the word itself matters here.
+    return bool(text)

@@ -1,0 +1,126 @@
+"""Prefect tasks of the analyze stage: one task per batch and step, never per item.
+
+The plan (which items, which library version, which "now") is fixed once
+per flow run and persisted, so a retried run analyses the same items with
+the same version even if new items arrived or a library was imported
+meanwhile; completed batch steps come back from their persisted results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
+
+from tasks.policies import PER_RUN_CACHE, database_error
+from yuqing_core.analysis import batches, events_of, group_batch, items_to_analyze, match_batch, refresh_events
+from yuqing_core.analysis.grouping import GroupingSummary
+from yuqing_core.analysis.match import MatchSummary
+from yuqing_core.analysis.warn import RaisedWarning
+from yuqing_core.db import get_database
+from yuqing_core.risk.library import LEVEL_NAMES
+from yuqing_core.risk.versions import active_library, library_version
+from yuqing_core.timeutil import format_local, utcnow
+
+WARNING_EVENT = "yuqing.warning.raised"
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    version_id: int
+    version: int
+    now: datetime
+    batches: list[list[int]]
+
+    @property
+    def items(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
+@task(name="plan-analysis", task_run_name="plan-analysis", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2, retry_condition_fn=database_error)
+def plan_analysis(since: datetime | None, until: datetime | None, batch_size: int) -> AnalysisPlan:
+    """Which items this run analyses, in batches, with which library version."""
+    db = get_database()
+    library = active_library(db)
+    ids = items_to_analyze(db, since=since, until=until)
+    plan = AnalysisPlan(library.version_id, library.version.version, until or utcnow(), list(batches(ids, batch_size)))
+    get_run_logger().info("风险库第 %d 版；待分析 %d 条，分 %d 批", plan.version, plan.items, len(plan.batches))
+    return plan
+
+
+@task(name="match-items", task_run_name="match-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def match_items(version_id: int, index: int, item_ids: list[int], now: datetime) -> MatchSummary:
+    """Run every rule of the library over the batch; store verdicts and matches."""
+    db = get_database()
+    summary = match_batch(db, library_version(db, version_id), item_ids, now=now)
+    get_run_logger().info("第 %d 批：%d 条，本县相关 %d 条，新命中 %d 个", index, summary.items, summary.relevant, summary.matches_new)
+    return summary
+
+
+@task(name="group-events", task_run_name="group-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def group_events(version_id: int, index: int, item_ids: list[int], now: datetime) -> GroupingSummary:
+    """Assign the batch's relevant items to events (new or existing)."""
+    db = get_database()
+    summary = group_batch(db, library_version(db, version_id), item_ids, now=now)
+    get_run_logger().info("第 %d 批：归入事件 %d 条，新事件 %d 个", index, summary.grouped, summary.new_events)
+    return summary
+
+
+@task(name="score-and-warn", task_run_name="warn-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def score_and_warn(version_id: int, index: int, item_ids: list[int], now: datetime) -> list[RaisedWarning]:
+    """Refresh the batch's events, score them, raise warnings, and announce each as a Prefect event."""
+    db = get_database()
+    summary = refresh_events(db, library_version(db, version_id), events_of(db, item_ids), now=now)
+    for warning in summary.warnings:
+        emit_event(
+            event=WARNING_EVENT,
+            resource={"prefect.resource.id": f"yuqing.event.{warning.event_id}", "prefect.resource.name": warning.title[:120]},
+            payload={
+                "warning_id": warning.id,
+                "event_id": warning.event_id,
+                "level": LEVEL_NAMES[warning.level],
+                "level_label": warning.label,
+                "score": warning.score,
+                "risk_points": warning.risk_points,
+            },
+        )
+    get_run_logger().info("第 %d 批：更新事件 %d 个，新预警 %d 条", index, summary.events, len(summary.warnings))
+    return summary.warnings
+
+
+@task(name="publish-analysis-summary", task_run_name="publish-analysis-summary")
+def publish_analysis_summary(plan: AnalysisPlan, matched: list[MatchSummary], grouped: list[GroupingSummary],
+                             warnings: list[RaisedWarning]) -> str:  # fmt: skip
+    """A markdown artifact: matches per risk point, events, warnings."""
+    total = MatchSummary()
+    for part in matched:
+        total.add(part)
+    groups = GroupingSummary()
+    for part in grouped:
+        groups.add(part)
+    lines = [
+        f"# 分析结果（风险库第 {plan.version} 版，截至 {format_local(plan.now)}）",
+        "",
+        f"分析 {total.items} 条，本县相关 {total.relevant} 条，排除 {total.excluded} 条；新事件 {groups.new_events} 个，新预警 {len(warnings)} 条。",
+        "",
+        "| 风险点 | 命中条数 |",
+        "|---|---|",
+        *(f"| {name} | {count} |" for name, count in total.risk_points.most_common()),
+    ]
+    if warnings:
+        lines += ["", "| 预警 | 级别 | 得分 | 事件 | 风险点 |", "|---|---|---|---|---|"]
+        lines += [f"| #{w.id} | {w.label} | {w.score} | {_cell(w.title)} | {'、'.join(w.risk_points)} |" for w in warnings]
+    text = "\n".join(lines)
+    create_markdown_artifact(key="analysis-summary", markdown=text, description=lines[2])
+    return lines[2]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "｜").replace("\n", " ")[:60]
+

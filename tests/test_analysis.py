@@ -1,0 +1,217 @@
+"""The analyze stage on SQLite and PostgreSQL: matches with offsets, events, warnings once per level,
+analysts' decisions, risk notices, idempotency."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from helpers import add_sources
+from yuqing_core.analysis import analyze
+from yuqing_core.collect.archive import import_archive
+from yuqing_core.db import Database
+from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, EventItem, ItemAnalysis, Match, RiskNotice
+from yuqing_core.risk.decisions import DecisionRefused, decide, history
+from yuqing_core.risk.library import load_library_file
+from yuqing_core.risk.notices import write_risk_notices
+from yuqing_core.risk.versions import active_library, import_library
+from yuqing_core.rules import normalize_for_matching
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+
+LIBRARY = """name: 测试库
+region:
+  terms: [青禾县, 白沙镇, 东坪村]
+  local_sources: [青禾论坛]
+exclusions:
+  - name: 广告
+    rule: 广告 | 促销
+risk_points:
+  - name: 化工异味
+    units: [县应急管理局]
+    severity: 3
+    rules: ['(化工园区 | 化工厂) & (异味 | 泄漏 | 刺鼻)']
+  - name: 讨薪
+    severity: 2
+    rules: [欠薪 | 讨薪]
+  - name: 丰收
+    severity: 1
+    positive: true
+    rules: [丰收]
+source_weights: {云江日报: 1.5}
+sensitive_words: [中毒, 送医院]
+"""
+
+LEAK = "白沙镇东坪村今天一早弥漫刺鼻气味，村民怀疑化工园区泄漏，有老人头晕，已有人送医院检查，希望有关部门尽快调查公开监测数据。"
+
+
+def post(guid: str, title: str, text: str, when: datetime, url: str | None = None) -> dict:
+    return {"guid": guid, "title": title, "text": text, "published": when.isoformat(), "url": url}
+
+
+def load(db: Database, settings, tmp_path: Path, source: str, rows: list[dict], name: str = "a.jsonl") -> None:
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    import_archive(db, settings, path, source, now=NOW)
+
+
+def library(db: Database, tmp_path: Path, text: str = LIBRARY, name: str = "risk.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return import_library(db, load_library_file(path), author="测试", now=NOW)
+
+
+def table_rows(db: Database, model, *columns) -> list[tuple]:
+    with db.reader() as session:
+        return [tuple(r) for r in session.execute(select(*columns).order_by(*columns))]
+
+
+@pytest.fixture
+def county(db, settings, tmp_path):
+    add_sources(db, settings, 青禾论坛="http://example.org/bbs.xml", 江华日报="http://example.org/jh.xml", 云江日报="http://example.org/yj.xml")
+    library(db, tmp_path)
+    return db
+
+
+def test_matches_store_version_and_offsets_into_the_original_text(county, settings, tmp_path) -> None:
+    db = county
+    title = "白沙镇　化工园区ＸＸ有刺鼻味"  # full-width space and letters: offsets must still point at the original
+    load(db, settings, tmp_path, "江华日报", [post("1", title, LEAK, NOW - timedelta(hours=1))])
+    summary = analyze(db, now=NOW)
+    assert (summary.matched.items, summary.matched.relevant, summary.matched.risk_points["化工异味"]) == (1, 1, 1)
+    with db.reader() as session:
+        match = session.scalars(select(Match).where(Match.kind == "risk")).one()
+        assert match.version_id == active_library(db).version_id and match.risk_point_name == "化工异味"
+        for hit in match.hits:
+            source_text = title if hit["field"] == "title" else LEAK
+            assert normalize_for_matching(source_text[hit["start"] : hit["end"]]) == normalize_for_matching(hit["term"])
+
+
+def test_relevance_and_exclusion(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "江华日报", [
+        post("in", "东坪村化工园区异味", "居民反映", NOW - timedelta(hours=3)),
+        post("out", "外县化工园区泄漏", "与本县无关", NOW - timedelta(hours=3)),
+        post("ad", "青禾县化工园区异味处理设备促销", "广告", NOW - timedelta(hours=3)),
+    ])  # fmt: skip
+    load(db, settings, tmp_path, "青禾论坛", [post("local", "化工厂又有异味了", "没写地名，但这是本县论坛", NOW - timedelta(hours=2))], "b.jsonl")
+    analyze(db, now=NOW)
+    with db.reader() as session:
+        verdicts = {a.item_id: (a.relevant, a.excluded) for a in session.scalars(select(ItemAnalysis))}
+        risky = set(session.scalars(select(Match.item_id).where(Match.kind == "risk")))
+    assert sorted(verdicts.values()) == [(False, False), (True, False), (True, False), (True, True)]
+    assert len(risky) == 2  # the relevant, not excluded ones
+
+
+def test_reposts_become_one_event_and_the_run_is_idempotent(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [
+        post("a", "白沙镇东坪村刺鼻气味，疑似化工园区泄漏", LEAK, NOW - timedelta(hours=5), "http://bbs.example/t/1?utm_source=x"),
+        post("b", "转发微博//@东坪守望:白沙镇东坪村刺鼻气味，疑似化工园区泄漏", "转发微博//@东坪守望:" + LEAK, NOW - timedelta(hours=4)),
+        post("c", "【关注】白沙镇东坪村刺鼻气味，疑似化工园区泄漏 - 青禾论坛", LEAK[:50] + "……", NOW - timedelta(hours=3)),
+        post("d", "青禾县今年柑橘丰收", "果农笑开颜，青禾县柑橘丰收，收购价稳定。", NOW - timedelta(hours=2)),
+    ])  # fmt: skip
+    load(db, settings, tmp_path, "云江日报", [post("e", "东坪村刺鼻气味调查", LEAK, NOW - timedelta(hours=1), "http://bbs.example/t/1")], "b.jsonl")
+    first = analyze(db, now=NOW)
+    with db.reader() as session:
+        events = session.scalars(select(Event).order_by(Event.item_count.desc())).all()
+        joined = dict(session.execute(select(EventItem.item_id, EventItem.joined_by)).all())
+    leak = events[0]
+    assert leak.item_count == 4 and leak.source_count == 2
+    assert leak.risk_points == ["化工异味"] and "中毒" not in leak.sensitive_words and "送医院" in leak.sensitive_words
+    assert sorted(joined.values()).count("seed") == 2  # the leak and the harvest
+    assert {"url", "title", "minhash"} & set(joined.values())
+    assert first.grouped.grouped == 5 and first.grouped.new_events == 2
+
+    snapshot = [
+        table_rows(db, Match, Match.item_id, Match.rule_id, Match.version_id),
+        table_rows(db, EventItem, EventItem.item_id, EventItem.event_id, EventItem.joined_by),
+        table_rows(db, Event, Event.id, Event.item_count, Event.score, Event.level),
+        table_rows(db, EarlyWarning, EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.score),
+    ]
+    again = analyze(db, now=NOW)
+    assert again.matched.items == 0 and again.warnings == []
+    rerun_window = analyze(db, since=NOW - timedelta(days=1), until=NOW, now=NOW)
+    assert rerun_window.matched.items == 5 and rerun_window.matched.matches_new == 0 and rerun_window.warnings == []
+    assert snapshot == [
+        table_rows(db, Match, Match.item_id, Match.rule_id, Match.version_id),
+        table_rows(db, EventItem, EventItem.item_id, EventItem.event_id, EventItem.joined_by),
+        table_rows(db, Event, Event.id, Event.item_count, Event.score, Event.level),
+        table_rows(db, EarlyWarning, EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.score),
+    ]
+
+
+def test_warned_once_per_level_and_again_only_when_it_rises(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", "闻着难受", NOW - timedelta(days=2))])
+    first = analyze(db, now=NOW - timedelta(days=2) + timedelta(hours=1))
+    assert [w.level for w in first.warnings] == [4]  # one forum post about a severity-3 point: IV 一般
+
+    # The story spreads: more posts, more sources, a provincial paper, sensitive words, a spike.
+    wave = [post(f"w{i}", f"东坪村化工园区泄漏{i}号现场", LEAK + f"（第{i}条）", NOW - timedelta(hours=12 - i)) for i in range(12)]
+    load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    load(db, settings, tmp_path, "云江日报", [post("p", "东坪村化工园区泄漏现场", LEAK, NOW - timedelta(hours=1))], "p.jsonl")
+    second = analyze(db, now=NOW)
+    levels = sorted(w.level for w in second.warnings)
+    assert levels and min(levels) < 4, second.warnings
+    assert analyze(db, since=NOW - timedelta(days=3), until=NOW, now=NOW).warnings == []  # same levels: no repeat
+    with db.reader() as session:
+        per_event = session.execute(select(EarlyWarning.event_id, func.count()).group_by(EarlyWarning.event_id)).all()
+        assert all(count == len(set(session.scalars(select(EarlyWarning.level).where(EarlyWarning.event_id == event_id)))) for event_id, count in per_event)
+
+
+def test_analysts_decisions_are_kept(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=1))])
+    (warning,) = analyze(db, now=NOW).warnings
+    with pytest.raises(DecisionRefused, match="必须写明理由"):
+        decide(db, warning.id, "dismiss", actor="王", reason=" ")
+    with pytest.raises(DecisionRefused, match="降级后的级别应低于"):
+        decide(db, warning.id, "downgrade", actor="王", reason="核实为轻微", to_level=warning.level)
+    decide(db, warning.id, "acknowledge", actor="王", reason="已转应急局核实")
+    decide(db, warning.id, "dismiss", actor="李", reason="经核实为正常检修气味", now=NOW + timedelta(minutes=5))
+    actions = history(db, warning.id)
+    assert [(a.action, a.actor, a.reason) for a in actions] == [
+        ("acknowledge", "王", "已转应急局核实"),
+        ("dismiss", "李", "经核实为正常检修气味"),
+    ]
+    with db.reader() as session:
+        row = session.get(EarlyWarning, warning.id)
+        assert row.status == "dismissed" and session.scalar(select(func.count()).select_from(EarlyWarningAction)) == 2
+    # Re-analysing the same window does not bring the dismissed warning back.
+    assert analyze(db, since=NOW - timedelta(days=1), until=NOW, now=NOW).warnings == []
+    with pytest.raises(DecisionRefused, match="没有编号为 999 的预警"):
+        decide(db, 999, "acknowledge", actor="王", reason="x")
+
+
+def test_risk_notice_for_a_rising_risk_point_once_a_day(county, settings, tmp_path) -> None:
+    db = county
+    quiet = [post(f"q{d}", "东坪村化工园区异味", f"第{d}天", NOW - timedelta(days=d, hours=3)) for d in (3, 9)]
+    burst = [post(f"b{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), NOW - timedelta(hours=i + 1)) for i in range(8)]
+    load(db, settings, tmp_path, "青禾论坛", quiet + burst)
+    analyze(db, now=NOW)
+    notices = write_risk_notices(db, active_library(db), now=NOW)
+    assert [(n.risk_point, n.current, n.created) for n in notices] == [("化工异味", 8, True)]
+    assert notices[0].units == ["县应急管理局"] and notices[0].p_value < 0.01
+    again = write_risk_notices(db, active_library(db), now=NOW + timedelta(hours=1))
+    assert [n.created for n in again] == [False]
+    with db.reader() as session:
+        (record,) = session.scalars(select(RiskNotice)).all()
+        assert record.day == "2026-11-28" and len(record.example_item_ids) == 5 and sum(record.baseline) == 2
+
+
+def test_a_new_version_re_analyses_a_window(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "柳湾工地欠薪", "三十多名工人讨薪", NOW - timedelta(hours=2))])
+    analyze(db, now=NOW)
+    library(db, tmp_path, LIBRARY.replace("rules: [欠薪 | 讨薪]", "rules: [欠薪 | 讨薪 | 工资]"), "v2.yaml")
+    summary = analyze(db, since=NOW - timedelta(days=1), until=NOW, now=NOW)
+    assert summary.version == 2 and summary.matched.matches_new >= 1
+    with db.reader() as session:
+        versions = set(session.scalars(select(Match.version_id)))
+        analysed = set(session.scalars(select(ItemAnalysis.version_id)))
+    assert len(versions) == 2 and len(analysed) == 1  # old matches kept as history; the item now stands at v2
