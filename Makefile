@@ -29,6 +29,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -10,7 +10,7 @@ Each batch of items goes through three tasks (match, group, warn), named
 ``match-N``, ``group-N``, ``warn-N``. The run is idempotent: retried or
 repeated, it leaves the same database. Every new warning is announced as
 the Prefect event ``yuqing.warning.raised`` (level and event id in its
-payload) for automations.
+payload) for automations, and told once to the units its level routes to.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from prefect import flow
 from prefect.states import Completed, State
 
 from tasks.analyze import group_events, match_items, plan_analysis, publish_analysis_summary, score_and_warn
+from tasks.report import notify_warnings
 from yuqing_core.analysis import AnalysisSummary
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
@@ -47,4 +48,5 @@ def analyze(since: datetime | None = None, until: datetime | None = None, batch_
     for part in grouped:
         summary.grouped.add(part)
     description = publish_analysis_summary(plan, matched, grouped, summary.warnings)
+    notify_warnings(summary.warnings)
     return Completed(message=description, data=summary)

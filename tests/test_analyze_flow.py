@@ -71,8 +71,9 @@ def test_analyze_flow_runs_batches_and_announces_warnings(env_settings, db, tmp_
     assert state.is_completed(), state.message
     summary = state.result()
     assert summary.matched.items == 6 and summary.warnings
-    names, artifacts = asyncio.run(flow_run_details(state.state_details.flow_run_id, expected_tasks=8))
-    assert names == ["group-0", "group-1", "match-0", "match-1", "plan-analysis", "publish-analysis-summary", "warn-0", "warn-1"]
+    names, artifacts = asyncio.run(flow_run_details(state.state_details.flow_run_id, expected_tasks=9))
+    assert names == ["group-0", "group-1", "match-0", "match-1", "notify-warnings", "plan-analysis", "publish-analysis-summary",
+                     "warn-0", "warn-1"]  # fmt: skip
     assert "化工异味" in artifacts["analysis-summary"].data
 
     events = asyncio.run(warning_events(started, expected=len(summary.warnings)))

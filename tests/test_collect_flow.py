@@ -72,11 +72,15 @@ def test_failing_feed_fails_the_run_by_name_and_keeps_the_rest(env_settings, db,
     assert len(item_rows(db)) == 3
 
 
-async def deployment_flow_run():
-    """A flow run of a registered deployment, as a schedule or the UI's Run button creates it."""
-    deployment_id = await (await collect.ato_deployment(name="test-collect")).apply()
+async def deployment_flow_run_of(flow, name: str, parameters: dict | None = None):
+    """A flow run of a registered deployment of ``flow``, as a schedule or the UI's Run button creates it."""
+    deployment_id = await (await flow.ato_deployment(name=name)).apply()
     async with get_client() as client:
-        return await client.create_flow_run_from_deployment(deployment_id)
+        return await client.create_flow_run_from_deployment(deployment_id, parameters=parameters or {})
+
+
+async def deployment_flow_run():
+    return await deployment_flow_run_of(collect, "test-collect")
 
 
 async def press_retry(flow_run_id):

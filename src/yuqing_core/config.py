@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yuqing_core import __version__
+from yuqing_core.timeutil import ZoneName
 
 MIB = 1024 * 1024
 
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the application database; default: SQLite file under home."
     )
-    timezone: str = Field("Asia/Shanghai", description="Zone for display and for zone-less dates.")
+    timezone: ZoneName = Field("Asia/Shanghai", description="Zone for display and for zone-less dates.")
 
     county_name: str = Field("本县", description="The county watched, as printed in reports.")
     office_name: str = Field("网络舆情应急监控中心", description="The issuing office printed on every document.")
@@ -66,15 +67,6 @@ class Settings(BaseSettings):
     collect_future_tolerance_s: int = Field(
         600, ge=0, description="Publication dates further ahead than this are treated as wrong."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"未知时区：{value}") from exc
-        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone, tzinfo
-from zoneinfo import ZoneInfo
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
 
 UTC = timezone.utc
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def known_zone(name: str) -> str:
+    """``name`` if it is an IANA zone this machine knows; a ValueError users can act on otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"未知时区 {name!r}（应为 Asia/Shanghai 这样的 IANA 时区名）") from exc
+    return name
+
+
+# A configuration field holding a zone name, checked when the configuration is read.
+ZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
 def utcnow() -> datetime:

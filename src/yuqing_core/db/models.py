@@ -144,7 +144,10 @@ class FetchAttempt(Base):
     """One poll of one source: what happened, for health views and reports."""
 
     __tablename__ = "fetch_attempts"
-    __table_args__ = (Index("ix_fetch_attempts_source_started", "source_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_fetch_attempts_source_started", "source_id", "started_at"),
+        Index("ix_fetch_attempts_started", "started_at"),  # a day's polls of every source, for source coverage
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -230,12 +233,15 @@ class Match(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "rule_id"),
         Index("ix_matches_risk_point_name", "risk_point_name", "item_id"),
+        # Reports join an item's matches to its latest analysis on both columns: one index serving
+        # both equalities keeps planners (SQLite's has no statistics) from walking a version's matches.
+        Index("ix_matches_item_version", "item_id", "version_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
     rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     risk_point_name: Mapped[str | None] = mapped_column(String(200))
     # [{"term": ..., "field": "title"|"text"|"source", "start": int, "end": int}, ...]
@@ -339,3 +345,72 @@ class RiskNotice(Base):
     example_item_ids: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
+
+# --- units (单位) and deliveries --------------------------------------------------------------
+
+
+class Unit(Base):
+    """单位: a township, a county department, a leadership role or the office itself, with where to reach it.
+
+    ``targets`` are Apprise URLs that may name secrets as ``${NAME}`` (resolved at send
+    time from the environment or Prefect Secret blocks, never stored resolved).
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="department")  # township | department | leadership | office
+    # The unit's leadership (another unit's name): where overdue notices escalate.
+    leader: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSON, default=list)  # e.g. ["county_leadership", "core_department"]
+    targets: Mapped[list] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One message to one recipient on one channel, recorded before it is sent (send-once ledger).
+
+    ``key`` is the idempotency key: a retried flow finds the row and does not send
+    again; a row left 'pending' by a crash between recording and sending is
+    reported as 'uncertain', never silently resent.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(Text)  # the target with secrets redacted
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed | uncertain | held | digested
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    # The message body and the row's state for (re)sending -- release time, claim time, digest
+    # links, the caller's reference -- as JSON, read and written only by ``notify.ledger``.
+    envelope: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DocumentNumber(Base):
+    """文号: sequential numbers per kind and year (青舆专〔2026〕7号, 督〔2026〕17号).
+
+    A subject (an event, a case, a notice) keeps the number it was given, so
+    rendering a document again, or retrying the flow that issued it, never
+    consumes a new number.
+    """
+
+    __tablename__ = "document_numbers"
+    __table_args__ = (UniqueConstraint("kind", "year", "subject"), UniqueConstraint("kind", "year", "number"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

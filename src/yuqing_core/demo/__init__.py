@@ -117,6 +117,10 @@ def run_demo(home: Path) -> int:
     os.environ["YUQING_FETCH_ALLOW_PRIVATE_NETWORKS"] = "true"
     os.environ["PREFECT_HOME"] = str(home / "prefect")
     os.environ.pop("PREFECT_API_URL", None)
+    os.environ.setdefault("YUQING_COUNTY_NAME", "青禾县")
+    os.environ.setdefault("YUQING_OFFICE_NAME", "青禾县网络舆情应急监控中心")
+    os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")
+    os.environ["YUQING_UNITS_FILE"] = str(home / "units.yaml")
 
     from yuqing_core.cli import print_collect_summary, run_flow
     from yuqing_core.collect.sources import import_sources, load_sources_file
@@ -129,6 +133,11 @@ def run_demo(home: Path) -> int:
     county = load_county()
     with FeedServer() as server:
         serve_county(server, county)
+        inbox = "/".join(server.base_url.split("/")[2:]) + "/inbox"
+        for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water"):
+            server.add_inbox(f"/inbox/{unit}")
+        units_text = resources.files("yuqing_core.demo").joinpath("units.yaml").read_text(encoding="utf-8")
+        (home / "units.yaml").write_text(units_text.replace("{inbox}", inbox), encoding="utf-8")
         sources_file = home / "sources.yaml"
         sources_file.write_text(sources_yaml(county, server.base_url), encoding="utf-8")
         db = get_database(settings)
@@ -142,6 +151,17 @@ def run_demo(home: Path) -> int:
 
         print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
         status |= analyze_county(db, home)
+        print("\n写出昨天的舆情日报（Prefect 流程 daily-report），并送达日报收件单位：")
+        report_state = run_flow("flows.daily_report:daily_report")
+        report_data = report_state.result(raise_on_failure=False)
+        if not report_state.is_completed():
+            print(f"日报失败：{report_state.message}")
+            status = 1
+        else:
+            print(report_data["report"].summary)
+            print(*report_data["delivery"], sep="\n")
+        received = {path.rsplit("/", 1)[-1]: len(posts) for path, posts in server.inboxes.items() if posts}
+        print("演示接收端收到的消息（单位: 条数）：" + "，".join(f"{unit}: {count}" for unit, count in sorted(received.items())))
 
     reports = home / "reports"
     items_file = reports / "items.jsonl"
@@ -158,6 +178,10 @@ def run_demo(home: Path) -> int:
     print(f"  风险库       {home / 'risk.yaml'}")
     print(f"  采集到的信息 {items_file}")
     print(f"  事件归并     {events_file}")
+    if report_state.is_completed():
+        print("  舆情日报")
+        for path in report_data["report"].files:
+            print(f"    {path}")
     print(f"  Prefect 数据 {home / 'prefect'}（与应用数据库分开）")
     print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")

@@ -2,7 +2,8 @@
 
 Static routes answer conditional GETs (ETag, Last-Modified) and gzip when
 asked; handler routes let a test script any behaviour (redirect chains,
-429 with Retry-After, slow or truncated bodies, gzip bombs).
+429 with Retry-After, slow or truncated bodies, gzip bombs); inboxes take
+POSTs and keep them (the demo's webhook receiver).
 
 Example::
 
@@ -57,6 +58,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._static(route)
         else:
             route(self)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        path = self.path.split("?", 1)[0]
+        owner = self.server.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if path not in owner.inboxes:
+            self._plain(404, b"not found")
+            return
+        owner._receive(path, dict(self.headers.items()), body)
+        self._plain(200, b"ok")
 
     def _plain(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -122,6 +134,8 @@ class FeedServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, StaticRoute | Handler] = {}
+        # POST endpoints that keep what they receive: a webhook receiver for the demo.
+        self.inboxes: dict[str, list[tuple[dict[str, str], bytes]]] = {}
         self.hits: Counter[str] = Counter()
         self.request_headers: dict[str, list[dict[str, str]]] = {}
         self._lock = threading.Lock()
@@ -144,6 +158,14 @@ class FeedServer:
 
     def add_handler(self, path: str, handler: Handler) -> None:
         self.routes[path] = handler
+
+    def add_inbox(self, path: str) -> list[tuple[dict[str, str], bytes]]:
+        """A POST endpoint at ``path``; returns the list its requests (headers, body) are appended to."""
+        return self.inboxes.setdefault(path, [])
+
+    def _receive(self, path: str, headers: dict[str, str], body: bytes) -> None:
+        with self._lock:
+            self.inboxes[path].append((headers, body))
 
     def _record(self, path: str, headers: dict[str, str]) -> None:
         with self._lock:

@@ -1,0 +1,248 @@
+"""What the four documents say, as plain data: built from the database by ``reports.data``,
+rendered by ``reports.render`` into HTML, Markdown, DOCX and a short text.
+
+Everything here is already decided (counts, levels, wording of sections);
+templates only lay it out. Every text field that came from a feed (titles,
+excerpts, source names, links) is hostile input: templates autoescape it and
+``ItemRef.url`` is an http(s) link or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Office:
+    """Who issues the documents: printed on every page."""
+
+    name: str  # 青禾县网络舆情应急监控中心
+    county: str  # 青禾县
+    short_name: str = "县舆情中心"  # used in document numbers: 青舆日〔2026〕332号
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One item as a document cites it."""
+
+    item_id: int
+    title: str  # may be "" (social posts); templates fall back to the excerpt
+    excerpt: str
+    source: str
+    published: datetime  # aware
+    url: str | None  # http(s) only, already checked
+    risk_points: tuple[str, ...] = ()
+    event_id: int | None = None
+
+    @property
+    def headline(self) -> str:
+        return self.title or self.excerpt[:60]
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str  # a source, a category, a risk point ...
+    count: int
+    share: float = 0.0  # of the total, 0..1
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    event_id: int
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    items: int
+    sources: int
+    heat: float
+    score: float
+    level: int | None  # 4 = IV 一般 ... 1 = I 特别重大
+    level_label: str  # "IV级（一般）", or "" when not warned
+    level_colour: str  # 蓝色 / 黄色 / 橙色 / 红色, or ""
+    risk_points: tuple[str, ...]
+    units: tuple[str, ...]
+    hot_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WarningSummary:
+    warning_id: int
+    event_id: int
+    title: str
+    level: int
+    level_label: str
+    level_colour: str
+    effective_level: int
+    effective_label: str
+    status: str  # open | acknowledged | downgraded | dismissed
+    status_label: str  # 待处理 / 已确认 / 已降级 / 已排除
+    score: float
+    raised: datetime
+    risk_points: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    name: str
+    detail: str  # the error, the disabled reason, or "最近一次新信息：..."
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Source coverage, so that "no items" is never mistaken for "no risk"."""
+
+    healthy: int
+    total: int
+    silent: tuple[SourceProblem, ...]  # polled fine but nothing new for a long time
+    failing: tuple[SourceProblem, ...]  # last poll failed
+    disabled: tuple[SourceProblem, ...]
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.total} 个信息源中 {self.healthy} 个正常"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date
+    items: int  # collected
+    relevant: int  # about the county
+    sensitive: int  # matching a (non-positive) risk point
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    number: str  # 督〔2026〕17号
+    title: str
+    lead_unit: str
+    state_label: str
+    deadline: datetime | None
+    overdue_days: int = 0
+
+
+@dataclass(frozen=True)
+class UnitMetric:
+    unit: str
+    on_time_rate: float | None  # 0..1, None when nothing closed yet
+    average_handling_days: float | None
+    overdue: int
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """Supervision cases of the day. ``available`` is False until the cases stage exists."""
+
+    available: bool
+    note: str = ""
+    opened: tuple[CaseLine, ...] = ()
+    answered: tuple[CaseLine, ...] = ()
+    overdue: tuple[CaseLine, ...] = ()
+    closed: tuple[CaseLine, ...] = ()
+    reprimands: tuple[CaseLine, ...] = ()  # listed for public reprimand (通报)
+    unit_metrics: tuple[UnitMetric, ...] = ()
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """舆情日报: one local day (00:00–24:00), read by leaders the next morning."""
+
+    office: Office
+    number: str  # 青舆日〔2026〕332号 (day of the year)
+    day: date
+    period_start: datetime
+    period_end: datetime
+    generated_at: datetime
+    library_version: int | None
+    items: int
+    relevant: int
+    sensitive: int
+    positive: int
+    by_source: tuple[Count, ...]
+    by_category: tuple[Count, ...]
+    by_risk_point: tuple[Count, ...]
+    positive_items: tuple[ItemRef, ...]
+    sensitive_items: tuple[ItemRef, ...]
+    events: tuple[EventSummary, ...]
+    new_warnings: tuple[WarningSummary, ...]
+    cases: CaseSection
+    coverage: Coverage
+    hot_words: tuple[tuple[str, float], ...]
+    trend: tuple[TrendPoint, ...]  # the 14 days ending with ``day``, oldest first
+    summary: str  # two or three sentences leading the report
+
+
+@dataclass(frozen=True)
+class HourCount:
+    hour: datetime  # start of the local hour
+    count: int
+
+
+@dataclass(frozen=True)
+class SpecialReport:
+    """舆情专报: one event, or one rule expression over a window, in depth."""
+
+    office: Office
+    number: str
+    title: str
+    subject: str  # "事件 #12" or the expression
+    period_start: datetime
+    period_end: datetime
+    generated_at: datetime
+    items: int
+    sources: int
+    timeline: tuple[ItemRef, ...]  # oldest first, the turning points and the first of each source
+    by_source: tuple[Count, ...]
+    by_hour: tuple[HourCount, ...]
+    key_items: tuple[ItemRef, ...]
+    hot_words: tuple[tuple[str, float], ...]
+    risk_points: tuple[str, ...]
+    units: tuple[str, ...]
+    level: int | None
+    level_label: str
+    level_colour: str
+    score: float
+    assessment: str  # why this level, in sentences
+    suggested_handling: str  # the configurable handling text for this level
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SupervisionNotice:
+    """舆情督报: tells a unit to verify and resolve a matter by a deadline (opens a case)."""
+
+    office: Office
+    number: str
+    unit: str
+    co_units: tuple[str, ...]
+    title: str
+    seen: str  # what was seen, in sentences
+    items: tuple[ItemRef, ...]
+    requirements: str  # what the unit must verify and report back
+    deadline: datetime
+    issued_at: datetime
+    case_number: str | None = None
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class RiskNoticeLetter:
+    """网络风险提示函: a risk point shows rising signals; act early."""
+
+    office: Office
+    number: str
+    units: tuple[str, ...]
+    risk_point: str
+    category: str | None
+    day: date
+    current: int
+    expected: float
+    baseline: tuple[int, ...]
+    examples: tuple[ItemRef, ...]
+    watch: str  # what to watch, in sentences
+    issued_at: datetime
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Document = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter

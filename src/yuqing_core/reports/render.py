@@ -1,0 +1,643 @@
+"""The four documents as HTML, Markdown, DOCX and a short text.
+
+Example::
+
+    renderer = Renderer(settings_templates_dir)      # or Renderer() for the package's templates
+    renderer.write(report, Path("var/reports"), "daily-2026-11-28")   # .html .md .docx .txt, each atomically
+    renderer.short_text(report)                      # <= 500 characters, for SMS or IM
+
+Templates are Jinja2 files looked up first in the user's folder (if one is
+given) and then in the package's ``reports/templates/``, so a user can
+replace one file (say ``daily.html.j2``) and keep the rest. Each kind of
+document has ``<kind>.html.j2``, ``<kind>.md.j2`` and ``<kind>.txt.j2``;
+kinds are ``daily``, ``special``, ``supervision`` and ``risk_notice``. The
+DOCX is laid out in code (``docx_writer``) in the official-document format.
+
+Everything a template prints is escaped for its format, and nothing can
+turn that off by accident: HTML is autoescaped; in Markdown every value is
+escaped for Markdown (and ``<``/``>`` written as entities) before output, so
+a hostile title can neither start a link, emphasis, list or table cell nor
+inject HTML; in the short text every value is one line of plain text. Links
+are printed only for http(s) URLs, checked again here whatever the model
+promises. Values that are already ``Markup`` (charts, macro output) pass as
+they are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
+from jinja2.filters import make_attrgetter
+from markupsafe import Markup, escape
+
+from yuqing_core.reports import charts
+from yuqing_core.reports.model import (
+    DailyReport,
+    Document,
+    HourCount,
+    ItemRef,
+    RiskNoticeLetter,
+    SpecialReport,
+    SupervisionNotice,
+)
+from yuqing_core.timeutil import SHANGHAI, to_local
+
+__all__ = [
+    "KINDS",
+    "SHORT_TEXT_LIMIT",
+    "DocumentKind",
+    "RenderedFiles",
+    "Renderer",
+    "TemplatesError",
+    "fit_text",
+    "safe_url",
+    "short_text",
+    "suggested_handling",
+]
+
+PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
+HANDLING_FILE = "handling.yaml"
+SHORT_TEXT_LIMIT = 500
+MAX_URL_CHARS = 2000
+HEADLINE_CHARS = 100  # a feed title longer than this is cut in lists (the link still leads to the whole)
+# Detail levels tried, most first, until the short text fits: how many entries each list may show.
+SHORT_TEXT_LIST_SIZES = (5, 3, 2, 1, 0)
+TRUNCATION_MARK = "…（余略）"
+
+LEVEL_NUMERALS = {4: "IV", 3: "III", 2: "II", 1: "I"}
+LEVEL_NAMES = {4: "一般", 3: "较大", 2: "重大", 1: "特别重大"}
+LEVEL_COLOURS = {4: "蓝色", 3: "黄色", 2: "橙色", 1: "红色"}
+WEEKDAYS = "一二三四五六日"
+CN_NUMERALS = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    template: str  # file stem of its templates: daily.html.j2 ...
+    name: str  # what the document is called: 舆情日报 ...
+
+
+KINDS: dict[type, DocumentKind] = {
+    DailyReport: DocumentKind("daily", "舆情日报"),
+    SpecialReport: DocumentKind("special", "舆情专报"),
+    SupervisionNotice: DocumentKind("supervision", "舆情督报"),
+    RiskNoticeLetter: DocumentKind("risk_notice", "网络风险提示函"),
+}
+
+
+class TemplatesError(ValueError):
+    """A user's templates folder or handling file that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class RenderedFiles:
+    html: Path
+    markdown: Path
+    docx: Path
+    text: Path
+
+    @property
+    def all(self) -> list[Path]:
+        return [self.html, self.markdown, self.docx, self.text]
+
+
+def kind_of(doc: Document) -> DocumentKind:
+    try:
+        return KINDS[type(doc)]
+    except KeyError:
+        raise TypeError(f"not a report document: {type(doc).__name__}") from None
+
+
+# --- text hygiene and escaping -------------------------------------------------------
+
+# Control characters (no place in a document, and XML cannot carry them) and bidirectional
+# overrides, which would let a title visually reorder the text printed after it.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_WHITESPACE = re.compile(r"\s+")
+_MD_ALWAYS = re.compile(r"([\\`*_\[\]()|~])")
+_MD_LINE_START = re.compile(r"^([#+\-=]|\d{1,9}(?=[.)](?:\s|$)))")
+_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_SENTENCE_END = "。！？；!?;\n"
+_CLAUSE_END = "，、：,:"
+
+
+def display_text(value: Any) -> str:
+    """Text as a document may show it: invisible and reordering characters removed."""
+    return _INVISIBLE.sub("", str(value))
+
+
+def one_line(value: Any) -> str:
+    """Display text on one line: every run of whitespace (line breaks included) becomes one space."""
+    return _WHITESPACE.sub(" ", display_text(value)).strip()
+
+
+def markdown_escape(value: Any) -> str:
+    """One line of text that Markdown shows literally.
+
+    Backslash escapes for the characters that start links, emphasis, code,
+    strike-through and table cells; entities for ``<``, ``>`` and anything
+    that looks like an entity, so no HTML passes; and the value is escaped
+    as if it stood at the start of a line (headings, list markers).
+
+    >>> markdown_escape("[点我](javascript:alert(1)) **粗体** <b>")
+    '\\\\[点我\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\) \\\\*\\\\*粗体\\\\*\\\\* &lt;b&gt;'
+    """
+    text = _ENTITY_LIKE.sub("&amp;", one_line(value))
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_ALWAYS.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if not m.group(1).isdigit() else m.group(1) + "\\", text)
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` if it is an absolute http(s) URL with a host and nothing hidden in it, else None.
+
+    >>> safe_url("https://example.cn/a?b=1"), safe_url("javascript:alert(1)"), safe_url(" java\\tscript:x")
+    ('https://example.cn/a?b=1', None, None)
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_CHARS:
+        return None
+    if _INVISIBLE.search(value) or any(char.isspace() for char in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return value
+
+
+def markdown_url(value: Any) -> Markup:
+    """An http(s) URL as a Markdown link destination: characters that could end or break it are percent-encoded."""
+    url = safe_url(value)
+    return Markup(quote(url, safe="/:?#@!$&+,;=%-._~")) if url else Markup("")
+
+
+def _finalize_html(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return display_text(value)
+    return value
+
+
+def _finalize_markdown(value: Any) -> Any:
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(markdown_escape(value))
+
+
+def _finalize_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(one_line(value))
+
+
+def _html_escape(value: Any) -> str:
+    return escape(display_text(value))
+
+
+# Per format: what every printed value goes through (finalize), and how filters that join or
+# replace text escape it.
+_ESCAPING: dict[str, tuple[Callable[[Any], Any], Callable[[Any], str]]] = {
+    "html": (_finalize_html, _html_escape),
+    "md": (_finalize_markdown, markdown_escape),
+    "txt": (_finalize_text, one_line),
+}
+
+
+# --- formatting shared by templates and the DOCX writer ---------------------------------
+
+
+class Formats:
+    """How dates, levels and items read in every format, in one display time zone."""
+
+    def __init__(self, tz: tzinfo = SHANGHAI) -> None:
+        self.tz = tz
+
+    def local(self, value: datetime) -> datetime:
+        return to_local(value, self.tz)
+
+    def datetime(self, value: datetime | None) -> str:
+        """2026-11-28 09:30"""
+        return "" if value is None else f"{self.local(value):%Y-%m-%d %H:%M}"
+
+    def short_datetime(self, value: datetime | None) -> str:
+        """11-28 09:30"""
+        return "" if value is None else f"{self.local(value):%m-%d %H:%M}"
+
+    def month_day(self, value: date | datetime) -> str:
+        """11-28"""
+        day = self.local(value).date() if isinstance(value, datetime) else value
+        return f"{day:%m-%d}"
+
+    def time(self, value: datetime | None) -> str:
+        return "" if value is None else f"{self.local(value):%H:%M}"
+
+    def cn_date(self, value: date | datetime | None) -> str:
+        """2026年11月28日"""
+        if value is None:
+            return ""
+        day = self.local(value).date() if isinstance(value, datetime) else value
+        return f"{day.year}年{day.month}月{day.day}日"
+
+    def weekday(self, value: date | datetime) -> str:
+        day = self.local(value).date() if isinstance(value, datetime) else value
+        return "星期" + WEEKDAYS[day.weekday()]
+
+    def cn_datetime(self, value: datetime | None) -> str:
+        """2026年12月1日（星期二）17:00"""
+        if value is None:
+            return ""
+        return f"{self.cn_date(value)}（{self.weekday(value)}）{self.local(value):%H:%M}"
+
+    def time_span(self, start: datetime, end: datetime) -> str:
+        """06:42—23:10 within one day, else 11-27 22:00—11-28 06:10."""
+        a, b = self.local(start), self.local(end)
+        if a.date() == b.date():
+            return f"{a:%H:%M}—{b:%H:%M}"
+        return f"{a:%m-%d %H:%M}—{b:%m-%d %H:%M}"
+
+    def hour_labels(self, hours: Sequence[HourCount]) -> list[str]:
+        """9时, 10时 ...; with the day (28日0时) at the start and at midnights when the hours span days."""
+        local = [self.local(h.hour) for h in hours]
+        several_days = bool(local) and local[0].date() != local[-1].date()
+        return [
+            f"{t.day}日{t.hour}时" if several_days and (i == 0 or t.hour == 0) else f"{t.hour}时" for i, t in enumerate(local)
+        ]
+
+    def span(self, start: datetime, end: datetime) -> str:
+        """The shortest clear way to write a period: one day, or from one moment to another."""
+        a, b = self.local(start), self.local(end)
+        if b.time() == a.time() == b.time().min and (b - a).days == 1:
+            return self.cn_date(a)
+        if a.date() == b.date():
+            return f"{self.cn_date(a)} {a:%H:%M}—{b:%H:%M}"
+        return f"{self.cn_date(a)} {a:%H:%M} 至 {self.cn_date(b)} {b:%H:%M}"
+
+    @staticmethod
+    def headline(item: ItemRef, limit: int = HEADLINE_CHARS) -> str:
+        """The title, or the start of the text for untitled posts, on one line and at most ``limit`` characters."""
+        text = one_line(item.title) or one_line(item.excerpt)
+        if not item.title and len(text) > 60:
+            text = text[:60] + "…"
+        if not text:
+            return "（无标题）"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    @staticmethod
+    def clip(value: Any, limit: int) -> str:
+        text = one_line(value)
+        return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
+
+    @staticmethod
+    def percent(share: float) -> str:
+        return f"{share * 100:.1f}%"
+
+    @staticmethod
+    def number(value: float, digits: int = 1) -> str:
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
+
+    @staticmethod
+    def level_numeral(level: int | None) -> str:
+        return LEVEL_NUMERALS.get(level or 0, "")
+
+    @staticmethod
+    def level_text(level: int | None) -> str:
+        """IV级（一般）; 未达预警级别 when there is no level."""
+        if level not in LEVEL_NUMERALS:
+            return "未达预警级别"
+        return f"{LEVEL_NUMERALS[level]}级（{LEVEL_NAMES[level]}）"
+
+    @staticmethod
+    def cn_ordinal(index: int) -> str:
+        """一 .. 十, then digits (section numbers)."""
+        return CN_NUMERALS[index - 1] if 1 <= index <= len(CN_NUMERALS) else str(index)
+
+    @staticmethod
+    def paragraphs(value: Any) -> list[str]:
+        """Non-empty lines of a multi-line text, each on one line."""
+        return [line for line in (one_line(part) for part in display_text(value).splitlines()) if line]
+
+    @staticmethod
+    def ratio(current: float, expected: float) -> str:
+        """How current compares with expected, in words: 约为平时的 3.2 倍."""
+        if expected <= 0:
+            return "平时几乎没有" if current else "与平时持平"
+        times = current / expected
+        return f"约为平时的 {times:.1f} 倍"
+
+
+# --- handling texts ------------------------------------------------------------------------
+
+HANDLING_KEYS = {"I": 1, "II": 2, "III": 3, "IV": 4, "unrated": None}
+
+
+def _load_handling(path: Path) -> dict[int | None, str]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TemplatesError(f"{path}：无法读取处置建议文件（{exc}）") from exc
+    levels = data.get("levels") if isinstance(data, dict) else None
+    if not isinstance(levels, dict):
+        raise TemplatesError(f"{path}：应为 levels: 下按级别（I、II、III、IV、unrated）写处置建议文字")
+    texts: dict[int | None, str] = {}
+    for key, text in levels.items():
+        if str(key) not in HANDLING_KEYS:
+            raise TemplatesError(f"{path}：未知级别 {key!r}，可用：{'、'.join(HANDLING_KEYS)}")
+        if not isinstance(text, str) or not text.strip():
+            raise TemplatesError(f"{path}：级别 {key} 的处置建议应为非空文字")
+        texts[HANDLING_KEYS[str(key)]] = text.strip()
+    return texts
+
+
+@lru_cache(maxsize=32)
+def _handling_texts(user_file: Path | None, mtime_ns: int | None) -> dict[int | None, str]:
+    texts = _load_handling(PACKAGE_TEMPLATES / HANDLING_FILE)
+    if user_file is not None:
+        texts.update(_load_handling(user_file))  # a user's file may set only some levels
+    return texts
+
+
+def suggested_handling(level: int | None, templates_dir: Path | None = None) -> str:
+    """The suggested handling text for a warning level (4 = IV .. 1 = I; None = not warned).
+
+    Read from ``handling.yaml`` in ``templates_dir`` if it has one (levels it
+    leaves out come from the package's file), else from the package's.
+    """
+    user_file = None
+    if templates_dir is not None and (Path(templates_dir) / HANDLING_FILE).is_file():
+        user_file = (Path(templates_dir) / HANDLING_FILE).resolve()
+    texts = _handling_texts(user_file, user_file.stat().st_mtime_ns if user_file else None)
+    return texts[level if level in LEVEL_NUMERALS else None]
+
+
+# --- short texts ----------------------------------------------------------------------------
+
+
+def fit_text(text: str, limit: int = SHORT_TEXT_LIMIT, mark: str = TRUNCATION_MARK) -> str:
+    """``text`` if it fits in ``limit`` characters; else cut after the last whole sentence that fits, and marked.
+
+    Without a sentence end (。！？；or a line break) in what fits, the cut
+    falls after the last clause (，、：) in its second half, and failing that
+    wherever the limit falls. The result never exceeds ``limit``.
+
+    >>> fit_text("第一句。第二句很长很长。", 9, "…")
+    '第一句。…'
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    if limit <= len(mark):
+        return text[:limit]
+    room = text[: limit - len(mark)]
+    sentence = max(room.rfind(char) for char in _SENTENCE_END)
+    if sentence > 0:
+        return room[: sentence + 1].rstrip() + mark
+    clause = max(room.rfind(char) for char in _CLAUSE_END)
+    if clause >= len(room) // 2:
+        return room[: clause + 1] + mark
+    return room.rstrip() + mark
+
+
+def _tidy_text(text: str) -> str:
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _render_block(template: Template, name: str, context: dict[str, Any]) -> str:
+    if name not in template.blocks:
+        return ""
+    return _tidy_text("".join(template.blocks[name](template.new_context(context))))
+
+
+_HEADING = re.compile(r"^#{1,6} ")
+
+
+def tidy_markdown(text: str) -> str:
+    """A blank line around every heading, never two in a row, one newline at the end.
+
+    Only template text can start a line with ``#``: values are escaped.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if _HEADING.match(line):
+            if out and out[-1]:
+                out.append("")
+            out.extend([line, ""])
+        elif line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+# --- the renderer ------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders documents with the package's templates, or a user's folder laid over them."""
+
+    def __init__(self, templates_dir: Path | None = None, *, tz: tzinfo = SHANGHAI) -> None:
+        if templates_dir is not None:
+            templates_dir = Path(templates_dir)
+            if not templates_dir.is_dir():
+                raise TemplatesError(f"模板目录不存在：{templates_dir}（请检查 YUQING_TEMPLATES_DIR 设置）")
+        self.templates_dir = templates_dir
+        self.formats = Formats(tz)
+        # The user's folder first, so one replaced file wins and every other one falls back.
+        loader = FileSystemLoader([*([str(templates_dir)] if templates_dir else []), str(PACKAGE_TEMPLATES)])
+        self._envs = {fmt: self._environment(loader, fmt) for fmt in _ESCAPING}
+        self._envs["md"].filters["url"] = markdown_url
+
+    def _environment(self, loader: FileSystemLoader, fmt: str) -> Environment:
+        finalize, escape_value = _ESCAPING[fmt]
+        env = Environment(
+            loader=loader,
+            autoescape=True,
+            finalize=finalize,
+            undefined=StrictUndefined,
+            # Blank lines do not matter in the short text (they are dropped), so block tags may keep theirs.
+            trim_blocks=fmt != "txt",
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        f = self.formats
+        env.filters.update(
+            datetime=f.datetime,
+            short_datetime=f.short_datetime,
+            time=f.time,
+            month_day=f.month_day,
+            cn_date=f.cn_date,
+            cn_datetime=f.cn_datetime,
+            weekday=f.weekday,
+            headline=f.headline,
+            clip=f.clip,
+            percent=f.percent,
+            number=f.number,
+            level_numeral=f.level_numeral,
+            level_text=f.level_text,
+            cn_ordinal=f.cn_ordinal,
+            paragraphs=f.paragraphs,
+            url=safe_url,
+        )
+        env.globals.update(
+            span=f.span,
+            time_span=f.time_span,
+            hour_labels=f.hour_labels,
+            ratio=f.ratio,
+            trend_chart=lambda points: charts.trend_chart(points).svg(),
+            hour_chart=lambda hours: charts.hour_chart(hours, tz=f.tz).svg(),
+            source_chart=lambda counts: charts.source_chart(counts).svg(),
+            sparkline=lambda baseline, current, expected: charts.sparkline(baseline, current, expected).svg("chart sparkline"),
+        )
+        _escape_builtin_filters(env, escape_value, markup_filters=fmt == "html")
+        return env
+
+    def _template(self, doc: Document, fmt: str) -> Template:
+        name = f"{kind_of(doc).template}.{fmt}.j2"
+        try:
+            return self._envs[fmt].get_template(name)
+        except TemplateNotFound as exc:
+            raise TemplatesError(f"找不到模板 {name}（{exc}）") from exc
+
+    def _context(self, doc: Document, **extra: Any) -> dict[str, Any]:
+        return {"doc": doc, "office": doc.office, "kind": kind_of(doc).name, **extra}
+
+    def html(self, doc: Document) -> str:
+        return self._template(doc, "html").render(self._context(doc))
+
+    def markdown(self, doc: Document) -> str:
+        return tidy_markdown(self._template(doc, "md").render(self._context(doc)))
+
+    def short_text(self, doc: Document, limit: int = SHORT_TEXT_LIMIT) -> str:
+        """The essentials in at most ``limit`` characters.
+
+        A text template has two blocks: ``essentials`` (kept whole: lists are
+        shortened until they fit) and ``details`` (cut after the last whole
+        sentence that fits). A template without them is all essentials.
+        """
+        template = self._template(doc, "txt")
+        text = ""
+        for list_size in SHORT_TEXT_LIST_SIZES:
+            context = self._context(doc, list_size=list_size)
+            if "essentials" in template.blocks:
+                essentials, details = (_render_block(template, name, context) for name in ("essentials", "details"))
+            else:
+                essentials, details = _tidy_text(template.render(context)), ""
+            text = "\n".join(part for part in (essentials, details) if part)
+            if len(text) <= limit:
+                return text
+            if len(essentials) + len(TRUNCATION_MARK) < limit:
+                return fit_text(text, limit)
+        return fit_text(text, limit)
+
+    def docx_bytes(self, doc: Document) -> bytes:
+        # python-docx (and lxml) are loaded only when a DOCX is asked for.
+        from yuqing_core.reports.docx_writer import write_docx
+
+        return write_docx(doc, self.formats)
+
+    def docx(self, doc: Document, path: Path) -> Path:
+        path = Path(path)
+        _write_atomically(path, self.docx_bytes(doc))
+        return path
+
+    def suggested_handling(self, level: int | None) -> str:
+        return suggested_handling(level, self.templates_dir)
+
+    def write(self, doc: Document, out_dir: Path, basename: str) -> RenderedFiles:
+        """All four formats as ``basename.html/.md/.docx/.txt`` in ``out_dir``.
+
+        Everything is rendered before anything is written, and each file
+        appears under its name only when complete (written beside it, then
+        renamed), so readers never see half a report.
+        """
+        if not basename or Path(basename).name != basename or basename.startswith("."):
+            raise ValueError(f"basename must be a plain file name, not {basename!r}")
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = RenderedFiles(
+            html=out_dir / f"{basename}.html",
+            markdown=out_dir / f"{basename}.md",
+            docx=out_dir / f"{basename}.docx",
+            text=out_dir / f"{basename}.txt",
+        )
+        contents = {
+            files.html: self.html(doc).encode("utf-8"),
+            files.markdown: self.markdown(doc).encode("utf-8"),
+            files.docx: self.docx_bytes(doc),
+            files.text: (self.short_text(doc) + "\n").encode("utf-8"),
+        }
+        for path, data in contents.items():
+            _write_atomically(path, data)
+        return files
+
+
+def _escape_builtin_filters(env: Environment, escape: Callable[[Any], str], *, markup_filters: bool) -> None:
+    """Make Jinja's filters that escape on their own (join, replace, escape) escape the way this format needs.
+
+    Jinja's versions HTML-escape and return Markup, which would skip the
+    format's own escaping (Markdown, plain text) and the removal of invisible
+    characters. Without ``markup_filters``, filters that write HTML (urlize,
+    xmlattr, tojson, safe) are removed, so a template using them fails
+    loudly instead of printing markup.
+    """
+
+    def escaped(value: Any) -> Markup:
+        return value if hasattr(value, "__html__") else Markup(escape(value))
+
+    def join(values: Iterable[Any], separator: str = "", attribute: str | int | None = None) -> Markup:
+        if attribute is not None:
+            values = map(make_attrgetter(env, attribute), values)
+        return Markup(str(separator).join(escaped(value) for value in values))
+
+    def replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+        return str(value).replace(old, new, -1 if count is None else count)  # a plain str: finalize escapes it
+
+    env.filters.update(join=join, replace=replace, escape=escaped, e=escaped, forceescape=escaped)
+    if not markup_filters:
+        for name in ("urlize", "xmlattr", "tojson", "safe"):
+            env.filters.pop(name, None)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@lru_cache(maxsize=8)
+def _renderer(templates_dir: Path | None) -> Renderer:
+    return Renderer(templates_dir)
+
+
+def short_text(doc: Document, limit: int = SHORT_TEXT_LIMIT, templates_dir: Path | None = None) -> str:
+    """``Renderer(templates_dir).short_text(doc, limit)``, with the renderer kept for the next call."""
+    return _renderer(Path(templates_dir) if templates_dir else None).short_text(doc, limit)

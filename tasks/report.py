@@ -1,0 +1,143 @@
+"""Prefect tasks of the report and notification stages.
+
+Documents are built and written per flow run (cached on the run, so a retry
+reuses the files it already wrote); deliveries go through the send-once
+ledger, so a retried flow never sends twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from tasks.policies import PER_RUN_CACHE, database_error
+from yuqing_core.analysis.warn import RaisedWarning
+from yuqing_core.config import Settings, get_settings
+from yuqing_core.db import get_database
+from yuqing_core.notify import DeliveryReport, Message, NotifyConfig, deliver, import_units, load_units_file, resolve_recipients, sweep
+from yuqing_core.reports.data import build_daily_report, build_special_report
+from yuqing_core.reports.model import DailyReport, SpecialReport
+from yuqing_core.reports.render import Renderer, RenderedFiles, suggested_handling
+from yuqing_core.risk.library import LEVEL_LABELS
+from yuqing_core.risk.versions import NoActiveLibrary, active_library
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    title: str
+    number: str
+    summary: str
+    files: list[str]
+    short_text: str
+    units: tuple[str, ...] = ()  # the units concerned (a special report's risk-point units), for routing
+
+
+def report_folder(settings: Settings, kind: str, label: str) -> Path:
+    return settings.effective_reports_dir / kind / label
+
+
+def notify_config(settings: Settings) -> NotifyConfig | None:
+    """The units file's routing (its units are imported into the database first), or None if not configured."""
+    if settings.units_file is None:
+        return None
+    spec = load_units_file(settings.units_file)
+    import_units(get_database(settings), spec)
+    return spec
+
+
+@task(name="build-daily-report", task_run_name="build-daily-report-{day}", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_condition_fn=database_error)  # fmt: skip
+def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
+    """Build the day's report from the database and write it as HTML, Markdown, DOCX and short text."""
+    settings = get_settings()
+    report: DailyReport = build_daily_report(get_database(settings), settings, day)
+    folder = Path(out_dir) if out_dir else report_folder(settings, "daily", day.isoformat())
+    renderer = Renderer(settings.templates_dir, tz=settings.tz)
+    files: RenderedFiles = renderer.write(report, folder, f"舆情日报-{day.isoformat()}")
+    written = WrittenReport(f"{settings.county_name}舆情日报（{day.isoformat()}）", report.number, report.summary,
+                            [str(p) for p in files.all], renderer.short_text(report))  # fmt: skip
+    _publish(written, key="daily-report")
+    return written
+
+
+@task(name="build-special-report", task_run_name="build-special-report", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_condition_fn=database_error)  # fmt: skip
+def build_special(event_id: int | None, expression: str | None, since: datetime | None, until: datetime | None,
+                  recipients: list[str], out_dir: str | None = None) -> WrittenReport:  # fmt: skip
+    """Build a special report for an event or a rule expression over a window, and write its files."""
+    settings = get_settings()
+    report: SpecialReport = build_special_report(
+        get_database(settings), settings, event_id=event_id, expression=expression, since=since, until=until,
+        recipients=recipients, handling=lambda level: suggested_handling(level, settings.templates_dir),
+    )  # fmt: skip
+    label = f"event-{event_id}" if event_id is not None else report.number.replace("〔", "-").replace("〕", "-").rstrip("号")
+    folder = Path(out_dir) if out_dir else report_folder(settings, "special", label)
+    renderer = Renderer(settings.templates_dir, tz=settings.tz)
+    files = renderer.write(report, folder, f"舆情专报-{label}")
+    written = WrittenReport(report.title, report.number, report.assessment, [str(p) for p in files.all], renderer.short_text(report),
+                            units=report.units)  # fmt: skip
+    _publish(written, key="special-report")
+    return written
+
+
+def _publish(written: WrittenReport, *, key: str) -> None:
+    lines = [f"# {written.title}", "", f"文号：{written.number}", "", written.summary, "", "文件：", ""]
+    lines += [f"- `{path}`" for path in written.files]
+    create_markdown_artifact(key=key, markdown="\n".join(lines), description=written.summary[:200])
+    get_run_logger().info("%s 已写出 %d 个文件", written.title, len(written.files))
+
+
+@task(name="deliver-report", task_run_name="deliver-{kind}", retries=2, retry_condition_fn=database_error)
+def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
+    """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
+    settings = get_settings()
+    config = notify_config(settings)
+    logger = get_run_logger()
+    if config is None:
+        logger.warning("未配置单位与通知渠道（YUQING_UNITS_FILE），不发送")
+        return ["未配置单位与通知渠道，未发送"]
+    db = get_database(settings)
+    to = recipients or resolve_recipients(db, kind, written.units, config=config)
+    attachments = tuple(Path(p) for p in written.files if p.endswith((".docx", ".html")))
+    message = Message(kind=kind, key=message_key, subject=f"{written.title} {written.number}", body=written.short_text,
+                      attachments=attachments, reference=written.files[0])  # fmt: skip
+    report = deliver(db, message, to, config=config)
+    _delivery_artifact(report, kind.replace("_", "-") + "-delivery")
+    return report.lines()
+
+
+@task(name="notify-warnings", task_run_name="notify-warnings", retries=2, retry_condition_fn=database_error)
+def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
+    """Tell each new warning to the units its level routes to (escalation chain), once per warning and level."""
+    settings = get_settings()
+    config = notify_config(settings)
+    if config is None:
+        return ["未配置单位与通知渠道，预警未推送"]
+    db = get_database(settings)
+    try:
+        spec = active_library(db).spec
+    except NoActiveLibrary:
+        spec = None
+    total = DeliveryReport()
+    for warning in warnings:
+        points = [spec.risk_point(name) for name in warning.risk_points] if spec else []
+        units = [unit for point in points if point for unit in point.units]
+        body = (f"{LEVEL_LABELS[warning.level]}预警：{warning.title}\n风险点：{'、'.join(warning.risk_points)}；得分 {warning.score}。\n"
+                f"事件编号 {warning.event_id}，预警编号 {warning.id}。")  # fmt: skip
+        message = Message(kind="warning", key=f"warning:{warning.id}:{warning.level}", subject=f"【{LEVEL_LABELS[warning.level]}预警】{warning.title}",
+                          body=body, level=warning.level, reference=f"warning:{warning.id}")  # fmt: skip
+        total.extend(deliver(db, message, resolve_recipients(db, warning.level, units, config=config), config=config))
+    total.extend(sweep(db, config=config))
+    _delivery_artifact(total, "warning-delivery")
+    return total.lines()
+
+
+def _delivery_artifact(report: DeliveryReport, key: str) -> None:
+    rows = report.table()
+    if rows:
+        create_table_artifact(key=key, table=rows, description="；".join(report.lines())[:200])
+

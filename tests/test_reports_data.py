@@ -1,0 +1,126 @@
+"""What the documents say, built from a fixture database (both dialects)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from helpers import add_sources
+from test_analysis import LEAK, LIBRARY, library, load, post
+from yuqing_core.analysis import analyze
+from yuqing_core.collect.sources import set_enabled
+from yuqing_core.reports.data import (
+    build_daily_report,
+    build_risk_notice_letter,
+    build_special_report,
+    build_supervision_notice,
+    day_window,
+)
+from yuqing_core.risk.notices import write_risk_notices
+from yuqing_core.risk.versions import active_library
+from yuqing_core.timeutil import SHANGHAI
+
+DAY = date(2026, 11, 27)
+NOON = datetime(2026, 11, 27, 12, 0, tzinfo=SHANGHAI)
+NEXT_MORNING = datetime(2026, 11, 28, 8, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def county_day(db, settings, tmp_path):
+    settings = settings.model_copy(update={"county_name": "青禾县", "office_name": "青禾县网络舆情应急监控中心", "office_short_name": "青舆"})
+    add_sources(db, settings, NOON - timedelta(days=30), 青禾论坛="http://example.org/bbs.xml", 云江日报="http://example.org/yj.xml",
+                停更网="http://example.org/x.xml")  # fmt: skip
+    library(db, tmp_path)
+    posts = [post(f"leak{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), NOON + timedelta(hours=i)) for i in range(5)]
+    posts += [
+        post("harvest", "青禾县柑橘丰收", "果农笑开颜，青禾县柑橘丰收。", NOON - timedelta(hours=2)),
+        post("wage", "柳湾工地欠薪<script>alert(1)</script>", "青禾县柳湾镇三十多名工人讨薪", NOON - timedelta(hours=1), "javascript:alert(1)"),
+        post("other", "外县新闻", "与本县无关的信息", NOON),
+        post("before", "东坪村化工园区异味", "前一天的信息", NOON - timedelta(days=1)),
+    ]
+    load(db, settings, tmp_path, "青禾论坛", posts)
+    load(db, settings, tmp_path, "云江日报", [post("paper", "东坪村化工园区泄漏调查", LEAK, NOON + timedelta(hours=6))], "p.jsonl")
+    analyze(db, now=NEXT_MORNING.astimezone(timezone.utc) - timedelta(hours=10))
+    set_enabled(db, "停更网", False, reason="HTTP 410：订阅源已被发布方永久删除")
+    return db, settings
+
+
+def test_daily_report_counts_lists_and_coverage(county_day) -> None:
+    db, settings = county_day
+    report = build_daily_report(db, settings, DAY, now=NEXT_MORNING)
+    start, end = day_window(DAY, SHANGHAI)
+    assert (report.period_start, report.period_end) == (start, end)
+    assert report.number == "青舆日〔2026〕331号"
+    assert (report.items, report.relevant, report.sensitive, report.positive) == (9, 9, 7, 1)  # a local source counts as local
+    assert {c.label: c.count for c in report.by_source} == {"青禾论坛": 8, "云江日报": 1}
+    assert {c.label: c.count for c in report.by_risk_point} == {"化工异味": 6, "讨薪": 1, "丰收": 1}
+    assert report.sensitive_items[0].risk_points == ("化工异味",)  # the most severe first
+    wage = next(i for i in report.sensitive_items if i.risk_points == ("讨薪",))
+    assert wage.url is None and wage.title == "柳湾工地欠薪"  # javascript: link and <script> gone at ingest
+    assert [i.title for i in report.positive_items] == ["青禾县柑橘丰收"]
+    assert report.events and report.events[0].risk_points == ("化工异味",) and report.events[0].units == ("县应急管理局",)
+    assert report.new_warnings and report.new_warnings[0].status_label == "待处理"
+    assert not report.cases.available and "尚未启用" in report.cases.note
+    assert report.coverage.total == 3 and report.coverage.healthy == 0  # archives are not polls: nobody polled that day
+    assert [p.name for p in report.coverage.disabled] == ["停更网"]
+    assert len(report.trend) == 14 and report.trend[-1].day == DAY and report.trend[-1].items == 9
+    assert report.trend[-2].items == 1
+    assert "共采集信息 9 条" in report.summary and "新增预警" in report.summary
+    assert report.hot_words
+
+
+def test_empty_day_says_so(county_day) -> None:
+    db, settings = county_day
+    report = build_daily_report(db, settings, date(2026, 11, 1), now=NEXT_MORNING)
+    assert report.items == 0 and "未采集到任何信息" in report.summary and "没有信息不等于没有风险" in report.summary
+
+
+def test_special_report_for_an_event_and_for_an_expression(county_day) -> None:
+    db, settings = county_day
+    daily = build_daily_report(db, settings, DAY, now=NEXT_MORNING)
+    event_id = daily.events[0].event_id
+    report = build_special_report(db, settings, event_id=event_id, handling=lambda level: f"处置建议-{level}", now=NEXT_MORNING)
+    assert report.subject == f"事件 #{event_id}" and report.items == 7 and report.sources == 2  # the day before joined by topic
+    assert report.number == "青舆专〔2026〕1号"
+    again = build_special_report(db, settings, event_id=event_id, now=NEXT_MORNING)
+    assert again.number == report.number  # the same subject keeps its number
+    assert report.timeline[0].published <= report.timeline[-1].published
+    assert report.key_items[0].source == "云江日报"  # the most authoritative first
+    assert sum(h.count for h in report.by_hour) == 7
+    assert report.risk_points == ("化工异味",) and report.units == ("县应急管理局",)
+    assert report.suggested_handling == f"处置建议-{report.level}" and report.level_label in report.assessment
+
+    by_rule = build_special_report(
+        db, settings, expression="欠薪 | 讨薪", since=datetime(2026, 11, 27, tzinfo=SHANGHAI), until=datetime(2026, 11, 28, tzinfo=SHANGHAI),
+        now=NEXT_MORNING,
+    )  # fmt: skip
+    assert by_rule.items == 1 and by_rule.number == "青舆专〔2026〕2号" and by_rule.risk_points == ("讨薪",)
+    with pytest.raises(LookupError, match="没有编号为 999 的事件"):
+        build_special_report(db, settings, event_id=999)
+
+
+def test_supervision_notice_and_risk_notice_letter(county_day) -> None:
+    db, settings = county_day
+    daily = build_daily_report(db, settings, DAY, now=NEXT_MORNING)
+    deadline = NEXT_MORNING + timedelta(days=3)
+    notice = build_supervision_notice(
+        db, settings, unit="县应急管理局", requirements="请核实异味来源并于期限内书面反馈。", deadline=deadline,
+        event_id=daily.events[0].event_id, co_units=["白沙镇人民政府"], now=NEXT_MORNING,
+    )  # fmt: skip
+    assert notice.number == "青舆督〔2026〕1号" and notice.unit == "县应急管理局" and notice.deadline == deadline
+    assert "7 条" in notice.seen and notice.items
+    with pytest.raises(ValueError, match="二选一"):
+        build_supervision_notice(db, settings, unit="x", requirements="y", deadline=deadline)
+
+    burst_end = (NOON + timedelta(hours=7)).astimezone(timezone.utc)
+    (record,) = write_risk_notices(db, active_library(db), now=burst_end)
+    from sqlalchemy import select
+
+    from yuqing_core.db.models import RiskNotice
+
+    with db.reader() as session:
+        notice_id = session.scalars(select(RiskNotice.id)).one()
+    letter = build_risk_notice_letter(db, settings, notice_id, now=NEXT_MORNING)
+    assert letter.risk_point == "化工异味" and letter.units == ("县应急管理局",) and letter.current == record.current
+    assert letter.number == "青舆提〔2026〕1号" and len(letter.baseline) == 14 and letter.examples
