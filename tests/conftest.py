@@ -112,6 +112,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_db(postgresql_url: str) -> Iterator[Database]:
+    """An empty PostgreSQL database, for behaviour only PostgreSQL has (concurrent writers, row locks)."""
+    database = Database(postgresql_url)
+    _truncate_all(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(
         home=tmp_path,

@@ -61,7 +61,7 @@ def test_daily_report_counts_lists_and_coverage(county_day) -> None:
     assert [i.title for i in report.positive_items] == ["青禾县柑橘丰收"]
     assert report.events and report.events[0].risk_points == ("化工异味",) and report.events[0].units == ("县应急管理局",)
     assert report.new_warnings and report.new_warnings[0].status_label == "待处理"
-    assert not report.cases.available and "尚未启用" in report.cases.note
+    assert report.cases.available and report.cases.opened == () and report.cases.unit_metrics == ()
     assert report.coverage.total == 3 and report.coverage.healthy == 0  # archives are not polls: nobody polled that day
     assert [p.name for p in report.coverage.disabled] == ["停更网"]
     assert len(report.trend) == 14 and report.trend[-1].day == DAY and report.trend[-1].items == 9

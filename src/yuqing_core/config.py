@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     reports_dir: Path | None = Field(None, description="Where report files go; default: home/reports.")
     templates_dir: Path | None = Field(None, description="A folder whose templates override the built-in ones.")
     units_file: Path | None = Field(None, description="Units, routing, quiet hours and digests (YAML) for deliveries.")
+    cases_file: Path | None = Field(None, description="Case types, time limits, reminders, local holidays (YAML).")
 
     contact: str = Field(
         "mailto:yuqing-ops@example.invalid",

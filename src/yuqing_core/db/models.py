@@ -414,3 +414,63 @@ class DocumentNumber(Base):
     subject: Mapped[str] = mapped_column(String(200))
     number: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+
+
+# --- supervision cases (督办件) ------------------------------------------------------------------
+
+
+class Case(Base):
+    """督办件: a matter a unit must verify and resolve by a working-day deadline.
+
+    ``version`` makes concurrent updates safe: an update of a row that
+    changed since it was read fails instead of overwriting (optimistic lock).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_state_deadline", "state", "deadline_at"), Index("ix_cases_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # 督〔2026〕17号
+    title: Mapped[str] = mapped_column(Text)
+    origin_kind: Mapped[str] = mapped_column(String(16))  # warning | event | item | manual
+    origin_id: Mapped[int | None] = mapped_column(BigId)
+    lead_unit: Mapped[str] = mapped_column(String(200), index=True)
+    co_units: Mapped[list] = mapped_column(JSON, default=list)
+    requirement: Mapped[str] = mapped_column(Text)
+    case_type: Mapped[str] = mapped_column(String(40))
+    time_limit: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20))
+    deadline_at: Mapped[datetime | None]
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An extension asked for and not yet decided: {"until": iso datetime, "reason": ..., "by": ..., "at": ...}
+    extension_request: Mapped[dict | None] = mapped_column(JSON)
+    answer: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    reprimand_listed_at: Mapped[datetime | None]  # listed for public reprimand (通报) in the daily report
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    dispatched_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """The case's audit trail: who did what, when, from which state to which. Append-only."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

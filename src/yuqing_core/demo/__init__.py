@@ -151,6 +151,8 @@ def run_demo(home: Path) -> int:
 
         print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
         status |= analyze_county(db, home)
+        print("\n为最高级别的预警开督办件（派单后按工作日计算期限）：")
+        open_demo_cases(db)
         print("\n写出昨天的舆情日报（Prefect 流程 daily-report），并送达日报收件单位：")
         report_state = run_flow("flows.daily_report:daily_report")
         report_data = report_state.result(raise_on_failure=False)
@@ -185,7 +187,32 @@ def run_demo(home: Path) -> int:
     print(f"  Prefect 数据 {home / 'prefect'}（与应用数据库分开）")
     print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")
+    print(f"      YUQING_HOME={home} .venv/bin/yuqing case list")
     return status
+
+
+def open_demo_cases(db: Database) -> None:
+    """Open and dispatch a case for each of the most severe warnings; print the case list with deadlines."""
+    from yuqing_core.analysis.queries import list_warnings
+    from yuqing_core.cases import CasePolicy, list_cases, open_case, origin_of
+    from yuqing_core.cases.states import STATE_LABELS
+    from yuqing_core.tables import render_table
+    from yuqing_core.timeutil import format_local
+
+    warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[0].score))
+    top_level = warnings[0][0].level if warnings else None
+    policy = CasePolicy()
+    for warning, _event in warnings:
+        if warning.level != top_level:
+            break
+        origin = origin_of(db, warning_id=warning.id)
+        if origin.units:
+            open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+    print(render_table([
+        {"编号": c.number, "状态": STATE_LABELS[c.state], "期限": format_local(c.deadline_at) + ("（暂定）" if c.deadline_provisional else ""),
+         "牵头单位": c.lead_unit, "配合单位": "、".join(c.co_units), "事项": c.title}  # fmt: skip
+        for c in list_cases(db)
+    ], max_column_width=30))
 
 
 def analyze_county(db: Database, home: Path) -> int:

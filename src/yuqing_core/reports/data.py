@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from yuqing_core.cases.metrics import case_section
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import (
@@ -32,7 +33,6 @@ from yuqing_core.db.models import (
 from yuqing_core.events import hot_words
 from yuqing_core.numbers import allocate_number, format_number
 from yuqing_core.reports.model import (
-    CaseSection,
     Count,
     Coverage,
     DailyReport,
@@ -58,10 +58,6 @@ MAX_EVENTS = 15
 HOT_WORDS = 12
 HOT_WORD_TEXTS = 500
 STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除"}
-CASES_PENDING = "督办件模块尚未启用：本期不含督办情况。"
-
-# Extends the daily report with a cases section once the cases stage exists (set by that stage).
-case_section_provider: Callable[[Database, datetime, datetime], CaseSection] | None = None
 
 
 def office(settings: Settings) -> Office:
@@ -281,7 +277,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
     )
     events = tuple(event_summary(event, library) for event in day_events)
     new_warnings = tuple(warning_summary(warning, event) for warning, event in warnings)
-    cases = case_section_provider(db, start, end) if case_section_provider else CaseSection(available=False, note=CASES_PENDING)
+    cases = case_section(db, start, end)
     report = DailyReport(
         office=office(settings),
         number=format_number(f"{settings.office_short_name}日", day.year, day.timetuple().tm_yday),

@@ -1,0 +1,40 @@
+"""Supervision cases (督办件): a unit verifies and resolves a matter by a Chinese working-day deadline.
+
+``service`` opens cases and applies actions (state machine in ``states``,
+audit trail, optimistic locking); ``calendar`` counts working days (public
+holidays and make-up working days from ``chinesecalendar``); ``tracking``
+sends reminders, overdue notices and reprimand listings once each;
+``metrics`` feeds the daily report.
+"""
+
+from yuqing_core.cases.config import CasePolicy, load_policy
+from yuqing_core.cases.service import (
+    CaseConflict,
+    CaseNotFound,
+    Origin,
+    act,
+    get_case,
+    history,
+    list_cases,
+    open_case,
+    origin_of,
+)
+from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, allowed_actions
+
+__all__ = [
+    "ACTIONS",
+    "STATE_LABELS",
+    "CaseConflict",
+    "CaseNotFound",
+    "CasePolicy",
+    "Origin",
+    "TransitionRefused",
+    "act",
+    "allowed_actions",
+    "get_case",
+    "history",
+    "list_cases",
+    "load_policy",
+    "open_case",
+    "origin_of",
+]

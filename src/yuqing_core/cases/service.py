@@ -1,0 +1,265 @@
+"""Supervision cases (督办件): opening, acting on, and reading them, with an audit trail.
+
+Every change goes through ``act`` (or ``open_case``): it checks the
+transition against the state machine, writes the new state and one
+``case_events`` row in the same transaction, and bumps the case's
+``version``. A change computed from a stale read (someone else acted in
+between, or the caller passed an ``expected_version`` that no longer holds)
+fails with ``CaseConflict`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from yuqing_core.cases.calendar import Deadline, TimeLimit
+from yuqing_core.cases.config import CasePolicy
+from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, check
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Case, CaseEvent, EarlyWarning, Event, EventItem, Item
+from yuqing_core.numbers import allocate_number, format_number
+from yuqing_core.risk.versions import NoActiveLibrary, active_library
+from yuqing_core.timeutil import SHANGHAI, utcnow
+
+DEFAULT_REQUIREMENT = "请核实有关情况，依法依规处置，并在期限内书面反馈核查处置结果。"
+
+
+class CaseConflict(RuntimeError):
+    """Someone changed the case between reading and writing it."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Origin:
+    kind: str  # warning | event | item | manual
+    id: int | None
+    title: str
+    units: tuple[str, ...]  # the responsible units the origin suggests (risk points' units)
+
+
+def _limit_dict(limit: TimeLimit) -> dict[str, Any]:
+    return {"kind": limit.kind, "days": limit.days, "counting": limit.counting}
+
+
+def _limit_of(case: Case) -> TimeLimit:
+    return TimeLimit(**case.time_limit)
+
+
+def origin_of(db: Database, *, warning_id: int | None = None, event_id: int | None = None, item_id: int | None = None) -> Origin:
+    """What a case is about: a warning (its event), an event or an item; suggested units from its risk points."""
+    given = [x for x in (warning_id, event_id, item_id) if x is not None]
+    if len(given) > 1:
+        raise ValueError("督办件只能来自一个预警、事件或信息")
+    with db.reader() as session:
+        if warning_id is not None:
+            warning = session.get(EarlyWarning, warning_id)
+            if warning is None:
+                raise CaseNotFound(f"没有编号为 {warning_id} 的预警")
+            event = session.get(Event, warning.event_id)
+            return Origin("warning", warning_id, event.title, _units(db, event.risk_points))
+        if event_id is not None:
+            event = session.get(Event, event_id)
+            if event is None:
+                raise CaseNotFound(f"没有编号为 {event_id} 的事件")
+            return Origin("event", event_id, event.title, _units(db, event.risk_points))
+        if item_id is not None:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise CaseNotFound(f"没有编号为 {item_id} 的信息")
+            event_id = session.scalar(select(EventItem.event_id).where(EventItem.item_id == item_id))
+            event = session.get(Event, event_id) if event_id else None
+            return Origin("item", item_id, item.title or item.excerpt[:40], _units(db, event.risk_points if event else []))
+    return Origin("manual", None, "", ())
+
+
+def _units(db: Database, risk_points: list[str]) -> tuple[str, ...]:
+    try:
+        spec = active_library(db).spec
+    except NoActiveLibrary:
+        return ()
+    found: list[str] = []
+    for name in risk_points:
+        point = spec.risk_point(name)
+        for unit in point.units if point else ():
+            if unit not in found:
+                found.append(unit)
+    return tuple(found)
+
+
+def open_case(
+    db: Database,
+    policy: CasePolicy,
+    *,
+    actor: str,
+    title: str | None = None,
+    lead_unit: str | None = None,
+    co_units: list[str] | None = None,
+    requirement: str | None = None,
+    case_type: str | None = None,
+    origin: Origin | None = None,
+    dispatch: bool = False,
+    now: datetime | None = None,
+) -> Case:
+    """List a new case (列单), numbered 督〔year〕N号; with ``dispatch`` it is dispatched at once."""
+    now = now or utcnow()
+    origin = origin or Origin("manual", None, "", ())
+    type_key, kind = policy.case_type(case_type)
+    units = list(origin.units)
+    lead = lead_unit or (units[0] if units else None)
+    if not lead:
+        raise ValueError("请指定牵头单位（--unit）：来源没有可用的责任单位")
+    co = [u for u in (co_units if co_units is not None else units) if u != lead]
+    subject = title or origin.title
+    if not subject:
+        raise ValueError("请写明督办事项（--title）")
+    year = now.astimezone(SHANGHAI).year
+    number = format_number(policy.number_prefix, year, allocate_number(db, "case", year, f"case:{uuid.uuid4()}", now=now))
+    with db.writer() as session:
+        case = Case(
+            number=number, title=subject, origin_kind=origin.kind, origin_id=origin.id, lead_unit=lead, co_units=co,
+            requirement=requirement or DEFAULT_REQUIREMENT, case_type=type_key, time_limit=_limit_dict(kind.time_limit),
+            state="listed", created_at=now, created_by=actor, updated_at=now, attachments=[],
+        )  # fmt: skip
+        session.add(case)
+        session.flush()
+        _audit(session, case, actor, "open", None, "listed", f"列单：{subject}", now, {"origin": origin.kind, "origin_id": origin.id})
+    if dispatch:
+        return act(db, policy, number, "dispatch", actor=actor, now=now)
+    return case
+
+
+def get_case(db: Database, number: str) -> Case:
+    with db.reader() as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        if case is None:
+            raise CaseNotFound(f"没有督办件 {number}")
+        return case
+
+
+def history(db: Database, number: str) -> list[CaseEvent]:
+    with db.reader() as session:
+        case_id = session.scalar(select(Case.id).where(Case.number == number))
+        if case_id is None:
+            raise CaseNotFound(f"没有督办件 {number}")
+        return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def _audit(session: Session, case: Case, actor: str, action: str, before: str | None, after: str, note: str | None,
+           now: datetime, details: dict[str, Any] | None = None) -> None:  # fmt: skip
+    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, action=action, from_state=before, to_state=after,
+                          note=note, details=details or {}))  # fmt: skip
+
+
+def deadline_for(policy: CasePolicy, case: Case, start: datetime) -> Deadline:
+    return policy.calendar().deadline(start, _limit_of(case), tz=SHANGHAI, cutoff=policy.deadline_time)
+
+
+def act(
+    db: Database,
+    policy: CasePolicy,
+    number: str,
+    action: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    answer: str | None = None,
+    attachments: list[str] | None = None,
+    until: datetime | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Apply ``action`` to the case; refused transitions and conflicts change nothing."""
+    now = now or utcnow()
+    try:
+        with db.writer() as session:
+            case = session.scalar(select(Case).where(Case.number == number))
+            if case is None:
+                raise CaseNotFound(f"没有督办件 {number}")
+            if expected_version is not None and case.version != expected_version:
+                raise CaseConflict(f"{number} 已被修改（当前第 {case.version} 版，您看到的是第 {expected_version} 版），请刷新后重试")
+            spec = check(number, case.state, action)
+            if spec.needs_note and not (note or answer):
+                raise TransitionRefused(f"「{spec.label}」须写明{'办理结果' if action == 'return' else '理由'}")
+            before = case.state
+            details = _apply(policy, case, action, note=note, answer=answer, attachments=attachments, until=until, actor=actor, now=now)
+            if spec.target is not None:
+                case.state = spec.target
+            case.updated_at = now
+            _audit(session, case, actor, action, before, case.state, note or answer, now, details)
+            session.flush()  # the version check happens here
+            return case
+    except StaleDataError as exc:
+        raise CaseConflict(f"{number} 刚被他人修改，本次操作未生效，请刷新后重试") from exc
+
+
+def _apply(policy: CasePolicy, case: Case, action: str, *, note: str | None, answer: str | None,
+           attachments: list[str] | None, until: datetime | None, actor: str, now: datetime) -> dict[str, Any]:  # fmt: skip
+    """The effects of an action beyond the state change; what it returns goes into the audit row."""
+    if action == "dispatch":
+        deadline = deadline_for(policy, case, now)
+        case.dispatched_at, case.deadline_at, case.deadline_provisional = now, deadline.at, deadline.provisional
+        return {"deadline": deadline.at.isoformat(), "provisional": deadline.provisional}
+    if action == "ack":
+        case.acknowledged_at = now
+    elif action == "return":
+        case.returned_at = now
+        case.answer = answer or note
+        case.attachments = list(attachments or [])
+        return {"attachments": case.attachments}
+    elif action == "close":
+        case.closed_at = now
+        return {"on_time": case.deadline_at is None or (case.returned_at or now) <= case.deadline_at}
+    elif action == "reopen":
+        case.closed_at = None
+    elif action == "cancel":
+        case.cancel_reason = note
+    elif action == "extend":
+        if case.extension_request:
+            raise TransitionRefused(f"{case.number} 已有待批准的延期申请，请先批准或驳回")
+        if case.deadline_at is not None and now >= case.deadline_at:
+            raise TransitionRefused(f"{case.number} 已过办理期限（{case.deadline_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}），不能再申请延期")
+        if until is None or (case.deadline_at is not None and until <= case.deadline_at):
+            raise TransitionRefused("延期申请须给出晚于当前期限的新期限（--until）")
+        case.extension_request = {"until": until.isoformat(), "reason": note, "by": actor, "at": now.isoformat()}
+        return {"until": until.isoformat()}
+    elif action in ("grant", "refuse"):
+        request = case.extension_request
+        if not request:
+            raise TransitionRefused(f"{case.number} 没有待批准的延期申请")
+        case.extension_request = None
+        if action == "grant":
+            previous = case.deadline_at
+            case.deadline_at = datetime.fromisoformat(request["until"])
+            case.deadline_provisional = False
+            case.reprimand_listed_at = None
+            return {"from": previous.isoformat() if previous else None, "to": request["until"], "reason": request.get("reason")}
+        return {"requested": request["until"]}
+    return {}
+
+
+def list_cases(db: Database, *, states: list[str] | None = None, unit: str | None = None) -> list[Case]:
+    query = select(Case).order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
+    if states:
+        query = query.where(Case.state.in_(states))
+    if unit:
+        query = query.where(Case.lead_unit == unit)
+    with db.reader() as session:
+        return list(session.scalars(query))
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
+
+__all__ = ["ACTIONS", "CaseConflict", "CaseNotFound", "DEFAULT_REQUIREMENT", "Origin", "TransitionRefused", "act",
+           "get_case", "history", "list_cases", "open_case", "origin_of", "state_label"]  # fmt: skip

@@ -1,0 +1,49 @@
+"""Prefect tasks of the cases stage: track deadlines and notify, record an action."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
+
+from tasks.policies import database_error
+from tasks.report import notify_config
+from yuqing_core.cases import act, load_policy
+from yuqing_core.cases.states import STATE_LABELS
+from yuqing_core.cases.tracking import TrackingSummary, track_cases
+from yuqing_core.config import get_settings
+from yuqing_core.db import get_database
+from yuqing_core.notify import sweep
+
+
+@task(name="track-cases", task_run_name="track-cases", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=database_error)
+def track(now: datetime | None = None) -> TrackingSummary:
+    """Reminders, overdue notices, reprimand listings and provisional deadlines, each notice sent once."""
+    settings = get_settings()
+    db = get_database(settings)
+    config = notify_config(settings)
+    logger = get_run_logger()
+    summary = track_cases(db, load_policy(settings.cases_file), config, now=now)
+    for number in summary.overdue_notified:
+        emit_event(event="yuqing.case.overdue", resource={"prefect.resource.id": f"yuqing.case.{number}"}, payload={"case": number})
+    if config is not None:
+        summary.delivery += sweep(db, now, config=config).lines()
+    for line in summary.lines():
+        logger.info(line)
+    create_markdown_artifact(key="track-cases", markdown="\n".join(["# 督办跟踪", "", *(f"- {line}" for line in summary.lines())]),
+                             description=summary.lines()[0])  # fmt: skip
+    return summary
+
+
+@task(name="case-action", task_run_name="{action}-{case_number}", retries=2, retry_condition_fn=database_error)
+def record_action(case_number: str, action: str, actor: str, note: str | None, answer: str | None,
+                  until: datetime | None, expected_version: int | None) -> dict:  # fmt: skip
+    """Apply one action to one case (refused transitions fail the task with the reason)."""
+    settings = get_settings()
+    case = act(get_database(settings), load_policy(settings.cases_file), case_number, action, actor=actor, note=note,
+               answer=answer, until=until, expected_version=expected_version)  # fmt: skip
+    get_run_logger().info("%s：%s → %s（%s）", case.number, action, STATE_LABELS[case.state], actor)
+    return {"case": case.number, "state": case.state, "version": case.version,
+            "deadline": case.deadline_at.isoformat() if case.deadline_at else None}  # fmt: skip

@@ -1,0 +1,90 @@
+"""Cases from the command line and from Prefect: open from a warning in one command, act, list, show;
+the calendar commands staff check deadlines with; the case-action and track-cases flows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import add_sources
+from test_analysis import LEAK, LIBRARY, library, load, post
+from yuqing_core.analysis import analyze
+from yuqing_core.cli import main
+from yuqing_core.timeutil import utcnow
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def warned(env_settings, db, tmp_path):
+    now = utcnow()
+    add_sources(db, env_settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")
+    library(db, tmp_path)
+    load(db, env_settings, tmp_path, "青禾论坛", [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), now - timedelta(hours=i + 1)) for i in range(4)])
+    summary = analyze(db, now=now)
+    return summary.warnings[0]
+
+
+def test_calendar_commands(runner, env_settings) -> None:
+    assert runner.invoke(main, ["calendar", "add-workdays", "2024-09-30", "3"]).output.strip() == "2024-10-10"
+    holiday = runner.invoke(main, ["calendar", "is-workday", "2024-10-01"])
+    assert holiday.exit_code == 1 and holiday.output.strip() == "非工作日"
+    makeup = runner.invoke(main, ["calendar", "is-workday", "2024-10-12"])  # a Saturday worked for the National Day holiday
+    assert makeup.exit_code == 0 and makeup.output.strip() == "工作日"
+    future = runner.invoke(main, ["calendar", "add-workdays", "2027-03-01", "2"])
+    assert future.output.startswith("2027-03-03（暂定")
+
+
+def test_open_from_a_warning_in_one_command_then_act(runner, warned, env_settings) -> None:
+    opened = runner.invoke(main, ["case", "open", "--warning", str(warned.id), "--by", "舆情中心"])
+    assert opened.exit_code == 0, opened.output
+    number = opened.output.split("「")[0]
+    assert number.startswith("督〔") and "派单" in opened.output and "牵头 县应急管理局" in opened.output
+    notice_files = [line for line in opened.output.splitlines() if line.endswith((".html", ".md", ".docx", ".txt"))]
+    assert len(notice_files) == 4 and "舆情督报" in notice_files[0]
+    assert number in open(notice_files[1], encoding="utf-8").read()  # the notice names its case
+
+    refused = runner.invoke(main, ["case", "close", number])
+    assert refused.exit_code == 1 and "当前状态为「派单」，不能「办结」" in refused.output and "签收（ack）" in refused.output
+    for args in (["ack", number], ["start", number], ["return", number, "--answer", "已核查整改", "--attachment", "http://x/r.pdf"],
+                 ["close", number, "--by", "舆情中心"]):  # fmt: skip
+        result = runner.invoke(main, ["case", *args])
+        assert result.exit_code == 0, result.output
+    shown = runner.invoke(main, ["case", "show", number]).output
+    assert "办结" in shown and "办理结果：已核查整改" in shown and shown.count("→") == 6
+    listed = [json.loads(line) for line in runner.invoke(main, ["case", "list", "--format", "jsonl"]).output.splitlines()]
+    assert listed[0]["number"] == number and listed[0]["state"] == "closed"
+    stale = runner.invoke(main, ["case", "reopen", number, "--note", "群众再次反映", "--version", "2"])
+    assert stale.exit_code == 1 and "已被修改" in stale.output
+
+
+def test_manual_case_needs_a_unit_and_a_title(runner, env_settings) -> None:
+    missing = runner.invoke(main, ["case", "open", "--title", "道路破损"])
+    assert missing.exit_code == 1 and "请指定牵头单位" in missing.output
+    ok = runner.invoke(main, ["case", "open", "--title", "道路破损", "--unit", "柳湾镇人民政府", "--type", "urgent", "--list-only"])
+    assert ok.exit_code == 0 and "列单" in ok.output and "期限 -" in ok.output
+    bad_type = runner.invoke(main, ["case", "open", "--title", "x", "--unit", "y", "--type", "weekly"])
+    assert bad_type.exit_code == 1 and "没有督办件类型 'weekly'" in bad_type.output
+
+
+@pytest.mark.prefect
+def test_case_action_and_track_cases_flows(env_settings, warned, db, prefect_harness) -> None:
+    from flows.case_action import case_action
+    from flows.track_cases import track_cases
+    from yuqing_core.cases import CasePolicy, get_case, open_case, origin_of
+
+    case = open_case(db, CasePolicy(), actor="中心", origin=origin_of(db, warning_id=warned.id), dispatch=True)
+    done = case_action(case_number=case.number, action="ack", actor="县应急管理局", return_state=True)
+    assert done.is_completed() and done.result()["state"] == "acknowledged"
+    refused = case_action(case_number=case.number, action="close", actor="中心", return_state=True)
+    assert refused.is_failed() and "不能「办结」" in str(refused.result(raise_on_failure=False))
+    assert get_case(db, case.number).state == "acknowledged"
+
+    tracked = track_cases(now=case.deadline_at - timedelta(hours=1), return_state=True)
+    assert tracked.is_completed() and tracked.result().reminders == [case.number]
