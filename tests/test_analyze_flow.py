@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers import add_sources
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
+from test_analysis import LEAK, LIBRARY, post
 
 from flows.analyze import analyze
 from flows.risk_library import risk_library
-from helpers import add_sources
-from test_analysis import LEAK, LIBRARY, post
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.risk.versions import list_versions
 from yuqing_core.timeutil import utcnow
@@ -42,7 +47,8 @@ async def flow_run_details(flow_run_id, expected_tasks: int = 0):
                 break
             await asyncio.sleep(0.25)
         artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-    return sorted(r.name for r in task_runs), {a.key: a for a in artifacts}
+    # A task run may still show its provisional "<name>-<3 hex>" name for a moment after it is recorded.
+    return sorted(re.sub(r"-[0-9a-f]{3}$", "", r.name) for r in task_runs), {a.key: a for a in artifacts}
 
 
 async def warning_events(since, expected: int) -> list[dict]:
