@@ -145,6 +145,38 @@ def test_reposts_become_one_event_and_the_run_is_idempotent(county, settings, tm
     ]
 
 
+def test_event_hot_words_come_from_word_counts_stored_by_the_match_step(county, settings, tmp_path) -> None:
+    """Relevant items keep their word counts; an event's hot words are the same whether its items have
+    counts (segmented in the parallel match step) or not (analysed before counts were stored)."""
+    from sqlalchemy import update
+
+    from yuqing_core.analysis.warn import refresh_events
+    from yuqing_core.events import hot_words
+
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [
+        post("a", "白沙镇东坪村刺鼻气味，疑似化工园区泄漏", LEAK, NOW - timedelta(hours=5)),
+        post("b", "转：白沙镇东坪村刺鼻气味，疑似化工园区泄漏", "转发微博//@东坪守望:" + LEAK, NOW - timedelta(hours=4)),
+    ])  # fmt: skip
+    load(db, settings, tmp_path, "江华日报", [post("c", "外县新闻", "邻县召开会议", NOW - timedelta(hours=3))], "b.jsonl")
+    analyze(db, now=NOW)
+    with db.reader() as session:
+        counts = {a.relevant: a.word_counts for a in session.scalars(select(ItemAnalysis))}
+        event = session.scalars(select(Event)).one()
+        stored_hot_words = event.hot_words
+    assert counts[False] is None and counts[True]["total"] > 0 and "东坪村" in counts[True]["words"]
+    terms = active_library(db).compiled.ruleset.terms
+    texts = [f"白沙镇东坪村刺鼻气味，疑似化工园区泄漏 {LEAK}", f"转：白沙镇东坪村刺鼻气味，疑似化工园区泄漏 转发微博//@东坪守望:{LEAK}"]
+    assert stored_hot_words == [[w, round(x, 4)] for w, x in hot_words(texts, top_k=len(stored_hot_words), user_words=terms)]
+
+    with db.writer() as session:
+        session.execute(update(ItemAnalysis).values(word_counts=None))
+        session.execute(update(Event).values(hot_words=[]))
+    refresh_events(db, active_library(db), [event.id], now=NOW)
+    with db.reader() as session:
+        assert session.get(Event, event.id).hot_words == stored_hot_words
+
+
 def test_warned_once_per_level_and_again_only_when_it_rises(county, settings, tmp_path) -> None:
     db = county
     load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", "闻着难受", NOW - timedelta(days=2))])

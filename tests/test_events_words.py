@@ -132,3 +132,38 @@ def test_velocity_is_items_per_hour_over_the_last_six_hours() -> None:
     assert velocity_per_hour(stamps, now=now, window=timedelta(hours=1)) == 2
     with pytest.raises(ValueError):
         velocity_per_hour(stamps, now=datetime(2026, 11, 28))
+
+
+def _extract_tags_of_joined_document(texts: list[str], user_words: list[str]) -> list[tuple[str, float]]:
+    """The oracle: jieba's own TF-IDF over the texts joined into one document, with a fresh tokenizer."""
+    import jieba.analyse
+
+    from yuqing_core.events._hotwords import _CJK_WORD, CHINESE_STOP_WORDS
+    from yuqing_core.text import new_jieba_tokenizer, normalize_text
+
+    tokenizer = new_jieba_tokenizer()
+    tokenizer.initialize()
+    for word in user_words:
+        tokenizer.add_word(normalize_text(word))
+    tfidf = jieba.analyse.TFIDF()
+    tfidf.tokenizer, tfidf.postokenizer = tokenizer, None
+    tfidf.stop_words = set(tfidf.stop_words) | CHINESE_STOP_WORDS
+    document = "\n".join(normalize_text(text) for text in texts if text)
+    ranked = [(w, float(x)) for w, x in tfidf.extract_tags(document, topK=None, withWeight=True) if _CJK_WORD.fullmatch(w)]
+    return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
+
+
+def test_hot_words_from_stored_counts_equal_jiebas_tfidf_of_the_joined_texts() -> None:
+    """Per-text counts (what the match step stores) summed give exactly jieba's TF-IDF of the whole document."""
+    from yuqing_core.demo import load_county
+    from yuqing_core.events import count_words, hot_words_from_counts
+
+    texts = [f"{item.get('title') or ''} {item['text']}" for item in load_county().items]
+    for start, size, user_words in [(0, 1, []), (3, 7, ["青溪河", "化工园区"]), (40, 40, ["东坪村", "禾川精细化工", "讨薪"]), (0, len(texts), [])]:
+        chosen = texts[start : start + size]
+        expected = _extract_tags_of_joined_document(chosen, user_words)
+        assert hot_words_from_counts(count_words(chosen, user_words), top_k=None) == expected
+        assert hot_words(chosen, top_k=15, user_words=user_words) == expected[:15]
+        # Counted one by one or all at once: the same.
+        one_by_one = [count_words([text], user_words)[0] for text in chosen]
+        assert hot_words_from_counts(one_by_one, top_k=15) == expected[:15]

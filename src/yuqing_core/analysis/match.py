@@ -17,6 +17,7 @@ from sqlalchemy import select
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
+from yuqing_core.events import count_words
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import Document
 from yuqing_core.timeutil import utcnow
@@ -48,19 +49,30 @@ def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, Doc
     return [(item_id, by_id[item_id]) for item_id in item_ids if item_id in by_id]
 
 
+def hot_word_text(title: str | None, text: str | None) -> str:
+    """The text of an item that its event's hot words are drawn from."""
+    return f"{title or ''} {text or ''}"
+
+
 def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *, now: datetime | None = None) -> MatchSummary:
     """Judge every item of the batch with the library and store the verdicts and matches."""
     now = now or utcnow()
     documents = load_documents(db, item_ids)
     verdicts = library.compiled.judge_many([doc for _, doc in documents])
     summary = MatchSummary(items=len(documents))
+    # Word counts for the hot words of the events these items will join (only relevant items join events).
+    grouped = [doc for (_, doc), verdict in zip(documents, verdicts, strict=True) if verdict.relevant and not verdict.excluded]
+    counts = iter(count_words([hot_word_text(doc.title, doc.text) for doc in grouped], library.compiled.ruleset.terms))
     analysis_rows, match_rows = [], []
     for (item_id, _doc), verdict in zip(documents, verdicts, strict=True):
         summary.relevant += verdict.relevant
         summary.excluded += verdict.excluded
         summary.risk_points.update(verdict.risk_points)
         analysis_rows.append(
-            {"item_id": item_id, "version_id": library.version_id, "relevant": verdict.relevant, "excluded": verdict.excluded, "analyzed_at": now}
+            {
+                "item_id": item_id, "version_id": library.version_id, "relevant": verdict.relevant, "excluded": verdict.excluded,
+                "analyzed_at": now, "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
+            }  # fmt: skip
         )
         for rule_id, match in verdict.matches:
             meta = library.compiled.meta[rule_id]
@@ -76,7 +88,7 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
                 }
             )
     with db.writer() as session:
-        upsert(session, ItemAnalysis.__table__, analysis_rows, conflict=("item_id",), update=("version_id", "relevant", "excluded", "analyzed_at"))
+        upsert(session, ItemAnalysis.__table__, analysis_rows, conflict=("item_id",), update=("version_id", "relevant", "excluded", "analyzed_at", "word_counts"))
         summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
     return summary
 

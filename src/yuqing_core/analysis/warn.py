@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from yuqing_core.analysis.match import hot_word_text
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
-from yuqing_core.events import heat_score, hot_words, spike_test
+from yuqing_core.events import count_words, heat_score, hot_words_from_counts, spike_test
 from yuqing_core.risk.library import LEVEL_LABELS
 from yuqing_core.risk.scoring import EventFacts, level_for, score_event
 from yuqing_core.risk.versions import ActiveLibrary
@@ -60,9 +61,13 @@ class WarnSummary:
 
 def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
     query = (
-        select(EventItem.event_id, Item.id, Item.published_at, Item.title, Item.text, Source.name, Source.weight)
+        select(
+            EventItem.event_id, Item.id, Item.published_at, Item.title, Item.text, Source.name, Source.weight,
+            ItemAnalysis.version_id, ItemAnalysis.word_counts,
+        )  # fmt: skip
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .where(EventItem.event_id.in_(event_ids))
         .order_by(Item.published_at, Item.id)
     )
@@ -71,6 +76,16 @@ def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
         for row in session.execute(query):
             grouped[row.event_id].append(row)
     return grouped
+
+
+def _hot_words(rows: list[Any], version_id: int, user_words: list[str]) -> list[tuple[str, float]]:
+    """The event's hot words, from the word counts its items' match step stored (segmenting only items without)."""
+    stored = [row.word_counts if row.version_id == version_id else None for row in rows]
+    missing = [hot_word_text(row.title, row.text) for row, counts in zip(rows, stored, strict=True) if counts is None]
+    if missing:
+        computed = iter(count_words(missing, user_words))
+        stored = [counts if counts is not None else next(computed) for counts in stored]
+    return hot_words_from_counts(stored, top_k=HOT_WORDS)
 
 
 def _risk_points_of(db: Database, item_ids: list[int]) -> dict[int, set[str]]:
@@ -214,7 +229,7 @@ def refresh_events(
                 2,
             )
             event.risk_points = points
-            event.hot_words = [[word, round(weight, 4)] for word, weight in hot_words([f"{r.title} {r.text}" for r in rows[-HOT_WORD_TEXTS:]], top_k=HOT_WORDS, user_words=user_words)]
+            event.hot_words = [[word, round(weight, 4)] for word, weight in _hot_words(rows[-HOT_WORD_TEXTS:], library.version_id, user_words)]
             event.sensitive_words = found_words
             event.spike = {**event_spike, "risk_points": spiking_points}
             event.score = score.total

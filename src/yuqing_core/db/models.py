@@ -224,6 +224,9 @@ class ItemAnalysis(Base):
     relevant: Mapped[bool] = mapped_column(Boolean)  # about this county: region scope or a local source
     excluded: Mapped[bool] = mapped_column(Boolean)  # an exclusion rule matched (ads and the like)
     analyzed_at: Mapped[datetime]
+    # count_words of title and text with this version's terms, for event hot words (relevant items only):
+    # segmenting in the parallel match step keeps it out of the serial warn step.
+    word_counts: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Match(Base):

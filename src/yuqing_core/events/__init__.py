@@ -42,7 +42,7 @@ from yuqing_core.events._grouping import (
     lsh_parameters,
 )
 from yuqing_core.events._heat import heat_score, velocity_per_hour
-from yuqing_core.events._hotwords import hot_words, suggest_keywords
+from yuqing_core.events._hotwords import count_words, hot_words, hot_words_from_counts, suggest_keywords
 from yuqing_core.events._minhash import (
     SIGNATURE_DTYPE,
     SIGNATURE_SCHEME_VERSION,
@@ -71,7 +71,9 @@ __all__ = [
     "daily_counts",
     "event_text",
     "heat_score",
+    "count_words",
     "hot_words",
+    "hot_words_from_counts",
     "hourly_counts",
     "lsh_parameters",
     "signature_from_bytes",

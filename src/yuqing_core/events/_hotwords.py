@@ -4,19 +4,26 @@ jieba is used through a private ``jieba.Tokenizer`` and a private
 ``jieba.analyse.TFIDF`` instance, so words added here never change how the
 rest of the process (the rule engine, say) segments text. Both are built on
 first use, under a lock. The library's terms are passed per call as
-``user_words``: they are added to the private dictionary for the duration
-of that call and the dictionary is put back afterwards, so calls do not
-leak words into each other. Calls are serialised by the lock (segmentation
-is single-threaded Python anyway).
+``user_words``: they are added to the private dictionary and stay there
+while later calls pass the same words (a library's terms, call after call);
+a call with other words first puts the dictionary back, so calls never see
+each other's words. Calls are serialised by the lock (segmentation is
+single-threaded Python anyway).
+
+TF-IDF over a set of texts needs only each text's word counts: the texts
+are joined by newlines, which jieba never segments across, so the counts of
+the joined document are the sums of the texts' counts. ``count_words``
+gives one text's counts (the analyze stage stores them with each relevant
+item, computed in its parallel match step), and ``hot_words_from_counts``
+ranks summed counts exactly as ``hot_words`` ranks the texts themselves.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from yuqing_core.text import new_jieba_tokenizer, normalize_text
 
@@ -67,48 +74,91 @@ def _extractor() -> jieba.analyse.TFIDF:
     return _tfidf
 
 
-@contextmanager
-def _user_dictionary(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> Iterator[None]:
-    """Add ``words`` to the tokenizer for the duration of the block, then restore its dictionary."""
+# The words currently added to the private dictionary, and what they replaced (restored on a change).
+_installed_words: frozenset[str] = frozenset()
+_replaced: dict[str, int | None] = {}
+_replaced_total: float | None = None
+
+
+def _use_words(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> None:
+    """Make ``words`` (and only they) the user words of the tokenizer; call with ``_lock`` held."""
+    global _installed_words, _replaced_total
+    wanted = frozenset(word for word in words if len(word) >= 2)
+    if wanted == _installed_words:
+        return
     frequencies = tokenizer.FREQ
-    saved: dict[str, int | None] = {}
-    saved_total = tokenizer.total
-    try:
-        for word in words:
-            if len(word) < 2 or word in saved:
-                continue
-            # add_word also adds every prefix of the word (with frequency 0)
-            # as a marker for the segmenter's prefix dictionary.
-            for end in range(1, len(word) + 1):
-                prefix = word[:end]
-                if prefix not in saved:
-                    saved[prefix] = frequencies.get(prefix)
-            if not frequencies.get(word):
-                tokenizer.add_word(word)
-        yield
-    finally:
-        for word, frequency in saved.items():
-            if frequency is None:
-                frequencies.pop(word, None)
-            else:
-                frequencies[word] = frequency
-        tokenizer.total = saved_total
+    for word, frequency in _replaced.items():
+        if frequency is None:
+            frequencies.pop(word, None)
+        else:
+            frequencies[word] = frequency
+    if _replaced_total is not None:
+        tokenizer.total = _replaced_total
+    _replaced.clear()
+    _installed_words, _replaced_total = frozenset(), tokenizer.total
+    for word in sorted(wanted):
+        # add_word also adds every prefix of the word (with frequency 0)
+        # as a marker for the segmenter's prefix dictionary.
+        for end in range(1, len(word) + 1):
+            prefix = word[:end]
+            if prefix not in _replaced:
+                _replaced[prefix] = frequencies.get(prefix)
+        if not frequencies.get(word):
+            tokenizer.add_word(word)
+    _installed_words = wanted
 
 
-def _scored_words(texts: Sequence[str], user_words: Iterable[str]) -> list[tuple[str, float]]:
-    """Every CJK word of two or more characters with its TF-IDF weight, best first."""
-    document = "\n".join(normalize_text(text) for text in texts if text)
-    if not document:
-        return []
+def count_words(texts: Sequence[str], user_words: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Each text's word counts for TF-IDF: ``{"total": n, "words": {word: count}}``.
+
+    ``total`` counts every word TF-IDF counts (two or more characters, not
+    a stop word); ``words`` keeps only the CJK words that can be hot words.
+    Each result is JSON as it stands.
+
+    >>> count_words(["青溪河死鱼，河面死鱼 2026"], ["青溪河"])
+    [{'total': 5, 'words': {'青溪河': 1, '死鱼': 2, '河面': 1}}]
+    """
     user_words = [normalize_text(word) for word in user_words]
+    counted = []
     with _lock:
         tfidf = _extractor()
-        with _user_dictionary(tfidf.tokenizer, user_words):
-            ranked = tfidf.extract_tags(document, topK=None, withWeight=True)
-    words = [(word, float(weight)) for word, weight in ranked if _CJK_WORD.fullmatch(word)]
+        _use_words(tfidf.tokenizer, user_words)
+        stop_words = tfidf.stop_words
+        for text in texts:
+            total, words = 0, {}
+            for word in tfidf.tokenizer.cut(normalize_text(text)) if text else ():
+                if len(word.strip()) < 2 or word.lower() in stop_words:
+                    continue
+                total += 1
+                if _CJK_WORD.fullmatch(word):
+                    words[word] = words.get(word, 0) + 1
+            counted.append({"total": total, "words": words})
+    return counted
+
+
+def hot_words_from_counts(
+    counts: Iterable[dict[str, Any]], *, top_k: int | None = 10, stop_words: Iterable[str] = ()
+) -> list[tuple[str, float]]:
+    """The ``top_k`` (None: all) hot words of texts given by their ``count_words`` results (see ``hot_words``)."""
+    if top_k is not None and top_k <= 0:
+        return []
+    summed: dict[str, float] = {}
+    total = 0
+    for counted in counts:
+        total += counted["total"]
+        for word, count in counted["words"].items():
+            summed[word] = summed.get(word, 0.0) + count
+    if not total:
+        return []
+    with _lock:
+        tfidf = _extractor()
+    idf, median = tfidf.idf_freq, tfidf.median_idf
+    # Same arithmetic as jieba's extract_tags, so weights equal those of the joined document.
+    ranked = [(word, count * (idf.get(word, median) / total)) for word, count in summed.items()]
+    excluded = {normalize_text(word) for word in stop_words}
     # Equal weights in a stable order, so reports do not reshuffle between runs.
-    words.sort(key=lambda pair: (-pair[1], pair[0]))
-    return words
+    ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+    return [(word, weight) for word, weight in ranked if word not in excluded][:top_k]
 
 
 def hot_words(
@@ -127,10 +177,7 @@ def hot_words(
     >>> [word for word, _ in hot_words(["青溪河出现大量死鱼，死鱼漂满河面", "青溪河死鱼原因查明"], top_k=2, user_words=["青溪河"])]
     ['青溪河', '死鱼']
     """
-    if top_k <= 0:
-        return []
-    excluded = {normalize_text(word) for word in stop_words}
-    return [(word, weight) for word, weight in _scored_words(texts, user_words) if word not in excluded][:top_k]
+    return hot_words_from_counts(count_words(texts, user_words), top_k=top_k, stop_words=stop_words)
 
 
 def _covered_by(terms: Iterable[str]) -> Callable[[str], bool]:
@@ -166,7 +213,7 @@ def suggest_keywords(texts: Sequence[str], known_terms: Iterable[str], *, top_k:
     known_terms = list(known_terms)
     covered = _covered_by(known_terms)
     suggestions: list[tuple[str, float]] = []
-    for word, weight in _scored_words(texts, known_terms):
+    for word, weight in hot_words_from_counts(count_words(texts, known_terms), top_k=None):
         if not covered(word):
             suggestions.append((word, weight))
             if len(suggestions) == top_k:
