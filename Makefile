@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench serve venv clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,15 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
+serve: $(INSTALLED)
+	$(BIN)/yuqing serve
+
 bench: $(INSTALLED)
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

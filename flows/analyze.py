@@ -20,9 +20,8 @@ from datetime import datetime
 from prefect import flow
 from prefect.states import Completed, State
 
-from tasks.analyze import group_events, match_items, plan_analysis, publish_analysis_summary, score_and_warn
+from tasks.analyze import analyze_stage
 from tasks.report import notify_warnings
-from yuqing_core.analysis import AnalysisSummary
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 DEFAULT_BATCH = 2000
@@ -35,18 +34,6 @@ def _run_name() -> str:
 @flow(name="analyze", flow_run_name=_run_name)
 def analyze(since: datetime | None = None, until: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> State:
     """Analyse the items not yet analysed, or those published in [since, until)."""
-    plan = plan_analysis(since, until, batch_size)
-    summary = AnalysisSummary(version=plan.version)
-    matched, grouped = [], []
-    # Batches run in publication order: events grow incrementally, so later items must see earlier ones.
-    for index, batch in enumerate(plan.batches):
-        matched.append(match_items(plan.version_id, index, batch, plan.now))
-        grouped.append(group_events(plan.version_id, index, batch, plan.now))
-        summary.warnings += score_and_warn(plan.version_id, index, batch, plan.now)
-    for part in matched:
-        summary.matched.add(part)
-    for part in grouped:
-        summary.grouped.add(part)
-    description = publish_analysis_summary(plan, matched, grouped, summary.warnings)
+    summary = analyze_stage(since, until, batch_size)
     notify_warnings(summary.warnings)
-    return Completed(message=description, data=summary)
+    return Completed(message=summary.description, data=summary)

@@ -16,11 +16,21 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
 from tasks.policies import PER_RUN_CACHE, database_error
-from yuqing_core.analysis import batches, events_of, group_batch, items_to_analyze, match_batch, refresh_events
+from yuqing_core.analysis import (
+    AnalysisSummary,
+    batches,
+    events_of,
+    group_batch,
+    items_to_analyze,
+    match_batch,
+    refresh_events,
+)
 from yuqing_core.analysis.grouping import GroupingSummary
 from yuqing_core.analysis.match import MatchSummary
 from yuqing_core.analysis.warn import RaisedWarning
+from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
+from yuqing_core.faults import check_fault
 from yuqing_core.risk.library import LEVEL_NAMES
 from yuqing_core.risk.versions import active_library, library_version
 from yuqing_core.timeutil import format_local, utcnow
@@ -55,6 +65,7 @@ def plan_analysis(since: datetime | None, until: datetime | None, batch_size: in
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def match_items(version_id: int, index: int, item_ids: list[int], now: datetime) -> MatchSummary:
     """Run every rule of the library over the batch; store verdicts and matches."""
+    check_fault(get_settings(), "analyze")
     db = get_database()
     summary = match_batch(db, library_version(db, version_id), item_ids, now=now)
     get_run_logger().info("第 %d 批：%d 条，本县相关 %d 条，新命中 %d 个", index, summary.items, summary.relevant, summary.matches_new)
@@ -92,6 +103,30 @@ def score_and_warn(version_id: int, index: int, item_ids: list[int], now: dateti
         )
     get_run_logger().info("第 %d 批：更新事件 %d 个，新预警 %d 条", index, summary.events, len(summary.warnings))
     return summary.warnings
+
+
+def analyze_stage(since: datetime | None, until: datetime | None, batch_size: int) -> AnalysisSummary:
+    """The analyze stage as tasks (for the analyze and monitor flows).
+
+    Matching is independent per item, so every batch's ``match-N`` is
+    submitted at once (a Dask task runner spreads them over processes);
+    grouping and warning then run batch by batch in publication order,
+    because events grow incrementally and later items must see earlier ones.
+    """
+    plan = plan_analysis(since, until, batch_size)
+    summary = AnalysisSummary(version=plan.version)
+    futures = [match_items.submit(plan.version_id, index, batch, plan.now) for index, batch in enumerate(plan.batches)]
+    matched = [future.result() for future in futures]
+    grouped = []
+    for index, batch in enumerate(plan.batches):
+        grouped.append(group_events(plan.version_id, index, batch, plan.now))
+        summary.warnings += score_and_warn(plan.version_id, index, batch, plan.now)
+    for part in matched:
+        summary.matched.add(part)
+    for part in grouped:
+        summary.grouped.add(part)
+    summary.description = publish_analysis_summary(plan, matched, grouped, summary.warnings)
+    return summary
 
 
 @task(name="publish-analysis-summary", task_run_name="publish-analysis-summary")

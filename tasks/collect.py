@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -45,9 +46,9 @@ async def shared_fetcher() -> AsyncIterator[Fetcher]:
 
 
 @task(name="select-due-sources", task_run_name="select-due-sources", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2)
-def select_due_sources(all_sources: bool = False, names: list[str] | None = None) -> list[SourceRef]:
+def select_due_sources(all_sources: bool = False, names: list[str] | None = None, shard: str | None = None) -> list[SourceRef]:
     """The sources this run polls, fixed once per flow run so a retry polls the same set."""
-    sources = due_sources(get_database(), utcnow(), all_sources=all_sources, names=names)
+    sources = due_sources(get_database(), utcnow(), all_sources=all_sources, names=names, shard=shard)
     get_run_logger().info("本次采集 %d 个信息源", len(sources))
     return sources
 
@@ -83,6 +84,22 @@ async def collect_source(source_id: int, source_name: str) -> State:
 
 def _note(result: SourceResult) -> str:
     return f"（{result.note}）" if result.note else ""
+
+
+async def collect_stage(all_sources: bool = False, names: list[str] | None = None, shard: str | None = None) -> CollectSummary:
+    """The collect stage as tasks (for the collect and monitor flows): select, poll each source, publish."""
+    due = select_due_sources(all_sources=all_sources, names=names, shard=shard)
+    async with shared_fetcher():
+        states = await asyncio.gather(*(collect_source(source_id=s.id, source_name=s.name, return_state=True) for s in due))
+    summary = CollectSummary()
+    for source, state in zip(due, states, strict=True):
+        result = await state.aresult(raise_on_failure=False) if not state.is_crashed() else None
+        if isinstance(result, SourceResult):
+            summary.results.append(result)
+        elif not (state.is_completed() and result is None):
+            summary.not_run.append(source.name)
+    publish_collect_summary(summary)
+    return summary
 
 
 @task(name="publish-collect-summary", task_run_name="publish-collect-summary")

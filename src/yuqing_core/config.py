@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     fetch_max_entries_per_feed: int = Field(500, ge=1)
     fetch_max_field_chars: int = Field(20_000, ge=100, description="Cap on an item's text, in characters.")
 
+    fault_injection_file: Path | None = Field(
+        None,
+        description="Rehearsal of failures: while this file exists, the stages named in it (one per line) fail.",
+    )
+
+    dask_address: str | None = Field(
+        None, description="Scheduler of a running Dask cluster (tcp://host:8786) for the analyze/backlog deployment."
+    )
+    dask_workers: int = Field(2, ge=1, description="Worker processes of the local Dask cluster when no address is given.")
+
     collect_disable_after_errors: int = Field(10, ge=1, description="Consecutive failures before a source is disabled.")
     collect_max_backoff_s: int = Field(24 * 3600, ge=60)
     collect_max_retry_after_s: int = Field(7 * 24 * 3600, ge=60, description="Longest Retry-After honoured.")

@@ -29,6 +29,7 @@ class AnalysisSummary:
     grouped: GroupingSummary = field(default_factory=GroupingSummary)
     events_refreshed: int = 0
     warnings: list[RaisedWarning] = field(default_factory=list)
+    description: str = ""
 
 
 def batches(item_ids: Sequence[int], size: int = DEFAULT_BATCH) -> Iterator[list[int]]:

@@ -81,12 +81,32 @@ class SourceResult:
         return self.status not in ("ok", "not_modified")
 
 
+def parse_shard(shard: str | None) -> tuple[int, int] | None:
+    """``"2/3"`` -> (2, 3): the second of three shards; None for no sharding.
+
+    >>> parse_shard("2/3"), parse_shard(None)
+    ((2, 3), None)
+    """
+    if not shard:
+        return None
+    try:
+        part, _, total = shard.partition("/")
+        k, n = int(part), int(total)
+    except ValueError:
+        raise ValueError(f"分片应写成 k/n，如 1/3：{shard!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"分片应写成 k/n 且 1 ≤ k ≤ n：{shard!r}")
+    return k, n
+
+
 def due_sources(
-    db: Database, now: datetime, *, all_sources: bool = False, names: list[str] | None = None
+    db: Database, now: datetime, *, all_sources: bool = False, names: list[str] | None = None, shard: str | None = None
 ) -> list[SourceRef]:
     """Enabled feed sources whose next poll is due (or all of them), in name order.
 
     ``names`` restricts the selection and must name existing sources.
+    ``shard`` ``"k/n"`` keeps the k-th of n disjoint shares of the sources
+    (by id), so n collect deployments on n machines split the polling.
     """
     with db.reader() as session:
         query = select(Source.id, Source.name).where(
@@ -100,6 +120,10 @@ def due_sources(
             query = query.where(Source.name.in_(names))
         if not all_sources:
             query = query.where(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+        sharding = parse_shard(shard)
+        if sharding is not None:
+            k, n = sharding
+            query = query.where(Source.id % n == k - 1)
         return [SourceRef(id=row.id, name=row.name) for row in session.execute(query.order_by(Source.name))]
 
 

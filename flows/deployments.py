@@ -1,0 +1,148 @@
+"""Every deployment of yuqing, and serving them all from one machine (``yuqing serve``, ``make serve``).
+
+====================  ==========================================  =============================
+deployment            what                                        schedule (Asia/Shanghai)
+====================  ==========================================  =============================
+monitor/every-10-min  collect, then analyze                       every 10 minutes
+daily-report/morning  yesterday's 舆情日报, delivered             08:00 daily
+track-cases/hourly    reminders, overdue notices, reprimands      hourly, at :05
+risk-library/daily    validate, backtest, import; risk notices    06:30 daily (and on demand)
+special-report/ad-hoc 舆情专报 for an event or a rule             none: run with parameters
+case-action/ui        record an action on a case                  none: run with parameters
+collect/ad-hoc        collect only                                none
+analyze/backlog       analyze only, on Dask (backlogs, re-analysis) none
+====================  ==========================================  =============================
+
+One machine: ``yuqing serve`` starts a Prefect server on 127.0.0.1 (its
+own database under ``$YUQING_HOME/prefect-server``, never the application's)
+unless ``PREFECT_API_URL`` points at one, then serves all the deployments
+from this process. Several machines: see ``deployments/prefect.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+TIMEZONE = "Asia/Shanghai"
+
+
+def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[type-arg]
+    """The RunnerDeployments, named and scheduled as the table above says."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron, Interval
+
+    from flows.analyze_backlog import analyze_backlog
+    from flows.case_action import case_action
+    from flows.collect import collect
+    from flows.daily_report import daily_report
+    from flows.monitor import monitor
+    from flows.risk_library import risk_library
+    from flows.special_report import special_report
+    from flows.track_cases import track_cases
+
+    module = EntrypointType.MODULE_PATH
+    # YUQING_SCHEDULES_ACTIVE=false serves everything with its schedules switched off: for drills and tests,
+    # where only runs started by hand (UI, API, `prefect deployment run`) should happen.
+    active = os.environ.get("YUQING_SCHEDULES_ACTIVE", "true").lower() not in ("0", "false", "no")
+    deployments = [
+        monitor.to_deployment("every-10-min", schedules=[Interval(600, timezone=TIMEZONE, active=active)], entrypoint_type=module,
+                              description="采集到期信息源，然后分析新信息（每 10 分钟）"),
+        daily_report.to_deployment("morning", schedules=[Cron("0 8 * * *", timezone=TIMEZONE, active=active)], entrypoint_type=module,
+                                   description="每天 08:00 写出并送达昨天的舆情日报"),
+        track_cases.to_deployment("hourly", schedules=[Cron("5 * * * *", timezone=TIMEZONE, active=active)], entrypoint_type=module,
+                                  description="每小时：督办件催办、超期通知、列入通报"),
+        special_report.to_deployment("ad-hoc", entrypoint_type=module, description="按事件或规则表达式生成舆情专报"),
+        case_action.to_deployment("ui", entrypoint_type=module, description="记录督办件的办理动作（签收、交单、办结……）"),
+        collect.to_deployment("ad-hoc", entrypoint_type=module, description="只采集"),
+        _on_dask(analyze_backlog.to_deployment("backlog", entrypoint_type=module, description="只分析（Dask 多进程，积压时用）；给出时间范围可在改库后重新分析")),
+    ]
+    if risk_file:
+        deployments.append(
+            risk_library.to_deployment("daily", schedules=[Cron("30 6 * * *", timezone=TIMEZONE, active=active)], parameters={"path": risk_file},
+                                       entrypoint_type=module, description="每天 06:30：校验、回测、导入风险库，生成风险提示")
+        )
+    else:
+        deployments.append(risk_library.to_deployment("daily", entrypoint_type=module, description="校验、回测、导入风险库（需给出 path）"))
+    return deployments
+
+
+def _on_dask(deployment):  # type: ignore[no-untyped-def]
+    """Point the deployment at ``flows.analyze_backlog``: ``to_deployment`` names the module of the flow's
+    function (``flows.analyze``), and a run would load the flow from there, with the default task runner."""
+    deployment.entrypoint = "flows.analyze_backlog.analyze_backlog"
+    return deployment
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_local_server(home: Path, port: int | None = None, timeout_s: float = 120) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """``prefect server start`` on 127.0.0.1 with its own home (its own SQLite database); returns it and its API URL."""
+    port = port or _free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    api = f"http://127.0.0.1:{port}/api"
+    # The UI asks the API at the address it is told; without this it tries port 4200 whatever the server's port.
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_UI_API_URL": api}
+    env.pop("PREFECT_API_URL", None)
+    log = (home / "server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Prefect 服务器启动失败，见 {home / 'server.log'}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return process, api
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    raise RuntimeError(f"Prefect 服务器 {timeout_s:.0f} 秒内未就绪，见 {home / 'server.log'}")
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def serve_all(home: Path, risk_file: str | None = None) -> None:
+    """Serve every deployment from this process, starting a local server first if none is configured."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server, api = start_local_server(home / "prefect-server", port=int(os.environ.get("YUQING_PREFECT_PORT", "4200")))
+        os.environ["PREFECT_API_URL"] = api
+        print(f"Prefect 服务器：{api.removesuffix('/api')}（界面在浏览器中打开此地址）", flush=True)
+    try:
+        from prefect import serve
+
+        serve(*build_deployments(risk_file), print_starting_message=True)
+    finally:
+        if server is not None:
+            stop(server)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from yuqing_core.config import get_settings
+
+    settings = get_settings()
+    serve_all(settings.home.resolve(), os.environ.get("YUQING_RISK_FILE"))

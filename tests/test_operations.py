@@ -1,0 +1,237 @@
+"""Running it as operators do, against a real ``prefect server start`` process on 127.0.0.1 and a real
+``yuqing serve`` process serving every deployment.
+
+- A ``monitor`` run whose analyze stage fails (a fault injected by a setting)
+  is retried the way the UI's Retry button does it (the flow run set to
+  Scheduled named AwaitingRetry, without force): only the failed stage runs
+  again -- no feed is fetched a second time -- and the database ends with the
+  same rows as a run that never failed.
+- ``prefect deployment run 'special-report/ad-hoc' --param ...`` against the
+  served deployment produces the report files.
+- ``prefect deployment run 'analyze/backlog' --param since=... --param until=...``
+  re-analyses a window on the Dask task runner (a LocalCluster started in the
+  flow run's process).
+
+One slow test module: starting the server and the serving process takes a
+while, so both are shared by its tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers import collect, item_rows
+from sqlalchemy import select
+
+from yuqing_core.analysis import analyze
+from yuqing_core.analysis.snapshot import analysis_snapshot
+from yuqing_core.collect.sources import import_sources, load_sources_file
+from yuqing_core.config import Settings
+from yuqing_core.db import Database, Source, upgrade
+from yuqing_core.db.models import EarlyWarning, Item, ItemAnalysis
+from yuqing_core.demo import county_feeds, load_county, sources_yaml
+from yuqing_core.demo.server import FeedServer
+from yuqing_core.risk.library import load_library_file
+from yuqing_core.risk.versions import import_library
+from yuqing_core.timeutil import utcnow
+
+pytestmark = [pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[1]
+RISK = ROOT / "src" / "yuqing_core" / "demo" / "risk.yaml"
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def prepare_database(url: str, feeds: FeedServer, home: Path) -> Database:
+    """An application database with the sample county's sources and risk library."""
+    db = Database(url)
+    upgrade(db)
+    settings = Settings(home=home, database_url=url, fetch_allow_private_networks=True)
+    path = home / "sources.yaml"
+    path.write_text(sources_yaml(load_county(), feeds.base_url), encoding="utf-8")
+    import_sources(db, load_sources_file(path), settings)
+    import_library(db, load_library_file(RISK), author="测试")
+    return db
+
+
+@pytest.fixture(scope="module")
+def operations(tmp_path_factory):
+    """A Prefect server, a FeedServer with the sample county (a week that ended ten days ago), and `yuqing serve`."""
+    from flows.deployments import start_local_server, stop
+
+    home = tmp_path_factory.mktemp("ops")
+    county = load_county()
+    with FeedServer() as feeds:
+        # Dated well in the past, so the analysis does not depend on the minute it runs (no velocity, no spike).
+        for path, (body, content_type) in county_feeds(county, feeds.base_url, now=utcnow() - timedelta(days=10)).items():
+            feeds.add(path, body, content_type=content_type)
+        server, api = start_local_server(home / "prefect-server")
+        url = f"sqlite:///{home / 'app.db'}"
+        db = prepare_database(url, feeds, home)
+        fault = home / "fault"
+        env = {
+            **os.environ,
+            "PREFECT_API_URL": api,
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results"),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "YUQING_HOME": str(home),
+            "YUQING_DATABASE_URL": url,
+            "YUQING_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+            "YUQING_FAULT_INJECTION_FILE": str(fault),
+            "YUQING_SCHEDULES_ACTIVE": "false",
+            "YUQING_DASK_WORKERS": "1",
+            "YUQING_COUNTY_NAME": "青禾县",
+            "DO_NOT_TRACK": "1",
+        }
+        env.pop("YUQING_UNITS_FILE", None)
+        log = (home / "serve.log").open("ab")
+        serving = subprocess.Popen([sys.executable, "-m", "yuqing_core.cli", "serve"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True, cwd=home)  # fmt: skip
+        try:
+            wait_for_deployments(api, 8, home)
+            yield {"api": api, "db": db, "fault": fault, "feeds": feeds, "home": home, "env": env, "url": url}
+        finally:
+            stop(serving)
+            stop(server)
+            db.dispose()
+
+
+def wait_for_deployments(api: str, count: int, home: Path, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        if len(found) >= count:
+            return
+        time.sleep(1)
+    raise AssertionError(f"deployments not served in time; see {home / 'serve.log'}")
+
+
+def deployment_id(api: str, flow: str, name: str) -> str:
+    return httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=10).json()["id"]
+
+
+def wait_terminal(api: str, flow_run_id: str, home: Path, timeout_s: float = 240) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()
+        if run["state"]["type"] in TERMINAL:
+            return run
+        time.sleep(1)
+    raise AssertionError(f"flow run {flow_run_id} did not finish; see {home / 'serve.log'}")
+
+
+def task_runs(api: str, flow_run_id: str) -> list[dict]:
+    return httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}}, timeout=10).json()
+
+
+def content(db: Database) -> dict:
+    """What a run leaves, by natural keys (no surrogate ids, no times): items and everything the analysis wrote.
+
+    Of each event membership, the item and the rule that joined it, but not
+    which earlier item it was joined through: the two databases stored their
+    items in different orders (feeds are fetched concurrently), and items
+    published in the same minute -- the sample county's times are to the
+    minute -- are taken in storage order, so a tie can go through the other
+    item of the same event. The event partition, figures and warnings must
+    still be equal.
+    """
+    snapshot = analysis_snapshot(db)
+    snapshot["memberships"] = sorted((item, joined_by) for item, joined_by, _through, _similarity in snapshot["memberships"])
+    return {"items": item_rows(db), **snapshot}
+
+
+def test_retrying_a_failed_analyze_stage_re_runs_only_that_stage(operations, tmp_path) -> None:
+    api, db, fault, feeds, home = (operations[k] for k in ("api", "db", "fault", "feeds", "home"))
+    fault.write_text("analyze\n", encoding="utf-8")
+    run = httpx.post(f"{api}/deployments/{deployment_id(api, 'monitor', 'every-10-min')}/create_flow_run",
+                     json={"parameters": {"all_sources": True}}, timeout=10).json()  # fmt: skip
+    failed = wait_terminal(api, run["id"], home)
+    assert failed["state"]["type"] == "FAILED", failed["state"]
+    assert "故障演练" in (failed["state"]["message"] or "") or any(
+        t["state"]["type"] == "FAILED" and t["name"].startswith("match-") for t in task_runs(api, run["id"])
+    )
+    fetched_once = dict(feeds.hits)
+    assert fetched_once and all(count == 1 for count in fetched_once.values())
+    with db.reader() as session:
+        assert session.scalar(select(ItemAnalysis.item_id).limit(1)) is None  # nothing analysed yet
+
+    # The operator fixes the cause and presses Retry: Scheduled, named AwaitingRetry, without force.
+    fault.unlink()
+    answer = httpx.post(f"{api}/flow_runs/{run['id']}/set_state",
+                        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
+                        timeout=10).json()  # fmt: skip
+    assert answer["status"] == "ACCEPT", answer
+    done = wait_terminal(api, run["id"], home)
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    assert done["run_count"] >= 2
+    assert dict(feeds.hits) == fetched_once  # no feed was fetched again: the collect stage came back from its results
+
+    # The same sources and library, in a database that never saw a failure.
+    clean = prepare_database(f"sqlite:///{tmp_path / 'clean.db'}", feeds, tmp_path)
+    settings = Settings(home=tmp_path, database_url=clean.url, fetch_allow_private_networks=True)
+    with clean.reader() as session:
+        ids = list(session.scalars(select(Source.id)))
+    collect(clean, settings, *ids)
+    analyze(clean)
+    retried, never_failed = content(db), content(clean)
+    assert [key for key in retried if retried[key] != never_failed[key]] == []
+
+
+def run_deployment(operations: dict, name: str, **parameters: object) -> dict:
+    """``prefect deployment run NAME --param k=v ...`` as an operator types it; the flow run once it has ended."""
+    params = [option for key, value in parameters.items() for option in ("--param", f"{key}={value}")]
+    started = subprocess.run([sys.executable, "-m", "prefect", "deployment", "run", name, *params],
+                             env=operations["env"], capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert started.returncode == 0, started.stdout + started.stderr
+    flow_run_id = next(line.split()[-1] for line in started.stdout.splitlines() if "UUID" in line)
+    return wait_terminal(operations["api"], flow_run_id, operations["home"])
+
+
+def test_special_report_through_the_served_deployment(operations) -> None:
+    db, home = operations["db"], operations["home"]
+    with db.reader() as session:
+        event_id = session.scalar(select(EarlyWarning.event_id).order_by(EarlyWarning.level, EarlyWarning.id).limit(1))
+    if event_id is None:  # the module's first test analysed; run alone, analyse here
+        analyze(db)
+        with db.reader() as session:
+            event_id = session.scalar(select(EarlyWarning.event_id).order_by(EarlyWarning.level).limit(1))
+    done = run_deployment(operations, "special-report/ad-hoc", event_id=event_id)
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    folder = home / "reports" / "special" / f"event-{event_id}"
+    written = sorted(p.suffix for p in folder.iterdir())
+    assert written == [".docx", ".html", ".md", ".txt"]
+    assert "舆情专报" in (folder / f"舆情专报-event-{event_id}.md").read_text(encoding="utf-8")
+
+
+def test_backlog_analysis_through_the_served_dask_deployment(operations) -> None:
+    from sqlalchemy import func
+
+    api, db = operations["api"], operations["db"]
+    with db.reader() as session:
+        analysed = session.scalar(select(func.count()).select_from(ItemAnalysis))
+        sources = list(session.scalars(select(Source.id)))
+    if not analysed:  # run alone: collect and analyse first, as the module's first test did
+        collect(db, Settings(home=operations["home"], database_url=db.url, fetch_allow_private_networks=True), *sources)
+        analyze(db)
+    with db.reader() as session:
+        first, last, count = session.execute(select(func.min(Item.published_at), func.max(Item.published_at), func.count(Item.id))).one()
+    since, until = first.isoformat(), (last + timedelta(seconds=1)).isoformat()
+    log_start = (operations["home"] / "serve.log").stat().st_size
+    done = run_deployment(operations, "analyze/backlog", since=since, until=until)
+    flow_run_id = done["id"]
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    assert f"分析 {count} 条" in done["state"]["message"]
+    deadline = time.monotonic() + 30  # task runs in Dask workers are reported a moment after the flow run ends
+    while not any(t["name"].startswith("match-") and t["state"]["type"] == "COMPLETED" for t in task_runs(api, flow_run_id)):
+        assert time.monotonic() < deadline, [(t["name"], t["state"]["type"]) for t in task_runs(api, flow_run_id)]
+        time.sleep(0.5)
+    # The flow run's process started a Dask cluster (its scheduler logs to the serving process's output).
+    served = (operations["home"] / "serve.log").read_bytes()[log_start:].decode("utf-8", "replace")
+    assert "Creating a new Dask cluster" in served and "Register worker" in served, served[-3000:]
