@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,24 @@ def _postgresql_problem() -> str | None:
     return None
 
 
+@contextmanager
+def migrated_postgresql_database(server_url: str, name: str) -> Iterator[str]:
+    """A new database ``name`` on the server of ``server_url``, migrated; dropped afterwards. Yields its URL."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        database = Database(url)
+        upgrade(database)
+        database.dispose()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
     """URL of a fresh, migrated PostgreSQL database for this test session."""
@@ -66,18 +85,15 @@ def postgresql_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"CI=true 时必须有 PostgreSQL：{problem}")
         pytest.skip(problem)
-    name = f"yuqing_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRESQL_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
-    database = Database(url)
-    upgrade(database)
-    database.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_postgresql_database(POSTGRESQL_URL, f"yuqing_test_{uuid.uuid4().hex[:10]}") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgresql_second_url(postgresql_url: str) -> Iterator[str]:
+    """A second migrated PostgreSQL database on the same server (a reference run beside the one under test)."""
+    with migrated_postgresql_database(postgresql_url, f"{make_url(postgresql_url).database}_second") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +125,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _truncate_all(database)
     database.dispose()
     yield url
+
+
+@pytest.fixture
+def second_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of another empty, migrated application database of the same dialect as ``db_url``."""
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "second.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgresql_second_url")
+    database = Database(url)
+    _truncate_all(database)
+    database.dispose()
+    return url
 
 
 @pytest.fixture

@@ -20,18 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from yuqing_core.analysis.snapshot import analysis_snapshot
 from yuqing_core.config import Settings, get_settings
-from yuqing_core.db import Database, forget_databases, upgrade
+from yuqing_core.db import Database, forget_databases
 from yuqing_core.demo.backlog import import_backlog
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -39,30 +33,6 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.usefixtures("pr
 ROUNDS = 3  # each sample post is told again in later rounds, 10 days apart (a new event each time)
 REPOSTS = 2  # ... and reposted by other sources within hours
 BATCH = 250  # small batches: a dozen match-N tasks to spread over the workers
-
-
-@pytest.fixture
-def dask_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A second empty, migrated database of the same dialect as ``db_url``, for the Dask run."""
-    if db_url.startswith("sqlite"):
-        path = tmp_path / "dask.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"yuqing_dask_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        database = Database(url)
-        upgrade(database)
-        database.dispose()
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -85,7 +55,8 @@ async def task_run_names(flow_run_id, expected: int) -> list[str]:
     return sorted(re.sub(r"-[0-9a-f]{3}$", "", r.name) for r in runs)
 
 
-def test_dask_task_runner_leaves_the_same_database(env_settings, db, dask_db_url, tmp_path, monkeypatch) -> None:
+def test_dask_task_runner_leaves_the_same_database(env_settings, db, second_db_url, tmp_path, monkeypatch) -> None:
+    dask_db_url = second_db_url
     from prefect.settings import get_current_settings
 
     import tasks.analyze as analyze_tasks

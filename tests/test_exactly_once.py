@@ -52,7 +52,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -67,12 +66,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from helpers import SHANGHAI, add_sources, collect, entries, item_rows
 from yuqing_core.collect.service import due_sources
 from yuqing_core.config import Settings
-from yuqing_core.db import Base, Database, FetchAttempt, Item, Source, upgrade
+from yuqing_core.db import Database, FetchAttempt, Item, Source
 from yuqing_core.demo.feeds import CONTENT_TYPES, render_feed
 from yuqing_core.demo.server import FeedServer
 from yuqing_core.timeutil import utcnow
@@ -168,38 +166,10 @@ class Feeds:
 # --- databases ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgresql_clean_url(postgresql_url: str) -> Iterator[str]:
-    """A second migrated PostgreSQL database on the same server, for the clean reference run."""
-    name = f"{make_url(postgresql_url).database}_clean"
-    admin = create_engine(postgresql_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    database = Database(url)
-    upgrade(database)
-    database.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture
-def clean_settings(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def clean_settings(settings: Settings, second_db_url: str) -> Settings:
     """Settings on an empty, migrated database of the same dialect as ``settings``."""
-    if settings.effective_database_url.startswith("sqlite"):
-        path = tmp_path / "clean.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgresql_clean_url")
-        database = Database(url)
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        with database.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        database.dispose()
-    return settings.model_copy(update={"database_url": url})
+    return settings.model_copy(update={"database_url": second_db_url})
 
 
 @pytest.fixture
