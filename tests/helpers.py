@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,3 +67,22 @@ def item_rows(db: Database) -> list[tuple]:
 def source_row(db: Database, name: str) -> Source:
     with db.reader() as session:
         return session.scalars(select(Source).where(Source.name == name)).one()
+
+
+async def task_runs_of(flow_run_id, expected: int = 0, attempts: int = 40) -> list:  # type: ignore[no-untyped-def]
+    """The task runs of a flow run. They reach the server asynchronously: wait until ``expected`` are there."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async with get_client() as client:
+        for _ in range(attempts):
+            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            if len(runs) >= expected:
+                break
+            await asyncio.sleep(0.25)
+    return runs
+
+
+def task_run_name(run) -> str:  # type: ignore[no-untyped-def]
+    """A task run's name without the provisional "-<3 hex>" suffix it may still show just after it is recorded."""
+    return re.sub(r"-[0-9a-f]{3}$", "", run.name)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import add_sources
+from helpers import add_sources, task_run_name, task_runs_of
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    FlowRunFilter,
-    FlowRunFilterId,
 )
 from test_analysis import LEAK, LIBRARY, post
 
@@ -39,16 +36,11 @@ def stored_posts(db, settings, tmp_path: Path) -> None:
 
 
 async def flow_run_details(flow_run_id, expected_tasks: int = 0):
-    """Task run names and artifacts of a flow run (task runs reach the server asynchronously: wait for them)."""
+    """Task run names and artifacts of a flow run."""
+    task_runs = await task_runs_of(flow_run_id, expected_tasks)
     async with get_client() as client:
-        for _ in range(40):
-            task_runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            if len(task_runs) >= expected_tasks:
-                break
-            await asyncio.sleep(0.25)
         artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-    # A task run may still show its provisional "<name>-<3 hex>" name for a moment after it is recorded.
-    return sorted(re.sub(r"-[0-9a-f]{3}$", "", r.name) for r in task_runs), {a.key: a for a in artifacts}
+    return sorted(task_run_name(r) for r in task_runs), {a.key: a for a in artifacts}
 
 
 async def warning_events(since, expected: int) -> list[dict]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import add_sources
-from test_analysis import LEAK, LIBRARY, library, load, post
+from test_analysis import LEAK, library, load, post
 from yuqing_core.analysis import analyze
 from yuqing_core.cli import main
 from yuqing_core.timeutil import utcnow

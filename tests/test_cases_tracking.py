@@ -3,7 +3,7 @@ reprimand listing, provisional deadlines recomputed; running again never repeats
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest

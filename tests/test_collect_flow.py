@@ -7,12 +7,11 @@ import asyncio
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter
 from prefect.flow_engine import run_flow
 from prefect.states import Scheduled
 
 from flows.collect import collect
-from helpers import add_sources, entries, item_rows, rss
+from helpers import add_sources, entries, item_rows, rss, task_runs_of
 from yuqing_core.collect.summary import CollectSummary
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
@@ -22,17 +21,6 @@ def failing(request) -> None:
     request.send_response(500)
     request.send_header("Content-Length", "0")
     request.end_headers()
-
-
-async def task_runs_of(flow_run_id, expected: int = 0):
-    """Task runs reach the server asynchronously: wait until ``expected`` are there."""
-    async with get_client() as client:
-        for _ in range(40):
-            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            if len(runs) >= expected:
-                break
-            await asyncio.sleep(0.25)
-    return runs
 
 
 async def artifacts_of(flow_run_id):

@@ -19,9 +19,10 @@ both are in the environment before the flow is called.
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pytest
+
+from helpers import task_run_name, task_runs_of
 
 from yuqing_core.analysis.snapshot import analysis_snapshot
 from yuqing_core.config import Settings, get_settings
@@ -40,19 +41,6 @@ def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("YUQING_DATABASE_URL", url)
     get_settings.cache_clear()
     forget_databases()
-
-
-async def task_run_names(flow_run_id, expected: int) -> list[str]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    async with get_client() as client:
-        for _ in range(80):
-            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            if len(runs) >= expected:
-                break
-            await asyncio.sleep(0.25)
-    return sorted(re.sub(r"-[0-9a-f]{3}$", "", r.name) for r in runs)
 
 
 def test_dask_task_runner_leaves_the_same_database(env_settings, db, second_db_url, tmp_path, monkeypatch) -> None:
@@ -97,7 +85,7 @@ def test_dask_task_runner_leaves_the_same_database(env_settings, db, second_db_u
         assert sum(matched_here) == count  # every match-N of the Dask run ran in a worker process
 
         batches = -(-count // BATCH)
-        names = asyncio.run(task_run_names(state.state_details.flow_run_id, 3 * batches + 3))
+        names = [task_run_name(r) for r in asyncio.run(task_runs_of(state.state_details.flow_run_id, 3 * batches + 3, attempts=80))]
         assert sorted(n for n in names if n.startswith("match-")) == sorted(f"match-{i}" for i in range(batches))
     finally:
         dask_db.dispose()

@@ -11,14 +11,13 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from prefect.client.orchestration import get_client
 from prefect.flow_engine import run_flow
 
 from flows.analyze import analyze
 from flows.daily_report import daily_report
 from flows.special_report import special_report
 from receivers import SmtpReceiver, WebhookReceiver
-from test_analysis import LEAK, LIBRARY, library, load, post
+from test_analysis import LEAK, library, load, post
 from test_collect_flow import deployment_flow_run_of, press_retry
 from helpers import add_sources
 from yuqing_core.cli import main

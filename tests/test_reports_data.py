@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from helpers import add_sources
-from test_analysis import LEAK, LIBRARY, library, load, post
+from test_analysis import LEAK, library, load, post
 from yuqing_core.analysis import analyze
 from yuqing_core.collect.sources import set_enabled
 from yuqing_core.reports.data import (

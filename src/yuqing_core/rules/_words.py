@@ -48,8 +48,6 @@ class WordSegmenter:
     def _load(self) -> Any:
         with self._lock:
             if self._tokenizer is None:
-                import jieba  # imported on first need: it is only for w: terms
-
                 tokenizer = new_jieba_tokenizer()
                 tokenizer.initialize()
                 total = tokenizer.total
