@@ -61,7 +61,6 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import asyncio  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import multiprocessing  # noqa: E402
 import random  # noqa: E402
@@ -80,6 +79,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import feedparser  # noqa: E402
 import httpx  # noqa: E402
+from benchlib import emit, figure, log  # noqa: E402
 from sqlalchemy import Insert, func, select  # noqa: E402
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
 
@@ -91,7 +91,13 @@ from yuqing_core.collect.sources import SourceSpec, import_sources  # noqa: E402
 from yuqing_core.collect.store import insert_items  # noqa: E402
 from yuqing_core.config import Settings  # noqa: E402
 from yuqing_core.db import Database, Item, Source, upgrade  # noqa: E402
-from yuqing_core.demo.feeds import CONTENT_TYPES, DateStyle, FeedEntry, FeedFormat, render_feed  # noqa: E402
+from yuqing_core.demo.feeds import (  # noqa: E402
+    CONTENT_TYPES,
+    DateStyle,
+    FeedEntry,
+    FeedFormat,
+    render_feed,
+)
 from yuqing_core.demo.server import FeedServer  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -338,7 +344,7 @@ def bench_pipeline(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
         ours.merge(ours_pass)
         anchor.merge(anchor_pass)
     return figure(
-        "items_per_s", ours.rate, "raw feedparser.parse", anchor.rate, ours.rate / anchor.rate,
+        "collect", "items_per_s", ours.rate, "raw feedparser.parse", anchor.rate, ours.rate / anchor.rate,
         feeds=len(feeds), items=expected, passes=PIPELINE_PASSES,
     )  # fmt: skip
 
@@ -413,7 +419,7 @@ def bench_store(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
         ours.merge(ours_pass)
         anchor.merge(anchor_pass)
     return figure(
-        "store_rows_per_s", ours.rate, "SQLAlchemy Core insert().on_conflict_do_nothing() executemany",
+        "collect", "store_rows_per_s", ours.rate, "SQLAlchemy Core insert().on_conflict_do_nothing() executemany",
         anchor.rate, ours.rate / anchor.rate, rows=expected, passes=STORE_PASSES,
     )  # fmt: skip
 
@@ -511,36 +517,9 @@ def bench_repoll(folder: Path) -> dict[str, Any]:
         db.dispose()
     scale = 1000 / len(urls)
     return figure(
-        "repoll_1000_unchanged_s", ours_best * scale, "raw httpx.AsyncClient conditional GETs", anchor_best * scale,
+        "collect", "repoll_1000_unchanged_s", ours_best * scale, "raw httpx.AsyncClient conditional GETs", anchor_best * scale,
         anchor_best / ours_best, feeds=len(urls), concurrency=settings.fetch_concurrency, hosts=host_count,
     )  # fmt: skip
-
-
-# --- output -------------------------------------------------------------------
-
-
-def figure(metric: str, value: float, anchor: str, anchor_value: float, ratio: float, **details: Any) -> dict[str, Any]:
-    """One output line: a figure, its anchor from the same run, their ratio, and what was measured."""
-    digits = 3 if value < 100 else 1
-    return {
-        "bench": "collect",
-        "metric": metric,
-        "value": round(value, digits),
-        "anchor": anchor,
-        "anchor_value": round(anchor_value, digits),
-        "ratio": round(ratio, 3),
-        **details,
-    }
-
-
-def emit(line: dict[str, Any]) -> None:
-    """Print one figure as one JSON line on stdout."""
-    print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def log(message: str) -> None:
-    """Progress, on stderr so stdout stays JSON lines."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def main() -> int:

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
 import re
 import sys
@@ -64,10 +63,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from benchlib import emit, figure, log
 from datasketch import MinHash, MinHashLSH
 
 import yuqing_core
-
 from yuqing_core.events import (
     EventGrouper,
     GroupItem,
@@ -288,7 +287,7 @@ def bench_grouping(data: list[Synthetic]) -> tuple[dict[str, Any], EventGrouper]
         stories_per_event[event].add(story_of[item_id])
     mixed = sum(1 for stories in stories_per_event.values() if len(stories) > 1)
     line = figure(
-        "items_per_s",
+        "events", "items_per_s",
         ours.rate,
         "plain datasketch MinHash(128)+MinHashLSH query+insert",
         theirs.rate,
@@ -334,7 +333,7 @@ def bench_rebuild(data: list[Synthetic], grouper: EventGrouper) -> dict[str, Any
             seconds.append(timed(call))
     ours_rate, theirs_rate = len(data) / min(ours_s), len(data) / min(theirs_s)
     return figure(
-        "rebuild_items_per_s",
+        "events", "rebuild_items_per_s",
         ours_rate,
         "MinHashLSH.insertion_session of MinHash(hashvalues=stored)",
         theirs_rate,
@@ -376,7 +375,7 @@ def bench_memory(data: list[Synthetic]) -> dict[str, Any]:
 
     ours_bytes, theirs_bytes = measure(ours), measure(theirs)
     return figure(
-        "index_bytes_per_item",
+        "events", "index_bytes_per_item",
         ours_bytes,
         "MinHashLSH(0.5, 128) holding the same signatures",
         theirs_bytes,
@@ -387,28 +386,6 @@ def bench_memory(data: list[Synthetic]) -> dict[str, Any]:
 
 
 # --- output ---------------------------------------------------------------------------
-
-
-def figure(metric: str, value: float, anchor: str, anchor_value: float, ratio: float, **details: Any) -> dict[str, Any]:
-    """One output line: a figure, its anchor from the same run, their ratio, and what was measured."""
-    digits = 3 if value < 100 else 1
-    return {
-        "bench": "events",
-        "metric": metric,
-        "value": round(value, digits),
-        "anchor": anchor,
-        "anchor_value": round(anchor_value, digits),
-        "ratio": round(ratio, 3),
-        **details,
-    }
-
-
-def emit(line: dict[str, Any]) -> None:
-    print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def main() -> int:

@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import json
 import pstats
 import random
 import re
@@ -66,6 +65,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import ahocorasick_rs
+from benchlib import emit, log
 
 from yuqing_core.rules import Document, RuleSet
 
@@ -397,14 +397,6 @@ def main() -> int:
         }
     )
     return 0
-
-
-def emit(line: dict[str, object]) -> None:
-    print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

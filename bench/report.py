@@ -23,7 +23,6 @@ import os
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import json
 import random
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchlib import emit, log
 from sqlalchemy import insert, select
 
 from yuqing_core.config import Settings
@@ -46,9 +46,9 @@ from yuqing_core.db.models import (
     Rule,
     Source,
 )
+from yuqing_core.reports.data import build_daily_report
 from yuqing_core.risk.library import LoadedLibraryFile, load_library_text
 from yuqing_core.risk.versions import import_library
-from yuqing_core.reports.data import build_daily_report
 from yuqing_core.timeutil import SHANGHAI
 
 ITEMS_PER_DAY = 1000
@@ -65,10 +65,6 @@ region:
 risk_points:
 {chr(10).join(f"  - name: {name}{chr(10)}    severity: 2{chr(10)}    positive: {'true' if name == '正面宣传' else 'false'}{chr(10)}    rules: [{name}]" for name in POINTS)}
 """
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def fill(db: Database, days: int, end: datetime, rng: random.Random) -> None:
@@ -167,10 +163,10 @@ def main() -> int:
                 db, settings = databases[label]
                 timings[label].append(best_build(db, settings, day, end + timedelta(hours=8)))
         small, large = min(timings["100k"]), min(timings["1m"])
-        print(json.dumps({
+        emit({
             "bench": "report", "metric": "daily_report_s_at_1m", "value": round(large, 4), "anchor": "daily_report_s_at_100k",
             "anchor_value": round(small, 4), "ratio": round(large / small, 3), "items_per_day": ITEMS_PER_DAY, "passes": PASSES,
-        }, ensure_ascii=False))  # fmt: skip
+        })  # fmt: skip
         for db, _ in databases.values():
             db.dispose()
     return 0

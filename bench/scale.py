@@ -37,7 +37,6 @@ import os
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -46,18 +45,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchlib import emit, log
+
 ITEMS = 100_000
 REPOSTS = 6
 BATCH = 2000
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def emit(line: dict[str, Any]) -> None:
-    print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
 def postgres_available() -> bool:
@@ -187,7 +180,11 @@ def main() -> int:
     })  # fmt: skip
     os.environ.pop("YUQING_UNITS_FILE", None)  # no deliveries: this measures the analysis
 
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
     from yuqing_core.demo.backlog import backlog_size
