@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, Source
@@ -41,6 +41,15 @@ class ItemRow:
         }
 
 
+def published_within(query: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
+    """``query`` restricted to items published in ``[since, until)``; either end may be open (None)."""
+    if since is not None:
+        query = query.where(Item.published_at >= since)
+    if until is not None:
+        query = query.where(Item.published_at < until)
+    return query
+
+
 def iter_items(
     db: Database,
     *,
@@ -58,10 +67,7 @@ def iter_items(
         .join(Source, Source.id == Item.source_id)
         .order_by(Item.published_at, Item.id)
     )
-    if since is not None:
-        query = query.where(Item.published_at >= since)
-    if until is not None:
-        query = query.where(Item.published_at < until)
+    query = published_within(query, since, until)
     if source is not None:
         query = query.where(Source.name == source)
     if limit is not None:

@@ -18,6 +18,7 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
+from yuqing_core.items import published_within
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import Document
 from yuqing_core.timeutil import utcnow
@@ -99,9 +100,6 @@ def items_to_analyze(db: Database, *, since: datetime | None = None, until: date
     query = select(Item.id).order_by(Item.published_at, Item.id)
     if since is None and until is None:
         query = query.outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id).where(ItemAnalysis.item_id.is_(None))
-    if since is not None:
-        query = query.where(Item.published_at >= since)
-    if until is not None:
-        query = query.where(Item.published_at < until)
+    query = published_within(query, since, until)
     with db.reader() as session:
         return list(session.scalars(query))

@@ -11,6 +11,7 @@ from sqlalchemy import and_, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
+from yuqing_core.items import published_within
 
 STREAM_BATCH = 1000
 
@@ -61,10 +62,7 @@ def iter_event_items(db: Database, *, since: datetime | None = None, until: date
         .join(Source, Source.id == Item.source_id)
         .order_by(Item.published_at, Item.id)
     )
-    if since is not None:
-        query = query.where(Item.published_at >= since)
-    if until is not None:
-        query = query.where(Item.published_at < until)
+    query = published_within(query, since, until)
     with db.reader() as session:
         for row in session.execute(query.execution_options(yield_per=STREAM_BATCH)):
             yield EventItemRow(*row)
