@@ -317,6 +317,14 @@ def _with_summary(report: DailyReport) -> DailyReport:
 # --- special report -------------------------------------------------------------------------
 
 
+def _event_and_items(session: Any, event_id: int) -> tuple[Event, list[int]]:
+    """An event and its items' ids; LookupError naming the id when there is no such event."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise LookupError(f"没有编号为 {event_id} 的事件")
+    return event, list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+
+
 def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
     with db.reader() as session:
         return session.execute(
@@ -390,10 +398,7 @@ def build_special_report(
     reasons: dict[str, Any] = {}
     if event_id is not None:
         with db.reader() as session:
-            event = session.get(Event, event_id)
-            if event is None:
-                raise LookupError(f"没有编号为 {event_id} 的事件")
-            item_ids = list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+            event, item_ids = _event_and_items(session, event_id)
             warning = session.scalars(
                 select(EarlyWarning).where(EarlyWarning.event_id == event_id).order_by(EarlyWarning.level).limit(1)
             ).first()
@@ -479,10 +484,7 @@ def build_supervision_notice(
         raise ValueError("督报须针对一个事件或一条信息（二选一）")
     if event_id is not None:
         with db.reader() as session:
-            event = session.get(Event, event_id)
-            if event is None:
-                raise LookupError(f"没有编号为 {event_id} 的事件")
-            ids = list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+            event, ids = _event_and_items(session, event_id)
         rows = _rows_for_items(db, ids)
         title = event.title
         seen = (f"自 {event.first_seen_at.astimezone(settings.tz):%m月%d日%H:%M} 起，网上出现关于“{event.title}”的信息 "
