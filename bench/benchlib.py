@@ -11,7 +11,9 @@ import sys
 from typing import Any
 
 
-def figure(bench: str, metric: str, value: float, anchor: str, anchor_value: float, ratio: float, **details: Any) -> dict[str, Any]:
+def figure(
+    bench: str, metric: str, value: float, anchor: str, anchor_value: float, ratio: float, **details: Any
+) -> dict[str, Any]:
     """One output line: a figure, its anchor from the same run, their ratio, and what was measured."""
     digits = 3 if value < 100 else 1
     return {

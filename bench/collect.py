@@ -60,45 +60,45 @@ import os
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-import asyncio  # noqa: E402
-import math  # noqa: E402
-import multiprocessing  # noqa: E402
-import random  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-from functools import partial  # noqa: E402
-from multiprocessing.connection import Connection  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
+import asyncio
+import math
+import multiprocessing
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-import feedparser  # noqa: E402
-import httpx  # noqa: E402
-from benchlib import emit, figure, log  # noqa: E402
-from sqlalchemy import Insert, func, select  # noqa: E402
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
+import feedparser
+import httpx
+from sqlalchemy import Insert, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from yuqing_core.collect.fetch import Fetcher  # noqa: E402
-from yuqing_core.collect.normalize import ItemRecord, normalize_entries  # noqa: E402
-from yuqing_core.collect.parse import parse_feed  # noqa: E402
-from yuqing_core.collect.service import SourceResult, collect_source, ingest_document  # noqa: E402
-from yuqing_core.collect.sources import SourceSpec, import_sources  # noqa: E402
-from yuqing_core.collect.store import insert_items  # noqa: E402
-from yuqing_core.config import Settings  # noqa: E402
-from yuqing_core.db import Database, Item, Source, upgrade  # noqa: E402
-from yuqing_core.demo.feeds import (  # noqa: E402
+from benchlib import emit, figure, log
+from yuqing_core.collect.fetch import Fetcher
+from yuqing_core.collect.normalize import ItemRecord, normalize_entries
+from yuqing_core.collect.parse import parse_feed
+from yuqing_core.collect.service import SourceResult, collect_source, ingest_document
+from yuqing_core.collect.sources import SourceSpec, import_sources
+from yuqing_core.collect.store import insert_items
+from yuqing_core.config import Settings
+from yuqing_core.db import Database, Item, Source, upgrade
+from yuqing_core.demo.feeds import (
     CONTENT_TYPES,
     DateStyle,
     FeedEntry,
     FeedFormat,
     render_feed,
 )
-from yuqing_core.demo.server import FeedServer  # noqa: E402
+from yuqing_core.demo.server import FeedServer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEED = 20261128
@@ -217,7 +217,7 @@ def entry_body(rng: random.Random, site: str, *, html: bool) -> str:
             pieces.append(f'<p><img src="/uploads/2026/{rng.randint(1000, 9999)}.jpg" alt="现场图片" width="600"/></p>')
         if rng.random() < 0.5:
             cut = rng.randint(5, len(paragraph) - 5)
-            link = f'<a href="http://{site}/art/{rng.randint(10000, 99999)}.html" target="_blank">{paragraph[cut:cut + 4]}</a>'
+            link = f'<a href="http://{site}/art/{rng.randint(10000, 99999)}.html" target="_blank">{paragraph[cut : cut + 4]}</a>'
             paragraph = paragraph[:cut] + link + paragraph[cut + 4 :]
         if rng.random() < 0.2:
             paragraph = "<strong>" + paragraph[:6] + "</strong>" + paragraph[6:]
@@ -246,8 +246,8 @@ def build_feeds(count: int, entries_per_feed: int, *, label: str, seed: int = SE
     feeds = []
     for index, fmt in enumerate(formats):
         site = rng.choice(SITES)
-        date_style: DateStyle = "iso8601" if fmt in ("atom", "jsonfeed") else rng.choice(
-            shares_to_list(DATE_STYLE_SHARES, 10, rng)
+        date_style: DateStyle = (
+            "iso8601" if fmt in ("atom", "jsonfeed") else rng.choice(shares_to_list(DATE_STYLE_SHARES, 10, rng))
         )
         published = sorted(
             (now - timedelta(minutes=rng.randint(30, 30 * 24 * 60)) for _ in range(entries_per_feed)), reverse=True
@@ -415,7 +415,9 @@ def bench_store(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
     for pass_number in range(STORE_PASSES):
         ours_pass, anchor_pass = Tally(), Tally()
         store_pass(records, urls, fetched_at, folder, f"store-{pass_number}", ours_pass, anchor_pass)
-        log(f"  pass {pass_number + 1}: insert_items {ours_pass.rate:,.0f} rows/s, Core executemany {anchor_pass.rate:,.0f} rows/s")
+        log(
+            f"  pass {pass_number + 1}: insert_items {ours_pass.rate:,.0f} rows/s, Core executemany {anchor_pass.rate:,.0f} rows/s"
+        )
         ours.merge(ours_pass)
         anchor.merge(anchor_pass)
     return figure(

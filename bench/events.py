@@ -63,10 +63,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from benchlib import emit, figure, log
 from datasketch import MinHash, MinHashLSH
 
 import yuqing_core
+from benchlib import emit, figure, log
 from yuqing_core.events import (
     EventGrouper,
     GroupItem,
@@ -287,7 +287,8 @@ def bench_grouping(data: list[Synthetic]) -> tuple[dict[str, Any], EventGrouper]
         stories_per_event[event].add(story_of[item_id])
     mixed = sum(1 for stories in stories_per_event.values() if len(stories) > 1)
     line = figure(
-        "events", "items_per_s",
+        "events",
+        "items_per_s",
         ours.rate,
         "plain datasketch MinHash(128)+MinHashLSH query+insert",
         theirs.rate,
@@ -313,9 +314,7 @@ def bench_rebuild(data: list[Synthetic], grouper: EventGrouper) -> dict[str, Any
 
     def ours() -> None:
         fresh = EventGrouper()
-        fresh.add_many(
-            (replace(item, signature=signature_from_bytes(blob)), event_ids[item.item_id]) for item, blob in stored
-        )
+        fresh.add_many((replace(item, signature=signature_from_bytes(blob)), event_ids[item.item_id]) for item, blob in stored)
 
     def theirs() -> None:
         lsh = MinHashLSH(threshold=0.5, num_perm=128)
@@ -333,7 +332,8 @@ def bench_rebuild(data: list[Synthetic], grouper: EventGrouper) -> dict[str, Any
             seconds.append(timed(call))
     ours_rate, theirs_rate = len(data) / min(ours_s), len(data) / min(theirs_s)
     return figure(
-        "events", "rebuild_items_per_s",
+        "events",
+        "rebuild_items_per_s",
         ours_rate,
         "MinHashLSH.insertion_session of MinHash(hashvalues=stored)",
         theirs_rate,
@@ -375,7 +375,8 @@ def bench_memory(data: list[Synthetic]) -> dict[str, Any]:
 
     ours_bytes, theirs_bytes = measure(ours), measure(theirs)
     return figure(
-        "events", "index_bytes_per_item",
+        "events",
+        "index_bytes_per_item",
         ours_bytes,
         "MinHashLSH(0.5, 128) holding the same signatures",
         theirs_bytes,

@@ -65,8 +65,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import ahocorasick_rs
-from benchlib import emit, log
 
+from benchlib import emit, log
 from yuqing_core.rules import Document, RuleSet
 
 SEED = 20261128
@@ -108,7 +108,11 @@ COMMON = (
     "孩子", "家长", "老师", "学生", "医生", "患者", "车辆", "司机", "乘客", "商户", "经营", "销售",
 )  # fmt: skip
 PUNCTUATION = ("，", "，", "，", "。", "、", "；", "！", "？")
-REGEXES = (r"\d+人(死亡|受伤|被困)", r"(镇|乡)政府.{0,6}(强拆|违建)", r"[0-9一二三四五六七八九十]+名?(工人|村民).{0,4}(讨薪|上访)")
+REGEXES = (
+    r"\d+人(死亡|受伤|被困)",
+    r"(镇|乡)政府.{0,6}(强拆|违建)",
+    r"[0-9一二三四五六七八九十]+名?(工人|村民).{0,4}(讨薪|上访)",
+)
 
 
 class Library:

@@ -27,12 +27,12 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchlib import emit, log
 from sqlalchemy import insert, select
 
+from benchlib import emit, log
 from yuqing_core.config import Settings
 from yuqing_core.db import Database, upgrade
 from yuqing_core.db.models import (
@@ -57,7 +57,30 @@ POLLS_PER_DAY = 48
 BATCH = 20_000
 PASSES = 5
 POINTS = ["化工园区异味泄漏", "征收拆迁补偿", "拖欠农民工工资", "校园食品安全", "道路交通事故", "河道污染死鱼", "正面宣传"]
-WORDS = "青禾县 柳湾镇 东坪村 化工园区 异味 泄漏 拆迁 补偿 欠薪 讨薪 食堂 车祸 河道 死鱼 丰收 通车 会议 群众 反映 部门 回应 调查".split()
+WORDS = [
+    "青禾县",
+    "柳湾镇",
+    "东坪村",
+    "化工园区",
+    "异味",
+    "泄漏",
+    "拆迁",
+    "补偿",
+    "欠薪",
+    "讨薪",
+    "食堂",
+    "车祸",
+    "河道",
+    "死鱼",
+    "丰收",
+    "通车",
+    "会议",
+    "群众",
+    "反映",
+    "部门",
+    "回应",
+    "调查",
+]
 LIBRARY = f"""name: 基准库
 region:
   county_names: [青禾县]
@@ -74,10 +97,22 @@ def fill(db: Database, days: int, end: datetime, rng: random.Random) -> None:
         session.execute(
             insert(Source),
             [
-                {"id": i + 1, "name": f"信息源{i + 1}", "url": f"http://example.org/{i}.xml", "kind": "auto", "weight": 1.0,
-                 "poll_interval_s": 1800, "timezone": "Asia/Shanghai", "enabled": True, "consecutive_errors": 0,
-                 "redirect_count": 0, "category": ["政务", "论坛", "媒体"][i % 3], "created_at": start, "updated_at": start,
-                 "last_new_item_at": end}  # fmt: skip
+                {
+                    "id": i + 1,
+                    "name": f"信息源{i + 1}",
+                    "url": f"http://example.org/{i}.xml",
+                    "kind": "auto",
+                    "weight": 1.0,
+                    "poll_interval_s": 1800,
+                    "timezone": "Asia/Shanghai",
+                    "enabled": True,
+                    "consecutive_errors": 0,
+                    "redirect_count": 0,
+                    "category": ["政务", "论坛", "媒体"][i % 3],
+                    "created_at": start,
+                    "updated_at": start,
+                    "last_new_item_at": end,
+                }
                 for i in range(SOURCES)
             ],
         )
@@ -99,7 +134,9 @@ def fill(db: Database, days: int, end: datetime, rng: random.Random) -> None:
                 "published_at": published, "fetched_at": published, "fingerprint": f"{item_id:040d}",
             })  # fmt: skip
             relevant = rng.random() < 0.85
-            analysis.append({"item_id": item_id, "version_id": 1, "relevant": relevant, "excluded": False, "analyzed_at": published})
+            analysis.append(
+                {"item_id": item_id, "version_id": 1, "relevant": relevant, "excluded": False, "analyzed_at": published}
+            )
             if relevant and rng.random() < 0.3:
                 point = rng.randrange(len(POINTS))
                 matches.append({"item_id": item_id, "rule_id": rule_of[POINTS[point]], "version_id": 1, "kind": "risk", "risk_point_name": POINTS[point],
@@ -120,8 +157,15 @@ def fill(db: Database, days: int, end: datetime, rng: random.Random) -> None:
                 members.append({"item_id": item_id, "event_id": event_rows[-1]["id"], "joined_by": "seed", "published_at": published,
                                 "joined_at": published})  # fmt: skip
         attempts = [
-            {"source_id": s + 1, "started_at": day_start + timedelta(minutes=30 * p), "finished_at": day_start + timedelta(minutes=30 * p, seconds=1),
-             "status": "ok" if p % 2 else "not_modified", "entries_seen": 20, "items_new": 2, "bytes_read": 4096}  # fmt: skip
+            {
+                "source_id": s + 1,
+                "started_at": day_start + timedelta(minutes=30 * p),
+                "finished_at": day_start + timedelta(minutes=30 * p, seconds=1),
+                "status": "ok" if p % 2 else "not_modified",
+                "entries_seen": 20,
+                "items_new": 2,
+                "bytes_read": 4096,
+            }
             for s in range(SOURCES)
             for p in range(POLLS_PER_DAY)
         ]
@@ -143,7 +187,7 @@ def best_build(db: Database, settings: Settings, day, now: datetime) -> float:  
 
 def main() -> int:
     rng = random.Random(20261128)
-    end = datetime(2026, 11, 28, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    end = datetime(2026, 11, 28, tzinfo=SHANGHAI).astimezone(UTC)
     day = (end - timedelta(days=1)).astimezone(SHANGHAI).date()
     with tempfile.TemporaryDirectory() as folder:
         databases = {}

@@ -62,7 +62,7 @@ def postgres_available() -> bool:
             connection.execute(text("select 1"))
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
+    except Exception:
         return False
 
 
@@ -140,7 +140,9 @@ def phases(flow_run_id: Any) -> dict[str, float]:
     matches = [r for r in runs if r.name.startswith("match-")]
     serial = [r for r in runs if r.name.startswith(("group-", "warn-"))]
     return {
-        "match_phase_s": round((max(r.end_time for r in matches) - min(r.start_time for r in matches)).total_seconds(), 2) if matches else 0.0,
+        "match_phase_s": round((max(r.end_time for r in matches) - min(r.start_time for r in matches)).total_seconds(), 2)
+        if matches
+        else 0.0,
         "group_and_warn_s": round(sum((r.end_time - r.start_time).total_seconds() for r in serial), 2),
     }
 

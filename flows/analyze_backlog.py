@@ -37,7 +37,12 @@ def dask_task_runner(workers: int | None = None, address: str | None = None) -> 
     address = address or settings.dask_address
     if address:
         return DaskTaskRunner(address=address)
-    cluster = {"n_workers": workers or settings.dask_workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    cluster = {
+        "n_workers": workers or settings.dask_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+    }
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
 
 

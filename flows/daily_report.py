@@ -31,7 +31,9 @@ def _run_name() -> str:
 
 
 @flow(name="daily-report", flow_run_name=_run_name)
-def daily_report(day: date | None = None, deliver: bool = True, recipients: list[str] | None = None, out_dir: str | None = None) -> State:
+def daily_report(
+    day: date | None = None, deliver: bool = True, recipients: list[str] | None = None, out_dir: str | None = None
+) -> State:
     """Write the daily report of ``day`` (default: yesterday) and deliver it to its recipients."""
     day = day or yesterday(get_settings())
     written = build_daily(day, out_dir)

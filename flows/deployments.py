@@ -53,24 +53,47 @@ def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[typ
     # where only runs started by hand (UI, API, `prefect deployment run`) should happen.
     active = os.environ.get("YUQING_SCHEDULES_ACTIVE", "true").lower() not in ("0", "false", "no")
     deployments = [
-        monitor.to_deployment("every-10-min", schedules=[Interval(600, timezone=TIMEZONE, active=active)], entrypoint_type=module,
-                              description="采集到期信息源，然后分析新信息（每 10 分钟）"),
-        daily_report.to_deployment("morning", schedules=[Cron("0 8 * * *", timezone=TIMEZONE, active=active)], entrypoint_type=module,
-                                   description="每天 08:00 写出并送达昨天的舆情日报"),
-        track_cases.to_deployment("hourly", schedules=[Cron("5 * * * *", timezone=TIMEZONE, active=active)], entrypoint_type=module,
-                                  description="每小时：督办件催办、超期通知、列入通报"),
+        monitor.to_deployment(
+            "every-10-min",
+            schedules=[Interval(600, timezone=TIMEZONE, active=active)],
+            entrypoint_type=module,
+            description="采集到期信息源，然后分析新信息（每 10 分钟）",
+        ),
+        daily_report.to_deployment(
+            "morning",
+            schedules=[Cron("0 8 * * *", timezone=TIMEZONE, active=active)],
+            entrypoint_type=module,
+            description="每天 08:00 写出并送达昨天的舆情日报",
+        ),
+        track_cases.to_deployment(
+            "hourly",
+            schedules=[Cron("5 * * * *", timezone=TIMEZONE, active=active)],
+            entrypoint_type=module,
+            description="每小时：督办件催办、超期通知、列入通报",
+        ),
         special_report.to_deployment("ad-hoc", entrypoint_type=module, description="按事件或规则表达式生成舆情专报"),
         case_action.to_deployment("ui", entrypoint_type=module, description="记录督办件的办理动作（签收、交单、办结……）"),
         collect.to_deployment("ad-hoc", entrypoint_type=module, description="只采集"),
-        _on_dask(analyze_backlog.to_deployment("backlog", entrypoint_type=module, description="只分析（Dask 多进程，积压时用）；给出时间范围可在改库后重新分析")),
+        _on_dask(
+            analyze_backlog.to_deployment(
+                "backlog", entrypoint_type=module, description="只分析（Dask 多进程，积压时用）；给出时间范围可在改库后重新分析"
+            )
+        ),
     ]
     if risk_file:
         deployments.append(
-            risk_library.to_deployment("daily", schedules=[Cron("30 6 * * *", timezone=TIMEZONE, active=active)], parameters={"path": risk_file},
-                                       entrypoint_type=module, description="每天 06:30：校验、回测、导入风险库，生成风险提示")
+            risk_library.to_deployment(
+                "daily",
+                schedules=[Cron("30 6 * * *", timezone=TIMEZONE, active=active)],
+                parameters={"path": risk_file},
+                entrypoint_type=module,
+                description="每天 06:30：校验、回测、导入风险库，生成风险提示",
+            )
         )
     else:
-        deployments.append(risk_library.to_deployment("daily", entrypoint_type=module, description="校验、回测、导入风险库（需给出 path）"))
+        deployments.append(
+            risk_library.to_deployment("daily", entrypoint_type=module, description="校验、回测、导入风险库（需给出 path）")
+        )
     return deployments
 
 
@@ -93,7 +116,13 @@ def start_local_server(home: Path, port: int | None = None, timeout_s: float = 1
     home.mkdir(parents=True, exist_ok=True)
     api = f"http://127.0.0.1:{port}/api"
     # The UI asks the API at the address it is told; without this it tries port 4200 whatever the server's port.
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_UI_API_URL": api}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_API_URL": api,
+    }
     env.pop("PREFECT_API_URL", None)
     log = (home / "server.log").open("ab")
     process = subprocess.Popen(

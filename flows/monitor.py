@@ -36,5 +36,8 @@ async def monitor(all_sources: bool = False, batch_size: int = DEFAULT_BATCH, sh
     message = f"{collected.description()} {analysed.description}"
     data = {"collect": collected, "analyze": analysed}
     if collected.trouble:
-        return Failed(message=f"{len(collected.trouble)} 个信息源采集失败：" + "、".join(collected.trouble) + "；" + analysed.description, data=data)
+        return Failed(
+            message=f"{len(collected.trouble)} 个信息源采集失败：" + "、".join(collected.trouble) + "；" + analysed.description,
+            data=data,
+        )
     return Completed(message=message, data=data)

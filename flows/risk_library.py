@@ -32,4 +32,6 @@ def risk_library(path: str, days: int = 14, author: str | None = None, note: str
     notices = write_notices()
     version = imported.version.version
     message = f"风险库第 {version} 版{'（新导入）' if imported.created else '（未变化）'}；风险提示 {len(notices)} 条。"
-    return Completed(message=message, data={"version": version, "created": imported.created, "backtest": backtest_lines, "notices": notices})
+    return Completed(
+        message=message, data={"version": version, "created": imported.created, "backtest": backtest_lines, "notices": notices}
+    )

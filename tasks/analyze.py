@@ -50,7 +50,15 @@ class AnalysisPlan:
         return sum(len(b) for b in self.batches)
 
 
-@task(name="plan-analysis", task_run_name="plan-analysis", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2, retry_condition_fn=database_error)
+@task(
+    name="plan-analysis",
+    task_run_name="plan-analysis",
+    cache_policy=PER_RUN_CACHE,
+    persist_result=True,
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=database_error,
+)
 def plan_analysis(since: datetime | None, until: datetime | None, batch_size: int) -> AnalysisPlan:
     """Which items this run analyses, in batches, with which library version."""
     db = get_database()
@@ -68,7 +76,9 @@ def match_items(version_id: int, index: int, item_ids: list[int], now: datetime)
     check_fault(get_settings(), "analyze")
     db = get_database()
     summary = match_batch(db, library_version(db, version_id), item_ids, now=now)
-    get_run_logger().info("第 %d 批：%d 条，本县相关 %d 条，新命中 %d 个", index, summary.items, summary.relevant, summary.matches_new)
+    get_run_logger().info(
+        "第 %d 批：%d 条，本县相关 %d 条，新命中 %d 个", index, summary.items, summary.relevant, summary.matches_new
+    )
     return summary
 
 
@@ -158,4 +168,3 @@ def publish_analysis_summary(plan: AnalysisPlan, matched: list[MatchSummary], gr
 
 def _cell(text: str) -> str:
     return text.replace("|", "｜").replace("\n", " ")[:60]
-

@@ -27,7 +27,9 @@ def track(now: datetime | None = None) -> TrackingSummary:
     logger = get_run_logger()
     summary = track_cases(db, load_policy(settings.cases_file), config, now=now)
     for number in summary.overdue_notified:
-        emit_event(event="yuqing.case.overdue", resource={"prefect.resource.id": f"yuqing.case.{number}"}, payload={"case": number})
+        emit_event(
+            event="yuqing.case.overdue", resource={"prefect.resource.id": f"yuqing.case.{number}"}, payload={"case": number}
+        )
     if config is not None:
         summary.delivery += sweep(db, now, config=config).lines()
     for line in summary.lines():

@@ -45,7 +45,14 @@ async def shared_fetcher() -> AsyncIterator[Fetcher]:
             _shared_fetcher.reset(token)
 
 
-@task(name="select-due-sources", task_run_name="select-due-sources", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_delay_seconds=2)
+@task(
+    name="select-due-sources",
+    task_run_name="select-due-sources",
+    cache_policy=PER_RUN_CACHE,
+    persist_result=True,
+    retries=2,
+    retry_delay_seconds=2,
+)
 def select_due_sources(all_sources: bool = False, names: list[str] | None = None, shard: str | None = None) -> list[SourceRef]:
     """The sources this run polls, fixed once per flow run so a retry polls the same set."""
     sources = due_sources(get_database(), utcnow(), all_sources=all_sources, names=names, shard=shard)

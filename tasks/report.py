@@ -18,10 +18,19 @@ from tasks.policies import PER_RUN_CACHE, database_error
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
-from yuqing_core.notify import DeliveryReport, Message, NotifyConfig, deliver, import_units, load_units_file, resolve_recipients, sweep
+from yuqing_core.notify import (
+    DeliveryReport,
+    Message,
+    NotifyConfig,
+    deliver,
+    import_units,
+    load_units_file,
+    resolve_recipients,
+    sweep,
+)
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, SpecialReport
-from yuqing_core.reports.render import Renderer, RenderedFiles, suggested_handling
+from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
 from yuqing_core.risk.library import LEVEL_LABELS
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 
@@ -140,4 +149,3 @@ def _delivery_artifact(report: DeliveryReport, key: str) -> None:
     rows = report.table()
     if rows:
         create_table_artifact(key=key, table=rows, description="；".join(report.lines())[:200])
-

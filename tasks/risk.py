@@ -25,16 +25,32 @@ def validate_library(path: str) -> int:
     return len(loaded.spec.risk_points)
 
 
-@task(name="backtest-library", task_run_name="backtest-library", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_condition_fn=database_error)
+@task(
+    name="backtest-library",
+    task_run_name="backtest-library",
+    cache_policy=PER_RUN_CACHE,
+    persist_result=True,
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def backtest_library(path: str, days: int) -> list[str]:
     """What the file would change over the last ``days`` of stored items, as a markdown artifact."""
     report = backtest(get_database(), load_library_file(path).spec, days=days)
     lines = report.lines()
-    create_markdown_artifact(key="risk-library-backtest", markdown="\n".join(["# 风险库回测", "", "```", *lines, "```"]), description=lines[0])
+    create_markdown_artifact(
+        key="risk-library-backtest", markdown="\n".join(["# 风险库回测", "", "```", *lines, "```"]), description=lines[0]
+    )
     return lines
 
 
-@task(name="import-library", task_run_name="import-library", cache_policy=PER_RUN_CACHE, persist_result=True, retries=2, retry_condition_fn=database_error)
+@task(
+    name="import-library",
+    task_run_name="import-library",
+    cache_policy=PER_RUN_CACHE,
+    persist_result=True,
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def import_library_version(path: str, author: str | None, note: str | None) -> ImportResult:
     """Store the file as a new version unless it equals the active one."""
     result = import_library(get_database(), load_library_file(path), author=author, note=note)
@@ -53,6 +69,10 @@ def write_notices() -> list[NoticeRecord]:
     notices = write_risk_notices(db, active_library(db))
     for notice in notices:
         get_run_logger().info(
-            "风险提示：%s 今日 %d 条，基线期望 %.1f 条（p=%.2g）", notice.risk_point, notice.current, notice.expected, notice.p_value
+            "风险提示：%s 今日 %d 条，基线期望 %.1f 条（p=%.2g）",
+            notice.risk_point,
+            notice.current,
+            notice.expected,
+            notice.p_value,
         )
     return notices

@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from yuqing_core.config import Settings, get_settings  # noqa: E402
-from yuqing_core.db import Database, forget_databases, upgrade  # noqa: E402
-from yuqing_core.db.models import Base  # noqa: E402
-from yuqing_core.demo.server import FeedServer  # noqa: E402
+from yuqing_core.config import Settings, get_settings
+from yuqing_core.db import Database, forget_databases, upgrade
+from yuqing_core.db.models import Base
+from yuqing_core.demo.server import FeedServer
 
 POSTGRESQL_URL = os.environ.get("YUQING_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -54,7 +54,7 @@ def _postgresql_problem() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return f"PostgreSQL 不可用（{POSTGRESQL_URL}）：{type(exc).__name__}: {exc}".splitlines()[0]
     return None
 
@@ -229,12 +229,14 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
     results = tmp_path_factory.mktemp("prefect-results")
-    with temporary_settings(
-        {
-            PREFECT_RESULTS_LOCAL_STORAGE_PATH: str(results),
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-            PREFECT_LOGGING_LEVEL: "WARNING",
-        }
+    with (
+        temporary_settings(
+            {
+                PREFECT_RESULTS_LOCAL_STORAGE_PATH: str(results),
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                PREFECT_LOGGING_LEVEL: "WARNING",
+            }
+        ),
+        prefect_test_harness(server_startup_timeout=120),
     ):
-        with prefect_test_harness(server_startup_timeout=120):
-            yield
+        yield

@@ -81,7 +81,7 @@ class _Collector:
     def __init__(self, owner: SmtpReceiver) -> None:
         self.owner = owner
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd naming
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.owner._lock:
             self.owner.messages.append(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))  # type: ignore[arg-type]
@@ -109,11 +109,7 @@ class SmtpReceiver:
         self._controller = _Controller(_Collector(self), hostname="127.0.0.1", port=port, **auth)
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = (
-            isinstance(data, LoginPassword)
-            and data.login.decode() == self._user
-            and data.password.decode() == self._password
-        )
+        ok = isinstance(data, LoginPassword) and data.login.decode() == self._user and data.password.decode() == self._password
         if not ok:
             self.failed_logins.append(mechanism)
         return AuthResult(success=ok)
@@ -122,9 +118,7 @@ class SmtpReceiver:
     def port(self) -> int:
         return int(self._controller.port)
 
-    def url(
-        self, *, to: str, user: str | None = None, password: str | None = None, sender: str = "yuqing@example.gov.cn"
-    ) -> str:
+    def url(self, *, to: str, user: str | None = None, password: str | None = None, sender: str = "yuqing@example.gov.cn") -> str:
         """An Apprise ``mailto://`` URL for this server (plain SMTP, no TLS)."""
         auth = f"{user or self._user}:{password}@" if password is not None else ""
         return f"mailto://{auth}127.0.0.1:{self.port}?to={to}&from={sender}&mode=insecure"
@@ -166,9 +160,7 @@ class ReceivedPost:
         """Fields of a ``multipart/form-data`` or urlencoded post (files left out)."""
         if self.content_type.startswith("application/x-www-form-urlencoded"):
             return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8")).items()}
-        message = email.message_from_bytes(
-            f"Content-Type: {self.content_type}\r\n\r\n".encode() + self.body, policy=policy.HTTP
-        )
+        message = email.message_from_bytes(f"Content-Type: {self.content_type}\r\n\r\n".encode() + self.body, policy=policy.HTTP)
         return {
             part.get_param("name", header="content-disposition"): part.get_content()
             for part in message.iter_parts()
@@ -180,7 +172,7 @@ class _WebhookHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _WebhookServer
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         owner = self.server.owner
@@ -196,7 +188,7 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server naming
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -237,9 +229,7 @@ class WebhookReceiver:
         self._thread.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         assert self._server is not None and self._thread is not None
         self._server.shutdown()
         self._server.server_close()

@@ -4,7 +4,7 @@ analysts' decisions, risk notices, idempotency."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from yuqing_core.risk.notices import write_risk_notices
 from yuqing_core.risk.versions import active_library, import_library
 from yuqing_core.rules import normalize_for_matching
 
-NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 LIBRARY = """name: 测试库
 region:
@@ -72,7 +72,13 @@ def table_rows(db: Database, model, *columns) -> list[tuple]:
 
 @pytest.fixture
 def county(db, settings, tmp_path):
-    add_sources(db, settings, 青禾论坛="http://example.org/bbs.xml", 江华日报="http://example.org/jh.xml", 云江日报="http://example.org/yj.xml")
+    add_sources(
+        db,
+        settings,
+        青禾论坛="http://example.org/bbs.xml",
+        江华日报="http://example.org/jh.xml",
+        云江日报="http://example.org/yj.xml",
+    )
     library(db, tmp_path)
     return db
 
@@ -98,7 +104,14 @@ def test_relevance_and_exclusion(county, settings, tmp_path) -> None:
         post("out", "外县化工园区泄漏", "与本县无关", NOW - timedelta(hours=3)),
         post("ad", "青禾县化工园区异味处理设备促销", "广告", NOW - timedelta(hours=3)),
     ])  # fmt: skip
-    load(db, settings, tmp_path, "青禾论坛", [post("local", "化工厂又有异味了", "没写地名，但这是本县论坛", NOW - timedelta(hours=2))], "b.jsonl")
+    load(
+        db,
+        settings,
+        tmp_path,
+        "青禾论坛",
+        [post("local", "化工厂又有异味了", "没写地名，但这是本县论坛", NOW - timedelta(hours=2))],
+        "b.jsonl",
+    )
     analyze(db, now=NOW)
     with db.reader() as session:
         verdicts = {a.item_id: (a.relevant, a.excluded) for a in session.scalars(select(ItemAnalysis))}
@@ -115,7 +128,14 @@ def test_reposts_become_one_event_and_the_run_is_idempotent(county, settings, tm
         post("c", "【关注】白沙镇东坪村刺鼻气味，疑似化工园区泄漏 - 青禾论坛", LEAK[:50] + "……", NOW - timedelta(hours=3)),
         post("d", "青禾县今年柑橘丰收", "果农笑开颜，青禾县柑橘丰收，收购价稳定。", NOW - timedelta(hours=2)),
     ])  # fmt: skip
-    load(db, settings, tmp_path, "云江日报", [post("e", "东坪村刺鼻气味调查", LEAK, NOW - timedelta(hours=1), "http://bbs.example/t/1")], "b.jsonl")
+    load(
+        db,
+        settings,
+        tmp_path,
+        "云江日报",
+        [post("e", "东坪村刺鼻气味调查", LEAK, NOW - timedelta(hours=1), "http://bbs.example/t/1")],
+        "b.jsonl",
+    )
     first = analyze(db, now=NOW)
     with db.reader() as session:
         events = session.scalars(select(Event).order_by(Event.item_count.desc())).all()
@@ -166,7 +186,10 @@ def test_event_hot_words_come_from_word_counts_stored_by_the_match_step(county, 
         stored_hot_words = event.hot_words
     assert counts[False] is None and counts[True]["total"] > 0 and "东坪村" in counts[True]["words"]
     terms = active_library(db).compiled.ruleset.terms
-    texts = [f"白沙镇东坪村刺鼻气味，疑似化工园区泄漏 {LEAK}", f"转：白沙镇东坪村刺鼻气味，疑似化工园区泄漏 转发微博//@东坪守望:{LEAK}"]
+    texts = [
+        f"白沙镇东坪村刺鼻气味，疑似化工园区泄漏 {LEAK}",
+        f"转：白沙镇东坪村刺鼻气味，疑似化工园区泄漏 转发微博//@东坪守望:{LEAK}",
+    ]
     assert stored_hot_words == [[w, round(x, 4)] for w, x in hot_words(texts, top_k=len(stored_hot_words), user_words=terms)]
 
     with db.writer() as session:
@@ -184,7 +207,9 @@ def test_warned_once_per_level_and_again_only_when_it_rises(county, settings, tm
     assert [w.level for w in first.warnings] == [4]  # one forum post about a severity-3 point: IV 一般
 
     # The story spreads: more posts, more sources, a provincial paper, sensitive words, a spike.
-    wave = [post(f"w{i}", f"东坪村化工园区泄漏{i}号现场", LEAK + f"（第{i}条）", NOW - timedelta(hours=12 - i)) for i in range(12)]
+    wave = [
+        post(f"w{i}", f"东坪村化工园区泄漏{i}号现场", LEAK + f"（第{i}条）", NOW - timedelta(hours=12 - i)) for i in range(12)
+    ]
     load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
     load(db, settings, tmp_path, "云江日报", [post("p", "东坪村化工园区泄漏现场", LEAK, NOW - timedelta(hours=1))], "p.jsonl")
     second = analyze(db, now=NOW)
@@ -193,7 +218,10 @@ def test_warned_once_per_level_and_again_only_when_it_rises(county, settings, tm
     assert analyze(db, since=NOW - timedelta(days=3), until=NOW, now=NOW).warnings == []  # same levels: no repeat
     with db.reader() as session:
         per_event = session.execute(select(EarlyWarning.event_id, func.count()).group_by(EarlyWarning.event_id)).all()
-        assert all(count == len(set(session.scalars(select(EarlyWarning.level).where(EarlyWarning.event_id == event_id)))) for event_id, count in per_event)
+        assert all(
+            count == len(set(session.scalars(select(EarlyWarning.level).where(EarlyWarning.event_id == event_id))))
+            for event_id, count in per_event
+        )
 
 
 def test_analysts_decisions_are_kept(county, settings, tmp_path) -> None:

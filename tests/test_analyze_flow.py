@@ -8,16 +8,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import add_sources, task_run_name, task_runs_of
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
 )
-from test_analysis import LEAK, LIBRARY, post
 
 from flows.analyze import analyze
 from flows.risk_library import risk_library
+from helpers import add_sources, task_run_name, task_runs_of
+from test_analysis import LEAK, LIBRARY, post
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.risk.versions import list_versions
 from yuqing_core.timeutil import utcnow
@@ -39,7 +39,9 @@ async def flow_run_details(flow_run_id, expected_tasks: int = 0):
     """Task run names and artifacts of a flow run."""
     task_runs = await task_runs_of(flow_run_id, expected_tasks)
     async with get_client() as client:
-        artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     return sorted(task_run_name(r) for r in task_runs), {a.key: a for a in artifacts}
 
 
@@ -50,7 +52,10 @@ async def warning_events(since, expected: int) -> list[dict]:
         for _ in range(60):
             response = await client._client.post(
                 "/events/filter",
-                json={"filter": {"event": {"name": ["yuqing.warning.raised"]}, "occurred": {"since": since.isoformat()}}, "limit": 50},
+                json={
+                    "filter": {"event": {"name": ["yuqing.warning.raised"]}, "occurred": {"since": since.isoformat()}},
+                    "limit": 50,
+                },
             )
             events = response.json()["events"]
             if len(events) >= expected:

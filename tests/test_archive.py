@@ -14,7 +14,13 @@ from yuqing_core.db import Item
 from yuqing_core.yamlfile import ConfigFileError
 
 LINES = [
-    {"title": "柳湾镇道路破损", "text": "<p>村民反映道路破损</p>", "url": "http://weibo.example/1", "published": "2026-10-03 12:53", "guid": "w1"},
+    {
+        "title": "柳湾镇道路破损",
+        "text": "<p>村民反映道路破损</p>",
+        "url": "http://weibo.example/1",
+        "published": "2026-10-03 12:53",
+        "guid": "w1",
+    },
     {"title": "", "text": "转发微博//@某某: 化工园区附近有异味", "published": "2026年10月04日 08:00", "guid": "w2"},
     {"summary": "只有摘要，没有标题、地址和 guid", "published": "2026-10-05T10:00:00+08:00"},
     {"title": "无日期的帖子", "url": "http://weibo.example/4"},
@@ -23,7 +29,9 @@ LINES = [
 
 def write_jsonl(tmp_path: Path, rows: list, name: str = "archive.jsonl") -> Path:
     path = tmp_path / name
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 

@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from yuqing_core.cases import ACTIONS, STATE_LABELS, CaseConflict, CasePolicy, TransitionRefused, act, get_case, history, open_case
+from yuqing_core.cases import (
+    ACTIONS,
+    STATE_LABELS,
+    CaseConflict,
+    CasePolicy,
+    TransitionRefused,
+    act,
+    get_case,
+    history,
+    open_case,
+)
 from yuqing_core.cases.metrics import case_section, unit_metrics
 from yuqing_core.cases.states import allowed_actions
 from yuqing_core.db.models import Case
@@ -19,7 +29,14 @@ MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
 
 
 def new_case(db, *, dispatch: bool = True, now: datetime = MONDAY, **kwargs):
-    values = {"actor": "舆情中心", "title": "东坪村异味", "lead_unit": "县应急管理局", "co_units": ["白沙镇人民政府"], "dispatch": dispatch, "now": now}
+    values = {
+        "actor": "舆情中心",
+        "title": "东坪村异味",
+        "lead_unit": "县应急管理局",
+        "co_units": ["白沙镇人民政府"],
+        "dispatch": dispatch,
+        "now": now,
+    }
     values.update(kwargs)
     return open_case(db, POLICY, **values)
 
@@ -50,7 +67,9 @@ def test_numbers_and_a_full_lifecycle_with_its_audit_trail(db) -> None:
     second = new_case(db, dispatch=False)
     assert (first.number, second.number) == ("督〔2026〕1号", "督〔2026〕2号")
     case = move(db, first, "dispatch", "ack", "start")
-    case = act(db, POLICY, case.number, "return", actor="县应急管理局", answer="经核查已整改", attachments=["http://x/1.pdf"], now=MONDAY)
+    case = act(
+        db, POLICY, case.number, "return", actor="县应急管理局", answer="经核查已整改", attachments=["http://x/1.pdf"], now=MONDAY
+    )
     case = act(db, POLICY, case.number, "send_back", actor="舆情中心", note="请补充监测数据", now=MONDAY)
     case = move(db, case, "start")
     case = act(db, POLICY, case.number, "return", actor="县应急管理局", answer="补充了监测数据", now=MONDAY)

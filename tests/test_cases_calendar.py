@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -349,9 +349,26 @@ def test_parse_time_limit(value: object, expected: TimeLimit) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        0, -1, True, 3.5, None, [3], "", "three", "三个工作日", "3天", "-3", "0个工作日", "3 calendar days",
-        {}, {"working_days": 0}, {"working_days": 13, "counting": "tomorrow"}, {"working_days": 3, "extra": 1},
-        {"kind": "weeks", "days": 2}, {"kind": "same_day", "days": 2}, {"counting": "next_day"},
+        0,
+        -1,
+        True,
+        3.5,
+        None,
+        [3],
+        "",
+        "three",
+        "三个工作日",
+        "3天",
+        "-3",
+        "0个工作日",
+        "3 calendar days",
+        {},
+        {"working_days": 0},
+        {"working_days": 13, "counting": "tomorrow"},
+        {"working_days": 3, "extra": 1},
+        {"kind": "weeks", "days": 2},
+        {"kind": "same_day", "days": 2},
+        {"counting": "next_day"},
         {"working_days": True},
     ],
 )
@@ -382,9 +399,9 @@ def test_deadline_cutoff() -> None:
     assert CAL.deadline(at("2025-03-03T18:00"), THREE).at == at("2025-03-07T18:00")
     assert CAL.deadline(at("2025-03-03T23:30"), THREE).at == at("2025-03-07T18:00")
     # the start's zone does not matter, its local time in tz does
-    assert CAL.deadline(datetime(2025, 3, 3, 9, 30, tzinfo=timezone.utc), THREE).at == at("2025-03-06T18:00")  # 17:30 local
-    assert CAL.deadline(datetime(2025, 3, 3, 10, 30, tzinfo=timezone.utc), THREE).at == at("2025-03-07T18:00")  # 18:30 local
-    assert CAL.deadline(datetime(2025, 3, 2, 16, 30, tzinfo=timezone.utc), THREE).at == at("2025-03-06T18:00")  # Mon 00:30 local
+    assert CAL.deadline(datetime(2025, 3, 3, 9, 30, tzinfo=UTC), THREE).at == at("2025-03-06T18:00")  # 17:30 local
+    assert CAL.deadline(datetime(2025, 3, 3, 10, 30, tzinfo=UTC), THREE).at == at("2025-03-07T18:00")  # 18:30 local
+    assert CAL.deadline(datetime(2025, 3, 2, 16, 30, tzinfo=UTC), THREE).at == at("2025-03-06T18:00")  # Mon 00:30 local
     # a custom cutoff
     assert CAL.deadline(at("2025-03-03T17:45"), THREE, cutoff=time(17, 30)) == Deadline(at("2025-03-07T17:30"), False)
 
@@ -423,11 +440,11 @@ def test_complaint_across_spring_festival_2025() -> None:
 
 
 def test_deadline_is_aware_in_the_office_zone() -> None:
-    deadline = CAL.deadline(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc), THREE)
+    deadline = CAL.deadline(datetime(2025, 3, 3, 2, 0, tzinfo=UTC), THREE)
     assert deadline.at.tzinfo is SHANGHAI and deadline.at.utcoffset() == timedelta(hours=8)
-    assert deadline.at == datetime(2025, 3, 6, 10, 0, tzinfo=timezone.utc)
-    in_utc = CAL.deadline(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc), THREE, tz=timezone.utc)
-    assert in_utc.at == datetime(2025, 3, 6, 18, 0, tzinfo=timezone.utc)
+    assert deadline.at == datetime(2025, 3, 6, 10, 0, tzinfo=UTC)
+    in_utc = CAL.deadline(datetime(2025, 3, 3, 2, 0, tzinfo=UTC), THREE, tz=UTC)
+    assert in_utc.at == datetime(2025, 3, 6, 18, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="timezone-aware"):
         CAL.deadline(datetime(2025, 3, 3, 10, 0), THREE)
     with pytest.raises(ValueError):
@@ -444,7 +461,7 @@ def test_deadline_in_an_unknown_year_is_provisional() -> None:
     assert local.deadline(at("2003-12-31T10:00"), counting_today) == Deadline(at("2004-01-02T18:00"), True)
 
 
-zones = st.sampled_from([SHANGHAI, timezone.utc, ZoneInfo("America/New_York"), timezone(timedelta(hours=-12))])
+zones = st.sampled_from([SHANGHAI, UTC, ZoneInfo("America/New_York"), timezone(timedelta(hours=-12))])
 limits = st.one_of(
     st.just(SAME_DAY),
     st.builds(TimeLimit, st.just("working_days"), positive, st.sampled_from(["next_day", "same_day"])),

@@ -26,7 +26,13 @@ def warned(env_settings, db, tmp_path):
     now = utcnow()
     add_sources(db, env_settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")
     library(db, tmp_path)
-    load(db, env_settings, tmp_path, "青禾论坛", [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), now - timedelta(hours=i + 1)) for i in range(4)])
+    load(
+        db,
+        env_settings,
+        tmp_path,
+        "青禾论坛",
+        [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), now - timedelta(hours=i + 1)) for i in range(4)],
+    )
     summary = analyze(db, now=now)
     return summary.warnings[0]
 
@@ -67,7 +73,9 @@ def test_open_from_a_warning_in_one_command_then_act(runner, warned, env_setting
 def test_manual_case_needs_a_unit_and_a_title(runner, env_settings) -> None:
     missing = runner.invoke(main, ["case", "open", "--title", "道路破损"])
     assert missing.exit_code == 1 and "请指定牵头单位" in missing.output
-    ok = runner.invoke(main, ["case", "open", "--title", "道路破损", "--unit", "柳湾镇人民政府", "--type", "urgent", "--list-only"])
+    ok = runner.invoke(
+        main, ["case", "open", "--title", "道路破损", "--unit", "柳湾镇人民政府", "--type", "urgent", "--list-only"]
+    )
     assert ok.exit_code == 0 and "列单" in ok.output and "期限 -" in ok.output
     bad_type = runner.invoke(main, ["case", "open", "--title", "x", "--unit", "y", "--type", "weekly"])
     assert bad_type.exit_code == 1 and "没有督办件类型 'weekly'" in bad_type.output

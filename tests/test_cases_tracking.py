@@ -33,10 +33,10 @@ def wired(db, tmp_path: Path):
         path = tmp_path / "units.yaml"
         path.write_text(
             f"""units:
-  - {{name: 舆情中心, kind: office, targets: ["{hook.url('/office')}"]}}
-  - {{name: 分管副县长, kind: leadership, targets: ["{hook.url('/deputy')}"]}}
-  - {{name: 县应急管理局, kind: department, leader: 分管副县长, targets: ["{hook.url('/emergency')}"]}}
-  - {{name: 白沙镇人民政府, kind: township, leader: 分管副县长, targets: ["{hook.url('/baisha')}"]}}
+  - {{name: 舆情中心, kind: office, targets: ["{hook.url("/office")}"]}}
+  - {{name: 分管副县长, kind: leadership, targets: ["{hook.url("/deputy")}"]}}
+  - {{name: 县应急管理局, kind: department, leader: 分管副县长, targets: ["{hook.url("/emergency")}"]}}
+  - {{name: 白沙镇人民政府, kind: township, leader: 分管副县长, targets: ["{hook.url("/baisha")}"]}}
 routing:
   IV: [舆情中心]
   III: [舆情中心]
@@ -116,7 +116,9 @@ def test_nothing_configured_is_said_not_hidden(db) -> None:
 
 def test_provisional_deadline_is_recomputed_when_the_year_becomes_known(db, monkeypatch) -> None:
     dispatched = datetime(2026, 12, 28, 10, 0, tzinfo=SHANGHAI)
-    case = open_case(db, POLICY, actor="中心", title="跨年投诉", lead_unit="某局", case_type="complaint", dispatch=True, now=dispatched)
+    case = open_case(
+        db, POLICY, actor="中心", title="跨年投诉", lead_unit="某局", case_type="complaint", dispatch=True, now=dispatched
+    )
     assert case.deadline_provisional  # 13 working days run into 2027, which the package does not know yet
     assert case.deadline_at == datetime(2027, 1, 14, 18, 0, tzinfo=SHANGHAI)  # Monday-Friday meanwhile (Jan 1 a Friday)
 

@@ -70,18 +70,26 @@ def test_rules_test_on_stored_items_and_a_file(runner, stored, tmp_path) -> None
     text = runner.invoke(main, ["rules", "test", "化工园区 & 泄漏"])
     assert text.exit_code == 0, text.output
     assert "【化工园区】【泄漏】" in text.output and "共检查 5 条，命中 4 次" in text.output
-    lines = [json.loads(line) for line in runner.invoke(main, ["rules", "test", "欠薪 | 讨薪", "--format", "jsonl"]).output.splitlines()]
+    lines = [
+        json.loads(line)
+        for line in runner.invoke(main, ["rules", "test", "欠薪 | 讨薪", "--format", "jsonl"]).output.splitlines()
+    ]
     assert len(lines) == 1 and set(lines[0]) == {"item_id", "rule", "terms"}
     assert {t["term"] for t in lines[0]["terms"]} == {"欠薪", "讨薪"}
 
     samples = tmp_path / "samples.jsonl"
-    samples.write_text('{"title": "东坪村化工厂异味", "text": "很臭", "source": "青禾论坛"}\n{"title": "无关"}\n', encoding="utf-8")
+    samples.write_text(
+        '{"title": "东坪村化工厂异味", "text": "很臭", "source": "青禾论坛"}\n{"title": "无关"}\n', encoding="utf-8"
+    )
     library_file = tmp_path / "risk.yaml"
     library_file.write_text(LIBRARY, encoding="utf-8")
     result = runner.invoke(main, ["rules", "test", "--library", str(library_file), "--input", str(samples), "--format", "jsonl"])
     (line,) = [json.loads(x) for x in result.output.splitlines()]
     assert line["line"] == 1 and line["risk_point"] == "化工异味"
-    assert {(t["term"], t["field"], t["start"], t["end"]) for t in line["terms"]} >= {("化工厂", "title", 3, 6), ("异味", "title", 6, 8)}
+    assert {(t["term"], t["field"], t["start"], t["end"]) for t in line["terms"]} >= {
+        ("化工厂", "title", 3, 6),
+        ("异味", "title", 6, 8),
+    }
     assert runner.invoke(main, ["items", "list"]).output.count("东坪村化工园区泄漏") == 4  # rules test stored nothing new
 
 
@@ -118,7 +126,9 @@ def test_analyze_events_warnings(runner, stored, library_file, prefect_harness) 
     assert runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "I", "--reason", "x"]).exit_code == 1
     lower = {"III": "IV", "II": "III", "I": "II"}.get(warnings[0]["level"])
     if lower:
-        done = runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", lower, "--reason", "核实后影响有限", "--by", "值班员"])
+        done = runner.invoke(
+            main, ["warnings", "downgrade", str(wid), "--to", lower, "--reason", "核实后影响有限", "--by", "值班员"]
+        )
         assert done.exit_code == 0 and "已降级" in done.output
     done = runner.invoke(main, ["warnings", "dismiss", str(wid), "--reason", "已处置"])
     assert "已排除" in done.output

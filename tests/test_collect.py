@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from helpers import add_sources, collect, entries, item_rows, rss, source_row
 from sqlalchemy import func, select
 
+from helpers import add_sources, collect, entries, item_rows, rss, source_row
 from yuqing_core.collect.service import UnknownSources, due_sources, ingest_document
 from yuqing_core.db import FetchAttempt, Item
 from yuqing_core.timeutil import utcnow
@@ -165,7 +165,6 @@ def test_ingest_document_is_the_same_path_without_http(db, settings) -> None:
     again = ingest_document(db, settings, ids["replay"], rss(entries(3, prefix="另")))
     assert (result.items_new, again.items_new) == (3, 3)
     assert ingest_document(db, settings, ids["replay"], rss(entries(3))).items_new == 0
-
 
 
 def test_shards_split_the_sources_between_machines(db, settings, feed_server) -> None:

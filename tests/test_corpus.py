@@ -78,9 +78,7 @@ def test_every_corpus_file_ends_in_items_an_error_or_a_note(sqlite_db, sqlite_se
     files = corpus_files(corpus_dir)
     assert len(files) >= 2248
     names = serve(feed_server, corpus_dir, files)
-    import_sources(
-        sqlite_db, [SourceSpec(name=name, url=feed_server.url(f"/corpus/{name}")) for name in names], sqlite_settings
-    )
+    import_sources(sqlite_db, [SourceSpec(name=name, url=feed_server.url(f"/corpus/{name}")) for name in names], sqlite_settings)
     with sqlite_db.reader() as session:
         ids = list(session.scalars(select(Source.id)))
     # One host serves every file here; in the field each feed has its own.
@@ -125,7 +123,9 @@ def _decoded(path: Path) -> bytes:
 @pytest.mark.slow
 def test_no_corpus_file_takes_over_two_seconds_or_unbounded_memory(sqlite_db, sqlite_settings, corpus_dir) -> None:
     files = corpus_files(corpus_dir)
-    import_sources(sqlite_db, [SourceSpec(name=str(i), url=f"http://example.org/{i}") for i in range(len(files))], sqlite_settings)
+    import_sources(
+        sqlite_db, [SourceSpec(name=str(i), url=f"http://example.org/{i}") for i in range(len(files))], sqlite_settings
+    )
     with sqlite_db.reader() as session:
         ids = {s.name: s.id for s in session.scalars(select(Source))}
     worst_time = (0.0, "")
@@ -134,7 +134,9 @@ def test_no_corpus_file_takes_over_two_seconds_or_unbounded_memory(sqlite_db, sq
     try:
         for index, path in enumerate(files):
             body = _decoded(path)
-            content_type = next((v.decode("latin-1") for n, v in _HEADER.findall(body[:4096]) if n.lower() == b"content-type"), None)
+            content_type = next(
+                (v.decode("latin-1") for n, v in _HEADER.findall(body[:4096]) if n.lower() == b"content-type"), None
+            )
             tracemalloc.reset_peak()
             baseline = tracemalloc.get_traced_memory()[0]
             started = time.perf_counter()

@@ -23,7 +23,6 @@ import asyncio
 import pytest
 
 from helpers import task_run_name, task_runs_of
-
 from yuqing_core.analysis.snapshot import analysis_snapshot
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import Database, forget_databases
@@ -58,7 +57,9 @@ def test_dask_task_runner_leaves_the_same_database(env_settings, db, second_db_u
     dask_db = Database(dask_db_url)
     try:
         count = import_backlog(db, env_settings, tmp_path / "a", ROUNDS, REPOSTS)
-        assert import_backlog(dask_db, Settings(home=tmp_path, database_url=dask_db_url), tmp_path / "b", ROUNDS, REPOSTS) == count
+        assert (
+            import_backlog(dask_db, Settings(home=tmp_path, database_url=dask_db_url), tmp_path / "b", ROUNDS, REPOSTS) == count
+        )
         assert count > 2500
 
         # Count the batches matched in this process: all of them on the default runner, none on Dask.
@@ -85,7 +86,9 @@ def test_dask_task_runner_leaves_the_same_database(env_settings, db, second_db_u
         assert sum(matched_here) == count  # every match-N of the Dask run ran in a worker process
 
         batches = -(-count // BATCH)
-        names = [task_run_name(r) for r in asyncio.run(task_runs_of(state.state_details.flow_run_id, 3 * batches + 3, attempts=80))]
+        names = [
+            task_run_name(r) for r in asyncio.run(task_runs_of(state.state_details.flow_run_id, 3 * batches + 3, attempts=80))
+        ]
         assert sorted(n for n in names if n.startswith("match-")) == sorted(f"match-{i}" for i in range(batches))
     finally:
         dask_db.dispose()

@@ -1,6 +1,6 @@
 """Publication dates as feeds write them: zone-less means the source's zone; CST is China's."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +9,6 @@ from yuqing_core.collect.dates import parse_feed_date
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHICAGO = ZoneInfo("America/Chicago")
-UTC = timezone.utc
 
 
 def at(text: str, tz=SHANGHAI, now=None) -> str | None:
@@ -77,8 +76,17 @@ def test_relative_chinese_forms_need_a_reference_time() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "not a date", "2026-13-45", "2026/02/30 10:00", "Sat, 32 Foo 2026 12:00 GMT", "2026-10-03T25:61:00", "x" * 500,
-     "2026-10-03 12:00 +9999"],
+    [
+        "",
+        "   ",
+        "not a date",
+        "2026-13-45",
+        "2026/02/30 10:00",
+        "Sat, 32 Foo 2026 12:00 GMT",
+        "2026-10-03T25:61:00",
+        "x" * 500,
+        "2026-10-03 12:00 +9999",
+    ],
 )
 def test_garbage_is_none_not_an_exception(raw: str) -> None:
     assert parse_feed_date(raw, SHANGHAI) is None

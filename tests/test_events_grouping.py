@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -202,7 +202,11 @@ def test_evict_before_forgets_old_items_everywhere() -> None:
     assert 1 not in grouper and 2 not in grouper and 3 in grouper
     assert grouper.evict_before(T0 + timedelta(hours=15)) == 0
     result = grouper.assign(
-        [item(4, hours=21, url="https://x.cn/1"), item(5, hours=21, title="青溪河石桥段死了好多鱼"), item(6, hours=21, text=OTHER)]
+        [
+            item(4, hours=21, url="https://x.cn/1"),
+            item(5, hours=21, title="青溪河石桥段死了好多鱼"),
+            item(6, hours=21, text=OTHER),
+        ]
     )
     assert [a.joined_by for a in result] == ["seed", "seed", "seed"]
     assert grouper._buckets and all(  # no dangling ids in the LSH buckets
@@ -247,7 +251,13 @@ def test_signature_scheme_names_the_recipe() -> None:
 
 # --- batches: the same events however the items arrive ----------------------------------------
 
-BASES = [STORY, OTHER, THIRD, STORY[40:] + OTHER[:40], "城东片区征收补偿方案公示了，我们家的老房子评估下来每平方米才三千出头，可现在旁边新楼盘都卖五千多了，拿着这点补偿款根本买不到同地段的房子。"]
+BASES = [
+    STORY,
+    OTHER,
+    THIRD,
+    STORY[40:] + OTHER[:40],
+    "城东片区征收补偿方案公示了，我们家的老房子评估下来每平方米才三千出头，可现在旁边新楼盘都卖五千多了，拿着这点补偿款根本买不到同地段的房子。",
+]
 WRAPS = ["{t}", "转发微博//@某某:{t}", "【关注】{t}", "转自青禾论坛：{t}……", "{t}//@路人:说得对"]
 
 
@@ -388,7 +398,9 @@ def test_a_shared_comment_headline_only_chains_related_texts(county_items: dict[
     grouper = EventGrouper()
     grouper.add_many((county_item(index, entry), index) for index, entry in enumerate(originals))
     reposts = [
-        GroupItem(100_000 + index, county_time(entry) + timedelta(hours=3), None, "大家看看这个", "//@路人甲:" + entry["text"], "青禾吧")
+        GroupItem(
+            100_000 + index, county_time(entry) + timedelta(hours=3), None, "大家看看这个", "//@路人甲:" + entry["text"], "青禾吧"
+        )
         for index, entry in enumerate(originals)
     ]
     result = grouper.assign(reposts)
@@ -442,5 +454,5 @@ def test_naive_datetimes_are_refused_by_add_too() -> None:
     with pytest.raises(ValueError):
         EventGrouper().add(GroupItem(1, datetime(2026, 11, 27, tzinfo=None), None, "", STORY, "x"), 1)
     assert EventGrouper().assign([]) == []
-    aware_utc = GroupItem(1, datetime(2026, 11, 27, tzinfo=timezone.utc), None, "", STORY, "x")
+    aware_utc = GroupItem(1, datetime(2026, 11, 27, tzinfo=UTC), None, "", STORY, "x")
     assert EventGrouper().assign([aware_utc])[0].joined_by == "seed"

@@ -40,7 +40,9 @@ def test_signatures_match_hard_coded_values() -> None:
     assert rows.dtype == np.uint32 and rows.shape == (4, 8)
     assert rows.tolist() == EXPECTED_8
     assert (_gram_hash32("青溪河"), _gram_hash32("abcd"), _gram_hash32("a")) == (603821826, 1550586809, 3844057463)
-    assert signatures(["青溪河石桥段大量死鱼"], num_perm=4, ngram=4, seed=7).tolist() == [[378860886, 1133689886, 135567188, 6888082]]
+    assert signatures(["青溪河石桥段大量死鱼"], num_perm=4, ngram=4, seed=7).tolist() == [
+        [378860886, 1133689886, 135567188, 6888082]
+    ]
 
 
 def test_signatures_are_the_same_in_another_process_with_another_hash_seed() -> None:
@@ -50,7 +52,9 @@ def test_signatures_are_the_same_in_another_process_with_another_hash_seed() -> 
     )
     for hash_seed in ("0", "12345"):
         environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        output = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True).stdout
+        output = subprocess.run(
+            [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+        ).stdout
         assert output == repr(EXPECTED_8)
 
 

@@ -32,9 +32,15 @@ from yuqing_core.events import canonical_url, event_text, title_key
             "https://mp.weixin.qq.com/s?__biz=MzA5&idx=1&mid=2650&sn=7c1e",
         ),
         # Weibo share and navigation parameters
-        ("https://m.weibo.cn/status/4979?luicode=10000011&lfid=231522&featurecode=newtitle&wm=3333_2001", "https://m.weibo.cn/status/4979"),
+        (
+            "https://m.weibo.cn/status/4979?luicode=10000011&lfid=231522&featurecode=newtitle&wm=3333_2001",
+            "https://m.weibo.cn/status/4979",
+        ),
         # generic names are only tracking on the hosts that use them so
-        ("https://example.cn/search?key=化工园区&lang=zh", "https://example.cn/search?key=%E5%8C%96%E5%B7%A5%E5%9B%AD%E5%8C%BA&lang=zh"),
+        (
+            "https://example.cn/search?key=化工园区&lang=zh",
+            "https://example.cn/search?key=%E5%8C%96%E5%B7%A5%E5%9B%AD%E5%8C%BA&lang=zh",
+        ),
         ("https://baijiahao.baidu.com/s?id=178&wfr=spider&for=pc", "https://baijiahao.baidu.com/s?id=178"),
         ("https://example.cn/loop?for=pc", "https://example.cn/loop?for=pc"),
         # escapes: unreserved decoded, others upper-cased, non-ASCII escaped
@@ -110,7 +116,20 @@ def test_title_key(title: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "title",
-    ["", "通知", "公告", "关于2026年的通知", "情况说明", "转发微博", "分享图片", "【视频】", "Re: 回复：", "求扩散！！", "今日快讯：最新通报", "12345"],
+    [
+        "",
+        "通知",
+        "公告",
+        "关于2026年的通知",
+        "情况说明",
+        "转发微博",
+        "分享图片",
+        "【视频】",
+        "Re: 回复：",
+        "求扩散！！",
+        "今日快讯：最新通报",
+        "12345",
+    ],
 )
 def test_title_key_is_none_for_titles_that_name_no_happening(title: str) -> None:
     assert title_key(title) is None

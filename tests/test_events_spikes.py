@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -112,7 +112,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def test_daily_counts_use_shanghai_days() -> None:
     stamps = [
         at(27, 0, 0),  # first instant of 27 Nov in Shanghai
-        datetime(2026, 11, 26, 15, 59, tzinfo=timezone.utc),  # 23:59 on 26 Nov in Shanghai
+        datetime(2026, 11, 26, 15, 59, tzinfo=UTC),  # 23:59 on 26 Nov in Shanghai
         at(27, 23, 59),
         at(25, 12),
         at(28, 0, 0),  # at end: excluded
@@ -124,7 +124,7 @@ def test_daily_counts_use_shanghai_days() -> None:
 
 
 def test_hourly_counts() -> None:
-    stamps = [at(27, 9, 0), at(27, 9, 59), at(27, 10, 30), at(27, 7, 5), datetime(2026, 11, 27, 2, 15, tzinfo=timezone.utc)]
+    stamps = [at(27, 9, 0), at(27, 9, 59), at(27, 10, 30), at(27, 7, 5), datetime(2026, 11, 27, 2, 15, tzinfo=UTC)]
     # 02:15 UTC is 10:15 in Shanghai.
     assert hourly_counts(stamps, end=at(27, 11), hours=4) == [1, 0, 2, 2]
     assert hourly_counts(stamps, end=at(27, 10, 45), hours=2) == [2, 2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jieba
 import pytest
@@ -67,7 +67,7 @@ def test_hot_words_are_deterministic_and_thread_safe() -> None:
                 results.append(hot_words(LEAK, top_k=10, user_words=["东坪村", "化工园区"]))
             else:
                 hot_words(LEAK, top_k=10, user_words=["刺鼻气味", "应急监测", "禾川"])
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(index,)) for index in range(12)]
@@ -126,7 +126,7 @@ def test_heat_score_is_monotone_and_bounded(
 
 
 def test_velocity_is_items_per_hour_over_the_last_six_hours() -> None:
-    now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
     stamps = [now - timedelta(minutes=m) for m in (0, 30, 359, 360, 600)] + [now + timedelta(minutes=1)]
     assert velocity_per_hour(stamps, now=now) == pytest.approx(3 / 6)
     assert velocity_per_hour(stamps, now=now, window=timedelta(hours=1)) == 2
@@ -159,7 +159,12 @@ def test_hot_words_from_stored_counts_equal_jiebas_tfidf_of_the_joined_texts() -
     from yuqing_core.events import count_words, hot_words_from_counts
 
     texts = [f"{item.get('title') or ''} {item['text']}" for item in load_county().items]
-    for start, size, user_words in [(0, 1, []), (3, 7, ["青溪河", "化工园区"]), (40, 40, ["东坪村", "禾川精细化工", "讨薪"]), (0, len(texts), [])]:
+    for start, size, user_words in [
+        (0, 1, []),
+        (3, 7, ["青溪河", "化工园区"]),
+        (40, 40, ["东坪村", "禾川精细化工", "讨薪"]),
+        (0, len(texts), []),
+    ]:
         chosen = texts[start : start + size]
         expected = _extract_tags_of_joined_document(chosen, user_words)
         assert hot_words_from_counts(count_words(chosen, user_words), top_k=None) == expected

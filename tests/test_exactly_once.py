@@ -119,7 +119,11 @@ class Feeds:
             # 24 entries of its own plus 6 that every feed carries (the same guid and text in each).
             items = entries(24, prefix=f"{name}条", when=WHEN) + entries(6, start=i % 3, prefix="共享", when=WHEN)
             body = render_feed(
-                fmt, title=f"青禾县{name}", site_url="http://example.org/", entries=items, date_style=style  # type: ignore[arg-type]
+                fmt,
+                title=f"青禾县{name}",
+                site_url="http://example.org/",
+                entries=items,
+                date_style=style,  # type: ignore[arg-type]
             )
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             self.documents[name] = (body, CONTENT_TYPES[fmt], etag)
@@ -236,9 +240,7 @@ def finish(worker: subprocess.Popen[str]) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in json.loads(out.strip().splitlines()[-1])}
 
 
-def wait_for(
-    predicate: Callable[[], Any], what: str, *, timeout: float, worker: subprocess.Popen[str] | None = None
-) -> Any:
+def wait_for(predicate: Callable[[], Any], what: str, *, timeout: float, worker: subprocess.Popen[str] | None = None) -> Any:
     """Poll ``predicate`` every 10 ms until it is true; fail naming ``what`` on timeout or if ``worker`` dies."""
     deadline = time.monotonic() + timeout
     while True:
@@ -317,8 +319,7 @@ def test_two_collect_runs_at_once_store_each_item_once(db, settings, clean_db, c
         ready = [tmp_path / f"ready-{n}" for n in range(2)]
         # Every fetch in flight at once, so both runs hold all 20 feeds' requests open together.
         workers = [
-            start_worker(settings, "--ready", str(r), "--go", str(go), "--concurrency", "64", "--per-host", "64")
-            for r in ready
+            start_worker(settings, "--ready", str(r), "--go", str(go), "--concurrency", "64", "--per-host", "64") for r in ready
         ]
         try:
             for worker, flag in zip(workers, ready, strict=True):

@@ -1,7 +1,7 @@
 """Source health rules: backoff, Retry-After, disabling, permanent redirects."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from yuqing_core.collect.health import PollOutcome, apply_outcome, backoff_delay
 from yuqing_core.config import Settings
 from yuqing_core.db.models import Source
 
-NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 SETTINGS = Settings(collect_disable_after_errors=4, collect_max_backoff_s=6 * 3600, collect_permanent_redirects_to_move=3)
 
 

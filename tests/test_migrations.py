@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-
-import pytest
 
 from yuqing_core.db import Database, SchemaOutdated, upgrade
 from yuqing_core.db.migrate import alembic_config, current_revision, ensure_schema, head_revision

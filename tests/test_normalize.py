@@ -1,13 +1,13 @@
 """Raw entries to item records: plain titles, safe links, honest dates, stable identity."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from yuqing_core.collect.normalize import entry_key, normalize_entries, safe_link
 from yuqing_core.collect.parse import RawEntry, parse_feed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-FETCHED = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
 def normalize(entries, **kwargs):
@@ -23,7 +23,7 @@ def test_feedparser_quirks_are_undone() -> None:
     assert record.title == "AT&T 通报"
     assert record.url is None
     assert record.text == "正文" and "steal" not in record.excerpt
-    assert record.published_at == datetime(2026, 10, 3, 4, 53, 46, tzinfo=timezone.utc)
+    assert record.published_at == datetime(2026, 10, 3, 4, 53, 46, tzinfo=UTC)
     assert record.published_fallback is None and record.published_raw == "2026/10/03 12:53:46"
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from receivers import PLAIN_AUTH_WARNING, SmtpReceiver, WebhookReceiver, free_port
 from sqlalchemy import select
 
+from receivers import PLAIN_AUTH_WARNING, SmtpReceiver, WebhookReceiver, free_port
 from yuqing_core.db import Database
 from yuqing_core.db.models import Delivery
 from yuqing_core.notify import (
@@ -247,14 +247,10 @@ def test_a_message_key_must_be_usable_in_the_ledger() -> None:
         Message(kind="warning", key="warning:1|x", subject="s", body="b")
     with pytest.raises(ValueError, match="消息类型"):
         Message(kind="Daily Report", key="k", subject="s", body="b")
-    assert Message(kind="daily_report", key="k", subject="s", body="b", attachments=["a.docx"]).attachments == (
-        Path("a.docx"),
-    )  # type: ignore[arg-type]
+    assert Message(kind="daily_report", key="k", subject="s", body="b", attachments=["a.docx"]).attachments == (Path("a.docx"),)  # type: ignore[arg-type]
 
 
-def test_units_that_cannot_be_reached_are_reported(
-    db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver
-) -> None:
+def test_units_that_cannot_be_reached_are_reported(db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver) -> None:
     config = setup()
 
     report = send(db, config, warning(2, 3), [OFFICE, TOWN, "县水利局"], at(10))
@@ -322,8 +318,7 @@ def test_a_failed_send_is_recorded_redacted_and_retried_once(
     assert (row.status, row.attempts, row.sent_at) == ("failed", 1, None)
     assert "127.0.0.1" in row.error and not any(secret in row.error for secret in SECRET_VALUES)  # type: ignore[operator]
     assert any(
-        line.startswith("发送失败（第 1 次尝试）：县舆情中心 mailto://office:${SMTP_PASSWORD}@")
-        for line in failed.lines()
+        line.startswith("发送失败（第 1 次尝试）：县舆情中心 mailto://office:${SMTP_PASSWORD}@") for line in failed.lines()
     )
 
     with SmtpReceiver(port=port, user="office", password=SMTP_PASSWORD) as back_up:
@@ -386,9 +381,7 @@ QUIET = 'quiet_hours: {start: "22:00", end: "07:00", hold_below: II}'
 DIGEST = "digest: {below: III, every: 2h}"
 
 
-def test_quiet_hours_hold_low_levels_until_they_end(
-    db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver
-) -> None:
+def test_quiet_hours_hold_low_levels_until_they_end(db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver) -> None:
     config = setup(QUIET)
 
     night = send(db, config, warning(10, 4), [OFFICE], at(23))
@@ -430,8 +423,7 @@ def test_a_digest_combines_low_level_warnings_per_recipient_channel(
 ) -> None:
     config = setup(DIGEST)
     held = [
-        send(db, config, warning(n, 4), [OFFICE, YJJ], when)
-        for n, when in ((20, at(8, 10)), (21, at(8, 40)), (22, at(9, 50)))
+        send(db, config, warning(n, 4), [OFFICE, YJJ], when) for n, when in ((20, at(8, 10)), (21, at(8, 40)), (22, at(9, 50)))
     ]
     at_once = send(db, config, warning(23, 3), [OFFICE], at(9, 55))
     next_period = send(db, config, warning(24, 4), [OFFICE], at(10, 5))
@@ -482,7 +474,7 @@ def in_threads(count: int, work: Callable[[], DeliveryReport]) -> list[DeliveryR
         barrier.wait()
         try:
             reports.append(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(count)]
@@ -508,9 +500,7 @@ def test_two_deliveries_of_one_message_at_once_send_it_once(
     assert [r.status for r in ledger(db)] == ["sent", "sent"]
 
 
-def test_two_digest_runs_at_once_send_each_digest_once(
-    db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver
-) -> None:
+def test_two_digest_runs_at_once_send_each_digest_once(db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver) -> None:
     config = setup(DIGEST)
     for n in range(50, 55):
         send(db, config, warning(n, 4), [OFFICE, LEADER], at(8, n - 40))
@@ -549,9 +539,7 @@ def test_no_secret_value_in_ledger_logs_reports_or_errors(
     assert hook.posts[0].query == {"token": [WEBHOOK_TOKEN]} and not smtp.failed_logins  # the secrets were used
     assert len(smtp.wait_for(1)) == 1 and any("127.0.0.1" in r.getMessage() for r in caplog.records)  # and logged about
     assert {r.status for r in ledger(db)} == {"sent", "failed"}
-    texts += [
-        str(value) for row in ledger(db) for value in (row.key, row.channel, row.error, row.envelope, row.subject)
-    ]
+    texts += [str(value) for row in ledger(db) for value in (row.key, row.channel, row.error, row.envelope, row.subject)]
     texts += [record.getMessage() for record in caplog.records] + [caplog.text]
     leaks = [(secret, text) for text in texts for secret in SECRET_VALUES if secret in text]
     assert leaks == []

@@ -53,8 +53,7 @@ def test_a_missing_secret_names_the_placeholder_and_where_it_was_looked_for() ->
         SecretResolver({}, blocks=broken).value("WECOM_KEY")
 
     assert str(missing.value) == (
-        "缺少密钥 ${WECOM_KEY}：环境变量 YUQING_SECRET_WECOM_KEY 和 WECOM_KEY 均未设置，"
-        "Prefect Secret 块 wecom-key 也不可用"
+        "缺少密钥 ${WECOM_KEY}：环境变量 YUQING_SECRET_WECOM_KEY 和 WECOM_KEY 均未设置，Prefect Secret 块 wecom-key 也不可用"
     )
     assert "RuntimeError" in str(unreachable.value) and "hunter2" not in str(unreachable.value)
     assert unreachable.value.__cause__ is None and unreachable.value.__suppress_context__
@@ -125,9 +124,7 @@ def test_log_records_of_apprise_and_urllib3_are_masked(caplog: pytest.LogCapture
     caplog.set_level(logging.DEBUG)
 
     logging.getLogger("apprise").debug("Loaded JSON URL: json://127.0.0.1/hook?-token=%s", secret)
-    logging.getLogger("urllib3.connectionpool").debug(
-        'http://127.0.0.1:80 "POST /hook?token=%s HTTP/1.1" 200 0', secret
-    )
+    logging.getLogger("urllib3.connectionpool").debug('http://127.0.0.1:80 "POST /hook?token=%s HTTP/1.1" 200 0', secret)
 
     assert secret not in caplog.text and caplog.text.count("token=****") == 2
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import collect, item_rows
 from sqlalchemy import select
 
+from helpers import collect, item_rows
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.snapshot import analysis_snapshot
 from yuqing_core.collect.sources import import_sources, load_sources_file
@@ -221,7 +221,9 @@ def test_backlog_analysis_through_the_served_dask_deployment(operations) -> None
         collect(db, Settings(home=operations["home"], database_url=db.url, fetch_allow_private_networks=True), *sources)
         analyze(db)
     with db.reader() as session:
-        first, last, count = session.execute(select(func.min(Item.published_at), func.max(Item.published_at), func.count(Item.id))).one()
+        first, last, count = session.execute(
+            select(func.min(Item.published_at), func.max(Item.published_at), func.count(Item.id))
+        ).one()
     since, until = first.isoformat(), (last + timedelta(seconds=1)).isoformat()
     log_start = (operations["home"] / "serve.log").stat().st_size
     done = run_deployment(operations, "analyze/backlog", since=since, until=until)

@@ -90,7 +90,12 @@ def test_json_feed() -> None:
             "version": "https://jsonfeed.org/version/1.1",
             "title": "县长信箱",
             "items": [
-                {"id": 1, "content_text": "柳湾镇 道路破损", "date_published": "2026-10-03T12:00:00", "authors": [{"name": "网友"}]},
+                {
+                    "id": 1,
+                    "content_text": "柳湾镇 道路破损",
+                    "date_published": "2026-10-03T12:00:00",
+                    "authors": [{"name": "网友"}],
+                },
                 {"id": "2", "title": "标题", "content_html": "<p>正文</p>", "url": "http://example.org/2"},
                 "not an object",
             ],

@@ -16,10 +16,10 @@ from prefect.flow_engine import run_flow
 from flows.analyze import analyze
 from flows.daily_report import daily_report
 from flows.special_report import special_report
+from helpers import add_sources
 from receivers import SmtpReceiver, WebhookReceiver
 from test_analysis import LEAK, library, load, post
 from test_collect_flow import deployment_flow_run_of, press_retry
-from helpers import add_sources
 from yuqing_core.cli import main
 from yuqing_core.notify import list_deliveries
 from yuqing_core.timeutil import SHANGHAI, utcnow
@@ -33,15 +33,15 @@ def units_file(tmp_path: Path, smtp: SmtpReceiver, hook: WebhookReceiver) -> Pat
         f"""units:
   - name: 县网络舆情应急监控中心
     kind: office
-    targets: ["{smtp.url(to='office@qinghe.example')}"]
+    targets: ["{smtp.url(to="office@qinghe.example")}"]
   - name: 县委宣传部
     kind: leadership
     roles: [county_leadership]
-    targets: ["{hook.url('/propaganda')}"]
+    targets: ["{hook.url("/propaganda")}"]
   - name: 县应急管理局
     kind: department
     leader: 县委宣传部
-    targets: ["{hook.url('/emergency')}"]
+    targets: ["{hook.url("/emergency")}"]
 routing:
   IV: [县网络舆情应急监控中心]
   III: [县网络舆情应急监控中心, risk_point_units]
@@ -72,7 +72,13 @@ def county(env_settings, db, tmp_path, monkeypatch):
         noon = now.astimezone(SHANGHAI).replace(year=day.year, month=day.month, day=day.day, hour=12, minute=0)
         add_sources(db, settings, noon - timedelta(days=10), 青禾论坛="http://example.org/bbs.xml")
         library(db, tmp_path)
-        load(db, settings, tmp_path, "青禾论坛", [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), noon + timedelta(hours=i)) for i in range(6)])
+        load(
+            db,
+            settings,
+            tmp_path,
+            "青禾论坛",
+            [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), noon + timedelta(hours=i)) for i in range(6)],
+        )
         yield settings, day, smtp, hook
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -28,20 +28,30 @@ NEXT_MORNING = datetime(2026, 11, 28, 8, 0, tzinfo=SHANGHAI)
 
 @pytest.fixture
 def county_day(db, settings, tmp_path):
-    settings = settings.model_copy(update={"county_name": "青禾县", "office_name": "青禾县网络舆情应急监控中心", "office_short_name": "青舆"})
+    settings = settings.model_copy(
+        update={"county_name": "青禾县", "office_name": "青禾县网络舆情应急监控中心", "office_short_name": "青舆"}
+    )
     add_sources(db, settings, NOON - timedelta(days=30), 青禾论坛="http://example.org/bbs.xml", 云江日报="http://example.org/yj.xml",
                 停更网="http://example.org/x.xml")  # fmt: skip
     library(db, tmp_path)
     posts = [post(f"leak{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), NOON + timedelta(hours=i)) for i in range(5)]
     posts += [
         post("harvest", "青禾县柑橘丰收", "果农笑开颜，青禾县柑橘丰收。", NOON - timedelta(hours=2)),
-        post("wage", "柳湾工地欠薪<script>alert(1)</script>", "青禾县柳湾镇三十多名工人讨薪", NOON - timedelta(hours=1), "javascript:alert(1)"),
+        post(
+            "wage",
+            "柳湾工地欠薪<script>alert(1)</script>",
+            "青禾县柳湾镇三十多名工人讨薪",
+            NOON - timedelta(hours=1),
+            "javascript:alert(1)",
+        ),
         post("other", "外县新闻", "与本县无关的信息", NOON),
         post("before", "东坪村化工园区异味", "前一天的信息", NOON - timedelta(days=1)),
     ]
     load(db, settings, tmp_path, "青禾论坛", posts)
-    load(db, settings, tmp_path, "云江日报", [post("paper", "东坪村化工园区泄漏调查", LEAK, NOON + timedelta(hours=6))], "p.jsonl")
-    analyze(db, now=NEXT_MORNING.astimezone(timezone.utc) - timedelta(hours=10))
+    load(
+        db, settings, tmp_path, "云江日报", [post("paper", "东坪村化工园区泄漏调查", LEAK, NOON + timedelta(hours=6))], "p.jsonl"
+    )
+    analyze(db, now=NEXT_MORNING.astimezone(UTC) - timedelta(hours=10))
     set_enabled(db, "停更网", False, reason="HTTP 410：订阅源已被发布方永久删除")
     return db, settings
 
@@ -113,7 +123,7 @@ def test_supervision_notice_and_risk_notice_letter(county_day) -> None:
     with pytest.raises(ValueError, match="二选一"):
         build_supervision_notice(db, settings, unit="x", requirements="y", deadline=deadline)
 
-    burst_end = (NOON + timedelta(hours=7)).astimezone(timezone.utc)
+    burst_end = (NOON + timedelta(hours=7)).astimezone(UTC)
     (record,) = write_risk_notices(db, active_library(db), now=burst_end)
     from sqlalchemy import select
 

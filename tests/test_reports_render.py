@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -468,7 +468,9 @@ def test_short_texts_keep_the_essentials() -> None:
 
 def test_short_text_limit_is_hard_even_for_absurd_documents() -> None:
     base = busy_daily_report()
-    absurd = replace(base, summary="很长的一句话没有标点" * 400, coverage=replace(base.coverage, failing=base.coverage.failing * 50))
+    absurd = replace(
+        base, summary="很长的一句话没有标点" * 400, coverage=replace(base.coverage, failing=base.coverage.failing * 50)
+    )
     text = RENDERER.short_text(absurd)
     assert len(text) <= SHORT_TEXT_LIMIT and text.startswith("【舆情日报】")
     assert len(RENDERER.short_text(absurd, limit=60)) <= 60
@@ -567,7 +569,9 @@ def test_charts_survive_odd_data() -> None:
         charts.trend_chart([TrendPoint(day, 0, 0, 0)]),
         charts.trend_chart([TrendPoint(day + timedelta(i), 10**6 * i, 10**5, 10**4) for i in range(14)]),
         charts.hour_chart([]),
-        charts.hour_chart([HourCount(datetime(2026, 11, 28, h % 24, tzinfo=timezone.utc) + timedelta(days=h // 24), h) for h in range(72)]),
+        charts.hour_chart(
+            [HourCount(datetime(2026, 11, 28, h % 24, tzinfo=UTC) + timedelta(days=h // 24), h) for h in range(72)]
+        ),
         charts.source_chart([]),
         charts.source_chart([Count(hostile, 0)]),
         charts.source_chart([Count(f"{hostile}{i}", i) for i in range(30)]),

@@ -62,7 +62,9 @@ def test_the_sample_library_is_valid() -> None:
 
 
 def test_problems_are_named_by_line_and_field(tmp_path) -> None:
-    text = SMALL.replace("rules: ['化工园区 & (异味 | 泄漏)']", "rules: ['化工园区 & (异味 | 泄漏']").replace("severity: 3", "severity: 7")
+    text = SMALL.replace("rules: ['化工园区 & (异味 | 泄漏)']", "rules: ['化工园区 & (异味 | 泄漏']").replace(
+        "severity: 3", "severity: 7"
+    )
     text = with_point(text, "化工异味", "x")
     text += "warning_levels: {IV: 60, III: 50, II: 70, I: 85}\ncolour: red\n"
     path = write(tmp_path, text)
@@ -72,7 +74,11 @@ def test_problems_are_named_by_line_and_field(tmp_path) -> None:
     assert "字段 warning_levels：预警阈值必须逐级升高" in joined
     assert "字段 colour：未知字段" in joined
     # Schema problems come first; rule syntax and duplicates once the schema holds.
-    fixed = text.replace("severity: 7", "severity: 3").replace("warning_levels: {IV: 60", "warning_levels: {IV: 30").replace("colour: red\n", "")
+    fixed = (
+        text.replace("severity: 7", "severity: 3")
+        .replace("warning_levels: {IV: 60", "warning_levels: {IV: 30")
+        .replace("colour: red\n", "")
+    )
     later = problems(write(tmp_path, fixed))
     assert any("第 13 行" in p and "risk_points[0].rules[0]" in p and "缺少右括号" in p for p in later), later
     assert any("risk_points[2].name：名称 '化工异味' 与第 9 行重复" in p for p in later), later
@@ -101,7 +107,9 @@ def test_versions_import_diff_export(db, settings, tmp_path) -> None:
     again = import_library(db, load_library_file(write(tmp_path, SMALL)), author="张分析")
     assert not again.created and again.version.version == 1
 
-    changed_text = with_point(SMALL.replace("severity: 3", "severity: 4").replace("rules: [丰收]", "rules: [丰收, 通车]"), "新增", "欠薪")
+    changed_text = with_point(
+        SMALL.replace("severity: 3", "severity: 4").replace("rules: [丰收]", "rules: [丰收, 通车]"), "新增", "欠薪"
+    )
     second = import_library(db, load_library_file(write(tmp_path, changed_text, "v2.yaml")), author="李分析")
     assert second.version.version == 2
     lines = describe_changes(second.version.changes)

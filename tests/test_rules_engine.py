@@ -27,11 +27,11 @@ from yuqing_core.rules import (
     Scope,
     Term,
     TermHit,
+    _words,
     format_rule,
     highlight,
     normalize_for_matching,
 )
-from yuqing_core.rules import _words
 from yuqing_core.rules._engine import _new_hit, _new_match
 
 DOCUMENT = Document(
@@ -56,7 +56,7 @@ def spans(document: Document, match: RuleMatch) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(
     ("expression", "true"),
     [
-        ("(濮阳县 | 濮阳) & (事故 | 爆炸 | \"化工厂 泄漏\") & !广告", True),
+        ('(濮阳县 | 濮阳) & (事故 | 爆炸 | "化工厂 泄漏") & !广告', True),
         ("濮阳 & 广告", False),
         ("濮阳 & !泄漏", False),
         ("!广告", True),
@@ -179,7 +179,11 @@ def test_every_bad_rule_is_reported_at_once() -> None:
         RuleSet([(1, "濮阳 & 事故"), (2, "(濮阳 | 青禾"), (3, "a &"), (4, "author:x")])
     assert [(key, error.column) for key, error in caught.value.errors] == [(2, 9), (3, 4), (4, 1)]
     assert all(isinstance(error, RuleSyntaxError) for _, error in caught.value.errors)
-    assert str(caught.value).splitlines()[:3] == ["3 条规则有误：", "规则 2：第9列：缺少右括号", "规则 3：第4列：此处应为词语、短语、括号或 !"]
+    assert str(caught.value).splitlines()[:3] == [
+        "3 条规则有误：",
+        "规则 2：第9列：缺少右括号",
+        "规则 3：第4列：此处应为词语、短语、括号或 !",
+    ]
     copy = pickle.loads(pickle.dumps(caught.value))
     assert [(key, str(error)) for key, error in copy.errors] == [(key, str(error)) for key, error in caught.value.errors]
 
@@ -289,7 +293,10 @@ def test_highlight_marks_the_hits_of_one_field() -> None:
     rules = RuleSet([("r", "(濮阳县 | 濮阳) & 化工厂 & 泄漏 & /\\d+人(死亡|受伤)/")])
     (match,) = rules.match(DOCUMENT)
     assert highlight(DOCUMENT.title, match.hits, "title") == "【濮阳县】【化工厂】【泄漏】"
-    assert highlight(DOCUMENT.text, match.hits, "text") == "今天【濮阳县】人民政府通报，县民政局称【3人受伤】，【化工厂】发生【泄漏】。"
+    assert (
+        highlight(DOCUMENT.text, match.hits, "text")
+        == "今天【濮阳县】人民政府通报，县民政局称【3人受伤】，【化工厂】发生【泄漏】。"
+    )
     assert highlight(DOCUMENT.text, match.hits, "text", mark=("<b>", "</b>")).startswith("今天<b>濮阳县</b>")
 
 
@@ -351,9 +358,7 @@ def reference(node: Node, fields: dict[str, str], rules: RuleSet, scope: str = "
 TERM_TEXTS = st.text(alphabet="甲乙丙丁发aア ", min_size=1, max_size=3).map(normalize_for_matching).filter(bool)
 TERMS = st.builds(Term, TERM_TEXTS, st.booleans())
 REGEXES = st.sampled_from(["甲.乙", "[甲乙]{2}", "^甲", "丁$", "a+", "发", "乙 ?丙", "x"])
-LEAVES = st.one_of(
-    TERMS, TERMS, st.builds(Regex, REGEXES), st.builds(Near, TERMS, TERMS, st.integers(min_value=0, max_value=4))
-)
+LEAVES = st.one_of(TERMS, TERMS, st.builds(Regex, REGEXES), st.builds(Near, TERMS, TERMS, st.integers(min_value=0, max_value=4)))
 RULES = st.recursive(
     LEAVES,
     lambda children: st.one_of(
@@ -365,7 +370,9 @@ RULES = st.recursive(
     max_leaves=6,
 )
 TEXTS = st.text(alphabet="甲乙丙丁发發aＡA ，\u3000\nｱア….", max_size=40)
-DOCUMENTS = st.builds(Document, st.text(alphabet="甲乙丙丁发發aＡA ，", max_size=12), TEXTS, st.text(alphabet="甲乙发發a", max_size=5))
+DOCUMENTS = st.builds(
+    Document, st.text(alphabet="甲乙丙丁发發aＡA ，", max_size=12), TEXTS, st.text(alphabet="甲乙发發a", max_size=5)
+)
 
 
 @pytest.fixture(scope="module")
@@ -456,7 +463,9 @@ def test_object_shortcuts_equal_the_dataclasses() -> None:
 
 
 def test_one_rule_set_serves_many_threads() -> None:
-    rules = RuleSet([(i, expression) for i, expression in enumerate(["w:民政 & 局", "濮阳 & !广告", "near(化工厂, 泄漏, 3)", "source:论坛"])])
+    rules = RuleSet(
+        [(i, expression) for i, expression in enumerate(["w:民政 & 局", "濮阳 & !广告", "near(化工厂, 泄漏, 3)", "source:论坛"])]
+    )
     documents = [
         Document(title=f"第{i}条", text=text, source="青禾论坛" if i % 2 else "微博")
         for i, text in enumerate(["县民政局称", "濮阳县化工厂发生泄漏", "人民政府", "广告：濮阳"] * 25)

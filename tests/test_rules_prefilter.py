@@ -30,9 +30,7 @@ def test_literals(pattern: str, expected: list[set[str]]) -> None:
     assert [set(factor) for factor in required_literals(pattern, REGEX_FLAGS)] == expected
 
 
-PIECES = st.sampled_from(
-    ["甲", "乙", "丙", "a", "B", ".", "[甲乙]", "[^a]", r"\d", "^", "$", r"\b", "1", "(?:甲|乙丙)", "(a|)"]
-)
+PIECES = st.sampled_from(["甲", "乙", "丙", "a", "B", ".", "[甲乙]", "[^a]", r"\d", "^", "$", r"\b", "1", "(?:甲|乙丙)", "(a|)"])
 REPEAT = st.sampled_from(["", "", "", "*", "+", "?", "{1,2}", "{2}", "*?"])
 
 

@@ -61,9 +61,16 @@ def iter_items(
     """Items published in ``[since, until)``, oldest first, streamed in batches."""
     query = (
         select(
-            Item.id, Source.name, Item.title, Item.url, Item.published_at, Item.fetched_at, Item.guid,
-            Item.excerpt, Item.published_fallback,
-        )  # fmt: skip
+            Item.id,
+            Source.name,
+            Item.title,
+            Item.url,
+            Item.published_at,
+            Item.fetched_at,
+            Item.guid,
+            Item.excerpt,
+            Item.published_fallback,
+        )
         .join(Source, Source.id == Item.source_id)
         .order_by(Item.published_at, Item.id)
     )

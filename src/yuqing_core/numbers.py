@@ -39,7 +39,9 @@ def allocate_number(db: Database, kind: str, year: int, subject: str, *, now: da
             if existing is not None:
                 return existing
             number = (
-                session.scalar(select(func.max(DocumentNumber.number)).where(DocumentNumber.kind == kind, DocumentNumber.year == year))
+                session.scalar(
+                    select(func.max(DocumentNumber.number)).where(DocumentNumber.kind == kind, DocumentNumber.year == year)
+                )
                 or 0
             ) + 1
             try:

@@ -9,7 +9,9 @@ from html import unescape
 from html.parser import HTMLParser
 
 # Elements whose content is never text a reader sees.
-_SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "title"})
+_SKIP_CONTENT = frozenset(
+    {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "title"}
+)
 # Elements that break a line when rendered.
 _BLOCK = frozenset(
     {
@@ -72,7 +74,7 @@ def html_to_text(html: str) -> str:
     try:
         parser.feed(html)
         parser.close()
-    except Exception:  # noqa: BLE001 - HTMLParser can fail on pathological input; fall back to crude stripping
+    except Exception:
         return clean_whitespace(unescape(re.sub(r"<[^>]*>", " ", html)))
     return clean_whitespace("".join(parser.parts))
 

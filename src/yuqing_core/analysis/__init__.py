@@ -38,7 +38,12 @@ def batches(item_ids: Sequence[int], size: int = DEFAULT_BATCH) -> Iterator[list
 
 
 def analyze(
-    db: Database, *, since: datetime | None = None, until: datetime | None = None, batch_size: int = DEFAULT_BATCH, now: datetime | None = None
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    now: datetime | None = None,
 ) -> AnalysisSummary:
     """Analyse the items never analysed (or those published in [since, until)) with the active library."""
     now = now or until or utcnow()

@@ -52,7 +52,9 @@ class GroupingSummary:
         self.touched_event_ids |= other.touched_event_ids
 
 
-def _topic_keys(db: Database, library: ActiveLibrary, condition: ColumnElement[bool], *, via_events: bool = False) -> dict[int, frozenset[str]]:
+def _topic_keys(
+    db: Database, library: ActiveLibrary, condition: ColumnElement[bool], *, via_events: bool = False
+) -> dict[int, frozenset[str]]:
     """Topic keys per item from the matches of its latest analysis: risk points x specific places named."""
     query = (
         select(Match.item_id, Match.kind, Match.risk_point_name, Match.hits)
@@ -79,27 +81,43 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
         .join(Source, Source.id == Item.source_id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
-        .where(Item.id.in_(item_ids), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False), EventItem.item_id.is_(None))
+        .where(
+            Item.id.in_(item_ids), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False), EventItem.item_id.is_(None)
+        )
         .order_by(Item.published_at, Item.id)
     )
     with db.reader() as session:
         return [
             GroupItem(
-                item_id=r.id, published_at=r.published_at, url=r.url, title=r.title, text=r.text, source=r.name,
+                item_id=r.id,
+                published_at=r.published_at,
+                url=r.url,
+                title=r.title,
+                text=r.text,
+                source=r.name,
                 topic_keys=keys.get(r.id, frozenset()),
-            )  # fmt: skip
+            )
             for r in session.execute(query)
         ]
 
 
-def _index(db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]]) -> list[tuple[GroupItem, int]]:
+def _index(
+    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]]
+) -> list[tuple[GroupItem, int]]:
     """Already grouped items published in [since, until], with their events and stored signatures
     (recomputed from the text where stored under another scheme)."""
     query = (
         select(
-            EventItem.item_id, EventItem.event_id, EventItem.signature, EventItem.signature_scheme,
-            Item.published_at, Item.url, Item.title, Item.text, Source.name,
-        )  # fmt: skip
+            EventItem.item_id,
+            EventItem.event_id,
+            EventItem.signature,
+            EventItem.signature_scheme,
+            Item.published_at,
+            Item.url,
+            Item.title,
+            Item.text,
+            Source.name,
+        )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .where(EventItem.published_at >= since, EventItem.published_at <= until)
@@ -145,20 +163,34 @@ def group_batch(
             Event.__table__,
             [
                 {
-                    "seed_item_id": seed, "title": by_id[seed].title, "first_seen_at": by_id[seed].published_at,
-                    "last_seen_at": by_id[seed].published_at, "item_count": 0, "source_count": 0, "velocity_per_h": 0.0,
-                    "heat": 0.0, "risk_points": [], "hot_words": [], "sensitive_words": [], "score": 0.0, "updated_at": now,
-                }  # fmt: skip
+                    "seed_item_id": seed,
+                    "title": by_id[seed].title,
+                    "first_seen_at": by_id[seed].published_at,
+                    "last_seen_at": by_id[seed].published_at,
+                    "item_count": 0,
+                    "source_count": 0,
+                    "velocity_per_h": 0.0,
+                    "heat": 0.0,
+                    "risk_points": [],
+                    "hot_words": [],
+                    "sensitive_words": [],
+                    "score": 0.0,
+                    "updated_at": now,
+                }
                 for seed in seeds
             ],
             conflict=("seed_item_id",),
         )
-        event_of_seed = dict(
-            session.execute(select(Event.seed_item_id, Event.id).where(Event.seed_item_id.in_(seeds))).all()
-        ) if seeds else {}
+        event_of_seed = (
+            dict(session.execute(select(Event.seed_item_id, Event.id).where(Event.seed_item_id.in_(seeds))).all())
+            if seeds
+            else {}
+        )
         rows = []
         for assignment in assignments:
-            event_id = event_of_seed[assignment.event.seed_item_id] if isinstance(assignment.event, NewEvent) else assignment.event
+            event_id = (
+                event_of_seed[assignment.event.seed_item_id] if isinstance(assignment.event, NewEvent) else assignment.event
+            )
             signature = grouper.signature_of(assignment.item_id)
             rows.append(
                 {

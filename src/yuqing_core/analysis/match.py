@@ -44,7 +44,9 @@ def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, Doc
     """(item id, Document) for the given items, in the order given."""
     with db.reader() as session:
         rows = session.execute(
-            select(Item.id, Item.title, Item.text, Source.name).join(Source, Source.id == Item.source_id).where(Item.id.in_(item_ids))
+            select(Item.id, Item.title, Item.text, Source.name)
+            .join(Source, Source.id == Item.source_id)
+            .where(Item.id.in_(item_ids))
         ).all()
     by_id = {row.id: Document(title=row.title, text=row.text, source=row.name) for row in rows}
     return [(item_id, by_id[item_id]) for item_id in item_ids if item_id in by_id]
@@ -71,9 +73,13 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
         summary.risk_points.update(verdict.risk_points)
         analysis_rows.append(
             {
-                "item_id": item_id, "version_id": library.version_id, "relevant": verdict.relevant, "excluded": verdict.excluded,
-                "analyzed_at": now, "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
-            }  # fmt: skip
+                "item_id": item_id,
+                "version_id": library.version_id,
+                "relevant": verdict.relevant,
+                "excluded": verdict.excluded,
+                "analyzed_at": now,
+                "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
+            }
         )
         for rule_id, match in verdict.matches:
             meta = library.compiled.meta[rule_id]
@@ -89,7 +95,13 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
                 }
             )
     with db.writer() as session:
-        upsert(session, ItemAnalysis.__table__, analysis_rows, conflict=("item_id",), update=("version_id", "relevant", "excluded", "analyzed_at", "word_counts"))
+        upsert(
+            session,
+            ItemAnalysis.__table__,
+            analysis_rows,
+            conflict=("item_id",),
+            update=("version_id", "relevant", "excluded", "analyzed_at", "word_counts"),
+        )
         summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
     return summary
 

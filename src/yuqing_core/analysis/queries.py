@@ -116,7 +116,11 @@ def event_item_ids(db: Database, event_id: int) -> list[int]:
 
 def list_warnings(db: Database, *, since: datetime | None = None, status: str | None = None) -> list[tuple[EarlyWarning, Event]]:
     """Warnings, newest first, with their events."""
-    query = select(EarlyWarning, Event).join(Event, Event.id == EarlyWarning.event_id).order_by(EarlyWarning.created_at.desc(), EarlyWarning.id.desc())
+    query = (
+        select(EarlyWarning, Event)
+        .join(Event, Event.id == EarlyWarning.event_id)
+        .order_by(EarlyWarning.created_at.desc(), EarlyWarning.id.desc())
+    )
     if since is not None:
         query = query.where(EarlyWarning.created_at >= since)
     if status is not None:

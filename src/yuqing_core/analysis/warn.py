@@ -62,9 +62,16 @@ class WarnSummary:
 def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
     query = (
         select(
-            EventItem.event_id, Item.id, Item.published_at, Item.title, Item.text, Source.name, Source.weight,
-            ItemAnalysis.version_id, ItemAnalysis.word_counts,
-        )  # fmt: skip
+            EventItem.event_id,
+            Item.id,
+            Item.published_at,
+            Item.title,
+            Item.text,
+            Source.name,
+            Source.weight,
+            ItemAnalysis.version_id,
+            ItemAnalysis.word_counts,
+        )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
@@ -126,7 +133,12 @@ def risk_point_counts(db: Database, names: Iterable[str], *, end: datetime, wind
         select(Match.risk_point_name, Item.id, Item.published_at)
         .join(Item, Item.id == Match.item_id)
         .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
-        .where(Match.kind == "risk", Match.risk_point_name.in_(names), Item.published_at > end - SPIKE_WINDOW * windows, Item.published_at <= end)
+        .where(
+            Match.kind == "risk",
+            Match.risk_point_name.in_(names),
+            Item.published_at > end - SPIKE_WINDOW * windows,
+            Item.published_at <= end,
+        )
         .distinct()
     )
     stamps: dict[str, list[datetime]] = defaultdict(list)
@@ -151,12 +163,15 @@ def representative_title(rows: list[Any], weights: dict[str, float]) -> str:
 
 def _spike(counts: list[int]) -> dict[str, Any]:
     result = spike_test(counts[:-1], counts[-1])
-    return {"is_spike": result.is_spike, "current": result.current, "expected": round(result.expected, 3), "p_value": result.p_value}
+    return {
+        "is_spike": result.is_spike,
+        "current": result.current,
+        "expected": round(result.expected, 3),
+        "p_value": result.p_value,
+    }
 
 
-def refresh_events(
-    db: Database, library: ActiveLibrary, event_ids: Iterable[int], *, now: datetime | None = None
-) -> WarnSummary:
+def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int], *, now: datetime | None = None) -> WarnSummary:
     """Recompute figures, score and level of the events; raise warnings where the level rose."""
     now = now or utcnow()
     event_ids = sorted(set(event_ids))
@@ -169,8 +184,7 @@ def refresh_events(
     points_by_item = _risk_points_of(db, all_items)
     severity = {p.name: p.severity for p in spec.risk_points if not p.positive}
     point_spikes = {
-        name: _spike(counts)
-        for name, counts in risk_point_counts(db, severity, end=now, windows=BASELINE_DAYS + 1).items()
+        name: _spike(counts) for name, counts in risk_point_counts(db, severity, end=now, windows=BASELINE_DAYS + 1).items()
     }
     sensitive = [(word, normalize_for_matching(word)) for word in spec.sensitive_words]
     user_words = list(library.compiled.ruleset.terms)
@@ -179,7 +193,9 @@ def refresh_events(
         events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
         warned = dict(
             session.execute(
-                select(EarlyWarning.event_id, func.min(EarlyWarning.level)).where(EarlyWarning.event_id.in_(event_ids)).group_by(EarlyWarning.event_id)
+                select(EarlyWarning.event_id, func.min(EarlyWarning.level))
+                .where(EarlyWarning.event_id.in_(event_ids))
+                .group_by(EarlyWarning.event_id)
             ).all()
         )
         new_warning_rows = []
@@ -225,11 +241,19 @@ def refresh_events(
             event.source_count = len(sources)
             event.velocity_per_h = round(facts.velocity_per_h, 3)
             event.heat = round(
-                heat_score(len(rows), len(sources), sum(sources.values()), facts.velocity_per_h, max(0.0, (now - last).total_seconds() / 3600)),
+                heat_score(
+                    len(rows),
+                    len(sources),
+                    sum(sources.values()),
+                    facts.velocity_per_h,
+                    max(0.0, (now - last).total_seconds() / 3600),
+                ),
                 2,
             )
             event.risk_points = points
-            event.hot_words = [[word, round(weight, 4)] for word, weight in _hot_words(rows[-HOT_WORD_TEXTS:], library.version_id, user_words)]
+            event.hot_words = [
+                [word, round(weight, 4)] for word, weight in _hot_words(rows[-HOT_WORD_TEXTS:], library.version_id, user_words)
+            ]
             event.sensitive_words = found_words
             event.spike = {**event_spike, "risk_points": spiking_points}
             event.score = score.total
@@ -243,9 +267,16 @@ def refresh_events(
                 }  # fmt: skip
                 new_warning_rows.append(
                     {
-                        "event_id": event_id, "level": level, "score": score.total, "version_id": library.version_id,
-                        "reasons": reasons, "status": "open", "effective_level": level, "created_at": now, "updated_at": now,
-                    }  # fmt: skip
+                        "event_id": event_id,
+                        "level": level,
+                        "score": score.total,
+                        "version_id": library.version_id,
+                        "reasons": reasons,
+                        "status": "open",
+                        "effective_level": level,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
         session.flush()
         inserted = insert_ignore(session, EarlyWarning.__table__, new_warning_rows, conflict=("event_id", "level"))
@@ -253,7 +284,9 @@ def refresh_events(
             for warning in session.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(inserted))):
                 event = events[warning.event_id]
                 summary.warnings.append(
-                    RaisedWarning(warning.id, warning.event_id, warning.level, warning.score, event.title, list(event.risk_points))
+                    RaisedWarning(
+                        warning.id, warning.event_id, warning.level, warning.score, event.title, list(event.risk_points)
+                    )
                 )
     summary.warnings.sort(key=lambda w: (w.level, -w.score))
     return summary

@@ -292,7 +292,7 @@ class TimeLimit:
 
 
 _HINT = (
-    "应为 same_day（当日）、工作日数（如 3、\"3个工作日\"、\"3 working days\"），"
+    '应为 same_day（当日）、工作日数（如 3、"3个工作日"、"3 working days"），'
     "或 {working_days: 13, counting: next_day}（counting：next_day 次日起算，same_day 当日起算）"
 )
 _SAME_DAY_WORDS = frozenset({"same_day", "same day", "当日", "当天", "当日办结"})

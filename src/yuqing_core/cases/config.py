@@ -81,7 +81,9 @@ class CasePolicy(BaseModel):
     def case_type(self, name: str | None) -> tuple[str, CaseType]:
         key = name or self.default_type
         if key not in self.case_types:
-            raise ValueError(f"没有督办件类型 {key!r}（可用：{'、'.join(f'{k}（{t.label}）' for k, t in self.case_types.items())}）")
+            raise ValueError(
+                f"没有督办件类型 {key!r}（可用：{'、'.join(f'{k}（{t.label}）' for k, t in self.case_types.items())}）"
+            )
         return key, self.case_types[key]
 
     def calendar(self) -> WorkCalendar:

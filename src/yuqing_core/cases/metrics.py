@@ -34,7 +34,9 @@ def unit_metrics(cases: list[Case], now: datetime) -> tuple[UnitMetric, ...]:
                 unit=unit,
                 on_time_rate=len(on_time) / len(closed) if closed else None,
                 average_handling_days=(
-                    sum((c.returned_at - c.dispatched_at).total_seconds() for c in handled) / len(handled) / 86400 if handled else None
+                    sum((c.returned_at - c.dispatched_at).total_seconds() for c in handled) / len(handled) / 86400
+                    if handled
+                    else None
                 ),
                 overdue=len(overdue),
             )

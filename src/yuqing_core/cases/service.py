@@ -132,7 +132,9 @@ def open_case(
         )  # fmt: skip
         session.add(case)
         session.flush()
-        _audit(session, case, actor, "open", None, "listed", f"列单：{subject}", now, {"origin": origin.kind, "origin_id": origin.id})
+        _audit(
+            session, case, actor, "open", None, "listed", f"列单：{subject}", now, {"origin": origin.kind, "origin_id": origin.id}
+        )
     if dispatch:
         return act(db, policy, number, "dispatch", actor=actor, now=now)
     return case
@@ -186,12 +188,16 @@ def act(
             if case is None:
                 raise CaseNotFound(f"没有督办件 {number}")
             if expected_version is not None and case.version != expected_version:
-                raise CaseConflict(f"{number} 已被修改（当前第 {case.version} 版，您看到的是第 {expected_version} 版），请刷新后重试")
+                raise CaseConflict(
+                    f"{number} 已被修改（当前第 {case.version} 版，您看到的是第 {expected_version} 版），请刷新后重试"
+                )
             spec = check(number, case.state, action)
             if spec.needs_note and not (note or answer):
                 raise TransitionRefused(f"「{spec.label}」须写明{'办理结果' if action == 'return' else '理由'}")
             before = case.state
-            details = _apply(policy, case, action, note=note, answer=answer, attachments=attachments, until=until, actor=actor, now=now)
+            details = _apply(
+                policy, case, action, note=note, answer=answer, attachments=attachments, until=until, actor=actor, now=now
+            )
             if spec.target is not None:
                 case.state = spec.target
             case.updated_at = now
@@ -227,7 +233,9 @@ def _apply(policy: CasePolicy, case: Case, action: str, *, note: str | None, ans
         if case.extension_request:
             raise TransitionRefused(f"{case.number} 已有待批准的延期申请，请先批准或驳回")
         if case.deadline_at is not None and now >= case.deadline_at:
-            raise TransitionRefused(f"{case.number} 已过办理期限（{case.deadline_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}），不能再申请延期")
+            raise TransitionRefused(
+                f"{case.number} 已过办理期限（{case.deadline_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}），不能再申请延期"
+            )
         if until is None or (case.deadline_at is not None and until <= case.deadline_at):
             raise TransitionRefused("延期申请须给出晚于当前期限的新期限（--until）")
         case.extension_request = {"until": until.isoformat(), "reason": note, "by": actor, "at": now.isoformat()}
@@ -261,5 +269,18 @@ def state_label(state: str) -> str:
     return STATE_LABELS.get(state, state)
 
 
-__all__ = ["ACTIONS", "CaseConflict", "CaseNotFound", "DEFAULT_REQUIREMENT", "Origin", "TransitionRefused", "act",
-           "get_case", "history", "list_cases", "open_case", "origin_of", "state_label"]  # fmt: skip
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_REQUIREMENT",
+    "CaseConflict",
+    "CaseNotFound",
+    "Origin",
+    "TransitionRefused",
+    "act",
+    "get_case",
+    "history",
+    "list_cases",
+    "open_case",
+    "origin_of",
+    "state_label",
+]  # fmt: skip

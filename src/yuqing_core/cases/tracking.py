@@ -97,13 +97,17 @@ def track_cases(db: Database, policy: CasePolicy, config: NotifyConfig | None, *
                     summary.recomputed.append(case.number)
         due_reprimand = []
         for case in cases:
-            overdue_days = calendar.workdays_between(case.deadline_at.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date())
+            overdue_days = calendar.workdays_between(
+                case.deadline_at.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date()
+            )
             if now > case.deadline_at and overdue_days >= policy.reprimand_after and case.reprimand_listed_at is None:
                 case.reprimand_listed_at = now
                 case.updated_at = now
                 _audit(session, case, "系统", "reprimand", case.state, case.state, f"超期 {overdue_days} 个工作日，列入通报", now)
                 due_reprimand.append(case.number)
-        snapshot = [(c.number, c.title, c.lead_unit, list(c.co_units), c.deadline_at, c.state, c.reprimand_listed_at) for c in cases]
+        snapshot = [
+            (c.number, c.title, c.lead_unit, list(c.co_units), c.deadline_at, c.state, c.reprimand_listed_at) for c in cases
+        ]
     summary.reprimanded = due_reprimand
 
     for number, title, lead, co_units, deadline, state, _listed in snapshot:

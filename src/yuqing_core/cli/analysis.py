@@ -133,8 +133,13 @@ def risk_versions() -> None:
     from yuqing_core.risk.versions import list_versions
 
     rows = [
-        {"版本": v.version, "时间": format_local(v.created_at), "导入人": v.author, "说明": v.note or "",
-         "变化": "；".join(describe_changes(v.changes))}  # fmt: skip
+        {
+            "版本": v.version,
+            "时间": format_local(v.created_at),
+            "导入人": v.author,
+            "说明": v.note or "",
+            "变化": "；".join(describe_changes(v.changes)),
+        }
         for v in list_versions(database())
     ]
     click.echo(render_table(rows, max_column_width=60) if rows else "还没有导入风险库。")
@@ -166,7 +171,9 @@ def _input_documents(path: Path) -> Iterator[tuple[int, Any]]:
                 if value is not None and not isinstance(value, str):
                     problems.append(Problem(str(path), number, None, name, "应为文本"))
                 fields[name] = value if isinstance(value, str) else ""
-            documents.append((number, Document(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"])))
+            documents.append(
+                (number, Document(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"]))
+            )
     if problems:
         raise ConfigFileError(problems)
     yield from documents
@@ -212,7 +219,9 @@ def rules() -> None:
 
 @rules.command("test")
 @click.argument("expression", required=False)
-@click.option("--library", "library_file", type=click.Path(dir_okay=False, path_type=Path), help="Try a whole library file instead.")
+@click.option(
+    "--library", "library_file", type=click.Path(dir_okay=False, path_type=Path), help="Try a whole library file instead."
+)
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="JSON Lines with title, text (or summary), source; default: stored items.")  # fmt: skip
 @click.option("--since", help="Stored items published from (default: 7 days ago).")
@@ -239,7 +248,9 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
         try:
             parse_rule(expression)
         except RuleSyntaxError as exc:
-            raise click.ClickException(f"规则有误：{exc}\n  {expression}\n  {' ' * _display_column(expression, exc.column)}^") from exc
+            raise click.ClickException(
+                f"规则有误：{exc}\n  {expression}\n  {' ' * _display_column(expression, exc.column)}^"
+            ) from exc
         judge = _expression_judge(RuleSet([(expression, expression)]))
     else:
         judge = _library_judge(CompiledLibrary(load_library_file(library_file).spec))
@@ -257,7 +268,9 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
             shown += 1
             if output == "jsonl":
                 terms = [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in hits]
-                click.echo(json.dumps({label: key, "rule" if expression else "risk_point": name, "terms": terms}, ensure_ascii=False))
+                click.echo(
+                    json.dumps({label: key, "rule" if expression else "risk_point": name, "terms": terms}, ensure_ascii=False)
+                )
                 continue
             where = f"第 {key} 行" if label == "line" else f"#{key}"
             click.echo(f"{where} {document.source}  【{name}】" if not expression else f"{where} {document.source}")
@@ -315,7 +328,9 @@ def analyze_command(since: str | None, until: str | None, batch_size: int) -> No
         sys.exit(1)
     click.echo(state.message)
     for warning in summary.warnings:
-        click.echo(f"  新预警 #{warning.id} {warning.label} 得分 {warning.score}：{warning.title}（{'、'.join(warning.risk_points)}）")
+        click.echo(
+            f"  新预警 #{warning.id} {warning.label} 得分 {warning.score}：{warning.title}（{'、'.join(warning.risk_points)}）"
+        )
 
 
 # --- events ----------------------------------------------------------------------------------------
@@ -351,8 +366,16 @@ def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, 
                                    "hot_words": [w for w, _ in e.hot_words]}, ensure_ascii=False))  # fmt: skip
         return
     table = [
-        {"ID": e.id, "级别": LEVEL_COLUMN.get(e.level, "-"), "热度": e.heat, "条数": e.item_count, "来源": e.source_count,
-         "最后出现": format_local(e.last_seen_at, tz), "风险点": "、".join(e.risk_points), "标题": e.title}  # fmt: skip
+        {
+            "ID": e.id,
+            "级别": LEVEL_COLUMN.get(e.level, "-"),
+            "热度": e.heat,
+            "条数": e.item_count,
+            "来源": e.source_count,
+            "最后出现": format_local(e.last_seen_at, tz),
+            "风险点": "、".join(e.risk_points),
+            "标题": e.title,
+        }
         for e in rows
     ]
     click.echo(render_table(table, max_column_width=50) if table else "没有符合条件的事件。")
@@ -444,9 +467,17 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
                                    "risk_points": w.reasons.get("risk_points", [])}, ensure_ascii=False))  # fmt: skip
         return
     table = [
-        {"预警": w.id, "级别": LEVEL_LABELS[w.effective_level] + ("（原" + LEVEL_COLUMN[w.level] + "）" if w.effective_level != w.level else ""),
-         "得分": w.score, "状态": STATUS_LABELS.get(w.status, w.status), "时间": format_local(w.created_at, tz), "事件": e.id,
-         "风险点": "、".join(w.reasons.get("risk_points", [])), "标题": e.title}  # fmt: skip
+        {
+            "预警": w.id,
+            "级别": LEVEL_LABELS[w.effective_level]
+            + ("（原" + LEVEL_COLUMN[w.level] + "）" if w.effective_level != w.level else ""),
+            "得分": w.score,
+            "状态": STATUS_LABELS.get(w.status, w.status),
+            "时间": format_local(w.created_at, tz),
+            "事件": e.id,
+            "风险点": "、".join(w.reasons.get("risk_points", [])),
+            "标题": e.title,
+        }
         for w, e in rows
     ]
     click.echo(render_table(table, max_column_width=40) if table else "没有预警。")

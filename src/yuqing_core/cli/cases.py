@@ -75,7 +75,9 @@ def case() -> None:
 @click.option("--by", "actor", help="Who opens it (default: YUQING_AUTHOR or the login name).")
 @user_errors
 @_errors
-def case_open(warning_id, event_id, item_id, title, lead_unit, co_units, requirements, case_type, dispatch, notice, actor) -> None:  # type: ignore[no-untyped-def]
+def case_open(
+    warning_id, event_id, item_id, title, lead_unit, co_units, requirements, case_type, dispatch, notice, actor
+) -> None:  # type: ignore[no-untyped-def]
     """Open a case, from a warning, an event or an item, or by hand, in one command.
 
     Examples:
@@ -171,8 +173,14 @@ def case_list(states: tuple[str, ...], unit: str | None, output: str) -> None:
                                    "provisional": c.deadline_provisional, "version": c.version}, ensure_ascii=False))  # fmt: skip
         return
     table = [
-        {"编号": c.number, "状态": STATE_LABELS[c.state], "期限": _deadline_text(c), "牵头单位": c.lead_unit,
-         "配合单位": "、".join(c.co_units), "事项": c.title}  # fmt: skip
+        {
+            "编号": c.number,
+            "状态": STATE_LABELS[c.state],
+            "期限": _deadline_text(c),
+            "牵头单位": c.lead_unit,
+            "配合单位": "、".join(c.co_units),
+            "事项": c.title,
+        }
         for c in rows
     ]
     click.echo(render_table(table, max_column_width=40) if table else "没有督办件。")
@@ -196,7 +204,9 @@ def case_show(number: str) -> None:
     tz = settings().tz
     for entry in history(database(), number):
         before = STATE_LABELS.get(entry.from_state, "") if entry.from_state else ""
-        click.echo(f"  {format_local(entry.at, tz)} {entry.actor} {entry.action} {before}→{STATE_LABELS[entry.to_state]} {entry.note or ''}".rstrip())
+        click.echo(
+            f"  {format_local(entry.at, tz)} {entry.actor} {entry.action} {before}→{STATE_LABELS[entry.to_state]} {entry.note or ''}".rstrip()
+        )
 
 
 # --- calendar ---------------------------------------------------------------------------------
@@ -233,4 +243,3 @@ def calendar_is_workday(day: str) -> None:
     note = "" if calendar_.is_known(when) else "（暂定：该年节假日安排尚未公布，按周一至周五计）"
     click.echo(("工作日" if working else "非工作日") + note)
     raise SystemExit(0 if working else 1)
-

@@ -13,7 +13,6 @@ from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime
 
-
 # --- db ----------------------------------------------------------------------
 
 
@@ -105,14 +104,22 @@ def sources_list(output: str) -> None:
             click.echo(
                 json.dumps(
                     {
-                        "name": s.name, "url": s.url, "kind": s.kind, "enabled": s.enabled,
-                        "owner_unit": s.owner_unit, "category": s.category, "weight": s.weight,
+                        "name": s.name,
+                        "url": s.url,
+                        "kind": s.kind,
+                        "enabled": s.enabled,
+                        "owner_unit": s.owner_unit,
+                        "category": s.category,
+                        "weight": s.weight,
                         "poll_interval_s": s.poll_interval_s,
-                        "last_success": _iso(s.last_success_at), "last_new_item": _iso(s.last_new_item_at),
-                        "consecutive_errors": s.consecutive_errors, "next_poll": _iso(s.next_poll_at),
-                        "last_status": s.last_status, "last_error": s.last_error,
+                        "last_success": _iso(s.last_success_at),
+                        "last_new_item": _iso(s.last_new_item_at),
+                        "consecutive_errors": s.consecutive_errors,
+                        "next_poll": _iso(s.next_poll_at),
+                        "last_status": s.last_status,
+                        "last_error": s.last_error,
                         "disabled_reason": s.disabled_reason,
-                    },  # fmt: skip
+                    },
                     ensure_ascii=False,
                 )
             )
@@ -243,7 +250,6 @@ def items_list(since: str | None, until: str | None, source: str | None, limit: 
             click.echo(json.dumps(row.as_json(tz), ensure_ascii=False))
         return
     table = [
-        {"ID": r.id, "发布时间": format_local(r.published, tz), "信息源": r.source, "标题": r.title or r.excerpt}
-        for r in rows
+        {"ID": r.id, "发布时间": format_local(r.published, tz), "信息源": r.source, "标题": r.title or r.excerpt} for r in rows
     ]
     click.echo(render_table(table, max_column_width=60) if table else "没有符合条件的信息。")

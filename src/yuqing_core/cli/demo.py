@@ -23,7 +23,12 @@ def demo_command(home: Path) -> None:
 
 
 @main.command("serve")
-@click.option("--risk-file", envvar="YUQING_RISK_FILE", type=click.Path(dir_okay=False), help="Risk library file for the daily risk-library run.")
+@click.option(
+    "--risk-file",
+    envvar="YUQING_RISK_FILE",
+    type=click.Path(dir_okay=False),
+    help="Risk library file for the daily risk-library run.",
+)
 @user_errors
 def serve_command(risk_file: str | None) -> None:
     """Serve every deployment from this machine (starting a local Prefect server on 127.0.0.1 if none is configured).

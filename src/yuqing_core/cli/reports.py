@@ -34,7 +34,9 @@ def report() -> None:
 
 @report.command("daily")
 @click.option("--day", help="The local day (default: yesterday).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of the reports folder.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of the reports folder."
+)
 @click.option("--deliver/--no-deliver", default=False, show_default=True, help="Also send it to the routed recipients.")
 @user_errors
 def report_daily(day: str | None, out_dir: Path | None, deliver: bool) -> None:
@@ -168,8 +170,14 @@ def units_list() -> None:
     from yuqing_core.notify import list_units
 
     rows = [
-        {"单位": u.name, "类型": u.kind, "上级": u.leader or "", "角色": "、".join(u.roles), "渠道数": len(u.targets),
-         "状态": "启用" if u.enabled else "停用"}  # fmt: skip
+        {
+            "单位": u.name,
+            "类型": u.kind,
+            "上级": u.leader or "",
+            "角色": "、".join(u.roles),
+            "渠道数": len(u.targets),
+            "状态": "启用" if u.enabled else "停用",
+        }
         for u in list_units(database())
     ]
     click.echo(render_table(rows) if rows else "还没有导入单位：先运行 `yuqing units import 单位.yaml`。")
@@ -190,8 +198,15 @@ def deliveries_list(status: str | None, limit: int) -> None:
 
     tz = settings().tz
     rows = [
-        {"状态": d.status, "时间": format_local(d.created_at, tz), "收件单位": d.recipient, "主题": d.subject,
-         "渠道": d.channel, "说明": d.error or "", "键": d.key}  # fmt: skip
+        {
+            "状态": d.status,
+            "时间": format_local(d.created_at, tz),
+            "收件单位": d.recipient,
+            "主题": d.subject,
+            "渠道": d.channel,
+            "说明": d.error or "",
+            "键": d.key,
+        }
         for d in list_deliveries(database(), status=status, limit=limit)
     ]
     click.echo(render_table(rows, max_column_width=40) if rows else "没有发送记录。")

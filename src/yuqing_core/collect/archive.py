@@ -63,7 +63,7 @@ def _entry_from_line(obj: Any, path: str, number: int, tz: ZoneInfo, now: dateti
     values: dict[str, str | None] = {}
     for name in TEXT_FIELDS:
         value = obj.get(name)
-        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        if (value is not None and not isinstance(value, (str, int, float))) or isinstance(value, bool):
             problems.append(Problem(path, number, None, name, "应为文本"))
             continue
         values[name] = str(value).strip() if value is not None and str(value).strip() else None
@@ -127,7 +127,9 @@ def check_archive(path: Path, tz: ZoneInfo, now: datetime) -> tuple[int, Counter
     return lines, guids
 
 
-def import_archive(db: Database, settings: Settings, path: Path | str, source_name: str, *, now: datetime | None = None) -> ArchiveImportSummary:
+def import_archive(
+    db: Database, settings: Settings, path: Path | str, source_name: str, *, now: datetime | None = None
+) -> ArchiveImportSummary:
     """Import a JSON Lines archive into ``source_name`` (created as kind archive if missing), all or nothing."""
     path = Path(path)
     now = now or utcnow()
@@ -187,4 +189,3 @@ def import_archive(db: Database, settings: Settings, path: Path | str, source_na
         items_existing=items_seen - items_new,
         dates_fallback=fallback,
     )
-

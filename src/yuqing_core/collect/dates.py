@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
@@ -42,9 +42,7 @@ _ISO = re.compile(
     r"(?:[Tt\s]+(?P<hour>\d{1,2})(?::?(?P<minute>\d{2}))?(?::?(?P<second>\d{2})(?:[.,](?P<frac>\d+))?)?)?"
     r"\s*" + _ZONE + r"$"
 )
-_SLASH = re.compile(
-    r"^(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})(?:\s*[Tt]?\s*" + _TIME + r")?\s*" + _ZONE + r"$"
-)
+_SLASH = re.compile(r"^(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})(?:\s*[Tt]?\s*" + _TIME + r")?\s*" + _ZONE + r"$")
 _CHINESE = re.compile(
     r"^(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]?"
     r"(?:\s*(?:上午|下午(?P<pm>)|晚上(?P<pm2>))?\s*" + _TIME + r")?\s*" + _ZONE + r"$"
@@ -90,9 +88,7 @@ def _zone(name: str | None, default_tz: tzinfo) -> tzinfo | None:
     return None
 
 
-def _build(
-    groups: dict[str, str | None], default_tz: tzinfo, *, month: int | None = None, pm: bool = False
-) -> datetime | None:
+def _build(groups: dict[str, str | None], default_tz: tzinfo, *, month: int | None = None, pm: bool = False) -> datetime | None:
     try:
         year_text = groups["year"] or ""
         year = int(year_text or 0)
@@ -162,7 +158,7 @@ def parse_feed_date(raw: str | None, default_tz: tzinfo, *, now: datetime | None
         if seconds > 1e11:  # milliseconds
             seconds /= 1000
         try:
-            return datetime.fromtimestamp(seconds, timezone.utc)
+            return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     return _parse_relative(text, default_tz, now)

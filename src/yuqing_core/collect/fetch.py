@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -131,8 +131,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -222,13 +222,9 @@ class Fetcher:
                 raise RedirectFailure(f"重定向循环：{next_url}", http_status=status, final_url=current)
             visited.add(next_url)
             current = next_url
-        raise RedirectFailure(
-            f"重定向超过 {self.settings.fetch_max_redirects} 次", http_status=status, final_url=current
-        )
+        raise RedirectFailure(f"重定向超过 {self.settings.fetch_max_redirects} 次", http_status=status, final_url=current)
 
-    async def _request(
-        self, url: str, headers: dict[str, str], *, etag: str | None
-    ) -> FetchResult | tuple[int, str]:
+    async def _request(self, url: str, headers: dict[str, str], *, etag: str | None) -> FetchResult | tuple[int, str]:
         """One HTTP exchange: a result, or ``(status, location)`` for a redirect."""
         try:
             request = self._client.build_request("GET", url, headers=headers)

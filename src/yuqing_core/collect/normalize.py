@@ -15,8 +15,8 @@ import calendar
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from datetime import datetime, timedelta, timezone, tzinfo
 from urllib.parse import urljoin, urlsplit
 
 from yuqing_core.collect.dates import parse_feed_date
@@ -82,14 +82,14 @@ def resolve_published(
     published = parse_feed_date(entry.date_raw, source_tz, now=fetched_at)
     if published is None and entry.date_struct is not None:
         try:
-            published = datetime.fromtimestamp(calendar.timegm(entry.date_struct), timezone.utc)
+            published = datetime.fromtimestamp(calendar.timegm(entry.date_struct), UTC)
         except (OverflowError, ValueError, OSError):
             published = None
     if published is None or published.year < OLDEST_PLAUSIBLE_YEAR:
         return fetched_at, "unparseable"
     if published > fetched_at + future_tolerance:
         return fetched_at, "future"
-    return published.astimezone(timezone.utc), None
+    return published.astimezone(UTC), None
 
 
 @dataclass(frozen=True)

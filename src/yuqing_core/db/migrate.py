@@ -56,6 +56,4 @@ def ensure_schema(db: Database) -> None:
         if not tables:
             upgrade(db)
             return
-    raise SchemaOutdated(
-        f"数据库结构版本为 {current or '未知'}，程序需要 {head}：请先运行 `yuqing db upgrade`。"
-    )
+    raise SchemaOutdated(f"数据库结构版本为 {current or '未知'}，程序需要 {head}：请先运行 `yuqing db upgrade`。")

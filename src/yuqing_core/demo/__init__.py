@@ -173,7 +173,9 @@ def run_demo(home: Path) -> int:
     events_file = reports / "event-items.jsonl"
     with events_file.open("w", encoding="utf-8") as handle:
         for event_row in iter_event_items(db):
-            handle.write(json.dumps(event_row.as_json(lambda value: isoformat_local(value, settings.tz)), ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(event_row.as_json(lambda value: isoformat_local(value, settings.tz)), ensure_ascii=False) + "\n"
+            )
     print("\n结果在这里：")
     print(f"  应用数据库   {settings.effective_database_url}")
     print(f"  信息源配置   {sources_file}")
@@ -208,11 +210,22 @@ def open_demo_cases(db: Database) -> None:
         origin = origin_of(db, warning_id=warning.id)
         if origin.units:
             open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
-    print(render_table([
-        {"编号": c.number, "状态": STATE_LABELS[c.state], "期限": format_local(c.deadline_at) + ("（暂定）" if c.deadline_provisional else ""),
-         "牵头单位": c.lead_unit, "配合单位": "、".join(c.co_units), "事项": c.title}  # fmt: skip
-        for c in list_cases(db)
-    ], max_column_width=30))
+    print(
+        render_table(
+            [
+                {
+                    "编号": c.number,
+                    "状态": STATE_LABELS[c.state],
+                    "期限": format_local(c.deadline_at) + ("（暂定）" if c.deadline_provisional else ""),
+                    "牵头单位": c.lead_unit,
+                    "配合单位": "、".join(c.co_units),
+                    "事项": c.title,
+                }
+                for c in list_cases(db)
+            ],
+            max_column_width=30,
+        )
+    )
 
 
 def analyze_county(db: Database, home: Path) -> int:
@@ -240,15 +253,29 @@ def analyze_county(db: Database, home: Path) -> int:
 
     events = list_events(db, with_risk=True, limit=8)
     print("\n涉及风险点的事件（按热度）：")
-    print(render_table([
-        {"ID": e.id, "级别": LEVEL_LABELS.get(e.level, "-") if e.level else "-", "热度": e.heat, "条数": e.item_count,
-         "来源": e.source_count, "风险点": "、".join(e.risk_points), "标题": e.title}  # fmt: skip
-        for e in events
-    ], max_column_width=36))
+    print(
+        render_table(
+            [
+                {
+                    "ID": e.id,
+                    "级别": LEVEL_LABELS.get(e.level, "-") if e.level else "-",
+                    "热度": e.heat,
+                    "条数": e.item_count,
+                    "来源": e.source_count,
+                    "风险点": "、".join(e.risk_points),
+                    "标题": e.title,
+                }
+                for e in events
+            ],
+            max_column_width=36,
+        )
+    )
     warnings = list_warnings(db)
     print(f"\n预警 {len(warnings)} 条：")
     for warning, event in warnings:
-        print(f"  #{warning.id} {LEVEL_LABELS[warning.level]} 得分 {warning.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）")
+        print(
+            f"  #{warning.id} {LEVEL_LABELS[warning.level]} 得分 {warning.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）"
+        )
     for event in events[:3]:
         print(f"\n为什么——事件 #{event.id}「{event.title}」的前几条信息：")
         for line in explanation_lines(explain_items(db, event_item_ids(db, event.id)[:4])):

@@ -56,8 +56,12 @@ def write_backlog(folder: Path, rounds: int, reposts: int, county: County | None
                 wrap = WRAPPERS[(number + repost) % len(WRAPPERS)]
                 cut = body[: max(30, len(body) * (3 + repost % 3) // 5)]
                 lines[source].append(
-                    _line(f"{item['id']}-w{round_}-r{repost}", wrap.format(title) if title else "", wrap.format(cut),
-                          published + timedelta(minutes=37 * (repost + 1) + number % 50))
+                    _line(
+                        f"{item['id']}-w{round_}-r{repost}",
+                        wrap.format(title) if title else "",
+                        wrap.format(cut),
+                        published + timedelta(minutes=37 * (repost + 1) + number % 50),
+                    )
                 )
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -79,5 +83,11 @@ def import_backlog(db: Database, settings: Settings, folder: Path, rounds: int, 
 
 
 def _line(guid: str, title: str, body: str, published: datetime) -> str:
-    record = {"guid": guid, "title": title, "text": body, "published": published.isoformat(), "url": f"http://example.org/a/{guid}.html"}
+    record = {
+        "guid": guid,
+        "title": title,
+        "text": body,
+        "published": published.isoformat(),
+        "url": f"http://example.org/a/{guid}.html",
+    }
     return json.dumps(record, ensure_ascii=False)

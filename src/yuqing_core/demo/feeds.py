@@ -98,7 +98,7 @@ def _atom(title: str, site_url: str, entries: list[FeedEntry], date_style: DateS
         parts = [
             f"<id>{_text(e.guid)}</id>",
             f'<title type="text">{_text(e.title)}</title>',
-            f"<link rel=\"alternate\" href={quoteattr(e.link)}/>" if e.link else "",
+            f'<link rel="alternate" href={quoteattr(e.link)}/>' if e.link else "",
             f"<published>{date}</published><updated>{date}</updated>",
             f"<author><name>{_text(e.author)}</name></author>" if e.author else "",
             f'<content type="html">{_text("<p>" + escape(e.text) + "</p>")}</content>',

@@ -47,7 +47,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         owner = self.server.owner
         owner._record(path, dict(self.headers.items()))
@@ -59,7 +59,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             route(self)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         path = self.path.split("?", 1)[0]
         owner = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
@@ -112,7 +112,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return False
         return False
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests and the demo print their own summaries
 
 

@@ -143,7 +143,7 @@ class _EventRef:
 
 
 class _Entry:
-    __slots__ = ("item_id", "timestamp", "event", "url_key", "title_key", "slot", "in_lsh", "topic_keys")
+    __slots__ = ("event", "in_lsh", "item_id", "slot", "timestamp", "title_key", "topic_keys", "url_key")
 
     def __init__(
         self,
@@ -169,7 +169,7 @@ class _Entry:
 class _Prepared:
     """What the chain needs of one item, computed once per call."""
 
-    __slots__ = ("url_key", "title_key", "row", "band_keys")
+    __slots__ = ("band_keys", "row", "title_key", "url_key")
 
     def __init__(self, url_key: str | None, title_key: str | None, row: np.ndarray, band_keys: list[int] | None) -> None:
         self.url_key = url_key
@@ -439,8 +439,7 @@ class EventGrouper:
             for index, item_keys in zip(long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist()):
                 keys[index] = item_keys
         return [
-            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index])
-            for index, item in enumerate(items)
+            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index]) for index, item in enumerate(items)
         ]
 
     def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:

@@ -202,9 +202,7 @@ def signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 3, see
     return result
 
 
-def _minimum_per_text(
-    hashes: np.ndarray, gram_counts: np.ndarray, a: np.ndarray, b: np.ndarray, *, out: np.ndarray
-) -> None:
+def _minimum_per_text(hashes: np.ndarray, gram_counts: np.ndarray, a: np.ndarray, b: np.ndarray, *, out: np.ndarray) -> None:
     """``out[j] = min over text j's grams of (a * fmix32(h) + b)``, chunked by whole texts.
 
     The temporary matrix is laid out permutations x grams so that the

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from scipy.special import betainc, gammainc
 
@@ -231,4 +231,4 @@ def _hour_start(value: datetime, tz: tzinfo) -> datetime:
     # Flooring in local time respects zones whose offset is not a whole
     # number of hours (e.g. +05:30).
     start = local - timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
-    return start.astimezone(timezone.utc)
+    return start.astimezone(UTC)

@@ -79,9 +79,7 @@ def check_target(target: str) -> list[str]:
     return problems
 
 
-LITERAL_SECRET = (
-    "含明文{what}；请写成 ${{NAME}} 占位符，把值放在环境变量（YUQING_SECRET_NAME 或 NAME）或 Prefect Secret 块中"
-)
+LITERAL_SECRET = "含明文{what}；请写成 ${{NAME}} 占位符，把值放在环境变量（YUQING_SECRET_NAME 或 NAME）或 Prefect Secret 块中"
 
 
 def _literal_secrets(netloc: str, query: str) -> list[str]:
@@ -152,7 +150,5 @@ class AppriseSender:
                 return True
             detail = "；".join(dict.fromkeys(entry.message for entry in result.logs()))
             if result.status == apprise.AppriseResultStatus.TIMEOUT:
-                raise DeliveryUncertain(
-                    redact_text(f"发送超时（{self.timeout_s:g} 秒），无法确认是否送达 {detail}".strip())
-                )
+                raise DeliveryUncertain(redact_text(f"发送超时（{self.timeout_s:g} 秒），无法确认是否送达 {detail}".strip()))
             raise SendError(redact_text(detail or "通道没有接受这条消息"))

@@ -214,9 +214,7 @@ class _Run:
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-def _run(
-    db: Database, config: NotifyConfig, now: datetime | None, sender: Sender | None, secrets: SecretResolver | None
-) -> _Run:
+def _run(db: Database, config: NotifyConfig, now: datetime | None, sender: Sender | None, secrets: SecretResolver | None) -> _Run:
     install_log_redaction()
     now = now or utcnow()
     if now.tzinfo is None:
@@ -344,15 +342,13 @@ def _send(run: _Run, row: Delivery, target: str | None) -> None:
         status, error = UNCERTAIN, redact_text(str(exc))
     except (SendError, MissingSecret) as exc:
         status, error = FAILED, redact_text(str(exc))
-    except Exception as exc:  # noqa: BLE001 - any error of a channel is a failed send, recorded, not raised
+    except Exception as exc:
         status, error = FAILED, redact_text(f"{type(exc).__name__}: {exc}")
     with run.db.writer() as session:
         ledger.transition(
             session, row, (PENDING, UNCERTAIN), status=status, error=error, sent_at=run.now if status == SENT else None
         )
-    {SENT: run.report.sent, FAILED: run.report.failed, UNCERTAIN: run.report.uncertain}[status].append(
-        DeliveryOutcome.of(row)
-    )
+    {SENT: run.report.sent, FAILED: run.report.failed, UNCERTAIN: run.report.uncertain}[status].append(DeliveryOutcome.of(row))
     log = logger.info if status == SENT else logger.warning
     log(
         "通知%s：%s → %s %s%s",
@@ -411,9 +407,7 @@ def release_held(
     """Send the messages held for quiet hours whose release time has come (digest members wait for ``send_digests``)."""
     run = _run(db, config or NotifyConfig(), now, sender, secrets)
     with db.writer() as session:
-        claimed = [
-            row for row in ledger.held_rows(session, run.now, digest=False) if ledger.claim(session, row, HELD, run.now)
-        ]
+        claimed = [row for row in ledger.held_rows(session, run.now, digest=False) if ledger.claim(session, row, HELD, run.now)]
     _send_claimed(run, claimed)
     return run.report
 
@@ -458,9 +452,7 @@ def _record_digest(
     carried = [envelope(member) for member in members]
     message_key = f"{DIGEST_KIND}:{format_local(release_at, run.config.tz).replace(' ', 'T')}:{members[0].id}"
     key = ledger_key(message_key, recipient, target)
-    subject, body = compose_digest(
-        [(m.subject, e) for m, e in zip(members, carried, strict=True)], release_at, run.config
-    )
+    subject, body = compose_digest([(m.subject, e) for m, e in zip(members, carried, strict=True)], release_at, run.config)
     levels = [e.level for e in carried if e.level is not None]
     digest = Envelope(
         body=body,
@@ -487,9 +479,7 @@ def _record_digest(
     return ledger.rows_by_key(session, [key])[key]
 
 
-def compose_digest(
-    members: Sequence[tuple[str, Envelope]], release_at: datetime, config: NotifyConfig
-) -> tuple[str, str]:
+def compose_digest(members: Sequence[tuple[str, Envelope]], release_at: datetime, config: NotifyConfig) -> tuple[str, str]:
     """The subject and body of one digest: each member's subject and body, numbered, oldest first."""
     every = config.digest.every if config.digest else 0
     period = f"{every // 3600} 小时" if every % 3600 == 0 else f"{every // 60} 分钟"

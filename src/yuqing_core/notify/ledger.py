@@ -148,9 +148,7 @@ def transition(session: Session, row: Delivery, expected: str | Sequence[str], *
 def claim(session: Session, row: Delivery, expected: str, now: datetime) -> bool:
     """Take a ``failed`` or ``held`` row for a new attempt (status ``pending``); False if someone else did."""
     claimed = replace(envelope(row), claimed_at=now)
-    return transition(
-        session, row, expected, status=PENDING, attempts=Delivery.attempts + 1, error=None, envelope=claimed
-    )
+    return transition(session, row, expected, status=PENDING, attempts=Delivery.attempts + 1, error=None, envelope=claimed)
 
 
 def held_rows(session: Session, now: datetime, *, digest: bool) -> list[Delivery]:
@@ -175,9 +173,7 @@ def interrupted_rows(session: Session, now: datetime, in_flight_s: int) -> list[
 
 def failed_rows(session: Session, max_attempts: int) -> list[Delivery]:
     return list(
-        session.scalars(
-            select(Delivery).where(Delivery.status == FAILED, Delivery.attempts < max_attempts).order_by(Delivery.id)
-        )
+        session.scalars(select(Delivery).where(Delivery.status == FAILED, Delivery.attempts < max_attempts).order_by(Delivery.id))
     )
 
 

@@ -117,9 +117,7 @@ class SecretResolver:
     secrets. ``blocks=None`` disables the Prefect lookup.
     """
 
-    def __init__(
-        self, environ: Mapping[str, str] | None = None, *, blocks: BlockLoader | None = prefect_secret_block
-    ) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, *, blocks: BlockLoader | None = prefect_secret_block) -> None:
         self._environ = os.environ if environ is None else environ
         self._blocks = blocks
         self._cache: dict[str, str] = {}
@@ -132,7 +130,7 @@ class SecretResolver:
         if not value and self._blocks is not None:
             try:
                 value = self._blocks(block_name(name))
-            except Exception as exc:  # noqa: BLE001 - Prefect unreachable, bad block ...: all mean "no value"
+            except Exception as exc:
                 raise MissingSecret(name, f"读取 Prefect Secret 块出错：{type(exc).__name__}") from None
         if not value:
             raise MissingSecret(name)
@@ -273,7 +271,7 @@ class RedactingFilter(logging.Filter):
             return False
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is not ours to fix; keep it as it is
+        except Exception:
             return True
         masked = redact_text(message)
         if masked != message:

@@ -306,9 +306,7 @@ def _routing_problems(document: Any, spec: UnitsFile, names: set[str], roles: se
             continue
         if key not in LEVELS and not _SNAKE.match(key):
             problems.append(
-                document.problem(
-                    ("routing", key), f"{key!r} 既不是预警级别（I、II、III、IV）也不是消息类型（如 daily_report）"
-                )
+                document.problem(("routing", key), f"{key!r} 既不是预警级别（I、II、III、IV）也不是消息类型（如 daily_report）")
             )
             continue
         for position, entry in enumerate(entries):
@@ -350,9 +348,7 @@ class UnitsImportSummary:
 _DECLARED = ("kind", "leader", "roles", "targets", "enabled")
 
 
-def import_units(
-    db: Database, spec: UnitsFile | Sequence[UnitSpec], *, now: datetime | None = None
-) -> UnitsImportSummary:
+def import_units(db: Database, spec: UnitsFile | Sequence[UnitSpec], *, now: datetime | None = None) -> UnitsImportSummary:
     """Create or update units by name in one transaction; units not in the file are disabled."""
     now = now or utcnow()
     specs = spec.units if isinstance(spec, UnitsFile) else list(spec)

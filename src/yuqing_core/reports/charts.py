@@ -185,12 +185,16 @@ def trend_chart(points: Sequence[TrendPoint], *, text: bool = True) -> Scene:
     for x, point in zip(xs, points, strict=True):
         y = y_low(point.sensitive)
         if point.sensitive:
-            scene.add(Rect(x - bar / 2, y, bar, low_panel[1] - y, COLOUR_SENSITIVE, f"{point.day:%m-%d} 敏感 {point.sensitive} 条"))
+            scene.add(
+                Rect(x - bar / 2, y, bar, low_panel[1] - y, COLOUR_SENSITIVE, f"{point.day:%m-%d} 敏感 {point.sensitive} 条")
+            )
             if text:
                 scene.add(Label(x, y - 3, str(point.sensitive), 11, "middle", COLOUR_SENSITIVE))
 
     if text:
-        _legend(scene, 50.0, 16.0, (("采集", COLOUR_ITEMS, True), ("相关", COLOUR_RELEVANT, False), ("敏感", COLOUR_SENSITIVE, None)))
+        _legend(
+            scene, 50.0, 16.0, (("采集", COLOUR_ITEMS, True), ("相关", COLOUR_RELEVANT, False), ("敏感", COLOUR_SENSITIVE, None))
+        )
         scene.add(Label(left - 6, top_panel[0] - 12, "条", 12, "end", COLOUR_MUTED))
         scene.add(Label(left - 6, low_panel[0] - 13, "敏感", 12, "end", COLOUR_SENSITIVE))
         step = 2 if len(points) > 8 else 1
@@ -252,7 +256,9 @@ def source_chart(counts: Sequence[Count], *, text: bool = True, rows: int = SOUR
     for index, count in enumerate(ordered):
         y = top + row_h * index
         length = span * count.count / biggest
-        scene.add(Rect(left, y + 5, max(length, 1.0 if count.count else 0.0), row_h - 10, COLOUR_BAR, f"{count.label} {count.count} 条"))
+        scene.add(
+            Rect(left, y + 5, max(length, 1.0 if count.count else 0.0), row_h - 10, COLOUR_BAR, f"{count.label} {count.count} 条")
+        )
         if text:
             scene.add(Label(left - 8, y + row_h / 2 + 4.5, _clip(count.label, 9), 13, "end", COLOUR_TEXT))
             scene.add(Label(left + length + 5, y + row_h / 2 + 4.5, str(count.count), 12, "start", COLOUR_MUTED))
@@ -274,13 +280,17 @@ def sparkline(baseline: Sequence[int], current: int, expected: float, *, text: b
         today = index == len(values) - 1
         colour = COLOUR_SENSITIVE if today else COLOUR_BASELINE
         y = y_of(value)
-        scene.add(Rect(x, y, bar, max(bottom - y, 1.0), colour, f"{'当日' if today else f'前{len(values) - 1 - index}日'} {value} 条"))
+        scene.add(
+            Rect(x, y, bar, max(bottom - y, 1.0), colour, f"{'当日' if today else f'前{len(values) - 1 - index}日'} {value} 条")
+        )
     scene.add(Polyline(((left, bottom + 0.5), (width - right, bottom + 0.5)), COLOUR_AXIS, 1.0))
     y_expected = y_of(expected)
     scene.add(Polyline(((left, y_expected), (width - right, y_expected)), COLOUR_TEXT, 1.2, (4.0, 3.0)))
     if text:
         scene.add(Label(width - right + 4, y_expected + 4, f"期望{expected:.1f}", 9.5, "start", COLOUR_TEXT))
-        scene.add(Label(width - right + 4, max(y_of(current) + 8, top + 8), f"当日{current}", 9.5, "start", COLOUR_SENSITIVE, True))
+        scene.add(
+            Label(width - right + 4, max(y_of(current) + 8, top + 8), f"当日{current}", 9.5, "start", COLOUR_SENSITIVE, True)
+        )
     return scene
 
 
@@ -436,7 +446,9 @@ def _polyline_coverage(shape: tuple[int, ...], line: Polyline, scale: float) -> 
     travelled = 0.0
     for (ax, ay), (bx, by) in zip(zip(xs_all, ys_all, strict=True), zip(xs_all[1:], ys_all[1:], strict=True), strict=False):
         length = math.hypot(bx - ax, by - ay)
-        r0, r1, c0, c1 = _box(shape, min(ax, bx) - half - 1, min(ay, by) - half - 1, max(ax, bx) + half + 1, max(ay, by) + half + 1)
+        r0, r1, c0, c1 = _box(
+            shape, min(ax, bx) - half - 1, min(ay, by) - half - 1, max(ax, bx) + half + 1, max(ay, by) + half + 1
+        )
         if r0 < r1 and c0 < c1:
             ys, xs = np.mgrid[r0:r1, c0:c1] + 0.5
             dx, dy = bx - ax, by - ay

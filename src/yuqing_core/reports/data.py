@@ -165,7 +165,9 @@ def coverage(db: Database, start: datetime, end: datetime, *, observed_until: da
             select(Source).where(Source.kind != "archive", Source.created_at < observed_until).order_by(Source.name)
         ).all()
         attempts = session.execute(
-            select(FetchAttempt.source_id, FetchAttempt.status, FetchAttempt.error, FetchAttempt.items_new, FetchAttempt.started_at)
+            select(
+                FetchAttempt.source_id, FetchAttempt.status, FetchAttempt.error, FetchAttempt.items_new, FetchAttempt.started_at
+            )
             .where(FetchAttempt.started_at >= start, FetchAttempt.started_at < observed_until)
             .order_by(FetchAttempt.started_at)
         ).all()
@@ -226,9 +228,19 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
     with db.reader() as session:
         rows = session.execute(
             select(
-                Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name, Source.category,
-                Source.weight, ItemAnalysis.relevant, ItemAnalysis.excluded, EventItem.event_id,
-            )  # fmt: skip
+                Item.id,
+                Item.title,
+                Item.excerpt,
+                Item.url,
+                Item.published_at,
+                Item.text,
+                Source.name,
+                Source.category,
+                Source.weight,
+                ItemAnalysis.relevant,
+                ItemAnalysis.excluded,
+                EventItem.event_id,
+            )
             .join(Source, Source.id == Item.source_id)
             .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
             .outerjoin(EventItem, EventItem.item_id == Item.id)
@@ -328,7 +340,17 @@ def _event_and_items(session: Any, event_id: int) -> tuple[Event, list[int]]:
 def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
     with db.reader() as session:
         return session.execute(
-            select(Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name, Source.weight, EventItem.event_id)
+            select(
+                Item.id,
+                Item.title,
+                Item.excerpt,
+                Item.url,
+                Item.published_at,
+                Item.text,
+                Source.name,
+                Source.weight,
+                EventItem.event_id,
+            )
             .join(Source, Source.id == Item.source_id)
             .outerjoin(EventItem, EventItem.item_id == Item.id)
             .where(Item.id.in_(item_ids))
@@ -500,7 +522,9 @@ def build_supervision_notice(
     library = _library(db)
     key = sorted(rows, key=lambda r: (-library.weight(r.name, r.weight), r.published_at))[:8]
     year = now.astimezone(settings.tz).year
-    number = format_number(f"{settings.office_short_name}督", year, allocate_number(db, "supervision", year, f"{subject}|{unit}", now=now))
+    number = format_number(
+        f"{settings.office_short_name}督", year, allocate_number(db, "supervision", year, f"{subject}|{unit}", now=now)
+    )
     return SupervisionNotice(
         office=office(settings), number=number, unit=unit, co_units=tuple(co_units), title=title, seen=seen,
         items=tuple(_item_ref(r) for r in key), requirements=requirements, deadline=deadline, issued_at=now,
@@ -511,7 +535,9 @@ def build_supervision_notice(
 DEFAULT_WATCH = "请密切关注相关网络信息动态，及时核实情况、回应群众关切，防止问题扩大；如有新情况请及时反馈。"
 
 
-def build_risk_notice_letter(db: Database, settings: Settings, notice_id: int, *, now: datetime | None = None) -> RiskNoticeLetter:
+def build_risk_notice_letter(
+    db: Database, settings: Settings, notice_id: int, *, now: datetime | None = None
+) -> RiskNoticeLetter:
     """网络风险提示函 from a risk notice record written by the risk-library flow."""
     now = now or utcnow()
     with db.reader() as session:
@@ -523,7 +549,9 @@ def build_risk_notice_letter(db: Database, settings: Settings, notice_id: int, *
     rows = _rows_for_items(db, list(notice.example_item_ids))
     watch = (point.notes + " " if point and point.notes else "") + DEFAULT_WATCH
     day = date.fromisoformat(notice.day)
-    number = format_number(f"{settings.office_short_name}提", day.year, allocate_number(db, "risk_notice", day.year, f"notice:{notice_id}", now=now))
+    number = format_number(
+        f"{settings.office_short_name}提", day.year, allocate_number(db, "risk_notice", day.year, f"notice:{notice_id}", now=now)
+    )
     return RiskNoticeLetter(
         office=office(settings), number=number, units=tuple(notice.units), risk_point=notice.risk_point_name,
         category=point.category if point else None, day=day, current=notice.current_count, expected=notice.expected,
@@ -534,5 +562,8 @@ def build_risk_notice_letter(db: Database, settings: Settings, notice_id: int, *
 def latest_events(db: Database, *, limit: int = 5) -> list[int]:
     """Ids of the hottest warned events (for demos and defaults)."""
     with db.reader() as session:
-        return list(session.scalars(select(Event.id).where(Event.level.is_not(None)).order_by(Event.level, Event.heat.desc()).limit(limit)))
-
+        return list(
+            session.scalars(
+                select(Event.id).where(Event.level.is_not(None)).order_by(Event.level, Event.heat.desc()).limit(limit)
+            )
+        )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -151,7 +151,7 @@ class _Writer:
         properties.keywords = "舆情"
         properties.comments = ""
         properties.revision = 1
-        properties.created = properties.modified = issued.astimezone(timezone.utc).replace(tzinfo=None)
+        properties.created = properties.modified = issued.astimezone(UTC).replace(tzinfo=None)
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
@@ -369,8 +369,13 @@ def _count_rows(counts: Sequence[Count], f: Formats) -> list[list[str | int | Ce
 
 def _case_rows(lines: Sequence[CaseLine], f: Formats) -> list[list[str | Cell]]:
     return [
-        [c.number, c.title, c.lead_unit, c.state_label + (f"（超期{c.overdue_days}天）" if c.overdue_days else ""),
-         f.datetime(c.deadline) or "—"]  # fmt: skip
+        [
+            c.number,
+            c.title,
+            c.lead_unit,
+            c.state_label + (f"（超期{c.overdue_days}天）" if c.overdue_days else ""),
+            f.datetime(c.deadline) or "—",
+        ]
         for c in lines
     ]
 
@@ -396,8 +401,16 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
     w.paragraphs(doc.summary)
     w.table(
         ["采集信息", "涉本县", "敏感信息", "正面信息", "舆情事件", "新增预警"],
-        [[doc.items, doc.relevant, Cell(str(doc.sensitive), colour=RED if doc.sensitive else None), doc.positive,
-          len(doc.events), Cell(str(len(doc.new_warnings)), colour=RED if doc.new_warnings else None)]],  # fmt: skip
+        [
+            [
+                doc.items,
+                doc.relevant,
+                Cell(str(doc.sensitive), colour=RED if doc.sensitive else None),
+                doc.positive,
+                len(doc.events),
+                Cell(str(len(doc.new_warnings)), colour=RED if doc.new_warnings else None),
+            ]
+        ],
         [26.0] * 6,
         numeric=range(6),
     )
@@ -409,8 +422,13 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
         w.table(
             ["序号", "事件", "级别", "热度", "条数/来源"],
             [
-                [index, Cell(e.title, note=_event_note(e, f)), _level_cell(e.level, e.level_label, e.level_colour),
-                 f.number(e.heat), f"{e.items}/{e.sources}"]  # fmt: skip
+                [
+                    index,
+                    Cell(e.title, note=_event_note(e, f)),
+                    _level_cell(e.level, e.level_label, e.level_colour),
+                    f.number(e.heat),
+                    f"{e.items}/{e.sources}",
+                ]
                 for index, e in enumerate(events, 1)
             ],
             [13.0, 71.0, 32.0, 16.0, 24.0],
@@ -424,9 +442,13 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
         w.table(
             ["级别", "事件", "状态", "得分", "预警时间"],
             [
-                [_level_cell(x.effective_level, x.effective_label, x.level_colour if x.effective_level == x.level else ""),
-                 Cell(x.title, note=("原为" + x.level_label) if x.effective_level != x.level else "、".join(x.risk_points)),
-                 x.status_label, f.number(x.score), f.short_datetime(x.raised)]  # fmt: skip
+                [
+                    _level_cell(x.effective_level, x.effective_label, x.level_colour if x.effective_level == x.level else ""),
+                    Cell(x.title, note=("原为" + x.level_label) if x.effective_level != x.level else "、".join(x.risk_points)),
+                    x.status_label,
+                    f.number(x.score),
+                    f.short_datetime(x.raised),
+                ]
                 for x in doc.new_warnings
             ],
             [32.0, 64.0, 18.0, 14.0, 28.0],
@@ -447,7 +469,9 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
     else:
         if cases.note:
             w.text(cases.note)
-        w.text(f"新开 {len(cases.opened)} 件，已反馈 {len(cases.answered)} 件，超期 {len(cases.overdue)} 件，办结 {len(cases.closed)} 件。")
+        w.text(
+            f"新开 {len(cases.opened)} 件，已反馈 {len(cases.answered)} 件，超期 {len(cases.overdue)} 件，办结 {len(cases.closed)} 件。"
+        )
         groups = (("新开督办件", cases.opened), ("已反馈", cases.answered), ("超期未办结", cases.overdue),
                   ("已办结", cases.closed), ("拟通报", cases.reprimands))  # fmt: skip
         number = 0
@@ -461,9 +485,15 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
             w.subheading(f"（{f.cn_ordinal(number)}）各单位办理情况")
             w.table(
                 ["单位", "按期办结率", "平均办理天数", "超期件数"],
-                [[u.unit, f.percent(u.on_time_rate) if u.on_time_rate is not None else "—",
-                  f.number(u.average_handling_days) if u.average_handling_days is not None else "—", u.overdue]  # fmt: skip
-                 for u in cases.unit_metrics],
+                [
+                    [
+                        u.unit,
+                        f.percent(u.on_time_rate) if u.on_time_rate is not None else "—",
+                        f.number(u.average_handling_days) if u.average_handling_days is not None else "—",
+                        u.overdue,
+                    ]
+                    for u in cases.unit_metrics
+                ],
                 [60.0, 32.0, 34.0, 30.0],
                 numeric=(1, 2, 3),
             )
@@ -501,7 +531,11 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
         for title, problems in (("采集失败", cov.failing), ("长时间无新信息", cov.silent), ("已停用", cov.disabled)):
             for problem in problems:
                 since = f"（自 {f.short_datetime(problem.since)}）" if problem.since else ""
-                w.text((f"{title}：", {"font": HEITI}), (one_line(problem.name), {"bold": True}), f"，{one_line(problem.detail)}{since}")
+                w.text(
+                    (f"{title}：", {"font": HEITI}),
+                    (one_line(problem.name), {"bold": True}),
+                    f"，{one_line(problem.detail)}{since}",
+                )
     else:
         w.text((cov.sentence, {"bold": True}), "。全部信息源运行正常。")
 
@@ -670,7 +704,7 @@ def _xml_safe(text: str) -> str:
     return "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
 
 
-def _set_fonts(rpr, east_asian: str) -> None:  # noqa: ANN001 - CT_RPr
+def _set_fonts(rpr, east_asian: str) -> None:
     fonts = rpr.get_or_add_rFonts()
     fonts.set(qn("w:ascii"), LATIN)
     fonts.set(qn("w:hAnsi"), LATIN)
@@ -714,7 +748,7 @@ def _shade(cell: _Cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _row_options(row, *, header: bool) -> None:  # noqa: ANN001 - _Row
+def _row_options(row, *, header: bool) -> None:
     trpr = row._tr.get_or_add_trPr()
     trpr.append(OxmlElement("w:cantSplit"))
     if header:
@@ -742,7 +776,7 @@ def _compact(paragraph: Paragraph) -> None:
 
 
 def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
-    """"— N —" in 4号 宋体, one character in from the outer margin."""
+    """ "— N —" in 4号 宋体, one character in from the outer margin."""
     paragraph.alignment = align
     if align == WD_ALIGN_PARAGRAPH.RIGHT:
         paragraph.paragraph_format.right_indent = Pt(SIZE_4)

@@ -79,9 +79,16 @@ DEMOLITION = "征收拆迁补偿"
 def _sensitive_items() -> tuple[ItemRef, ...]:
     return (
         item(9001, "白沙镇东坪村一早全是刺鼻气味，是不是化工园区泄漏了", "青禾论坛", "06:42", risk_points=(LEAK,), event_id=12),
-        item(9002, "", "青禾生活圈", "07:15",
-             excerpt="东坪村这边味道太大了，窗户都不敢开，孩子早上咳嗽得厉害，有没有人知道是哪个厂？求扩散",
-             url=None, risk_points=(LEAK,), event_id=12),  # fmt: skip
+        item(
+            9002,
+            "",
+            "青禾生活圈",
+            "07:15",
+            excerpt="东坪村这边味道太大了，窗户都不敢开，孩子早上咳嗽得厉害，有没有人知道是哪个厂？求扩散",
+            url=None,
+            risk_points=(LEAK,),
+            event_id=12,
+        ),
         item(9003, HOSTILE_SCRIPT_TITLE, "青禾吧", "08:03", risk_points=(LEAK,), event_id=12),
         item(9004, HOSTILE_MARKDOWN_TITLE, "青禾吧", "08:20", url=HOSTILE_URL, risk_points=(LEAK,), event_id=12),
         item(9005, LONG_TITLE, "青禾论坛", "09:01", risk_points=(LEAK,), event_id=12),
@@ -105,7 +112,12 @@ def _positive_items() -> tuple[ItemRef, ...]:
 def event(event_id: int, title: str, heat: float, items: int, sources: int, level: int | None, *,
           risk_points: tuple[str, ...] = (), units: tuple[str, ...] = (), hot_words: tuple[str, ...] = (),
           start: str = "08:00", end: str = "20:00", score: float | None = None) -> EventSummary:  # fmt: skip
-    labels = {4: ("IV级（一般）", "蓝色"), 3: ("III级（较大）", "黄色"), 2: ("II级（重大）", "橙色"), 1: ("I级（特别重大）", "红色")}
+    labels = {
+        4: ("IV级（一般）", "蓝色"),
+        3: ("III级（较大）", "黄色"),
+        2: ("II级（重大）", "橙色"),
+        1: ("I级（特别重大）", "红色"),
+    }
     label, colour = labels.get(level, ("", "")) if level else ("", "")
     return EventSummary(
         event_id, title, at(DAY, start), at(DAY, end), items, sources, heat,
@@ -116,25 +128,94 @@ def event(event_id: int, title: str, heat: float, items: int, sources: int, leve
 
 def _events() -> tuple[EventSummary, ...]:
     return (
-        event(12, "白沙镇东坪村周边异味 网民质疑化工园区泄漏", 86.4, 58, 9, 2, risk_points=(LEAK,),
-              units=("县应急管理局", "县生态环境分局", "白沙镇人民政府"), hot_words=("异味", "东坪村", "化工园区", "泄漏", "头晕"),
-              start="06:42", end="23:10"),  # fmt: skip
-        event(15, "柳湾镇安置小区项目工人反映被拖欠工资", 41.2, 11, 4, 3, risk_points=(WAGES,),
-              units=("县人社局", "县住建局"), hot_words=("欠薪", "安置小区", "讨薪"), start="10:26", end="19:30"),  # fmt: skip
-        event(16, "城东片区征收补偿标准引发讨论", 27.9, 7, 3, 4, risk_points=(DEMOLITION,),
-              units=("县住建局", "县自然资源局", "城东片区征收指挥部"), hot_words=("补偿", "评估价"), start="13:48", end="22:05"),  # fmt: skip
+        event(
+            12,
+            "白沙镇东坪村周边异味 网民质疑化工园区泄漏",
+            86.4,
+            58,
+            9,
+            2,
+            risk_points=(LEAK,),
+            units=("县应急管理局", "县生态环境分局", "白沙镇人民政府"),
+            hot_words=("异味", "东坪村", "化工园区", "泄漏", "头晕"),
+            start="06:42",
+            end="23:10",
+        ),
+        event(
+            15,
+            "柳湾镇安置小区项目工人反映被拖欠工资",
+            41.2,
+            11,
+            4,
+            3,
+            risk_points=(WAGES,),
+            units=("县人社局", "县住建局"),
+            hot_words=("欠薪", "安置小区", "讨薪"),
+            start="10:26",
+            end="19:30",
+        ),
+        event(
+            16,
+            "城东片区征收补偿标准引发讨论",
+            27.9,
+            7,
+            3,
+            4,
+            risk_points=(DEMOLITION,),
+            units=("县住建局", "县自然资源局", "城东片区征收指挥部"),
+            hot_words=("补偿", "评估价"),
+            start="13:48",
+            end="22:05",
+        ),
         event(17, HOSTILE_SCRIPT_TITLE, 12.5, 3, 2, None, hot_words=("<b>热词</b>",), start="16:00", end="17:20"),
-        event(18, "第五届梅岭茶文化旅游节开幕", 35.0, 14, 6, None, risk_points=("正面宣传",), units=("县委宣传部",),
-              hot_words=("茶文化", "梅岭", "旅游节"), start="08:30", end="21:00"),  # fmt: skip
+        event(
+            18,
+            "第五届梅岭茶文化旅游节开幕",
+            35.0,
+            14,
+            6,
+            None,
+            risk_points=("正面宣传",),
+            units=("县委宣传部",),
+            hot_words=("茶文化", "梅岭", "旅游节"),
+            start="08:30",
+            end="21:00",
+        ),
     )
 
 
 def _warnings() -> tuple[WarningSummary, ...]:
     return (
-        WarningSummary(31, 12, "白沙镇东坪村周边异味 网民质疑化工园区泄漏", 2, "II级（重大）", "橙色", 2, "II级（重大）",
-                       "acknowledged", "已确认", 76.5, at(DAY, "09:20"), (LEAK,)),  # fmt: skip
-        WarningSummary(32, 15, "柳湾镇安置小区项目工人反映被拖欠工资", 3, "III级（较大）", "黄色", 4, "IV级（一般）",
-                       "downgraded", "已降级", 57.0, at(DAY, "12:05"), (WAGES,)),  # fmt: skip
+        WarningSummary(
+            31,
+            12,
+            "白沙镇东坪村周边异味 网民质疑化工园区泄漏",
+            2,
+            "II级（重大）",
+            "橙色",
+            2,
+            "II级（重大）",
+            "acknowledged",
+            "已确认",
+            76.5,
+            at(DAY, "09:20"),
+            (LEAK,),
+        ),
+        WarningSummary(
+            32,
+            15,
+            "柳湾镇安置小区项目工人反映被拖欠工资",
+            3,
+            "III级（较大）",
+            "黄色",
+            4,
+            "IV级（一般）",
+            "downgraded",
+            "已降级",
+            57.0,
+            at(DAY, "12:05"),
+            (WAGES,),
+        ),
     )
 
 
@@ -166,12 +247,16 @@ def _case(number: int, title: str, unit: str, state: str, deadline_days: int, ov
 def _cases() -> CaseSection:
     return CaseSection(
         available=True,
-        opened=(_case(41, "核查白沙镇东坪村周边异味来源", "县生态环境分局", "已派单", 2),
-                _case(42, "核查柳湾镇安置小区项目欠薪问题", "县人社局", "已签收", 3)),  # fmt: skip
+        opened=(
+            _case(41, "核查白沙镇东坪村周边异味来源", "县生态环境分局", "已派单", 2),
+            _case(42, "核查柳湾镇安置小区项目欠薪问题", "县人社局", "已签收", 3),
+        ),
         answered=(_case(38, "城东片区临街商铺补偿问题答复", "城东片区征收指挥部", "已交单", 0),),
         overdue=(_case(33, "石桥村至凤鸣水库道路破损", "县交通运输局", "办理中", -4, overdue=4),),
-        closed=(_case(35, "县二中食堂饭菜异物问题", "县教育局", "已办结", -1),
-                _case(36, "青溪河石桥段死鱼原因调查", "县生态环境分局", "已办结", -2)),  # fmt: skip
+        closed=(
+            _case(35, "县二中食堂饭菜异物问题", "县教育局", "已办结", -1),
+            _case(36, "青溪河石桥段死鱼原因调查", "县生态环境分局", "已办结", -2),
+        ),
         reprimands=(_case(33, "石桥村至凤鸣水库道路破损", "县交通运输局", "办理中", -4, overdue=4),),
         unit_metrics=(
             UnitMetric("县生态环境分局", 1.0, 2.5, 0),
@@ -227,8 +312,16 @@ def daily_report() -> DailyReport:
         new_warnings=_warnings(),
         cases=CaseSection(available=False, note=CASES_NOT_AVAILABLE),
         coverage=_coverage(),
-        hot_words=(("异味", 0.41), ("东坪村", 0.33), ("化工园区", 0.29), ("泄漏", 0.22), ("欠薪", 0.15),
-                   ("补偿", 0.12), ("茶文化", 0.1), ("<script>", 0.05)),  # fmt: skip
+        hot_words=(
+            ("异味", 0.41),
+            ("东坪村", 0.33),
+            ("化工园区", 0.29),
+            ("泄漏", 0.22),
+            ("欠薪", 0.15),
+            ("补偿", 0.12),
+            ("茶文化", 0.1),
+            ("<script>", 0.05),
+        ),
         trend=_trend(),
         summary=(
             "11月28日共采集信息1286条，其中涉本县214条、敏感信息37条，较前7日均值明显上升。\n"
@@ -280,21 +373,45 @@ def busy_daily_report() -> DailyReport:
     base = daily_report()
     levels = [1, 2, 2, 3, 3, 3, 4, 4, 4, 4] + [None] * 30
     events = tuple(
-        event(100 + i, f"第{i + 1}起事件：{'青溪河石桥段发现死鱼' if i % 3 == 0 else '青柳公路下湾村急弯发生交通事故'}（持续发酵）",
-              round(95.0 - i * 2.1, 1), 40 - i, 1 + (40 - i) // 4, level,
-              risk_points=("河道污染死鱼",) if i % 3 == 0 else ("道路交通事故",),
-              units=("县生态环境分局", "县水利局", "石桥乡人民政府") if i % 3 == 0 else ("县交警大队", "县交通运输局"),
-              hot_words=("死鱼", "青溪河") if i % 3 == 0 else ("车祸", "急弯"))  # fmt: skip
+        event(
+            100 + i,
+            f"第{i + 1}起事件：{'青溪河石桥段发现死鱼' if i % 3 == 0 else '青柳公路下湾村急弯发生交通事故'}（持续发酵）",
+            round(95.0 - i * 2.1, 1),
+            40 - i,
+            1 + (40 - i) // 4,
+            level,
+            risk_points=("河道污染死鱼",) if i % 3 == 0 else ("道路交通事故",),
+            units=("县生态环境分局", "县水利局", "石桥乡人民政府") if i % 3 == 0 else ("县交警大队", "县交通运输局"),
+            hot_words=("死鱼", "青溪河") if i % 3 == 0 else ("车祸", "急弯"),
+        )
         for i, level in enumerate(levels)
     )
     warnings = tuple(
-        WarningSummary(200 + i, e.event_id, e.title, e.level, e.level_label, e.level_colour, e.level, e.level_label,
-                       "open", "待处理", e.score, at(DAY, f"{8 + i}:15"), e.risk_points)  # fmt: skip
+        WarningSummary(
+            200 + i,
+            e.event_id,
+            e.title,
+            e.level,
+            e.level_label,
+            e.level_colour,
+            e.level,
+            e.level_label,
+            "open",
+            "待处理",
+            e.score,
+            at(DAY, f"{8 + i}:15"),
+            e.risk_points,
+        )
         for i, e in enumerate(events[:10])
     )
     many_items = tuple(
-        item(9500 + i, f"网民反映：青溪河石桥段第{i + 1}处排污口有异味", "青禾论坛", f"{i % 24:02d}:{i % 60:02d}",
-             risk_points=("河道污染死鱼",))  # fmt: skip
+        item(
+            9500 + i,
+            f"网民反映：青溪河石桥段第{i + 1}处排污口有异味",
+            "青禾论坛",
+            f"{i % 24:02d}:{i % 60:02d}",
+            risk_points=("河道污染死鱼",),
+        )
         for i in range(60)
     )
     coverage = Coverage(
@@ -321,7 +438,12 @@ def busy_daily_report() -> DailyReport:
 
 def special_report(level: int | None = 2) -> SpecialReport:
     """The 东坪村 odour event in depth (level II); ``level=None`` gives an unrated one."""
-    labels = {4: ("IV级（一般）", "蓝色"), 3: ("III级（较大）", "黄色"), 2: ("II级（重大）", "橙色"), 1: ("I级（特别重大）", "红色")}
+    labels = {
+        4: ("IV级（一般）", "蓝色"),
+        3: ("III级（较大）", "黄色"),
+        2: ("II级（重大）", "橙色"),
+        1: ("I级（特别重大）", "红色"),
+    }
     label, colour = labels.get(level, ("", "")) if level else ("", "")
     counts = [1, 0, 0, 0, 0, 0, 4, 9, 12, 7, 5, 3, 2, 1, 2, 1, 3, 2, 1, 1, 0, 1, 1, 0]
     timeline = (
@@ -342,8 +464,19 @@ def special_report(level: int | None = 2) -> SpecialReport:
         items=58,
         sources=9,
         timeline=timeline,
-        by_source=_counts([("青禾论坛", 19), ("青禾吧", 12), ("青禾生活圈", 9), ("青禾县网络问政平台", 7), ("江华日报", 4),
-                           ("云江日报", 2), ("青禾县人民政府网", 2), ("白沙镇人民政府", 2), (HOSTILE_SCRIPT_TITLE, 1)]),  # fmt: skip
+        by_source=_counts(
+            [
+                ("青禾论坛", 19),
+                ("青禾吧", 12),
+                ("青禾生活圈", 9),
+                ("青禾县网络问政平台", 7),
+                ("江华日报", 4),
+                ("云江日报", 2),
+                ("青禾县人民政府网", 2),
+                ("白沙镇人民政府", 2),
+                (HOSTILE_SCRIPT_TITLE, 1),
+            ]
+        ),
         by_hour=tuple(HourCount(at(DAY, f"{hour:02d}:00"), count) for hour, count in enumerate(counts)),
         key_items=(
             item(9005, LONG_TITLE, "青禾论坛", "09:01"),
@@ -410,7 +543,14 @@ def risk_notice_letter() -> RiskNoticeLetter:
         baseline=(1, 0, 2, 1, 1, 0, 3, 1, 2, 1, 1, 2, 1, 2),
         examples=(
             item(9006, "安置小区工地拖欠我们工资三个月了", "青禾县网络问政平台", "10:26"),
-            item(9013, "", "青禾生活圈", "14:02", excerpt="年底了工钱还没结，老板电话打不通，我们十几个人明天去工地讨个说法", url=None),
+            item(
+                9013,
+                "",
+                "青禾生活圈",
+                "14:02",
+                excerpt="年底了工钱还没结，老板电话打不通，我们十几个人明天去工地讨个说法",
+                url=None,
+            ),
             item(9004, HOSTILE_MARKDOWN_TITLE, "青禾吧", "15:20", url=HOSTILE_URL),
         ),
         watch=(

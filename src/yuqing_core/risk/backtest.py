@@ -54,7 +54,9 @@ class BacktestReport:
         for point in sorted(self.points.values(), key=lambda p: p.name):
             delta = point.after - point.before
             sign = f"+{delta}" if delta > 0 else str(delta)
-            out.append(f"  {point.name}：{point.before} → {point.after}（{sign}），新命中 {len(point.newly)}，不再命中 {len(point.stopped)}")
+            out.append(
+                f"  {point.name}：{point.before} → {point.after}（{sign}），新命中 {len(point.newly)}，不再命中 {len(point.stopped)}"
+            )
             for item_id in point.newly[:EXAMPLES]:
                 out.append(f"      + #{item_id} {self.titles.get(item_id, '')}")
             for item_id in point.stopped[:EXAMPLES]:

@@ -53,9 +53,14 @@ def decide(
         warning.updated_at = now
         session.add(
             EarlyWarningAction(
-                warning_id=warning.id, action=action, actor=actor, reason=reason.strip(),
-                from_level=from_level, to_level=warning.effective_level, created_at=now,
-            )  # fmt: skip
+                warning_id=warning.id,
+                action=action,
+                actor=actor,
+                reason=reason.strip(),
+                from_level=from_level,
+                to_level=warning.effective_level,
+                created_at=now,
+            )
         )
         return warning
 
@@ -63,5 +68,7 @@ def decide(
 def history(db: Database, warning_id: int) -> list[EarlyWarningAction]:
     with db.reader() as session:
         return list(
-            session.scalars(select(EarlyWarningAction).where(EarlyWarningAction.warning_id == warning_id).order_by(EarlyWarningAction.id))
+            session.scalars(
+                select(EarlyWarningAction).where(EarlyWarningAction.warning_id == warning_id).order_by(EarlyWarningAction.id)
+            )
         )

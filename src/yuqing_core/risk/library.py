@@ -46,7 +46,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yuqing_core.rules import Document, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
-from yuqing_core.yamlfile import ConfigFileError, Document as YamlDocument, Problem, load_document, validate
+from yuqing_core.yamlfile import ConfigFileError, Problem, load_document, validate
+from yuqing_core.yamlfile import Document as YamlDocument
 
 LEVEL_NAMES = {4: "IV", 3: "III", 2: "II", 1: "I"}
 LEVEL_LABELS = {4: "IV级（一般）", 3: "III级（较大）", 2: "II级（重大）", 1: "I级（特别重大）"}
@@ -308,7 +309,13 @@ class CompiledLibrary:
         entries = []
         for entry in library_rules(spec):
             key = keys[entry.identity] if keys is not None else entry.identity
-            self.meta[key] = RuleMeta(entry.kind, entry.label, entry.position, entry.expression, points.get(entry.label) if entry.kind == "risk" else None)
+            self.meta[key] = RuleMeta(
+                entry.kind,
+                entry.label,
+                entry.position,
+                entry.expression,
+                points.get(entry.label) if entry.kind == "risk" else None,
+            )
             entries.append((key, entry.expression))
         self.ruleset = RuleSet(entries, user_words=user_words(spec))
         self.local_sources = frozenset(spec.region.local_sources)
@@ -439,7 +446,9 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
     lines += [f"- 删除排除规则：{n}" for n in exclusions.get("removed", [])]
     lines += [f"~ 修改排除规则：{n}" for n in exclusions.get("changed", [])]
     for name, (before, after) in changes.get("source_weights", {}).items():
-        lines.append(f"~ 信息源权重 {name}：{before if before is not None else '默认'} → {after if after is not None else '默认'}")
+        lines.append(
+            f"~ 信息源权重 {name}：{before if before is not None else '默认'} → {after if after is not None else '默认'}"
+        )
     words = changes.get("sensitive_words", {})
     lines += [f"+ 敏感词：{w}" for w in words.get("added", [])] + [f"- 敏感词：{w}" for w in words.get("removed", [])]
     if "warning_levels" in changes:

@@ -65,16 +65,32 @@ def write_risk_notices(
             )
         rows.append(
             {
-                "risk_point_name": point.name, "day": local.date().isoformat(), "version_id": library.version_id,
-                "units": list(point.units), "current_count": result.current, "expected": result.expected,
-                "p_value": result.p_value, "baseline": series[:-1], "example_item_ids": examples, "created_at": now,
-            }  # fmt: skip
+                "risk_point_name": point.name,
+                "day": local.date().isoformat(),
+                "version_id": library.version_id,
+                "units": list(point.units),
+                "current_count": result.current,
+                "expected": result.expected,
+                "p_value": result.p_value,
+                "baseline": series[:-1],
+                "example_item_ids": examples,
+                "created_at": now,
+            }
         )
         records.append((point, result))
     with db.writer() as session:
-        created_ids = set(insert_ignore(session, RiskNotice.__table__, rows, conflict=("risk_point_name", "day"), returning="risk_point_name"))
+        created_ids = set(
+            insert_ignore(session, RiskNotice.__table__, rows, conflict=("risk_point_name", "day"), returning="risk_point_name")
+        )
     return [
-        NoticeRecord(point.name, local.date().isoformat(), result.current, result.expected, result.p_value, list(point.units), point.name in created_ids)
+        NoticeRecord(
+            point.name,
+            local.date().isoformat(),
+            result.current,
+            result.expected,
+            result.p_value,
+            list(point.units),
+            point.name in created_ids,
+        )
         for point, result in records
     ]
-

@@ -119,7 +119,9 @@ def version_content(db: Database, version: int | None = None) -> tuple[VersionIn
     """The YAML of a version (default: the active one), exactly as imported."""
     with db.reader() as session:
         query = select(RiskLibraryVersion)
-        query = query.where(RiskLibraryVersion.version == version) if version else query.order_by(RiskLibraryVersion.version.desc())
+        query = (
+            query.where(RiskLibraryVersion.version == version) if version else query.order_by(RiskLibraryVersion.version.desc())
+        )
         row = session.scalars(query.limit(1)).first()
         if row is None:
             if version:
@@ -159,7 +161,9 @@ def library_version(db: Database, version_id: int | None = None) -> ActiveLibrar
     """
     with db.reader() as session:
         query = select(RiskLibraryVersion)
-        query = query.where(RiskLibraryVersion.id == version_id) if version_id else query.order_by(RiskLibraryVersion.version.desc())
+        query = (
+            query.where(RiskLibraryVersion.id == version_id) if version_id else query.order_by(RiskLibraryVersion.version.desc())
+        )
         row = session.scalars(query.limit(1)).first()
         if row is None:
             if version_id:

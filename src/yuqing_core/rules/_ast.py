@@ -19,7 +19,7 @@ from typing import Union
 
 from ._normalize import normalize_for_matching
 
-__all__ = ["FIELDS", "Term", "Regex", "Near", "Not", "And", "Or", "Scope", "Node"]
+__all__ = ["FIELDS", "And", "Near", "Node", "Not", "Or", "Regex", "Scope", "Term"]
 
 #: The fields a scope can name, in the order hits are reported.
 FIELDS = ("title", "text", "source")

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Union
+from typing import Any
 
 import ahocorasick_rs
 
@@ -58,14 +58,14 @@ from ._normalize import (
     normalize_for_matching,
     normalizer,
     offset_map,
-    tidy_fields,
     tidied_offset_map,
+    tidy_fields,
 )
 from ._prefilter import required_literals
 from ._syntax import RuleSyntaxError, parse_rule
 from ._words import WordSegmenter, dictionary_frequencies
 
-__all__ = ["Document", "TermHit", "RuleMatch", "RuleSet", "RuleSetError"]
+__all__ = ["Document", "RuleMatch", "RuleSet", "RuleSetError", "TermHit"]
 
 # Where an unscoped term is looked for.
 _ANY = "any"
@@ -195,7 +195,8 @@ class RuleSet:
         self._automaton = ahocorasick_rs.AhoCorasick(self._patterns)
         self._find = self._automaton.find_matches_as_indexes
         self._segmenter = WordSegmenter(
-            self._patterns[: self._term_count], (normalize_for_matching(word) for word in self._user_words if word and word.strip())
+            self._patterns[: self._term_count],
+            (normalize_for_matching(word) for word in self._user_words if word and word.strip()),
         )
 
         # Index each rule under the rarest clause it needs; compile its evaluator.
@@ -527,7 +528,7 @@ class _Scan:
     memo dict, created with the scan, under keys tagged by kind.
     """
 
-    __slots__ = ("ruleset", "document", "title", "text", "scanned", "raw", "normal", "matches", "any", "separator", "memo")
+    __slots__ = ("any", "document", "matches", "memo", "normal", "raw", "ruleset", "scanned", "separator", "text", "title")
 
     def __init__(
         self,
@@ -826,7 +827,7 @@ Group = tuple[str, frozenset[int]]  # (scope, pattern ids): true when any of the
 # Evidence, as explainers collect it: a pattern id stands for every occurrence
 # of that pattern in title and text; a tuple (field order, start, end, label)
 # is one occurrence, in normalized offsets of its field.
-Spans = list[Union[int, tuple[int, int, int, str]]]
+Spans = list[int | tuple[int, int, int, str]]
 Explain = Callable[["_Scan", Spans], bool]
 
 

@@ -16,9 +16,7 @@ def highlight(original_text: str, hits: Iterable[TermHit], field: str, *, mark: 
     '青禾县【化工厂泄漏】'
     """
     length = len(original_text)
-    spans = sorted(
-        (max(0, hit.start), min(length, hit.end)) for hit in hits if hit.field == field and hit.start < hit.end
-    )
+    spans = sorted((max(0, hit.start), min(length, hit.end)) for hit in hits if hit.field == field and hit.start < hit.end)
     opening, closing = mark
     parts: list[str] = []
     position = 0

@@ -38,16 +38,16 @@ from collections.abc import Callable
 from typing import Any, Union
 
 __all__ = [
-    "normalize_for_matching",
-    "normalize_fields",
-    "fold_fields",
-    "tidy_fields",
-    "needs_tidying",
-    "TIDIED_CHARACTERS",
     "FIELD_SEPARATOR",
+    "TIDIED_CHARACTERS",
+    "OffsetMap",
+    "fold_fields",
+    "needs_tidying",
+    "normalize_fields",
+    "normalize_for_matching",
     "offset_map",
     "tidied_offset_map",
-    "OffsetMap",
+    "tidy_fields",
     "traditional_conversion_available",
 ]
 
@@ -405,7 +405,7 @@ def _trim_fields(joined: str) -> str:
 class _Arrays:
     """A stage as two lists: output character i came from input span [starts[i], ends[i])."""
 
-    __slots__ = ("starts", "ends", "input_length")
+    __slots__ = ("ends", "input_length", "starts")
 
     def __init__(self, starts: list[int], ends: list[int], input_length: int) -> None:
         self.starts = starts
@@ -428,7 +428,7 @@ class _Runs:
     nothing; an ellipsis becomes three dots.
     """
 
-    __slots__ = ("outputs", "runs", "input_length")
+    __slots__ = ("input_length", "outputs", "runs")
 
     def __init__(self, outputs: list[int], runs: list[tuple[int, int, int]], input_length: int) -> None:
         self.outputs = outputs  # where each run's output begins, in output offsets
@@ -468,7 +468,7 @@ Stage = Union[_Arrays, _Runs]
 class OffsetMap:
     """Maps character offsets in a normalized text back to the text it came from."""
 
-    __slots__ = ("_stages", "_original_length")
+    __slots__ = ("_original_length", "_stages")
 
     def __init__(self, stages: list[Stage], original_length: int) -> None:
         # Stages run original -> normalized; each maps its output back to its input.

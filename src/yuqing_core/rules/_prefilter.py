@@ -48,7 +48,7 @@ def required_literals(pattern: str, flags: int) -> list[frozenset[str]]:
     try:
         parsed = _sre_parse.parse(pattern, flags)
         _exact, factors = _sequence(list(parsed))
-    except Exception:  # noqa: BLE001 - a private parser: any surprise means "no prefilter"
+    except Exception:
         return []
     usable = {frozenset(factor) for factor in factors if factor and "" not in factor}
     ranked = sorted(usable, key=lambda factor: (-min(map(len, factor)), len(factor), sorted(factor)))

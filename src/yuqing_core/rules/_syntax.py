@@ -45,7 +45,7 @@ from ._ast import (
 )
 from ._normalize import normalize_for_matching
 
-__all__ = ["RuleSyntaxError", "parse_rule", "format_rule", "MAX_NESTING"]
+__all__ = ["MAX_NESTING", "RuleSyntaxError", "format_rule", "parse_rule"]
 
 #: Deepest nesting of parentheses, ``!`` and scopes a rule may have.
 MAX_NESTING = 100
@@ -164,7 +164,7 @@ def _phrase(source: str, start: int, tokens: list[_Token]) -> int:
         if char in closers:
             tokens.append(_Token("PHRASE", start, "".join(out), end=index + 1))
             return index + 1
-        if char < " " and not char.isspace() or char == "\x7f":
+        if (char < " " and not char.isspace()) or char == "\x7f":
             raise RuleSyntaxError(index + 1, f"规则中不能含控制字符（U+{ord(char):04X}）")
         out.append(char)
         index += 1

@@ -11,8 +11,8 @@ PG_MIGRATION_LOCK_KEY = 0x79757169  # "yuqi"
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only via `alembic` used by hand
-    from yuqing_core.db.database import Database
     from yuqing_core.config import get_settings
+    from yuqing_core.db.database import Database
 
     connection = Database(get_settings().effective_database_url).engine.connect()
 

@@ -72,9 +72,7 @@ def upgrade() -> None:
         sa.Column("published_fallback", sa.String(16), nullable=True),
         sa.Column("fetched_at", TS, nullable=False),
         sa.Column("fingerprint", sa.String(40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_items_source_id_sources"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name=op.f("fk_items_source_id_sources"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_items")),
         sa.UniqueConstraint("source_id", "entry_key", name=op.f("uq_items_source_id_entry_key")),
     )
