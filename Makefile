@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What ruff lints and format-checks; mypy's paths are [tool.mypy] files in pyproject.toml.
+LINTED := src flows tasks tests bench scripts deployments
 
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -22,7 +24,11 @@ venv: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/yuqing demo
 
+# Static checks first (lint, formatting, strict types), then the tests.
 test: $(INSTALLED)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 serve: $(INSTALLED)
@@ -30,10 +36,11 @@ serve: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/corpus.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -2,12 +2,22 @@
 
 Each script in ``bench/`` is run as ``python bench/NAME.py``, which puts this
 folder on ``sys.path``, so ``from benchlib import emit, figure, log`` works.
+
+Noise: the machine is shared, so a figure should not hang on one timing.
+``interleave`` runs the subject and its anchor alternately, round after
+round, rotating which goes first; ``figure_from_rounds`` reports the median
+of each side and its spread (min and max over the rounds).
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+import statistics
 import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
@@ -15,7 +25,7 @@ def figure(
     bench: str, metric: str, value: float, anchor: str, anchor_value: float, ratio: float, **details: Any
 ) -> dict[str, Any]:
     """One output line: a figure, its anchor from the same run, their ratio, and what was measured."""
-    digits = 3 if value < 100 else 1
+    digits = _digits(value)
     return {
         "bench": bench,
         "metric": metric,
@@ -25,6 +35,77 @@ def figure(
         "ratio": round(ratio, 3),
         **details,
     }
+
+
+def _digits(value: float) -> int:
+    """Decimals to print: 1 from 100 up, 3 from 0.1 up, three significant digits below (fractions of a second)."""
+    if value >= 100:
+        return 1
+    if value <= 0 or value >= 0.1:
+        return 3
+    return 2 - math.floor(math.log10(value))
+
+
+def round_order(names: Sequence[str], number: int) -> list[str]:
+    """The order of the sides in round ``number``: rotated by one each round, so each goes first in turn."""
+    shift = number % len(names)
+    return [*names[shift:], *names[:shift]]
+
+
+def interleave(
+    sides: Mapping[str, Callable[[], object]], rounds: int, *, between: Callable[[], object] | None = gc.collect
+) -> dict[str, list[float]]:
+    """Wall-clock seconds of each side, one run per side per round.
+
+    Every round runs each side once; which side goes first rotates from
+    round to round, so warm caches and load from elsewhere on the machine
+    fall on all sides alike. ``between`` runs untimed before each run
+    (a garbage collection by default, so no side pays for another's garbage).
+    Results the calls return are dropped: keep them in the callables if needed.
+    """
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    names = list(sides)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(rounds):
+        for name in round_order(names, number):
+            if between is not None:
+                between()
+            started = time.perf_counter()
+            sides[name]()
+            seconds[name].append(time.perf_counter() - started)
+    return seconds
+
+
+def figure_from_rounds(
+    bench: str,
+    metric: str,
+    values: Sequence[float],
+    anchor: str,
+    anchor_values: Sequence[float],
+    *,
+    lower_is_better: bool = False,
+    **details: Any,
+) -> dict[str, Any]:
+    """``figure`` of the medians of repeated, interleaved measurements, with their spread.
+
+    ``value`` and ``anchor_value`` are the medians; ``value_min``/``value_max``
+    and ``anchor_min``/``anchor_max`` the spread over ``rounds``. ``ratio`` is
+    ``value / anchor_value``, or ``anchor_value / value`` when lower is better,
+    so above 1.0 always means ours is ahead.
+    """
+    if len(values) != len(anchor_values) or not values:
+        raise ValueError("need as many measurements of the subject as of the anchor, at least one")
+    value, anchor_value = statistics.median(values), statistics.median(anchor_values)
+    ratio = anchor_value / value if lower_is_better else value / anchor_value
+    digits = _digits(value)
+    return figure(
+        bench, metric, value, anchor, anchor_value, ratio,
+        rounds=len(values),
+        value_min=round(min(values), digits), value_max=round(max(values), digits),
+        anchor_min=round(min(anchor_values), digits), anchor_max=round(max(anchor_values), digits),
+        **details,
+    )  # fmt: skip
 
 
 def emit(line: dict[str, Any]) -> None:

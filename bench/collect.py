@@ -13,11 +13,20 @@ What is measured:
     bodies with ``<p>``, ``<a>`` and ``<img>``) are built in memory and
     pushed through the real store path, ``ingest_document`` (parse,
     normalize, one transaction per feed into a fresh SQLite database, every
-    entry new). The anchor is plain ``feedparser.parse(body)`` with default
-    options over the same bytes. Rates count the entries each side
-    actually produced (feedparser 6.0 reads no JSON Feed, so those bodies
-    add nothing to its count). ``ratio = ours / anchor``; the issue asks
-    for at least 0.5.
+    entry new). The anchor is raw ``feedparser.parse`` over the same bytes
+    and content type with the options our parser gives it
+    (``sanitize_html=False, resolve_relative_uris=False``, see
+    ``parse_xml_feed``): the same work, minus ours. Rates count the entries
+    each side actually produced (feedparser 6.0 reads no JSON Feed, so
+    those bodies add nothing to its count). ``ratio = ours / anchor``; the
+    issue asks for at least 0.5.
+
+``items_per_s_vs_default_feedparser``
+    The same figure of ours beside ``feedparser.parse`` with its default
+    options, timed in the same passes: feedparser then also sanitizes HTML
+    and resolves relative URIs, which is more work than ours asks of it, so
+    this ratio flatters us; it is printed for comparison with older runs,
+    not as the fair ratio.
 
 ``store_rows_per_s``
     Storing alone: ``insert_items`` in ``db.writer()`` transactions, one per
@@ -46,11 +55,13 @@ What is measured:
     per-host politeness limit is a policy, not an overhead, and would
     otherwise be the only thing measured.
 
-Noise: the two throughput figures interleave the sides feed by feed
-(alternating which goes first) over two passes into fresh databases, and
-sum each side's time, so a load spike from elsewhere on the machine hits
-both sides alike. The re-poll figure interleaves whole rounds and keeps
-each side's best round. Progress goes to stderr.
+Noise: the throughput figures interleave the sides feed by feed
+(rotating which goes first) over three passes into fresh databases, so a
+load spike from elsewhere on the machine hits every side alike; each pass
+gives one rate per side, and the figures are the medians over the passes
+with their spread (``value_min``/``value_max``, ``anchor_min``/``anchor_max``).
+The re-poll figure interleaves whole rounds (alternating which side goes
+first) and reports each side's median round and spread. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -82,7 +93,7 @@ import httpx
 from sqlalchemy import Insert, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from benchlib import emit, figure, log
+from benchlib import emit, figure_from_rounds, log
 from yuqing_core.collect.fetch import Fetcher
 from yuqing_core.collect.normalize import ItemRecord, normalize_entries
 from yuqing_core.collect.parse import parse_feed
@@ -105,8 +116,8 @@ SEED = 20261128
 
 PIPELINE_FEEDS = 200
 PIPELINE_ENTRIES_PER_FEED = 50
-PIPELINE_PASSES = 2
-STORE_PASSES = 2
+PIPELINE_PASSES = 3
+STORE_PASSES = 3
 REPOLL_FEEDS = 1000
 REPOLL_ENTRIES_PER_FEED = 5
 REPOLL_ROUNDS = 5
@@ -169,9 +180,9 @@ def timed(call: Callable[[], int]) -> tuple[float, int]:
 
 
 def alternate(sides: list[Any], index: int) -> None:
-    """Swap which side runs first on every other feed, so neither always meets a warm cache."""
-    if index % 2:
-        sides.reverse()
+    """Rotate which side runs first from feed to feed, so none always meets a warm cache."""
+    shift = index % len(sides)
+    sides[:] = sides[shift:] + sides[:shift]
 
 
 # --- building realistic feeds ------------------------------------------------
@@ -215,13 +226,14 @@ def entry_body(rng: random.Random, site: str, *, html: bool) -> str:
     for index, paragraph in enumerate(paragraphs):
         if index == 0 and rng.random() < 0.4:
             pieces.append(f'<p><img src="/uploads/2026/{rng.randint(1000, 9999)}.jpg" alt="现场图片" width="600"/></p>')
+        markup = paragraph
         if rng.random() < 0.5:
-            cut = rng.randint(5, len(paragraph) - 5)
-            link = f'<a href="http://{site}/art/{rng.randint(10000, 99999)}.html" target="_blank">{paragraph[cut : cut + 4]}</a>'
-            paragraph = paragraph[:cut] + link + paragraph[cut + 4 :]
+            cut = rng.randint(5, len(markup) - 5)
+            link = f'<a href="http://{site}/art/{rng.randint(10000, 99999)}.html" target="_blank">{markup[cut : cut + 4]}</a>'
+            markup = markup[:cut] + link + markup[cut + 4 :]
         if rng.random() < 0.2:
-            paragraph = "<strong>" + paragraph[:6] + "</strong>" + paragraph[6:]
-        pieces.append(f'<p style="text-indent:2em;">{paragraph}</p>')
+            markup = "<strong>" + markup[:6] + "</strong>" + markup[6:]
+        pieces.append(f'<p style="text-indent:2em;">{markup}</p>')
     return "".join(pieces)
 
 
@@ -305,9 +317,13 @@ def pipeline_urls(count: int) -> list[str]:
     return [f"http://feeds.qinghe.gov.cn/{index}.xml" for index in range(count)]
 
 
-def feedparser_entries(feed: Feed) -> int:
-    """The anchor for one feed: ``feedparser.parse`` with default options; the entries it returned."""
-    return len(feedparser.parse(feed.body).entries)
+# The options parse_xml_feed (yuqing_core.collect.parse) gives feedparser: no HTML sanitizing, no URI resolution.
+FEEDPARSER_OPTIONS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": False}
+
+
+def feedparser_entries(feed: Feed, **options: Any) -> int:
+    """An anchor for one feed: raw ``feedparser.parse`` of its bytes and content type; the entries it returned."""
+    return len(feedparser.parse(feed.body, response_headers={"content-type": feed.content_type}, **options).entries)
 
 
 def ingest_feed(db: Database, settings: Settings, source_id: int, feed: Feed) -> int:
@@ -317,12 +333,16 @@ def ingest_feed(db: Database, settings: Settings, source_id: int, feed: Feed) ->
     return result.items_new
 
 
-def pipeline_pass(feeds: Sequence[Feed], folder: Path, name: str, ours: Tally, anchor: Tally) -> None:
-    """One pass over every feed into a fresh database, the two sides interleaved feed by feed."""
+def pipeline_pass(feeds: Sequence[Feed], folder: Path, name: str, ours: Tally, anchor: Tally, anchor_default: Tally) -> None:
+    """One pass over every feed into a fresh database, the three sides interleaved feed by feed."""
     db, settings = fresh_database(folder, name)
     source_ids = create_sources(db, settings, pipeline_urls(len(feeds)))
     for index, (source_id, feed) in enumerate(zip(source_ids, feeds, strict=True)):
-        sides = [(anchor, partial(feedparser_entries, feed)), (ours, partial(ingest_feed, db, settings, source_id, feed))]
+        sides = [
+            (anchor, partial(feedparser_entries, feed, **FEEDPARSER_OPTIONS)),
+            (anchor_default, partial(feedparser_entries, feed)),
+            (ours, partial(ingest_feed, db, settings, source_id, feed)),
+        ]
         alternate(sides, index)
         for tally, call in sides:
             tally.add(*timed(call))
@@ -330,23 +350,35 @@ def pipeline_pass(feeds: Sequence[Feed], folder: Path, name: str, ours: Tally, a
     db.dispose()
 
 
-def bench_pipeline(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
-    """Figure 1: items per second, ours beside raw feedparser, over interleaved passes."""
+def bench_pipeline(folder: Path, feeds: Sequence[Feed]) -> list[dict[str, Any]]:
+    """Figure 1: items per second, ours beside raw feedparser (our options, then its defaults), over interleaved passes."""
     expected = sum(feed.entries for feed in feeds)
     log(f"pipeline: {len(feeds)} feeds, {expected} entries, {sum(len(f.body) for f in feeds) / 1e6:.1f} MB, "
         f"formats {dict(Counter(f.format for f in feeds))}")  # fmt: skip
-    ours, anchor = Tally(), Tally()
+    ours: list[float] = []
+    anchor: list[float] = []
+    anchor_default: list[float] = []
     for pass_number in range(PIPELINE_PASSES):
-        ours_pass, anchor_pass = Tally(), Tally()
-        pipeline_pass(feeds, folder, f"pipeline-{pass_number}", ours_pass, anchor_pass)
-        log(f"  pass {pass_number + 1}: ingest_document {ours_pass.rate:,.0f} items/s, "
-            f"feedparser {anchor_pass.rate:,.0f} entries/s")  # fmt: skip
-        ours.merge(ours_pass)
-        anchor.merge(anchor_pass)
-    return figure(
-        "collect", "items_per_s", ours.rate, "raw feedparser.parse", anchor.rate, ours.rate / anchor.rate,
-        feeds=len(feeds), items=expected, passes=PIPELINE_PASSES,
-    )  # fmt: skip
+        ours_pass, anchor_pass, default_pass = Tally(), Tally(), Tally()
+        pipeline_pass(feeds, folder, f"pipeline-{pass_number}", ours_pass, anchor_pass, default_pass)
+        log(f"  pass {pass_number + 1}: ingest_document {ours_pass.rate:,.0f} items/s, feedparser (our options) "
+            f"{anchor_pass.rate:,.0f} entries/s, feedparser (defaults) {default_pass.rate:,.0f} entries/s")  # fmt: skip
+        ours.append(ours_pass.rate)
+        anchor.append(anchor_pass.rate)
+        anchor_default.append(default_pass.rate)
+    details = {"feeds": len(feeds), "items": expected}
+    return [
+        figure_from_rounds(
+            "collect", "items_per_s", ours,
+            "raw feedparser.parse, same options as ours (sanitize_html=False, resolve_relative_uris=False)", anchor,
+            **details,
+        ),
+        figure_from_rounds(
+            "collect", "items_per_s_vs_default_feedparser", ours,
+            "raw feedparser.parse, default options (sanitizes; more work than ours)", anchor_default,
+            **details, note="not the fair ratio: the anchor does work ours turns off; see items_per_s",
+        ),
+    ]  # fmt: skip
 
 
 # --- figure 1b: storing alone -----------------------------------------------------
@@ -411,18 +443,19 @@ def bench_store(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
     records = prepare_records(feeds, urls, fetched_at)
     expected = sum(len(feed_records) for feed_records in records)
     log(f"store: {expected} rows, one transaction per feed")
-    ours, anchor = Tally(), Tally()
+    ours: list[float] = []
+    anchor: list[float] = []
     for pass_number in range(STORE_PASSES):
         ours_pass, anchor_pass = Tally(), Tally()
         store_pass(records, urls, fetched_at, folder, f"store-{pass_number}", ours_pass, anchor_pass)
         log(
             f"  pass {pass_number + 1}: insert_items {ours_pass.rate:,.0f} rows/s, Core executemany {anchor_pass.rate:,.0f} rows/s"
         )
-        ours.merge(ours_pass)
-        anchor.merge(anchor_pass)
-    return figure(
-        "collect", "store_rows_per_s", ours.rate, "SQLAlchemy Core insert().on_conflict_do_nothing() executemany",
-        anchor.rate, ours.rate / anchor.rate, rows=expected, passes=STORE_PASSES,
+        ours.append(ours_pass.rate)
+        anchor.append(anchor_pass.rate)
+    return figure_from_rounds(
+        "collect", "store_rows_per_s", ours, "SQLAlchemy Core insert().on_conflict_do_nothing() executemany",
+        anchor, rows=expected,
     )  # fmt: skip
 
 
@@ -475,7 +508,7 @@ async def raw_conditional_gets(targets: Sequence[tuple[str, str]], settings: Set
 
 
 def bench_repoll(folder: Path) -> dict[str, Any]:
-    """Figure 2: seconds to re-poll 1,000 unchanged feeds, ours beside raw httpx, best of interleaved rounds."""
+    """Figure 2: seconds to re-poll 1,000 unchanged feeds, ours beside raw httpx, median of interleaved rounds."""
     db, settings = fresh_database(folder, "repoll", fetch_allow_private_networks=True)
     host_count = math.ceil(settings.fetch_concurrency / settings.fetch_per_host_concurrency)
     hosts = [f"127.0.0.{index + 1}" for index in range(host_count)]
@@ -488,8 +521,10 @@ def bench_repoll(folder: Path) -> dict[str, Any]:
     server_process.start()
     try:
         started = parent_end.recv()
-        if isinstance(started, OSError):
-            raise RuntimeError(f"cannot serve feeds on {', '.join(hosts)} (loopback aliases are needed): {started}")
+        if isinstance(started, OSError):  # the server process sends back its bind error
+            raise RuntimeError(  # noqa: TRY004 - a failure to start, not a value of the wrong type
+                f"cannot serve feeds on {', '.join(hosts)} (loopback aliases are needed): {started}"
+            )
         base_urls, etags = started
         urls = [base_urls[host] + path for host, path, _body, _type in routes]
         source_ids = create_sources(db, settings, urls)
@@ -501,26 +536,36 @@ def bench_repoll(folder: Path) -> dict[str, Any]:
         assert statuses == {"ok": len(urls)}, statuses
         log(f"  first poll: {sum(r.items_new for r in results)} items stored in {seconds:.2f} s")
 
-        ours_best = anchor_best = math.inf
-        for round_number in range(REPOLL_ROUNDS):
+        ours_rounds: list[float] = []
+        anchor_rounds: list[float] = []
+
+        def raw_round() -> None:
             seconds, http_statuses = asyncio.run(raw_conditional_gets(list(zip(urls, etags, strict=True)), settings))
             assert http_statuses == {304: len(urls)}, http_statuses
-            anchor_best = min(anchor_best, seconds)
-            log(f"  round {round_number + 1}: raw httpx {seconds:.3f} s")
+            anchor_rounds.append(seconds)
+            log(f"  round {len(anchor_rounds)}: raw httpx {seconds:.3f} s")
+
+        def our_round() -> None:
             seconds, results = asyncio.run(poll_sources(db, settings, source_ids))
             statuses = Counter((result.status, result.http_status, result.items_new) for result in results)
             assert statuses == {("not_modified", 304, 0): len(urls)}, statuses
-            ours_best = min(ours_best, seconds)
-            log(f"  round {round_number + 1}: collect_source {seconds:.3f} s")
+            ours_rounds.append(seconds)
+            log(f"  round {len(ours_rounds)}: collect_source {seconds:.3f} s")
+
+        sides = [raw_round, our_round]
+        for round_number in range(REPOLL_ROUNDS):
+            for side in sides if round_number % 2 == 0 else sides[::-1]:
+                side()
     finally:
         if server_process.is_alive():
             parent_end.send("stop")
         server_process.join(timeout=10)
         db.dispose()
     scale = 1000 / len(urls)
-    return figure(
-        "collect", "repoll_1000_unchanged_s", ours_best * scale, "raw httpx.AsyncClient conditional GETs", anchor_best * scale,
-        anchor_best / ours_best, feeds=len(urls), concurrency=settings.fetch_concurrency, hosts=host_count,
+    return figure_from_rounds(
+        "collect", "repoll_1000_unchanged_s", [s * scale for s in ours_rounds], "raw httpx.AsyncClient conditional GETs",
+        [s * scale for s in anchor_rounds], lower_is_better=True,
+        feeds=len(urls), concurrency=settings.fetch_concurrency, hosts=host_count,
     )  # fmt: skip
 
 
@@ -530,7 +575,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         folder = Path(tmp)
         feeds = build_feeds(PIPELINE_FEEDS, PIPELINE_ENTRIES_PER_FEED, label="pipeline")
-        emit(bench_pipeline(folder, feeds))
+        for line in bench_pipeline(folder, feeds):
+            emit(line)
         emit(bench_store(folder, feeds))
         emit(bench_repoll(folder))
     log(f"total {time.perf_counter() - started:.1f} s")

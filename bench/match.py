@@ -22,7 +22,7 @@ What is measured:
     words, full-width digits or ellipses, 1% reposted in traditional
     characters (``--plain-text`` drops that texture, for comparison).
 
-    "Ours" is ``RuleSet.match_many`` over ``Document(title, text)``,
+    "Ours" is ``RuleSet.match_many`` over ``MatchText(title, text)``,
     explanation included (each ``RuleMatch`` with its hits in original
     offsets). ``items_per_s_with_statistics`` is the same with term
     statistics measured on 5,000 earlier items (``RuleSet.term_frequencies``),
@@ -43,12 +43,14 @@ What is measured:
 Noise: the items are cut into chunks of 500; every side runs on every
 chunk, taking turns at going first, over five passes with fresh string
 objects each pass (as items read from a database are; ahocorasick-rs caches
-a string's UTF-8 form inside it); each side's time is the sum over chunks of
-its best pass, so a load spike elsewhere on this shared machine hits one pass
-of one chunk and not the figure. The first pass also pays what a rule set
-sets up on first use (jieba's dictionary for ``w:`` terms, about 0.6 s);
-the best of five keeps that out of the throughput. Progress goes to
-stderr; ``--profile`` adds a profile of the engine there.
+a string's UTF-8 form inside it). Each pass gives each side a rate (its
+time summed over the chunks); the figures are the medians over the passes
+with their spread (``value_min``/``value_max``, ``anchor_min``/``anchor_max``),
+so a load spike elsewhere on this shared machine moves one pass and not the
+figure. The first pass also pays what a rule set sets up on first use
+(jieba's dictionary for ``w:`` terms, about 0.6 s); the median of five keeps
+that out of the throughput. Progress goes to stderr; ``--profile`` adds a
+profile of the engine there.
 """
 
 from __future__ import annotations
@@ -56,9 +58,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import io
 import pstats
 import random
 import re
+import statistics
 import sys
 import time
 from collections import Counter
@@ -66,8 +70,8 @@ from collections.abc import Callable
 
 import ahocorasick_rs
 
-from benchlib import emit, log
-from yuqing_core.rules import Document, RuleSet
+from benchlib import emit, figure_from_rounds, log
+from yuqing_core.rules import MatchText, RuleSet
 
 SEED = 20261128
 RULES = 10_000
@@ -244,14 +248,14 @@ except ImportError:  # pragma: no cover
     TO_TRADITIONAL = None
 
 
-def fresh(document: Document) -> Document:
+def fresh(document: MatchText) -> MatchText:
     """A copy of ``document`` with new string objects of the same value."""
-    return Document(title=(document.title + " ")[:-1], text=(document.text + " ")[:-1], source=document.source)
+    return MatchText(title=(document.title + " ")[:-1], text=(document.text + " ")[:-1], source=document.source)
 
 
-def best_sum(times: list[list[float]]) -> float:
-    """Sum over chunks of the fastest pass."""
-    return sum(min(per_chunk) for per_chunk in times)
+def pass_totals(times: list[list[float]]) -> list[float]:
+    """Seconds of each pass, summed over the chunks (``times[chunk][pass]``)."""
+    return [sum(per_pass) for per_pass in zip(*times, strict=True)]
 
 
 def main() -> int:
@@ -273,11 +277,11 @@ def main() -> int:
     library = Library(rng, textured=not args.plain_text)
     expressions = library.rules(rng, args.rules)
     pairs = [library.item(rng) for _ in range(args.items)]
-    documents = [Document(title=title, text=text) for title, text in pairs]
+    documents = [MatchText(title=title, text=text) for title, text in pairs]
     texts_bytes = sum(len(title.encode()) + len(text.encode()) for title, text in pairs)
     log(f"{len(expressions)} rules, {len(documents)} items, {texts_bytes / 1e6:.1f} MB of text")
 
-    earlier = [Document(title=title, text=text) for title, text in (library.item(rng) for _ in range(SAMPLE))]
+    earlier = [MatchText(title=title, text=text) for title, text in (library.item(rng) for _ in range(SAMPLE))]
 
     gc.collect()
     build_started = time.perf_counter()
@@ -296,10 +300,10 @@ def main() -> int:
     find = automaton.find_matches_as_indexes
     chunks = [documents[i : i + CHUNK] for i in range(0, len(documents), CHUNK)]
 
-    def engine(rule_set: RuleSet) -> Callable[[list[Document]], Callable[[], int]]:
+    def engine(rule_set: RuleSet) -> Callable[[list[MatchText]], Callable[[], int]]:
         match_many = rule_set.match_many
 
-        def side(chunk: list[Document]) -> Callable[[], int]:
+        def side(chunk: list[MatchText]) -> Callable[[], int]:
             def run() -> int:
                 hits = 0
                 for _index, matches in match_many(chunk):
@@ -314,7 +318,7 @@ def main() -> int:
     ours = engine(rules)
     ours_tuned = engine(tuned_rules)
 
-    def anchor(chunk: list[Document]) -> Callable[[], int]:
+    def anchor(chunk: list[MatchText]) -> Callable[[], int]:
         def run() -> int:
             hits = 0
             for document in chunk:
@@ -330,8 +334,9 @@ def main() -> int:
         for chunk in chunks:
             ours(chunk)()
         profiler.disable()
-        stats = pstats.Stats(profiler, stream=sys.stderr)
-        stats.sort_stats("tottime").print_stats(25)
+        profile = io.StringIO()
+        pstats.Stats(profiler, stream=profile).sort_stats("tottime").print_stats(25)
+        log(profile.getvalue())
 
     ours_times: list[list[float]] = [[] for _ in chunks]
     tuned_times: list[list[float]] = [[] for _ in chunks]
@@ -366,27 +371,25 @@ def main() -> int:
         f"{len(per_rule)} rules ever match"
     )
 
-    anchor_s = best_sum(anchor_times)
-    anchor_rate = len(documents) / anchor_s
+    anchor_s = statistics.median(pass_totals(anchor_times))
+    anchor_rates = [len(documents) / seconds for seconds in pass_totals(anchor_times)]
     for metric, times, note in (
         ("items_per_s", ours_times, "RuleSet(rules) as is"),
         ("items_per_s_with_statistics", tuned_times, f"term statistics from {SAMPLE} earlier items"),
     ):
-        rate = len(documents) / best_sum(times)
         emit(
-            {
-                "bench": "match",
-                "metric": metric,
-                "value": round(rate),
-                "anchor": "raw ahocorasick-rs scan",
-                "anchor_value": round(anchor_rate),
-                "ratio": round(rate / anchor_rate, 3),
-                "anchor_mb_per_s": round(texts_bytes / 1e6 / anchor_s, 1),
-                "rules": len(rules),
-                "items": len(documents),
-                "match_rate": round(matched / len(documents), 3),
-                "setup": note,
-            }
+            figure_from_rounds(
+                "match",
+                metric,
+                [len(documents) / seconds for seconds in pass_totals(times)],
+                "raw ahocorasick-rs scan",
+                anchor_rates,
+                anchor_mb_per_s=round(texts_bytes / 1e6 / anchor_s, 1),
+                rules=len(rules),
+                items=len(documents),
+                match_rate=round(matched / len(documents), 3),
+                setup=note,
+            )
         )
     emit(
         {

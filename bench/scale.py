@@ -1,27 +1,41 @@
 """Benchmark: the analyze flow over a backlog of 100,000 items, on the default task runner and on Dask.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/scale.py``; ``--items N``
-for a smaller backlog, ``--database sqlite|postgresql``). Prints one JSON
-object per line::
+for a smaller backlog, ``--rounds N`` for fewer or more rounds, also as
+``BENCH_SCALE_ITEMS`` and ``BENCH_SCALE_ROUNDS`` in the environment, e.g.
+``BENCH_SCALE_ITEMS=5000 make bench``; ``--database sqlite|postgresql``).
+Prints one JSON object per line::
 
     {"bench": "scale", "metric": "items_per_s_dask_2_workers", "value": ..., "anchor": "default task runner",
      "anchor_value": ..., "ratio": ..., "same_results": true, ...}
 
 The backlog is ``yuqing_core.demo.backlog``: the sample county's posts told
 again every ten days and reposted by other sources (about 14% originals),
-stored through the archive import, with the sample risk library. Three
-databases are filled alike; then the real ``analyze`` flow runs once on
-each, against a Prefect test server:
+stored through the archive import, with the sample risk library. One
+database is filled and kept as a template; every flow run gets a fresh
+copy of it (``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, a file copy on
+SQLite), so all runs start from the same rows. The real ``analyze`` flow
+runs against a Prefect test server on three runners:
 
 - the anchor: the flow's default task runner (threads in one process);
 - ``DaskTaskRunner`` on a ``LocalCluster`` of 1 worker process;
 - the same with 2 worker processes (what ``analyze/backlog`` uses by default).
 
-Each figure is backlog items divided by the wall time of the flow run,
-cluster start included (the deployment starts one per run). After each
-Dask run, ``analysis_snapshot`` of its database must equal the anchor's
+The runners are interleaved: each round runs each of them once, the first
+one rotating from round to round, over ``--rounds`` rounds (default 3).
+Each run's figure is backlog items divided by the wall time of the flow
+run, cluster start included (the deployment starts one per run). Each Dask
+runner gets one line: the median over its rounds beside the median of the
+default runner, with both spreads (``value_min``/``value_max``,
+``anchor_min``/``anchor_max``); the 2-worker line also gives its ratio to
+1 worker (``ratio_to_dask_1_worker``). After every run,
+``analysis_snapshot`` of its database must equal the first run's
 (verdicts, matches with hits, the event partition, event figures,
-warnings): ``same_results`` says so and the script exits 1 otherwise.
+warnings): ``same_results`` says so per runner, and the script exits 1
+otherwise.
+
+Cost: the fill (archive import of the backlog) once, then 3 x rounds flow
+runs; at the default 100,000 items and 3 rounds that is many minutes.
 
 What scales: the ``match-N`` tasks run in the workers; grouping and
 warning run batch by batch in the flow's process (events grow in
@@ -38,6 +52,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -45,9 +60,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchlib import emit, log
+from benchlib import emit, figure_from_rounds, log, round_order
 
-ITEMS = 100_000
+ITEMS = int(os.environ.get("BENCH_SCALE_ITEMS", "100000"))
+ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "3"))
 REPOSTS = 6
 BATCH = 2000
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -93,6 +109,40 @@ class Databases:
         database.dispose()
         return url
 
+    def copy(self, template: str, label: str) -> str:
+        """A fresh database holding what ``template`` holds (nothing may be connected to it)."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        if self.dialect == "sqlite":
+            source = Path(make_url(template).database or "")
+            target = self.folder / f"{label}.db"
+            shutil.copyfile(source, target)
+            return f"sqlite:///{target}"
+        name = f"yuqing_scale_{label}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        """Remove one database made by ``new`` or ``copy``."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        name = make_url(url).database or ""
+        if self.dialect == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(name + suffix).unlink(missing_ok=True)
+            return
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        self.created.remove(name)
+
     def drop_all(self) -> None:
         from sqlalchemy import create_engine, text
 
@@ -116,12 +166,16 @@ def use_database(url: str) -> None:
 
 
 def fill(url: str, folder: Path, rounds: int) -> int:
+    """The backlog into ``url``; every connection to it is closed afterwards (it serves as a template)."""
     from yuqing_core.config import get_settings
-    from yuqing_core.db import get_database
+    from yuqing_core.db import forget_databases, get_database
     from yuqing_core.demo.backlog import import_backlog
 
     use_database(url)
-    return import_backlog(get_database(), get_settings(), folder, rounds, REPOSTS)
+    try:
+        return import_backlog(get_database(), get_settings(), folder, rounds, REPOSTS)
+    finally:
+        forget_databases()
 
 
 def phases(flow_run_id: Any) -> dict[str, float]:
@@ -167,9 +221,12 @@ def run(url: str, workers: int | None) -> tuple[float, dict[str, Any], Any, dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS, help=f"backlog size, at least (default {ITEMS:,})")
+    parser.add_argument("--items", type=int, default=ITEMS, help=f"backlog size, at least (default {ITEMS:,}; BENCH_SCALE_ITEMS)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds (default {ROUNDS}; BENCH_SCALE_ROUNDS)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], help="default: postgresql if it answers, else sqlite")
     args = parser.parse_args()
+    if args.rounds < 1 or args.items < 1:
+        parser.error("--items and --rounds must be at least 1")
     dialect = args.database or ("postgresql" if postgres_available() else "sqlite")
     folder = Path(tempfile.mkdtemp(prefix="yuqing-bench-scale-"))
     # Settings read by this process and inherited by the Dask worker processes.
@@ -189,49 +246,71 @@ def main() -> int:
     )
     from prefect.testing.utilities import prefect_test_harness
 
+    from yuqing_core.db import forget_databases
     from yuqing_core.demo.backlog import backlog_size
 
     per_round = backlog_size(1, REPOSTS)
-    rounds = -(-args.items // per_round)
+    backlog_rounds = -(-args.items // per_round)
     databases = Databases(dialect, folder)
+    runners = {"default": None, "dask_1_worker": 1, "dask_2_workers": 2}
+    seconds: dict[str, list[float]] = {label: [] for label in runners}
+    spent: dict[str, list[dict[str, float]]] = {label: [] for label in runners}
+    same: dict[str, bool] = dict.fromkeys(runners, True)
+    reference: tuple[dict[str, Any], int] | None = None  # the first run's snapshot and item count
     try:
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_harness(server_startup_timeout=120):
             os.environ["PREFECT_API_URL"] = str(get_current_settings().api.url)
-            sides = {"default": None, "dask_1_worker": 1, "dask_2_workers": 2}
-            urls = {}
-            for label in sides:
-                started = time.perf_counter()
-                urls[label] = databases.new(label)
-                items = fill(urls[label], folder / label, rounds)
-                log(f"{label}: {items:,} items stored on {dialect} in {time.perf_counter() - started:.1f} s")
-            results = {}
-            for label, workers in sides.items():
-                results[label] = run(urls[label], workers)
-                seconds, snapshot, summary, spent = results[label]
-                log(f"{label}: {summary.matched.items:,} items analysed in {seconds:.1f} s ({spent}); {len(snapshot['events']):,} events, "
-                    f"{len(snapshot['warnings'])} warnings")  # fmt: skip
-        anchor_seconds, anchor_snapshot, anchor_summary, anchor_spent = results["default"]
-        items = anchor_summary.matched.items
-        anchor_rate = items / anchor_seconds
-        same_everywhere = True
+            started = time.perf_counter()
+            template = databases.new("template")
+            stored = fill(template, folder / "backlog", backlog_rounds)
+            log(f"template: {stored:,} items stored on {dialect} in {time.perf_counter() - started:.1f} s; "
+                f"{args.rounds} rounds of {len(runners)} runners")  # fmt: skip
+            # Untimed, on the smallest backlog: the first flow run in a process pays for imports and
+            # the test server's first answers, which would otherwise land on whichever runner goes first.
+            warmup = databases.new("warmup")
+            fill(warmup, folder / "warmup", 1)
+            run(warmup, None)
+            forget_databases()
+            databases.drop(warmup)
+            for number in range(args.rounds):
+                for label in round_order(list(runners), number):
+                    url = databases.copy(template, f"{label}_{number}")
+                    run_seconds, snapshot, summary, run_spent = run(url, runners[label])
+                    forget_databases()  # close this process's connections to it before dropping it
+                    databases.drop(url)
+                    if reference is None:
+                        reference = snapshot, summary.matched.items
+                    elif (snapshot, summary.matched.items) != reference:
+                        same[label] = False
+                        log(f"{label}: round {number + 1} differs from the first run")
+                    seconds[label].append(run_seconds)
+                    spent[label].append(run_spent)
+                    log(f"round {number + 1} {label}: {summary.matched.items:,} items analysed in {run_seconds:.1f} s "
+                        f"({run_spent}); {len(snapshot['events']):,} events, {len(snapshot['warnings'])} warnings")  # fmt: skip
+                    del snapshot
+        assert reference is not None
+        snapshot, items = reference
+        rates = {label: [items / s for s in values] for label, values in seconds.items()}
+
+        def phase(label: str, name: str) -> float:
+            return round(statistics.median(one[name] for one in spent[label]), 2)
+
         for label in ("dask_1_worker", "dask_2_workers"):
-            seconds, snapshot, summary, spent = results[label]
-            same = snapshot == anchor_snapshot and summary.matched.items == items
-            same_everywhere &= same
-            rate = items / seconds
-            emit({
-                "bench": "scale", "metric": f"items_per_s_{label}", "value": round(rate, 1),
-                "anchor": "default task runner", "anchor_value": round(anchor_rate, 1), "ratio": round(rate / anchor_rate, 3),
-                "same_results": same, "items": items, "database": dialect, "batch": BATCH,
-                "events": len(snapshot["events"]), "warnings": len(snapshot["warnings"]), "matches": len(snapshot["matches"]),
-                **spent, "anchor_match_phase_s": anchor_spent["match_phase_s"], "anchor_group_and_warn_s": anchor_spent["group_and_warn_s"],
-            })  # fmt: skip
-        one, two = items / results["dask_1_worker"][0], items / results["dask_2_workers"][0]
-        emit({
-            "bench": "scale", "metric": "items_per_s_dask_2_workers", "value": round(two, 1),
-            "anchor": "dask 1 worker", "anchor_value": round(one, 1), "ratio": round(two / one, 3), "items": items, "database": dialect,
-        })  # fmt: skip
-        return 0 if same_everywhere else 1
+            details: dict[str, Any] = {}
+            if label == "dask_2_workers":
+                details["ratio_to_dask_1_worker"] = round(
+                    statistics.median(rates[label]) / statistics.median(rates["dask_1_worker"]), 3
+                )
+            emit(figure_from_rounds(
+                "scale", f"items_per_s_{label}", rates[label], "default task runner", rates["default"],
+                same_results=same[label] and same["default"], items=items, database=dialect, batch=BATCH,
+                events=len(snapshot["events"]), warnings=len(snapshot["warnings"]), matches=len(snapshot["matches"]),
+                match_phase_s=phase(label, "match_phase_s"), group_and_warn_s=phase(label, "group_and_warn_s"),
+                anchor_match_phase_s=phase("default", "match_phase_s"),
+                anchor_group_and_warn_s=phase("default", "group_and_warn_s"),
+                **details,
+            ))  # fmt: skip
+        return 0 if all(same.values()) else 1
     finally:
         databases.drop_all()
         shutil.rmtree(folder, ignore_errors=True)

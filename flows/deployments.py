@@ -31,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+from yuqing_core.errors import UserError
+
 TIMEZONE = "Asia/Shanghai"
 
 
@@ -110,7 +112,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_local_server(home: Path, port: int | None = None, timeout_s: float = 120) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+class PrefectServerNotReady(UserError, RuntimeError):
+    """The local Prefect server did not come up; the message says where its log is and what to try."""
+
+
+def start_local_server(home: Path, port: int | None = None, timeout_s: float = 300) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
     """``prefect server start`` on 127.0.0.1 with its own home (its own SQLite database); returns it and its API URL."""
     port = port or _free_port()
     home.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,7 @@ def start_local_server(home: Path, port: int | None = None, timeout_s: float = 1
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Prefect 服务器启动失败，见 {home / 'server.log'}")
+            raise PrefectServerNotReady(f"Prefect 服务器启动失败（端口 {port} 是否已被占用？），详情见 {home / 'server.log'}")
         try:
             if httpx.get(f"{api}/health", timeout=2).status_code == 200:
                 return process, api
@@ -140,7 +146,7 @@ def start_local_server(home: Path, port: int | None = None, timeout_s: float = 1
             pass
         time.sleep(0.5)
     stop(process)
-    raise RuntimeError(f"Prefect 服务器 {timeout_s:.0f} 秒内未就绪，见 {home / 'server.log'}")
+    raise PrefectServerNotReady(f"Prefect 服务器 {timeout_s:.0f} 秒内未就绪：机器繁忙时稍后重试，详情见 {home / 'server.log'}")
 
 
 def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
@@ -158,6 +164,7 @@ def serve_all(home: Path, risk_file: str | None = None) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = None
     if not os.environ.get("PREFECT_API_URL"):
+        print("正在启动本地 Prefect 服务器…（首次启动要建立它的数据库，可能需要一两分钟）", flush=True)
         server, api = start_local_server(home / "prefect-server", port=int(os.environ.get("YUQING_PREFECT_PORT", "4200")))
         os.environ["PREFECT_API_URL"] = api
         print(f"Prefect 服务器：{api.removesuffix('/api')}（界面在浏览器中打开此地址）", flush=True)

@@ -31,7 +31,7 @@ from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
-from yuqing_core.risk.library import LEVEL_NAMES
+from yuqing_core.levels import Level
 from yuqing_core.risk.versions import active_library, library_version
 from yuqing_core.timeutil import format_local, utcnow
 
@@ -105,7 +105,7 @@ def score_and_warn(version_id: int, index: int, item_ids: list[int], now: dateti
             payload={
                 "warning_id": warning.id,
                 "event_id": warning.event_id,
-                "level": LEVEL_NAMES[warning.level],
+                "level": Level(warning.level).name,
                 "level_label": warning.label,
                 "score": warning.score,
                 "risk_points": warning.risk_points,

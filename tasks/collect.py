@@ -29,6 +29,7 @@ from yuqing_core.collect.service import collect_source as core_collect_source
 from yuqing_core.collect.summary import CollectSummary, summary_rows
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
+from yuqing_core.faults import check_fault
 from yuqing_core.timeutil import utcnow
 
 _shared_fetcher: ContextVar[Fetcher | None] = ContextVar("yuqing_shared_fetcher", default=None)
@@ -73,6 +74,7 @@ async def collect_source(source_id: int, source_name: str) -> State:
     """Poll one source and store its new items; Failed if the feed did not come back."""
     logger = get_run_logger()
     settings = get_settings()
+    check_fault(settings, "collect", source_name)
     db = get_database(settings)
     fetcher = _shared_fetcher.get()
     if fetcher is None:  # called outside a flow's shared_fetcher(): use a private client

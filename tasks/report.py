@@ -18,6 +18,8 @@ from tasks.policies import PER_RUN_CACHE, database_error
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
+from yuqing_core.faults import check_fault
+from yuqing_core.levels import Level
 from yuqing_core.notify import (
     DeliveryReport,
     Message,
@@ -31,7 +33,6 @@ from yuqing_core.notify import (
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, SpecialReport
 from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
-from yuqing_core.risk.library import LEVEL_LABELS
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 
 
@@ -104,6 +105,7 @@ def _publish(written: WrittenReport, *, key: str) -> None:
 def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
     """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
     settings = get_settings()
+    check_fault(settings, "report", kind)
     config = notify_config(settings)
     logger = get_run_logger()
     if config is None:
@@ -135,9 +137,9 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     for warning in warnings:
         points = [spec.risk_point(name) for name in warning.risk_points] if spec else []
         units = [unit for point in points if point for unit in point.units]
-        body = (f"{LEVEL_LABELS[warning.level]}预警：{warning.title}\n风险点：{'、'.join(warning.risk_points)}；得分 {warning.score}。\n"
+        body = (f"{Level(warning.level).label}预警：{warning.title}\n风险点：{'、'.join(warning.risk_points)}；得分 {warning.score}。\n"
                 f"事件编号 {warning.event_id}，预警编号 {warning.id}。")  # fmt: skip
-        message = Message(kind="warning", key=f"warning:{warning.id}:{warning.level}", subject=f"【{LEVEL_LABELS[warning.level]}预警】{warning.title}",
+        message = Message(kind="warning", key=f"warning:{warning.id}:{warning.level}", subject=f"【{Level(warning.level).label}预警】{warning.title}",
                           body=body, level=warning.level, reference=f"warning:{warning.id}")  # fmt: skip
         total.extend(deliver(db, message, resolve_recipients(db, warning.level, units, config=config), config=config))
     total.extend(sweep(db, config=config))

@@ -5,7 +5,12 @@ dialect. PostgreSQL is found at ``YUQING_TEST_POSTGRESQL_URL`` (default: the
 machine's server on 127.0.0.1:5432, database ``test``); each test session
 works in a database of its own, created and dropped here. Without a server
 the PostgreSQL cases skip with the reason, except under ``CI=true``, where
-a missing PostgreSQL fails the run.
+a missing PostgreSQL fails the run -- as does any other skip there
+(``ci_skips.py``).
+
+No test asserts how fast something ran (``make bench`` measures speed):
+Hypothesis's per-example deadline and too-slow health check are off for
+the whole suite, being wall-clock limits that fail on a busy machine.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -28,6 +34,13 @@ from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import Database, forget_databases, upgrade
 from yuqing_core.db.models import Base
 from yuqing_core.demo.server import FeedServer
+
+pytest_plugins = ["pytester", "ci_skips"]
+
+# Hypothesis's default deadline (200 ms per example) and its too-slow health check are wall-clock
+# assertions that fail on a busy machine; the tests assert behaviour.
+hypothesis.settings.register_profile("yuqing", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("yuqing")
 
 POSTGRESQL_URL = os.environ.get("YUQING_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -86,3 +86,22 @@ async def task_runs_of(flow_run_id, expected: int = 0, attempts: int = 40) -> li
 def task_run_name(run) -> str:  # type: ignore[no-untyped-def]
     """A task run's name without the provisional "-<3 hex>" suffix it may still show just after it is recorded."""
     return re.sub(r"-[0-9a-f]{3}$", "", run.name)
+
+
+def jieba_tfidf_of_joined_texts(texts: list[str], user_words: list[str]) -> list[tuple[str, float]]:
+    """The oracle: jieba's own TF-IDF over the texts joined into one document, with a fresh tokenizer."""
+    import jieba.analyse
+
+    from yuqing_core.events._hotwords import _CJK_WORD, CHINESE_STOP_WORDS
+    from yuqing_core.text import new_jieba_tokenizer, normalize_text
+
+    tokenizer = new_jieba_tokenizer()
+    tokenizer.initialize()
+    for word in user_words:
+        tokenizer.add_word(normalize_text(word))
+    tfidf = jieba.analyse.TFIDF()
+    tfidf.tokenizer, tfidf.postokenizer = tokenizer, None
+    tfidf.stop_words = set(tfidf.stop_words) | CHINESE_STOP_WORDS
+    document = "\n".join(normalize_text(text) for text in texts if text)
+    ranked = [(w, float(x)) for w, x in tfidf.extract_tags(document, topK=None, withWeight=True) if _CJK_WORD.fullmatch(w)]
+    return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))

@@ -208,10 +208,10 @@ def test_local_holidays_and_workdays_override_the_package() -> None:
 
 
 def test_local_overrides_are_validated() -> None:
-    with pytest.raises(ValueError, match="同时配置为本地节假日和本地工作日.*2026-12-31"):
+    with pytest.raises(ValueError, match=r"同时配置为本地节假日和本地工作日.*2026-12-31"):
         WorkCalendar(extra_holidays=[d("2026-12-31")], extra_workdays=[d("2026-12-31")])
     assert WorkCalendar(extra_holidays=["2026-12-31"]) == WorkCalendar(extra_holidays=[d("2026-12-31")])
-    with pytest.raises(ValueError, match="本地节假日.*无法识别"):
+    with pytest.raises(ValueError, match=r"本地节假日.*无法识别"):
         WorkCalendar(extra_holidays=["31/12/2026"])
     with pytest.raises(TypeError):
         WorkCalendar(extra_workdays=[datetime(2026, 12, 31)])
@@ -379,8 +379,8 @@ def test_parse_time_limit_refuses_with_a_chinese_message(value: object) -> None:
 
 
 def test_time_limit_checks_itself() -> None:
-    for bad in (dict(kind="weeks"), dict(kind="same_day", days=3), dict(kind="working_days", days=0),
-                dict(kind="working_days", days=3, counting="later")):  # fmt: skip
+    for bad in ({"kind": "weeks"}, {"kind": "same_day", "days": 3}, {"kind": "working_days", "days": 0},
+                {"kind": "working_days", "days": 3, "counting": "later"}):  # fmt: skip
         with pytest.raises(ValueError) as caught:
             TimeLimit(**bad)  # type: ignore[arg-type]
         assert CJK.search(str(caught.value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -54,7 +55,7 @@ def test_open_from_a_warning_in_one_command_then_act(runner, warned, env_setting
     assert number.startswith("督〔") and "派单" in opened.output and "牵头 县应急管理局" in opened.output
     notice_files = [line for line in opened.output.splitlines() if line.endswith((".html", ".md", ".docx", ".txt"))]
     assert len(notice_files) == 4 and "舆情督报" in notice_files[0]
-    assert number in open(notice_files[1], encoding="utf-8").read()  # the notice names its case
+    assert number in Path(notice_files[1]).read_text(encoding="utf-8")  # the notice names its case
 
     refused = runner.invoke(main, ["case", "close", number])
     assert refused.exit_code == 1 and "当前状态为「派单」，不能「办结」" in refused.output and "签收（ack）" in refused.output

@@ -30,7 +30,7 @@ def test_sources_import_and_list(runner, env_settings, tmp_path) -> None:
     assert "新增 1 个" in result.output
     listed = runner.invoke(main, ["sources", "list"])
     assert "县政府网" in listed.output and "上次成功" in listed.output and "停用原因" in listed.output
-    as_json = json.loads(runner.invoke(main, ["sources", "list", "--format", "json"]).output)
+    as_json = json.loads(runner.invoke(main, ["sources", "list", "--format", "jsonl"]).output)
     assert as_json["name"] == "县政府网" and as_json["enabled"] is True and as_json["consecutive_errors"] == 0
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from helpers import add_sources, collect, entries, item_rows, rss, source_row
-from yuqing_core.collect.service import UnknownSources, due_sources, ingest_document
-from yuqing_core.db import FetchAttempt, Item
+from yuqing_core.collect.service import SourceRef, UnknownSources, due_sources, ingest_document
+from yuqing_core.collect.sources import set_enabled
+from yuqing_core.db import FetchAttempt, Item, Source
 from yuqing_core.timeutil import utcnow
 
 
@@ -151,12 +152,25 @@ def test_a_crash_while_recording_leaves_nothing_half_written(db, settings, feed_
 
 
 def test_due_sources_filters(db, settings, feed_server) -> None:
-    ids = add_sources(db, settings, a=feed_server.url("/a"), b=feed_server.url("/b"))
-    assert [s.name for s in due_sources(db, utcnow())] == ["a", "b"]
-    assert [s.name for s in due_sources(db, utcnow(), names=["b"])] == ["b"]
-    with pytest.raises(UnknownSources, match="没有这些信息源：c"):
-        due_sources(db, utcnow(), names=["b", "c"])
-    assert ids
+    now = utcnow()
+    ids = add_sources(db, settings, now=now, b=feed_server.url("/b"), a=feed_server.url("/a"), later=feed_server.url("/l"),
+                      off=feed_server.url("/o"))  # fmt: skip
+    with db.writer() as session:
+        session.execute(update(Source).where(Source.name == "later").values(next_poll_at=now + timedelta(hours=1)))
+    set_enabled(db, "off", False)
+
+    def ref(name: str) -> SourceRef:
+        return SourceRef(id=ids[name], name=name)
+
+    assert due_sources(db, now) == [ref("a"), ref("b")]  # in name order; not before its next poll, never when disabled
+    assert due_sources(db, now + timedelta(hours=1)) == [ref("a"), ref("b"), ref("later")]
+    assert due_sources(db, now, all_sources=True) == [ref("a"), ref("b"), ref("later")]
+    assert due_sources(db, now, names=["b"]) == [ref("b")]
+    assert due_sources(db, now, names=["later", "off"]) == []
+    assert due_sources(db, now, names=["later", "off"], all_sources=True) == [ref("later")]
+    with pytest.raises(UnknownSources, match="没有这些信息源：c") as raised:
+        due_sources(db, now, names=["b", "c"])
+    assert raised.value.names == ["c"]
 
 
 def test_ingest_document_is_the_same_path_without_http(db, settings) -> None:

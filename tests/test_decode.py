@@ -73,13 +73,11 @@ def test_corrupt_gzip_is_a_decoding_failure() -> None:
         decode("gzip", b"\x1f\x8b\x08\x00garbage-garbage-garbage")
 
 
-def test_truncated_gzip_is_a_decoding_failure_or_partial() -> None:
-    payload = gzip.compress(TEXT)[:-20]
-    # zlib reports a truncated stream only at flush; either way nothing crashes.
-    try:
-        assert TEXT.startswith(decode("gzip", payload))
-    except DecodingFailed:
-        pass
+def test_truncated_gzip_gives_the_decoded_prefix() -> None:
+    # zlib's flush does not report a stream cut short: what was decoded comes back (a body cut short on the
+    # wire is the HTTP layer's to notice, by its Content-Length or chunking).
+    body = decode("gzip", gzip.compress(TEXT)[:-20])
+    assert body and TEXT.startswith(body) and len(body) < len(TEXT)
 
 
 def test_unsupported_and_stacked_encodings_are_refused() -> None:

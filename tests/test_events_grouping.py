@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -278,7 +279,7 @@ def item_streams(draw: st.DrawFn) -> list[GroupItem]:
 
 def split(items: list[GroupItem], cuts: list[int]) -> list[list[GroupItem]]:
     bounds = sorted({0, len(items), *(cut % (len(items) + 1) for cut in cuts)})
-    return [items[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [items[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

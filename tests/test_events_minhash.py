@@ -60,9 +60,9 @@ def test_signatures_are_the_same_in_another_process_with_another_hash_seed() -> 
 
 def test_signatures_equal_datasketch_affine32_minhash_with_the_same_gram_hash() -> None:
     rng = random.Random(7)
-    texts = random_texts(rng, 40) + ["a", "ab", "abc", "青", "转发微博"]
+    texts = [*random_texts(rng, 40), "a", "ab", "abc", "青", "转发微博"]
     rows = signatures(texts, num_perm=128, seed=1)
-    for text, row in zip(texts, rows):
+    for text, row in zip(texts, rows, strict=True):
         reference = MinHash(num_perm=128, seed=1, hashfunc=_gram_hash32, scheme="affine32")
         reference.update_batch(grams(text))
         assert np.array_equal(reference.hashvalues, row), text
@@ -77,9 +77,9 @@ def test_signatures_do_not_depend_on_batch_composition() -> None:
 
 
 def test_longer_grams_and_other_seeds_follow_the_same_reference() -> None:
-    texts = random_texts(random.Random(5), 10) + ["一二三四", "一二"]
+    texts = [*random_texts(random.Random(5), 10), "一二三四", "一二"]
     rows = signatures(texts, num_perm=16, ngram=5, seed=42)
-    for text, row in zip(texts, rows):
+    for text, row in zip(texts, rows, strict=True):
         reference = MinHash(num_perm=16, seed=42, hashfunc=_gram_hash32, scheme="affine32")
         reference.update_batch(grams(text, 5))
         assert np.array_equal(reference.hashvalues, row)

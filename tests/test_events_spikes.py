@@ -58,7 +58,7 @@ def test_spike_decisions(baseline: list[int], current: int, spike: bool) -> None
 
 def test_a_past_spike_in_the_baseline_does_not_mask_the_next_one() -> None:
     quiet = [1, 0, 2, 1, 0, 1, 3, 0, 1, 2, 0, 1, 1, 1]
-    with_spike = quiet[:-2] + [40, 1]
+    with_spike = [*quiet[:-2], 40, 1]
     result = spike_test(with_spike, 8)
     assert result.is_spike and result.expected == pytest.approx(np.mean(sorted(with_spike)[:-1]))
     # Two spike days in a row are both left out (generalized ESD, not one at a time).
@@ -120,7 +120,7 @@ def test_daily_counts_use_shanghai_days() -> None:
     ]
     assert daily_counts(stamps, end=at(28, 0), days=3) == [1, 1, 2]
     # "now" in the afternoon: the last day is today so far.
-    assert daily_counts(stamps + [at(28, 9)], end=at(28, 15), days=2) == [2, 2]
+    assert daily_counts([*stamps, at(28, 9)], end=at(28, 15), days=2) == [2, 2]
 
 
 def test_hourly_counts() -> None:

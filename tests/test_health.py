@@ -15,10 +15,10 @@ SETTINGS = Settings(collect_disable_after_errors=4, collect_max_backoff_s=6 * 36
 
 
 def source(**overrides) -> Source:
-    values = dict(
-        name="s", url="http://a/feed", kind="auto", poll_interval_s=600, enabled=True, consecutive_errors=0,
-        redirect_count=0, weight=1.0, timezone="Asia/Shanghai", created_at=NOW, updated_at=NOW,
-    )  # fmt: skip
+    values = {
+        "name": "s", "url": "http://a/feed", "kind": "auto", "poll_interval_s": 600, "enabled": True, "consecutive_errors": 0,
+        "redirect_count": 0, "weight": 1.0, "timezone": "Asia/Shanghai", "created_at": NOW, "updated_at": NOW,
+    }  # fmt: skip
     values.update(overrides)
     return Source(**values)
 

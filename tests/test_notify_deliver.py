@@ -22,8 +22,8 @@ from sqlalchemy import select
 from receivers import PLAIN_AUTH_WARNING, SmtpReceiver, WebhookReceiver, free_port
 from yuqing_core.db import Database
 from yuqing_core.db.models import Delivery
+from yuqing_core.levels import Level
 from yuqing_core.notify import (
-    LEVEL_NAMES,
     AppriseSender,
     DeliveryReport,
     Message,
@@ -61,7 +61,7 @@ def at(hour: int, minute: int = 0, *, day: int = 27) -> datetime:
 
 
 def warning(number: int, level: int, *, attachments: tuple[Path, ...] = ()) -> Message:
-    name = LEVEL_NAMES[level]
+    name = Level(level).name
     return Message(
         kind="warning",
         key=f"warning:{number}:{name}",

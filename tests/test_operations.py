@@ -1,11 +1,14 @@
 """Running it as operators do, against a real ``prefect server start`` process on 127.0.0.1 and a real
 ``yuqing serve`` process serving every deployment.
 
-- A ``monitor`` run whose analyze stage fails (a fault injected by a setting)
-  is retried the way the UI's Retry button does it (the flow run set to
-  Scheduled named AwaitingRetry, without force): only the failed stage runs
-  again -- no feed is fetched a second time -- and the database ends with the
-  same rows as a run that never failed.
+- A ``monitor`` run in which one source's collect task and the analyze stage
+  fail (faults injected by a setting) is retried the way the UI's Retry button
+  does it (the flow run set to Scheduled named AwaitingRetry, without force):
+  only what failed runs again -- the failed source is fetched once, no other
+  feed a second time -- and, once the next run has analysed what the late
+  source brought, the database has the same rows as a run that never failed.
+- A ``daily-report`` run whose delivery fails is retried the same way: the
+  report is not built again, and each recipient receives it exactly once.
 - ``prefect deployment run 'special-report/ad-hoc' --param ...`` against the
   served deployment produces the report files.
 - ``prefect deployment run 'analyze/backlog' --param since=... --param until=...``
@@ -18,7 +21,9 @@ while, so both are shared by its tests.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -90,13 +95,24 @@ def operations(tmp_path_factory):
             "YUQING_COUNTY_NAME": "青禾县",
             "DO_NOT_TRACK": "1",
         }
-        env.pop("YUQING_UNITS_FILE", None)
+        # One office unit that every warning and report reaches, through a webhook inbox on the feed server.
+        inbox = feeds.add_inbox("/inbox/office")
+        units = home / "units.yaml"
+        target = "json://" + feeds.base_url.split("//", 1)[1] + "/inbox/office"
+        routes = "\n".join(
+            f"  {key}: [县网络舆情应急监控中心]" for key in ("IV", "III", "II", "I", "daily_report", "special_report")
+        )
+        units.write_text(
+            f'units:\n  - name: 县网络舆情应急监控中心\n    kind: office\n    targets: ["{target}"]\nrouting:\n{routes}\n',
+            encoding="utf-8",
+        )
+        env["YUQING_UNITS_FILE"] = str(units)
         log = (home / "serve.log").open("ab")
         serving = subprocess.Popen([sys.executable, "-m", "yuqing_core.cli", "serve"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True, cwd=home)  # fmt: skip
         try:
             wait_for_deployments(api, 8, home)
-            yield {"api": api, "db": db, "fault": fault, "feeds": feeds, "home": home, "env": env, "url": url}
+            yield {"api": api, "db": db, "fault": fault, "feeds": feeds, "home": home, "env": env, "url": url, "inbox": inbox}
         finally:
             stop(serving)
             stop(server)
@@ -127,6 +143,11 @@ def wait_terminal(api: str, flow_run_id: str, home: Path, timeout_s: float = 240
     raise AssertionError(f"flow run {flow_run_id} did not finish; see {home / 'serve.log'}")
 
 
+def task_run_name(run: dict) -> str:
+    """A task run's name without the provisional "-<3 hex>" suffix it may show just after it is recorded."""
+    return re.sub(r"-[0-9a-f]{3}$", "", run["name"])
+
+
 def task_runs(api: str, flow_run_id: str) -> list[dict]:
     return httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}}, timeout=10).json()
 
@@ -147,18 +168,20 @@ def content(db: Database) -> dict:
     return {"items": item_rows(db), **snapshot}
 
 
-def test_retrying_a_failed_analyze_stage_re_runs_only_that_stage(operations, tmp_path) -> None:
+def test_retrying_a_failed_monitor_run_re_runs_only_the_failed_source_and_stage(operations, tmp_path) -> None:
     api, db, fault, feeds, home = (operations[k] for k in ("api", "db", "fault", "feeds", "home"))
-    fault.write_text("analyze\n", encoding="utf-8")
+    failing = load_county().sources[0]
+    fault.write_text(f"collect:{failing['name']}\nanalyze\n", encoding="utf-8")
     run = httpx.post(f"{api}/deployments/{deployment_id(api, 'monitor', 'every-10-min')}/create_flow_run",
                      json={"parameters": {"all_sources": True}}, timeout=10).json()  # fmt: skip
     failed = wait_terminal(api, run["id"], home)
     assert failed["state"]["type"] == "FAILED", failed["state"]
-    assert "故障演练" in (failed["state"]["message"] or "") or any(
-        t["state"]["type"] == "FAILED" and t["name"].startswith("match-") for t in task_runs(api, run["id"])
-    )
+    failed_tasks = {task_run_name(t) for t in task_runs(api, run["id"]) if t["state"]["type"] == "FAILED"}
+    assert failing["name"] in failed_tasks, failed_tasks  # the red task is named after the source
+    assert any(name.startswith("match-") for name in failed_tasks), failed_tasks
     fetched_once = dict(feeds.hits)
-    assert fetched_once and all(count == 1 for count in fetched_once.values())
+    assert failing["path"] not in fetched_once  # the fault struck before polling
+    assert len(fetched_once) == len(load_county().sources) - 1 and all(count == 1 for count in fetched_once.values())
     with db.reader() as session:
         assert session.scalar(select(ItemAnalysis.item_id).limit(1)) is None  # nothing analysed yet
 
@@ -171,17 +194,51 @@ def test_retrying_a_failed_analyze_stage_re_runs_only_that_stage(operations, tmp
     done = wait_terminal(api, run["id"], home)
     assert done["state"]["type"] == "COMPLETED", done["state"]
     assert done["run_count"] >= 2
-    assert dict(feeds.hits) == fetched_once  # no feed was fetched again: the collect stage came back from its results
+    # Only the source that failed was polled now; the others came back from their results.
+    assert dict(feeds.hits) == {**fetched_once, failing["path"]: 1}
+    # The retried run analysed what its plan (made on the first attempt) held; the items the late source
+    # brought wait for the next run, as any item collected after a plan does. That next run, here:
+    analyze(db)
 
-    # The same sources and library, in a database that never saw a failure.
+    # The same sources and library, in a database that never saw a failure: the other sources polled and
+    # analysed, then the late source polled and analysed (events grow in the order items arrive).
     clean = prepare_database(f"sqlite:///{tmp_path / 'clean.db'}", feeds, tmp_path)
     settings = Settings(home=tmp_path, database_url=clean.url, fetch_allow_private_networks=True)
     with clean.reader() as session:
-        ids = list(session.scalars(select(Source.id)))
-    collect(clean, settings, *ids)
+        ids = dict(session.execute(select(Source.name, Source.id)).all())
+    late = ids.pop(failing["name"])
+    collect(clean, settings, *ids.values())
+    analyze(clean)
+    collect(clean, settings, late)
     analyze(clean)
     retried, never_failed = content(db), content(clean)
     assert [key for key in retried if retried[key] != never_failed[key]] == []
+
+
+def test_retrying_a_failed_report_delivery_sends_it_once_without_building_it_again(operations) -> None:
+    api, fault, home, inbox = (operations[k] for k in ("api", "fault", "home", "inbox"))
+    fault.write_text("report:daily_report\n", encoding="utf-8")
+    received_before = len(inbox)
+    run = httpx.post(f"{api}/deployments/{deployment_id(api, 'daily-report', 'morning')}/create_flow_run",
+                     json={"parameters": {"day": "2026-11-20"}}, timeout=10).json()  # fmt: skip
+    failed = wait_terminal(api, run["id"], home)
+    assert failed["state"]["type"] == "FAILED", failed["state"]
+    states = {task_run_name(t): t["state"]["type"] for t in task_runs(api, run["id"])}
+    assert states.get("deliver-daily_report") == "FAILED" and states.get("build-daily-report-2026-11-20") == "COMPLETED", states
+    assert len(inbox) == received_before  # nothing went out
+
+    fault.unlink()
+    answer = httpx.post(f"{api}/flow_runs/{run['id']}/set_state",
+                        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
+                        timeout=10).json()  # fmt: skip
+    assert answer["status"] == "ACCEPT", answer
+    done = wait_terminal(api, run["id"], home)
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    builds = [t for t in task_runs(api, run["id"]) if task_run_name(t) == "build-daily-report-2026-11-20"]
+    # Each attempt records a task run; the retry's came back from the first one's result, not built again.
+    assert sorted(t["state"]["name"] for t in builds) == ["Cached", "Completed"], [t["state"] for t in builds]
+    daily = [body for _headers, body in inbox[received_before:] if "舆情日报" in json.loads(body).get("title", "")]
+    assert len(daily) == 1, inbox[received_before:]
 
 
 def run_deployment(operations: dict, name: str, **parameters: object) -> dict:

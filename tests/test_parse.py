@@ -71,9 +71,9 @@ def test_billion_laughs_is_defused_fast() -> None:
     )
     body = f"""<?xml version="1.0"?><!DOCTYPE rss [{entities}]>
 <rss version="2.0"><channel><title>&lol11;</title><item><title>&lol11;</title><description>x</description></item></channel></rss>"""
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of the parse, which does not grow with the machine's load
     feed = parse_feed(body.encode())
-    assert time.perf_counter() - started < 2
+    assert time.thread_time() - started < 10  # a few ms when defused; expanding 10^11 lols would never end
     assert len(feed.entries) == 1
     assert len(feed.entries[0].title) < 100
 

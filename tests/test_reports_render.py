@@ -16,6 +16,7 @@ from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 
+import markdown_it
 import pytest
 from docx import Document as open_docx
 from docx.oxml.ns import qn
@@ -24,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yuqing_core.reports import charts
+from yuqing_core.reports.formats import markdown_escape, one_line, safe_url
 from yuqing_core.reports.model import Count, HourCount, TrendPoint
 from yuqing_core.reports.render import (
     SHORT_TEXT_LIMIT,
@@ -31,9 +33,6 @@ from yuqing_core.reports.render import (
     Renderer,
     TemplatesError,
     fit_text,
-    markdown_escape,
-    one_line,
-    safe_url,
     short_text,
     suggested_handling,
 )
@@ -46,8 +45,6 @@ from yuqing_core.reports.samples import (
     special_report,
     supervision_notice,
 )
-
-markdown_it = pytest.importorskip("markdown_it")
 
 DAILY_HEADINGS = ["一、总体情况", "二、舆情事件", "三、新增预警", "四、敏感信息", "五、正面宣传", "六、督办情况",
                   "七、信息来源", "八、信息源覆盖", "九、热词"]  # fmt: skip
@@ -75,7 +72,7 @@ def docx_text(name: str) -> str:
 
 
 def all_formats(name: str) -> dict[str, str]:
-    html, md, text = rendered(name)
+    html, md, _text = rendered(name)
     return {"html": visible_text(html), "markdown": md_text(md), "docx": docx_text(name)}
 
 
@@ -304,7 +301,7 @@ def test_html_never_carries_script_handlers_or_javascript_links(name: str) -> No
 
 
 def test_hostile_titles_show_as_text() -> None:
-    html, md, text = rendered("daily")
+    html, md, _text = rendered("daily")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)</script>" in visible_text(html)
     assert "[点我](javascript:alert(1)) **粗体**" in visible_text(html)

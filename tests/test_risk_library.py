@@ -12,7 +12,7 @@ from yuqing_core.collect.archive import import_archive
 from yuqing_core.risk.backtest import backtest
 from yuqing_core.risk.library import CompiledLibrary, describe_changes, diff_libraries, load_library_file, load_library_text
 from yuqing_core.risk.versions import NoActiveLibrary, active_library, import_library, list_versions, version_content
-from yuqing_core.rules import Document
+from yuqing_core.rules import MatchText
 from yuqing_core.yamlfile import ConfigFileError
 
 DEMO_LIBRARY = resources.files("yuqing_core.demo").joinpath("risk.yaml").read_text(encoding="utf-8")
@@ -86,13 +86,13 @@ def test_problems_are_named_by_line_and_field(tmp_path) -> None:
 
 def test_compiled_verdicts(tmp_path) -> None:
     library = CompiledLibrary(load_library_text(SMALL))
-    about = library.judge(Document(title="柳湾镇化工园区有异味", text="居民担心中毒", source="江华日报"))
+    about = library.judge(MatchText(title="柳湾镇化工园区有异味", text="居民担心中毒", source="江华日报"))
     assert (about.relevant, about.excluded, about.risk_points) == (True, False, ["化工异味"])
-    elsewhere = library.judge(Document(title="外县化工园区泄漏", text="", source="江华日报"))
+    elsewhere = library.judge(MatchText(title="外县化工园区泄漏", text="", source="江华日报"))
     assert (elsewhere.relevant, elsewhere.risk_points) == (False, [])
-    local = library.judge(Document(title="化工园区泄漏？", text="", source="青禾论坛"))
+    local = library.judge(MatchText(title="化工园区泄漏？", text="", source="青禾论坛"))
     assert local.relevant and local.risk_points == ["化工异味"]
-    advert = library.judge(Document(title="青禾县化工园区异味治理设备促销", text="", source="江华日报"))
+    advert = library.judge(MatchText(title="青禾县化工园区异味治理设备促销", text="", source="江华日报"))
     assert advert.excluded and advert.risk_points == []
     kinds = {library.meta[key].kind for key, _ in about.matches}
     assert kinds == {"region", "risk"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, select
 
@@ -14,6 +14,8 @@ from yuqing_core.db.models import Item, Source
 from yuqing_core.timeutil import SHANGHAI, isoformat_local
 
 STREAM_BATCH = 1000
+
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class ItemRow:
         }
 
 
-def published_within(query: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
+def published_within(query: Select[*_Columns], since: datetime | None, until: datetime | None) -> Select[*_Columns]:
     """``query`` restricted to items published in ``[since, until)``; either end may be open (None)."""
     if since is not None:
         query = query.where(Item.published_at >= since)

@@ -7,6 +7,10 @@ import re
 import unicodedata
 from html import unescape
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jieba
 
 # Elements whose content is never text a reader sees.
 _SKIP_CONTENT = frozenset(
@@ -117,7 +121,7 @@ def fingerprint(title: str, text: str) -> str:
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
-def new_jieba_tokenizer():  # type: ignore[no-untyped-def]
+def new_jieba_tokenizer() -> jieba.Tokenizer:
     """A private jieba tokenizer (never the global one, so user words stay local to their owner).
 
     jieba announces loading its dictionary in four DEBUG lines on stderr, which

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Annotated
+from typing import Annotated, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
+from yuqing_core.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -17,7 +18,7 @@ def known_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"未知时区 {name!r}（应为 Asia/Shanghai 这样的 IANA 时区名）") from exc
+        raise InvalidInput(f"未知时区 {name!r}（应为 Asia/Shanghai 这样的 IANA 时区名）") from exc
     return name
 
 
@@ -45,6 +46,10 @@ def format_local(value: datetime | None, tz: tzinfo = SHANGHAI, *, seconds: bool
     return to_local(value, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+@overload
+def isoformat_local(value: datetime, tz: tzinfo = ...) -> str: ...
+@overload
+def isoformat_local(value: datetime | None, tz: tzinfo = ...) -> str | None: ...
 def isoformat_local(value: datetime | None, tz: tzinfo = SHANGHAI) -> str | None:
     """ISO 8601 with the local offset, e.g. ``2026-11-28T09:30:00+08:00``."""
     if value is None:
@@ -65,5 +70,5 @@ def parse_user_datetime(text: str, tz: tzinfo = SHANGHAI) -> datetime:
         try:
             parsed = datetime.combine(date.fromisoformat(text), time())
         except ValueError as exc:
-            raise ValueError(f"无法识别的时间：{text!r}（应为 2026-11-27 或 2026-11-27T08:00 这样的格式）") from exc
+            raise InvalidInput(f"无法识别的时间：{text!r}（应为 2026-11-27 或 2026-11-27T08:00 这样的格式）") from exc
     return ensure_aware(parsed, tz)

@@ -20,6 +20,9 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from yuqing_core.errors import InvalidInput
 
 Loc = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -45,7 +48,7 @@ class Problem:
         return f"{where}{field}：{self.message}"
 
 
-class ConfigFileError(ValueError):
+class ConfigFileError(InvalidInput):
     """A file that cannot be used as it is; ``problems`` lists everything found."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -54,7 +57,7 @@ class ConfigFileError(ValueError):
 
 
 @dataclass
-class Document:
+class YamlDocument:
     """A YAML document as plain data, plus the (line, column) of every value by its path."""
 
     data: Any
@@ -82,7 +85,7 @@ def format_loc(loc: Loc) -> str:
     return text
 
 
-def load_document(path: Path | str, text: str | None = None) -> Document:
+def load_document(path: Path | str, text: str | None = None) -> YamlDocument:
     """Read a YAML file into data plus positions; syntax errors become a ``ConfigFileError``."""
     file = str(path)
     if text is None:
@@ -106,7 +109,7 @@ def load_document(path: Path | str, text: str | None = None) -> Document:
     data = _construct(node, (), ctx) if node is not None else None
     if ctx.problems:
         raise ConfigFileError(ctx.problems)
-    return Document(data=data, marks=ctx.marks, file=file)
+    return YamlDocument(data=data, marks=ctx.marks, file=file)
 
 
 def _construct(node: yaml.Node, loc: Loc, ctx: _Context) -> Any:
@@ -161,7 +164,7 @@ _MESSAGES = {
 }
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "value_error":
@@ -176,13 +179,13 @@ def _message(error: dict[str, Any]) -> str:
     return _MESSAGES.get(kind, error["msg"])
 
 
-def problems_from_validation(document: Document, exc: ValidationError, *, prefix: Loc = ()) -> Iterator[Problem]:
+def problems_from_validation(document: YamlDocument, exc: ValidationError, *, prefix: Loc = ()) -> Iterator[Problem]:
     for error in exc.errors(include_url=False):
         loc = (*prefix, *error["loc"])
         yield document.problem(loc, _message(error))
 
 
-def validate(document: Document, model: type[ModelT]) -> ModelT:
+def validate(document: YamlDocument, model: type[ModelT]) -> ModelT:
     """Validate a whole document against ``model``; every problem is reported at once."""
     try:
         return model.model_validate(document.data if document.data is not None else {})
@@ -190,6 +193,6 @@ def validate(document: Document, model: type[ModelT]) -> ModelT:
         raise ConfigFileError(list(problems_from_validation(document, exc))) from exc
 
 
-def load_validated(path: Path | str, model: type[ModelT]) -> tuple[ModelT, Document]:
+def load_validated(path: Path | str, model: type[ModelT]) -> tuple[ModelT, YamlDocument]:
     document = load_document(path)
     return validate(document, model), document

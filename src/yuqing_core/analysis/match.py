@@ -7,10 +7,12 @@ values. Matching the same batch twice leaves the same rows.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,8 +22,9 @@ from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
 from yuqing_core.items import published_within
 from yuqing_core.risk.versions import ActiveLibrary
-from yuqing_core.rules import Document
+from yuqing_core.rules import MatchText
 from yuqing_core.timeutil import utcnow
+from yuqing_core.yamlfile import ConfigFileError, Problem
 
 
 @dataclass
@@ -40,16 +43,66 @@ class MatchSummary:
         self.risk_points.update(other.risk_points)
 
 
-def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, Document]]:
-    """(item id, Document) for the given items, in the order given."""
+def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, MatchText]]:
+    """(item id, MatchText) for the given items, in the order given."""
     with db.reader() as session:
         rows = session.execute(
             select(Item.id, Item.title, Item.text, Source.name)
             .join(Source, Source.id == Item.source_id)
             .where(Item.id.in_(item_ids))
         ).all()
-    by_id = {row.id: Document(title=row.title, text=row.text, source=row.name) for row in rows}
+    by_id = {row.id: MatchText(title=row.title, text=row.text, source=row.name) for row in rows}
     return [(item_id, by_id[item_id]) for item_id in item_ids if item_id in by_id]
+
+
+def iter_match_texts(
+    db: Database, *, since: datetime, until: datetime, limit: int | None = None
+) -> Iterator[tuple[int, MatchText]]:
+    """(item id, MatchText) for the items published in ``[since, until)``, oldest first, at most ``limit``."""
+    query = (
+        select(Item.id, Item.title, Item.text, Source.name)
+        .join(Source, Source.id == Item.source_id)
+        .where(Item.published_at >= since, Item.published_at < until)
+        .order_by(Item.published_at, Item.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    with db.reader() as session:
+        for row in session.execute(query.execution_options(yield_per=1000)):
+            yield row.id, MatchText(title=row.title, text=row.text, source=row.name)
+
+
+def read_match_texts(path: Path) -> list[tuple[int, MatchText]]:
+    """(line number, MatchText) from a JSON Lines file of ``title``, ``text`` (or ``summary``), ``source``.
+
+    Every bad line is named (``ConfigFileError`` with file, line and field), and nothing is returned
+    unless all lines are good.
+    """
+    problems, texts = [], []
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), number, exc.colno, "", f"JSON 格式错误：{exc.msg}"))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem(str(path), number, None, "", "每行应为一个 JSON 对象"))
+                continue
+            fields = {}
+            for name in ("title", "text", "summary", "source"):
+                value = obj.get(name)
+                if value is not None and not isinstance(value, str):
+                    problems.append(Problem(str(path), number, None, name, "应为文本"))
+                fields[name] = value if isinstance(value, str) else ""
+            texts.append(
+                (number, MatchText(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"]))
+            )
+    if problems:
+        raise ConfigFileError(problems)
+    return texts
 
 
 def hot_word_text(title: str | None, text: str | None) -> str:

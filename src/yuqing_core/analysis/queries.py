@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,7 +42,7 @@ class EventItemRow:
     joined_by: str
     title: str
 
-    def as_json(self, isoformat) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def as_json(self, isoformat: Callable[[datetime], str]) -> dict[str, Any]:
         """The stable shape of ``yuqing events export --format jsonl``."""
         return {
             "item_id": self.item_id,
@@ -109,6 +109,11 @@ def get_event(db: Database, event_id: int) -> Event | None:
         return session.get(Event, event_id)
 
 
+def get_warning(db: Database, warning_id: int) -> EarlyWarning | None:
+    with db.reader() as session:
+        return session.get(EarlyWarning, warning_id)
+
+
 def event_item_ids(db: Database, event_id: int) -> list[int]:
     with db.reader() as session:
         return list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
@@ -126,4 +131,4 @@ def list_warnings(db: Database, *, since: datetime | None = None, status: str | 
     if status is not None:
         query = query.where(EarlyWarning.status == status)
     with db.reader() as session:
-        return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+        return [(warning, event) for warning, event in session.execute(query)]

@@ -22,17 +22,14 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import count_words, heat_score, hot_words_from_counts, spike_test
-from yuqing_core.risk.library import LEVEL_LABELS
+from yuqing_core.levels import Level
 from yuqing_core.risk.scoring import EventFacts, level_for, score_event
+from yuqing_core.risk.signals import BASELINE_DAYS, SPIKE_WINDOW, risk_point_counts, rolling_counts
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import normalize_for_matching
 from yuqing_core.timeutil import utcnow
 
 VELOCITY_WINDOW = timedelta(hours=6)
-# Spikes compare the last 24 hours with the 14 days before, 24 hours at a time: the same
-# granularity, and "now" rather than the calendar day, so a burst late last night still counts this morning.
-SPIKE_WINDOW = timedelta(hours=24)
-BASELINE_DAYS = 14
 HOT_WORDS = 8
 HOT_WORD_TEXTS = 200
 
@@ -50,7 +47,7 @@ class RaisedWarning:
 
     @property
     def label(self) -> str:
-        return LEVEL_LABELS[self.level]
+        return Level(self.level).label
 
 
 @dataclass
@@ -87,12 +84,10 @@ def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
 
 def _hot_words(rows: list[Any], version_id: int, user_words: list[str]) -> list[tuple[str, float]]:
     """The event's hot words, from the word counts its items' match step stored (segmenting only items without)."""
-    stored = [row.word_counts if row.version_id == version_id else None for row in rows]
+    stored: list[dict[str, Any] | None] = [row.word_counts if row.version_id == version_id else None for row in rows]
     missing = [hot_word_text(row.title, row.text) for row, counts in zip(rows, stored, strict=True) if counts is None]
-    if missing:
-        computed = iter(count_words(missing, user_words))
-        stored = [counts if counts is not None else next(computed) for counts in stored]
-    return hot_words_from_counts(stored, top_k=HOT_WORDS)
+    computed = iter(count_words(missing, user_words) if missing else ())
+    return hot_words_from_counts([counts if counts is not None else next(computed) for counts in stored], top_k=HOT_WORDS)
 
 
 def _risk_points_of(db: Database, item_ids: list[int]) -> dict[int, set[str]]:
@@ -105,47 +100,9 @@ def _risk_points_of(db: Database, item_ids: list[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = defaultdict(set)
     with db.reader() as session:
         for item_id, name in session.execute(query):
-            found[item_id].add(name)
+            if name is not None:  # a risk match always names its point (the column is empty for the other kinds)
+                found[item_id].add(name)
     return found
-
-
-def rolling_counts(stamps: Iterable[datetime], *, end: datetime, windows: int, width: timedelta = SPIKE_WINDOW) -> list[int]:
-    """Counts in ``windows`` consecutive windows of ``width`` ending at ``end``, oldest first.
-
-    >>> from datetime import timezone
-    >>> end = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
-    >>> rolling_counts([end - timedelta(hours=1), end - timedelta(hours=30)], end=end, windows=3)
-    [0, 1, 1]
-    """
-    counts = [0] * windows
-    start = end - width * windows
-    for stamp in stamps:
-        if start < stamp <= end:
-            index = min(windows - 1, int((stamp - start) / width))
-            counts[index] += 1
-    return counts
-
-
-def risk_point_counts(db: Database, names: Iterable[str], *, end: datetime, windows: int) -> dict[str, list[int]]:
-    """Distinct items matched per risk point in each 24-hour window ending at ``end`` (latest analyses only)."""
-    names = list(names)
-    query = (
-        select(Match.risk_point_name, Item.id, Item.published_at)
-        .join(Item, Item.id == Match.item_id)
-        .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
-        .where(
-            Match.kind == "risk",
-            Match.risk_point_name.in_(names),
-            Item.published_at > end - SPIKE_WINDOW * windows,
-            Item.published_at <= end,
-        )
-        .distinct()
-    )
-    stamps: dict[str, list[datetime]] = defaultdict(list)
-    with db.reader() as session:
-        for name, _item_id, published in session.execute(query):
-            stamps[name].append(published)
-    return {name: rolling_counts(stamps.get(name, []), end=end, windows=windows) for name in names}
 
 
 def representative_title(rows: list[Any], weights: dict[str, float]) -> str:
@@ -156,9 +113,11 @@ def representative_title(rows: list[Any], weights: dict[str, float]) -> str:
     """
     titled = [row for row in rows if row.title]
     if not titled:
-        return rows[0].text[:60]
+        text: str = rows[0].text
+        return text[:60]
     best = max(titled, key=lambda row: (weights.get(row.name, row.weight), -row.published_at.timestamp(), -row.id))
-    return best.title
+    title: str = best.title
+    return title
 
 
 def _spike(counts: list[int]) -> dict[str, Any]:

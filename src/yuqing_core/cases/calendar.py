@@ -59,6 +59,7 @@ from typing import Any, Literal
 
 import chinese_calendar
 
+from yuqing_core.errors import InvalidInput
 from yuqing_core.timeutil import SHANGHAI
 
 __all__ = ["Deadline", "TimeLimit", "WorkCalendar", "WorkdayResult", "parse_time_limit"]
@@ -90,7 +91,7 @@ def _config_date(value: object, what: str) -> date:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"{what} 中的日期 {value!r} 无法识别（应为 2026-10-08 这样的日期）") from None
+            raise InvalidInput(f"{what} 中的日期 {value!r} 无法识别（应为 2026-10-08 这样的日期）") from None
     return _plain_date(value, what)
 
 
@@ -113,7 +114,7 @@ class WorkCalendar:
         both = holidays & workdays
         if both:
             listed = "、".join(d.isoformat() for d in sorted(both))
-            raise ValueError(f"以下日期同时配置为本地节假日和本地工作日，请只保留一处：{listed}")
+            raise InvalidInput(f"以下日期同时配置为本地节假日和本地工作日，请只保留一处：{listed}")
         self._extra_holidays = holidays
         self._extra_workdays = workdays
 
@@ -182,7 +183,7 @@ class WorkCalendar:
         if isinstance(n, bool) or not isinstance(n, int):
             raise TypeError(f"add_workdays expects an int number of days, got {type(n).__name__}")
         if n < 0:
-            raise ValueError(f"工作日数不能为负数：{n}")
+            raise InvalidInput(f"工作日数不能为负数：{n}")
         if n == 0:
             return self._nth_workday_from(start, 1)
         return self._nth_workday_from(start + _ONE_DAY, n)
@@ -275,15 +276,15 @@ class TimeLimit:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise ValueError(f"办理时限类型 {self.kind!r} 无法识别（应为 same_day 或 working_days）")
+            raise InvalidInput(f"办理时限类型 {self.kind!r} 无法识别（应为 same_day 或 working_days）")
         if self.counting not in _COUNTINGS:
-            raise ValueError(f"起算方式 {self.counting!r} 无法识别（应为 next_day 次日起算 或 same_day 当日起算）")
+            raise InvalidInput(f"起算方式 {self.counting!r} 无法识别（应为 next_day 次日起算 或 same_day 当日起算）")
         if isinstance(self.days, bool) or not isinstance(self.days, int):
-            raise ValueError(f"工作日数应为整数，而不是 {self.days!r}")
+            raise InvalidInput(f"工作日数应为整数，而不是 {self.days!r}")
         if self.kind == "same_day" and self.days != 0:
-            raise ValueError(f"当日办结的时限不带工作日数（得到 {self.days}）")
+            raise InvalidInput(f"当日办结的时限不带工作日数（得到 {self.days}）")
         if self.kind == "working_days" and self.days < 1:
-            raise ValueError(f"工作日数应为正整数（得到 {self.days}）；当日办结请写 same_day 或 当日")
+            raise InvalidInput(f"工作日数应为正整数（得到 {self.days}）；当日办结请写 same_day 或 当日")
 
     def __str__(self) -> str:
         if self.kind == "same_day":
@@ -297,7 +298,7 @@ _HINT = (
 )
 _SAME_DAY_WORDS = frozenset({"same_day", "same day", "当日", "当天", "当日办结"})
 _WORKING_DAYS = re.compile(r"(\d+)\s*(?:个?\s*工作日|working\s+days?)?")
-_COUNTING_WORDS = {
+_COUNTING_WORDS: dict[str, Literal["next_day", "same_day"]] = {
     "next_day": "next_day",
     "次日": "next_day",
     "次日起算": "next_day",
@@ -314,20 +315,22 @@ def _text(value: str) -> str:
 def _days(value: object, original: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         days = value
-    elif isinstance(value, str) and _WORKING_DAYS.fullmatch(_text(value)):
-        days = int(_WORKING_DAYS.fullmatch(_text(value)).group(1))  # type: ignore[union-attr]
+    elif isinstance(value, str) and (written := _WORKING_DAYS.fullmatch(_text(value))):
+        days = int(written.group(1))
     else:
-        raise ValueError(f"无法识别的办理时限 {original!r}：工作日数 {value!r} 不是整数。{_HINT}")
+        raise InvalidInput(f"无法识别的办理时限 {original!r}：工作日数 {value!r} 不是整数。{_HINT}")
     if days < 1:
-        raise ValueError(f"无法识别的办理时限 {original!r}：工作日数应为正整数。当日办结请写 same_day 或 当日")
+        raise InvalidInput(f"无法识别的办理时限 {original!r}：工作日数应为正整数。当日办结请写 same_day 或 当日")
     return days
 
 
 def _counting(value: object, original: object) -> Literal["next_day", "same_day"]:
     counting = _COUNTING_WORDS.get(_text(value)) if isinstance(value, str) else None
     if counting is None:
-        raise ValueError(f"无法识别的办理时限 {original!r}：起算方式 {value!r} 应为 next_day（次日起算）或 same_day（当日起算）")
-    return counting  # type: ignore[return-value]
+        raise InvalidInput(
+            f"无法识别的办理时限 {original!r}：起算方式 {value!r} 应为 next_day（次日起算）或 same_day（当日起算）"
+        )
+    return counting
 
 
 def parse_time_limit(value: str | int | Mapping[str, Any] | TimeLimit) -> TimeLimit:
@@ -348,7 +351,7 @@ def parse_time_limit(value: str | int | Mapping[str, Any] | TimeLimit) -> TimeLi
     if isinstance(value, TimeLimit):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"无法识别的办理时限 {value!r}：{_HINT}")
+        raise InvalidInput(f"无法识别的办理时限 {value!r}：{_HINT}")
     if isinstance(value, int):
         return TimeLimit("working_days", _days(value, value))
     if isinstance(value, str):
@@ -357,7 +360,7 @@ def parse_time_limit(value: str | int | Mapping[str, Any] | TimeLimit) -> TimeLi
             return TimeLimit("same_day")
         if _WORKING_DAYS.fullmatch(text):
             return TimeLimit("working_days", _days(text, value))
-        raise ValueError(f"无法识别的办理时限 {value!r}：{_HINT}")
+        raise InvalidInput(f"无法识别的办理时限 {value!r}：{_HINT}")
     if isinstance(value, Mapping):
         keys = set(value)
         counting = _counting(value["counting"], value) if "counting" in value else "next_day"
@@ -367,13 +370,13 @@ def parse_time_limit(value: str | int | Mapping[str, Any] | TimeLimit) -> TimeLi
             kind = value["kind"]
             if kind == "same_day":
                 if value.get("days", 0) not in (0, None):
-                    raise ValueError(f"无法识别的办理时限 {value!r}：当日办结的时限不带工作日数")
+                    raise InvalidInput(f"无法识别的办理时限 {value!r}：当日办结的时限不带工作日数")
                 return TimeLimit("same_day", 0, counting)
             if kind == "working_days":
                 return TimeLimit("working_days", _days(value.get("days"), value), counting)
-            raise ValueError(f"无法识别的办理时限 {value!r}：kind 应为 same_day 或 working_days")
-        raise ValueError(f"无法识别的办理时限 {value!r}：{_HINT}")
-    raise ValueError(f"无法识别的办理时限 {value!r}：{_HINT}")
+            raise InvalidInput(f"无法识别的办理时限 {value!r}：kind 应为 same_day 或 working_days")
+        raise InvalidInput(f"无法识别的办理时限 {value!r}：{_HINT}")
+    raise InvalidInput(f"无法识别的办理时限 {value!r}：{_HINT}")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from yuqing_core.cases.calendar import TimeLimit, WorkCalendar, parse_time_limit
 from yuqing_core.collect.sources import parse_duration
+from yuqing_core.errors import InvalidInput
 from yuqing_core.yamlfile import load_validated
 
 
@@ -75,13 +76,13 @@ class CasePolicy(BaseModel):
     @model_validator(mode="after")
     def _known_default(self) -> CasePolicy:
         if self.default_type not in self.case_types:
-            raise ValueError(f"default_type {self.default_type!r} 不在 case_types 中（可用：{'、'.join(self.case_types)}）")
+            raise InvalidInput(f"default_type {self.default_type!r} 不在 case_types 中（可用：{'、'.join(self.case_types)}）")
         return self
 
     def case_type(self, name: str | None) -> tuple[str, CaseType]:
         key = name or self.default_type
         if key not in self.case_types:
-            raise ValueError(
+            raise InvalidInput(
                 f"没有督办件类型 {key!r}（可用：{'、'.join(f'{k}（{t.label}）' for k, t in self.case_types.items())}）"
             )
         return key, self.case_types[key]

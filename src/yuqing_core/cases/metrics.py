@@ -8,6 +8,7 @@ answer, in days) and the count of cases overdue now.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -15,8 +16,47 @@ from sqlalchemy import select
 from yuqing_core.cases.states import OPEN_STATES, STATE_LABELS
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Case
-from yuqing_core.reports.model import CaseLine, CaseSection, UnitMetric
 from yuqing_core.timeutil import SHANGHAI
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    number: str  # 督〔2026〕17号
+    title: str
+    lead_unit: str
+    state_label: str
+    deadline: datetime | None
+    overdue_days: int = 0
+
+
+@dataclass(frozen=True)
+class UnitMetric:
+    unit: str
+    on_time_rate: float | None  # 0..1, None when nothing closed yet
+    average_handling_days: float | None
+    overdue: int
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """Supervision cases of the day. ``available`` is False until the cases stage exists."""
+
+    available: bool
+    note: str = ""
+    opened: tuple[CaseLine, ...] = ()
+    answered: tuple[CaseLine, ...] = ()
+    overdue: tuple[CaseLine, ...] = ()
+    closed: tuple[CaseLine, ...] = ()
+    reprimands: tuple[CaseLine, ...] = ()  # listed for public reprimand (通报)
+    unit_metrics: tuple[UnitMetric, ...] = ()
+
+
+def _answered_on_time(case: Case) -> bool:
+    """Whether a closed case was answered (or, never answered, closed) by its deadline; no deadline is on time."""
+    if case.deadline_at is None:
+        return True
+    answered = case.returned_at or case.closed_at
+    return answered is not None and answered <= case.deadline_at
 
 
 def unit_metrics(cases: list[Case], now: datetime) -> tuple[UnitMetric, ...]:
@@ -26,18 +66,14 @@ def unit_metrics(cases: list[Case], now: datetime) -> tuple[UnitMetric, ...]:
     metrics = []
     for unit, owned in sorted(by_unit.items()):
         closed = [c for c in owned if c.state == "closed"]
-        on_time = [c for c in closed if c.deadline_at is None or (c.returned_at or c.closed_at) <= c.deadline_at]
-        handled = [c for c in owned if c.returned_at and c.dispatched_at]
+        on_time = [c for c in closed if _answered_on_time(c)]
+        handling_s = [(c.returned_at - c.dispatched_at).total_seconds() for c in owned if c.returned_at and c.dispatched_at]
         overdue = [c for c in owned if c.state in OPEN_STATES and c.deadline_at is not None and c.deadline_at < now]
         metrics.append(
             UnitMetric(
                 unit=unit,
                 on_time_rate=len(on_time) / len(closed) if closed else None,
-                average_handling_days=(
-                    sum((c.returned_at - c.dispatched_at).total_seconds() for c in handled) / len(handled) / 86400
-                    if handled
-                    else None
-                ),
+                average_handling_days=sum(handling_s) / len(handling_s) / 86400 if handling_s else None,
                 overdue=len(overdue),
             )
         )

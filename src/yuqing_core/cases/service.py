@@ -24,6 +24,7 @@ from yuqing_core.cases.config import CasePolicy
 from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, check
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Case, CaseEvent, EarlyWarning, Event, EventItem, Item
+from yuqing_core.errors import InvalidInput, NotFound, UserError
 from yuqing_core.numbers import allocate_number, format_number
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import SHANGHAI, utcnow
@@ -31,11 +32,11 @@ from yuqing_core.timeutil import SHANGHAI, utcnow
 DEFAULT_REQUIREMENT = "请核实有关情况，依法依规处置，并在期限内书面反馈核查处置结果。"
 
 
-class CaseConflict(RuntimeError):
+class CaseConflict(UserError, RuntimeError):
     """Someone changed the case between reading and writing it."""
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     pass
 
 
@@ -59,13 +60,15 @@ def origin_of(db: Database, *, warning_id: int | None = None, event_id: int | No
     """What a case is about: a warning (its event), an event or an item; suggested units from its risk points."""
     given = [x for x in (warning_id, event_id, item_id) if x is not None]
     if len(given) > 1:
-        raise ValueError("督办件只能来自一个预警、事件或信息")
+        raise InvalidInput("督办件只能来自一个预警、事件或信息")
     with db.reader() as session:
         if warning_id is not None:
             warning = session.get(EarlyWarning, warning_id)
             if warning is None:
                 raise CaseNotFound(f"没有编号为 {warning_id} 的预警")
             event = session.get(Event, warning.event_id)
+            if event is None:  # deleting an event deletes its warnings; a concurrent delete can still get here
+                raise CaseNotFound(f"编号为 {warning_id} 的预警所属的事件已不存在")
             return Origin("warning", warning_id, event.title, _units(db, event.risk_points))
         if event_id is not None:
             event = session.get(Event, event_id)
@@ -117,11 +120,11 @@ def open_case(
     units = list(origin.units)
     lead = lead_unit or (units[0] if units else None)
     if not lead:
-        raise ValueError("请指定牵头单位（--unit）：来源没有可用的责任单位")
+        raise InvalidInput("请指定牵头单位（--unit）：来源没有可用的责任单位")
     co = [u for u in (co_units if co_units is not None else units) if u != lead]
     subject = title or origin.title
     if not subject:
-        raise ValueError("请写明督办事项（--title）")
+        raise InvalidInput("请写明督办事项（--title）")
     year = now.astimezone(SHANGHAI).year
     number = format_number(policy.number_prefix, year, allocate_number(db, "case", year, f"case:{uuid.uuid4()}", now=now))
     with db.writer() as session:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from yuqing_core.errors import InvalidInput
+
 STATE_LABELS = {
     "listed": "列单",
     "dispatched": "派单",
@@ -57,7 +59,7 @@ ACTIONS = {
 }
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(InvalidInput):
     """The action does not fit the case's state (or its pending extension); the message names what does."""
 
 

@@ -85,10 +85,10 @@ def track_cases(db: Database, policy: CasePolicy, config: NotifyConfig | None, *
     with db.writer() as session:
         cases = session.scalars(select(Case).where(Case.state.in_(OPEN_STATES), Case.deadline_at.is_not(None))).all()
         for case in cases:
-            if case.deadline_provisional and case.dispatched_at is not None:
+            before = case.deadline_at
+            if before is not None and case.deadline_provisional and case.dispatched_at is not None:
                 fresh = deadline_for(policy, case, case.dispatched_at)
                 if not fresh.provisional:
-                    before = case.deadline_at
                     case.deadline_at, case.deadline_provisional = fresh.at, False
                     case.updated_at = now
                     _audit(session, case, "系统", "recompute", case.state, case.state,
@@ -97,16 +97,19 @@ def track_cases(db: Database, policy: CasePolicy, config: NotifyConfig | None, *
                     summary.recomputed.append(case.number)
         due_reprimand = []
         for case in cases:
-            overdue_days = calendar.workdays_between(
-                case.deadline_at.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date()
-            )
-            if now > case.deadline_at and overdue_days >= policy.reprimand_after and case.reprimand_listed_at is None:
+            deadline = case.deadline_at
+            if deadline is None:  # never: the query selects cases with a deadline
+                continue
+            overdue_days = calendar.workdays_between(deadline.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date())
+            if now > deadline and overdue_days >= policy.reprimand_after and case.reprimand_listed_at is None:
                 case.reprimand_listed_at = now
                 case.updated_at = now
                 _audit(session, case, "系统", "reprimand", case.state, case.state, f"超期 {overdue_days} 个工作日，列入通报", now)
                 due_reprimand.append(case.number)
         snapshot = [
-            (c.number, c.title, c.lead_unit, list(c.co_units), c.deadline_at, c.state, c.reprimand_listed_at) for c in cases
+            (c.number, c.title, c.lead_unit, list(c.co_units), deadline, c.state, c.reprimand_listed_at)
+            for c in cases
+            if (deadline := c.deadline_at) is not None
         ]
     summary.reprimanded = due_reprimand
 

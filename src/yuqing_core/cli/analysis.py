@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
+from yuqing_core.cli.app import database, main, output_format_option, run_flow, settings, user_errors
+from yuqing_core.levels import Level
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, isoformat_local, parse_user_datetime, utcnow
 
+if TYPE_CHECKING:
+    from yuqing_core.risk.library import CompiledLibrary
+    from yuqing_core.rules import MatchText, RuleSet, TermHit
 
-def _when(value: str | None):  # type: ignore[no-untyped-def]
+
+def _when(value: str | None) -> datetime | None:
     return parse_user_datetime(value, settings().tz) if value else None
 
 
@@ -88,7 +93,7 @@ def risk_diff(file: Path, version: int | None) -> None:
 @risk.command("backtest")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--days", type=click.IntRange(1, 3650), default=14, show_default=True, help="How far back to look.")
-@click.option("--format", "output", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@output_format_option()
 @user_errors
 def risk_backtest(file: Path, days: int, output: str) -> None:
     """Run a proposed library over the stored items of the last N days, beside the active one.
@@ -148,56 +153,6 @@ def risk_versions() -> None:
 # --- rules test ----------------------------------------------------------------------------
 
 
-def _input_documents(path: Path) -> Iterator[tuple[int, Any]]:
-    from yuqing_core.rules import Document
-    from yuqing_core.yamlfile import ConfigFileError, Problem
-
-    problems, documents = [], []
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), number, exc.colno, "", f"JSON 格式错误：{exc.msg}"))
-                continue
-            if not isinstance(obj, dict):
-                problems.append(Problem(str(path), number, None, "", "每行应为一个 JSON 对象"))
-                continue
-            fields = {}
-            for name in ("title", "text", "summary", "source"):
-                value = obj.get(name)
-                if value is not None and not isinstance(value, str):
-                    problems.append(Problem(str(path), number, None, name, "应为文本"))
-                fields[name] = value if isinstance(value, str) else ""
-            documents.append(
-                (number, Document(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"]))
-            )
-    if problems:
-        raise ConfigFileError(problems)
-    yield from documents
-
-
-def _stored_documents(since, until, limit: int | None) -> Iterator[tuple[int, Any]]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from yuqing_core.db.models import Item, Source
-    from yuqing_core.rules import Document
-
-    query = (
-        select(Item.id, Item.title, Item.text, Source.name)
-        .join(Source, Source.id == Item.source_id)
-        .where(Item.published_at >= since, Item.published_at < until)
-        .order_by(Item.published_at, Item.id)
-    )
-    if limit:
-        query = query.limit(limit)
-    with database().reader() as session:
-        for row in session.execute(query.execution_options(yield_per=1000)):
-            yield row.id, Document(title=row.title, text=row.text, source=row.name)
-
-
 def snippet(text: str, hits: list[Any], field: str, width: int = 40) -> str:
     """The part of ``text`` around its hits, with the hits marked."""
     from yuqing_core.rules import TermHit, highlight
@@ -227,7 +182,7 @@ def rules() -> None:
 @click.option("--since", help="Stored items published from (default: 7 days ago).")
 @click.option("--until", help="Stored items published before (default: now).")
 @click.option("--limit", type=int, help="Look at most at this many stored items.")
-@click.option("--format", "output", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@output_format_option()
 @user_errors
 def rules_test(expression: str | None, library_file: Path | None, input_file: Path | None, since: str | None,
                until: str | None, limit: int | None, output: str) -> None:  # fmt: skip
@@ -239,12 +194,11 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
 
         yuqing rules test --library config/risk.yaml --input samples.jsonl --format jsonl
     """
+    from yuqing_core.analysis.match import iter_match_texts, read_match_texts
     from yuqing_core.risk.library import CompiledLibrary, load_library_file
     from yuqing_core.rules import RuleSet, RuleSyntaxError, parse_rule
 
-    if bool(expression) == bool(library_file):
-        raise click.UsageError("请给出一条规则表达式，或用 --library 指定风险库文件（二选一）。")
-    if expression:
+    if expression and library_file is None:
         try:
             parse_rule(expression)
         except RuleSyntaxError as exc:
@@ -252,14 +206,20 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
                 f"规则有误：{exc}\n  {expression}\n  {' ' * _display_column(expression, exc.column)}^"
             ) from exc
         judge = _expression_judge(RuleSet([(expression, expression)]))
-    else:
+    elif library_file is not None and not expression:
         judge = _library_judge(CompiledLibrary(load_library_file(library_file).spec))
+    else:
+        raise click.UsageError("请给出一条规则表达式，或用 --library 指定风险库文件（二选一）。")
 
+    documents: Iterable[tuple[int, MatchText]]
     if input_file is not None:
-        documents, label = _input_documents(input_file), "line"
+        documents, label = read_match_texts(input_file), "line"
     else:
         end = _when(until) or utcnow()
-        documents, label = _stored_documents(_when(since) or end - timedelta(days=7), end, limit), "item_id"
+        documents, label = (
+            iter_match_texts(database(), since=_when(since) or end - timedelta(days=7), until=end, limit=limit),
+            "item_id",
+        )
 
     shown = seen = 0
     for key, document in documents:
@@ -288,17 +248,21 @@ def _display_column(expression: str, column: int) -> int:
     return display_width(expression[: max(0, column - 1)])
 
 
-def _expression_judge(ruleset):  # type: ignore[no-untyped-def]
-    def judge(document):  # type: ignore[no-untyped-def]
+# What ``rules test`` shows of one document: each matching rule (or risk point) with its hits.
+Judge = Callable[["MatchText"], list[tuple[str, Sequence["TermHit"]]]]
+
+
+def _expression_judge(ruleset: RuleSet) -> Judge:
+    def judge(document: MatchText) -> list[tuple[str, Sequence[TermHit]]]:
         return [(match.key, match.hits) for match in ruleset.match(document)]
 
     return judge
 
 
-def _library_judge(compiled):  # type: ignore[no-untyped-def]
-    def judge(document):  # type: ignore[no-untyped-def]
+def _library_judge(compiled: CompiledLibrary) -> Judge:
+    def judge(document: MatchText) -> list[tuple[str, Sequence[TermHit]]]:
         verdict = compiled.judge(document)
-        by_point: dict[str, list[Any]] = {}
+        by_point: dict[str, list[TermHit]] = {}
         for key, match in verdict.matches:
             meta = compiled.meta[key]
             if meta.kind == "risk":
@@ -341,15 +305,12 @@ def events() -> None:
     """Events (舆情事件): items about one happening."""
 
 
-LEVEL_COLUMN = {4: "IV", 3: "III", 2: "II", 1: "I"}
-
-
 @events.command("list")
 @click.option("--since", help="Events last seen from this date/time (default: 7 days ago).")
 @click.option("--min-items", type=int, default=1, show_default=True)
 @click.option("--risk/--all", "with_risk", default=False, help="Only events touching a risk point.")
 @click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@output_format_option()
 @user_errors
 def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, output: str) -> None:
     """List events, hottest first."""
@@ -362,13 +323,13 @@ def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, 
         for e in rows:
             click.echo(json.dumps({"event_id": e.id, "title": e.title, "first_seen": isoformat_local(e.first_seen_at, tz),
                                    "last_seen": isoformat_local(e.last_seen_at, tz), "items": e.item_count, "sources": e.source_count,
-                                   "heat": e.heat, "score": e.score, "level": LEVEL_COLUMN.get(e.level), "risk_points": e.risk_points,
+                                   "heat": e.heat, "score": e.score, "level": Level(e.level).name if e.level else None, "risk_points": e.risk_points,
                                    "hot_words": [w for w, _ in e.hot_words]}, ensure_ascii=False))  # fmt: skip
         return
     table = [
         {
             "ID": e.id,
-            "级别": LEVEL_COLUMN.get(e.level, "-"),
+            "级别": Level(e.level).name if e.level else "-",
             "热度": e.heat,
             "条数": e.item_count,
             "来源": e.source_count,
@@ -382,7 +343,7 @@ def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, 
 
 
 @events.command("export")
-@click.option("--format", "output", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@output_format_option(default="jsonl")
 @click.option("--since", help="Items published from this date/time.")
 @click.option("--until", help="Items published before this date/time.")
 @user_errors
@@ -391,8 +352,22 @@ def events_export(output: str, since: str | None, until: str | None) -> None:
     from yuqing_core.analysis.queries import iter_event_items
 
     tz = settings().tz
-    for row in iter_event_items(database(), since=_when(since), until=_when(until)):
-        click.echo(json.dumps(row.as_json(lambda value: isoformat_local(value, tz)), ensure_ascii=False))
+    rows = iter_event_items(database(), since=_when(since), until=_when(until))
+    if output == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row.as_json(lambda value: isoformat_local(value, tz)), ensure_ascii=False))
+        return
+    table = [
+        {
+            "事件": row.event_id,
+            "信息": row.item_id,
+            "来源": row.source,
+            "发布时间": format_local(row.published, tz),
+            "归入方式": row.joined_by,
+        }
+        for row in rows
+    ]
+    click.echo(render_table(table, max_column_width=40) if table else "没有已归并的信息。")
 
 
 @events.command("show")
@@ -408,7 +383,7 @@ def events_show(event_id: int) -> None:
     ids = event_item_ids(database(), event_id)
     click.echo(f"事件 #{event.id}：{event.title}")
     click.echo(f"  {event.item_count} 条 / {event.source_count} 个来源，热度 {event.heat}，得分 {event.score}，"
-               f"级别 {LEVEL_COLUMN.get(event.level, '-')}，风险点：{'、'.join(event.risk_points) or '无'}")  # fmt: skip
+               f"级别 {Level(event.level).name if event.level else '-'}，风险点：{'、'.join(event.risk_points) or '无'}")  # fmt: skip
     click.echo(f"  热词：{'、'.join(w for w, _ in event.hot_words)}")
     for line in explanation_lines(explain_items(database(), ids)):
         click.echo(line)
@@ -449,28 +424,27 @@ STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded":
 @warnings.command("list")
 @click.option("--since", help="Raised from this date/time (default: 7 days ago).")
 @click.option("--status", type=click.Choice(list(STATUS_LABELS)), help="Only warnings in this state.")
-@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@output_format_option()
 @user_errors
 def warnings_list(since: str | None, status: str | None, output: str) -> None:
     """Warnings, newest first."""
     from yuqing_core.analysis.queries import list_warnings
-    from yuqing_core.risk.library import LEVEL_LABELS
 
     start = _when(since) or utcnow() - timedelta(days=7)
     rows = list_warnings(database(), since=start, status=status)
     tz = settings().tz
     if output == "jsonl":
         for w, e in rows:
-            click.echo(json.dumps({"warning_id": w.id, "event_id": e.id, "level": LEVEL_COLUMN[w.level],
-                                   "effective_level": LEVEL_COLUMN[w.effective_level], "score": w.score, "status": w.status,
+            click.echo(json.dumps({"warning_id": w.id, "event_id": e.id, "level": Level(w.level).name,
+                                   "effective_level": Level(w.effective_level).name, "score": w.score, "status": w.status,
                                    "raised": isoformat_local(w.created_at, tz), "title": e.title,
                                    "risk_points": w.reasons.get("risk_points", [])}, ensure_ascii=False))  # fmt: skip
         return
     table = [
         {
             "预警": w.id,
-            "级别": LEVEL_LABELS[w.effective_level]
-            + ("（原" + LEVEL_COLUMN[w.level] + "）" if w.effective_level != w.level else ""),
+            "级别": Level(w.effective_level).label
+            + ("（原" + Level(w.level).name + "）" if w.effective_level != w.level else ""),
             "得分": w.score,
             "状态": STATUS_LABELS.get(w.status, w.status),
             "时间": format_local(w.created_at, tz),
@@ -485,14 +459,13 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
 
 def _decide(warning_id: int, action: str, actor: str | None, reason: str, to_level: int | None = None) -> None:
     from yuqing_core.risk.decisions import DecisionRefused, decide
-    from yuqing_core.risk.library import LEVEL_LABELS
     from yuqing_core.risk.versions import default_author
 
     try:
         warning = decide(database(), warning_id, action, actor=actor or default_author(), reason=reason, to_level=to_level)
     except DecisionRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"预警 #{warning.id}：{STATUS_LABELS[warning.status]}，现为{LEVEL_LABELS[warning.effective_level]}。")
+    click.echo(f"预警 #{warning.id}：{STATUS_LABELS[warning.status]}，现为{Level(warning.effective_level).label}。")
 
 
 LEVEL_CHOICE = click.Choice(["IV", "III", "II", "I"], case_sensitive=False)

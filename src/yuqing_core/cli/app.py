@@ -11,53 +11,115 @@ import functools
 import importlib
 import inspect
 import os
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from yuqing_core import __version__
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db.database import Database
+from yuqing_core.errors import UserError
 from yuqing_core.yamlfile import ConfigFileError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+#: How long a command waits for its local (ephemeral) Prefect API to start. Prefect's own default of
+#: 20 s is too short on a busy 2-core machine, where the first start (creating and migrating its
+#: database) has taken over 40 s. PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, if set, wins.
+PREFECT_STARTUP_TIMEOUT_S = 300
 
 
 def prefect_defaults(*, quiet: bool = True) -> None:
     """Environment defaults for running flows from the command line; explicit settings win."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def start_prefect_api() -> None:
+    """Make sure the Prefect API that flow runs will talk to is up, saying so while the user waits.
+
+    With ``PREFECT_API_URL`` set (``make serve``, a shared server) there is nothing to start. Otherwise
+    Prefect runs flows against an ephemeral API server in a subprocess, started on first use and reused
+    by every later flow run of this process; it is started here, with a generous allowance, so that a
+    slow start is a message on the terminal rather than a silent pause, and a failed one a single
+    Chinese line that says what to do rather than a traceback.
+    """
+    from prefect.settings import get_current_settings
+
+    current = get_current_settings()
+    if current.api.url:
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    if server.running:
+        return
+    timeout_s = int(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", PREFECT_STARTUP_TIMEOUT_S)))
+    click.echo(
+        f"正在启动本地 Prefect 服务…（首次启动要建立它的数据库，较忙的机器上可能需要一两分钟，最多等 {timeout_s} 秒）", err=True
+    )
+    started = time.monotonic()
+    try:
+        server.start(timeout=timeout_s)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise click.ClickException(
+            f"本地 Prefect 服务没能启动（{reason}）。请稍后重试；机器繁忙时可加大等待时间，"
+            f"如 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600，"
+            f"或先用 make serve 启动常驻服务并设置 PREFECT_API_URL=http://127.0.0.1:4200/api。"
+        ) from exc
+    click.echo(f"本地 Prefect 服务已启动（{time.monotonic() - started:.0f} 秒），地址 {server.api_url}。", err=True)
 
 
 def run_flow(entrypoint: str, **parameters: Any) -> Any:
     """Run the flow at ``module:function`` once and return its final state."""
     prefect_defaults()
+    start_prefect_api()
     module_name, _, attribute = entrypoint.partition(":")
     flow = getattr(importlib.import_module(module_name), attribute)
     outcome = flow(**parameters, return_state=True)
-    if inspect.isawaitable(outcome):
-        outcome = asyncio.run(outcome)  # type: ignore[arg-type]
+    if inspect.iscoroutine(outcome):  # an async flow
+        outcome = asyncio.run(outcome)
     return outcome
 
 
 def user_errors(func: F) -> F:
-    """Turn the errors a user can fix into one clear message instead of a traceback."""
+    """Show the errors a user can fix (``UserError``) as their message alone; anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from yuqing_core.db.migrate import SchemaOutdated
-
         try:
             return func(*args, **kwargs)
         except ConfigFileError as exc:
             raise click.ClickException("文件有问题，未导入任何内容：\n" + str(exc)) from exc
-        except (SchemaOutdated, LookupError, ValueError) as exc:
+        except UserError as exc:
             raise click.ClickException(str(exc)) from exc
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
+
+
+OUTPUT_FORMATS = ("text", "jsonl")
+
+
+def output_format_option(default: str = "text") -> Callable[[F], F]:
+    """The one ``--format`` every command that prints records offers.
+
+    ``text`` is for people (a table, or lines); ``jsonl`` is one JSON object per line, for programs.
+    """
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(OUTPUT_FORMATS),
+        default=default,
+        show_default=True,
+        help="text: for people; jsonl: one JSON object per line.",
+    )
 
 
 def settings() -> Settings:

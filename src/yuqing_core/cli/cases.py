@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-from yuqing_core.cli.app import database, main, settings, user_errors
+from yuqing_core.cli.app import database, main, output_format_option, settings, user_errors
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime
 
+if TYPE_CHECKING:
+    from yuqing_core.cases import CasePolicy
+    from yuqing_core.db.models import Case
 
-def _policy():  # type: ignore[no-untyped-def]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _policy() -> CasePolicy:
     from yuqing_core.cases import load_policy
 
     return load_policy(settings().cases_file)
@@ -24,14 +34,14 @@ def _actor(actor: str | None) -> str:
     return actor or default_author()
 
 
-def _deadline_text(case) -> str:  # type: ignore[no-untyped-def]
+def _deadline_text(case: Case) -> str:
     if case.deadline_at is None:
         return "-"
     text = format_local(case.deadline_at, settings().tz)
     return text + ("（暂定）" if case.deadline_provisional else "")
 
 
-def _echo_case(case) -> None:  # type: ignore[no-untyped-def]
+def _echo_case(case: Case) -> None:
     from yuqing_core.cases.states import STATE_LABELS, describe_allowed
 
     click.echo(f"{case.number}「{case.title}」：{STATE_LABELS[case.state]}；牵头 {case.lead_unit}"
@@ -40,12 +50,11 @@ def _echo_case(case) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  可执行：{describe_allowed(case.state)}")
 
 
-def _errors(func):  # type: ignore[no-untyped-def]
+def _errors(func: Callable[P, R]) -> Callable[P, R]:
     """Case refusals and conflicts as messages, not tracebacks."""
-    import functools
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from yuqing_core.cases import CaseConflict, TransitionRefused
 
         try:
@@ -76,8 +85,18 @@ def case() -> None:
 @user_errors
 @_errors
 def case_open(
-    warning_id, event_id, item_id, title, lead_unit, co_units, requirements, case_type, dispatch, notice, actor
-) -> None:  # type: ignore[no-untyped-def]
+    warning_id: int | None,
+    event_id: int | None,
+    item_id: int | None,
+    title: str | None,
+    lead_unit: str | None,
+    co_units: tuple[str, ...],
+    requirements: str | None,
+    case_type: str | None,
+    dispatch: bool,
+    notice: bool,
+    actor: str | None,
+) -> None:
     """Open a case, from a warning, an event or an item, or by hand, in one command.
 
     Examples:
@@ -100,10 +119,12 @@ def case_open(
         conf = settings()
         event = origin.id if origin.kind in ("event",) else None
         if origin.kind == "warning":
-            from yuqing_core.db.models import EarlyWarning
+            from yuqing_core.analysis.queries import get_warning
 
-            with db.reader() as session:
-                event = session.get(EarlyWarning, origin.id).event_id
+            warning = get_warning(db, origin.id) if origin.id is not None else None
+            if warning is None:
+                raise click.ClickException(f"督办件 {opened.number} 已立案，但预警 {origin.id} 已不存在，未写督报。")
+            event = warning.event_id
         document = build_supervision_notice(
             db, conf, unit=opened.lead_unit, co_units=opened.co_units, requirements=opened.requirement,
             deadline=opened.deadline_at, event_id=event, item_id=origin.id if origin.kind == "item" else None,
@@ -158,7 +179,7 @@ _action_command("refuse", "refuse", "Refuse the pending extension.", note="Why n
 @case.command("list")
 @click.option("--state", "states", multiple=True, help="Only these states (listed, dispatched, ..., closed).")
 @click.option("--unit", help="Only cases led by this unit.")
-@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@output_format_option()
 @user_errors
 def case_list(states: tuple[str, ...], unit: str | None, output: str) -> None:
     """Cases by deadline, with their state."""

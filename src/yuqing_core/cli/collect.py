@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
+from yuqing_core.cli.app import database, main, output_format_option, run_flow, settings, user_errors
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime
 
@@ -92,14 +93,14 @@ def source_health_rows(items: list[Any]) -> list[dict[str, Any]]:
 
 
 @sources.command("list")
-@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_format_option()
 @user_errors
 def sources_list(output: str) -> None:
     """List sources with their health: last success, last new item, errors, next poll, disabled reason."""
     from yuqing_core.collect.sources import list_sources
 
     rows = list_sources(database())
-    if output == "json":
+    if output == "jsonl":
         for s in rows:
             click.echo(
                 json.dumps(
@@ -130,7 +131,7 @@ def sources_list(output: str) -> None:
     click.echo(render_table(source_health_rows(rows)))
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     from yuqing_core.timeutil import isoformat_local
 
     return isoformat_local(value, settings().tz)
@@ -226,7 +227,7 @@ def items() -> None:
 @click.option("--until", help="Up to (not including) this date/time.")
 @click.option("--source", help="Only this source.")
 @click.option("--limit", type=int, help="At most this many items.")
-@click.option("--format", "output", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@output_format_option()
 @user_errors
 def items_list(since: str | None, until: str | None, source: str | None, limit: int | None, output: str) -> None:
     """List items by publication time.

@@ -1,13 +1,30 @@
-"""``yuqing demo`` (the sample county end to end) and ``yuqing serve`` (every deployment on one machine)."""
+"""``yuqing demo`` (the sample county end to end) and ``yuqing serve`` (every deployment on one machine).
+
+The sample county itself (its feeds, risk library and units) is data in ``yuqing_core.demo``; the
+steps that run it through the flows and print what was found live here, with the rest of the CLI.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
+from datetime import datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
 
 import click
 
-from yuqing_core.cli.app import main, user_errors
+from yuqing_core.analysis.queries import iter_event_items
+from yuqing_core.cli.analysis import explanation_lines
+from yuqing_core.cli.app import main, run_flow, user_errors
+from yuqing_core.cli.collect import print_collect_summary
+from yuqing_core.db.database import Database
+from yuqing_core.demo import load_county, serve_county, sources_yaml
+from yuqing_core.demo.server import FeedServer
+from yuqing_core.levels import Level
+from yuqing_core.timeutil import SHANGHAI, isoformat_local, utcnow
 
 # --- demo --------------------------------------------------------------------
 
@@ -17,8 +34,6 @@ from yuqing_core.cli.app import main, user_errors
 @user_errors
 def demo_command(home: Path) -> None:
     """Serve the bundled sample county on 127.0.0.1, collect it, and print what was found."""
-    from yuqing_core.demo import run_demo
-
     sys.exit(run_demo(home))
 
 
@@ -44,3 +59,181 @@ def serve_command(risk_file: str | None) -> None:
     prefect_defaults(quiet=False)
     database()  # the schema check, before anything is scheduled
     importlib.import_module("flows.deployments").serve_all(settings().home.resolve(), risk_file)
+
+
+# --- the demo's steps -----------------------------------------------------------
+
+
+def run_demo(home: Path) -> int:
+    """Serve the sample county, collect it, analyse it with the sample risk library, and say where everything is."""
+    home = home.resolve()
+    if home.exists():
+        shutil.rmtree(home)  # the demo starts from nothing every time
+    (home / "reports").mkdir(parents=True)
+    # The demo owns its environment: its own SQLite file and its own Prefect home, loopback allowed.
+    os.environ.pop("YUQING_DATABASE_URL", None)
+    os.environ["YUQING_HOME"] = str(home)
+    os.environ["YUQING_FETCH_ALLOW_PRIVATE_NETWORKS"] = "true"
+    os.environ["PREFECT_HOME"] = str(home / "prefect")
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ.setdefault("YUQING_COUNTY_NAME", "青禾县")
+    os.environ.setdefault("YUQING_OFFICE_NAME", "青禾县网络舆情应急监控中心")
+    os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")
+    os.environ["YUQING_UNITS_FILE"] = str(home / "units.yaml")
+
+    from yuqing_core.collect.sources import import_sources, load_sources_file
+    from yuqing_core.config import get_settings
+    from yuqing_core.db import get_database
+    from yuqing_core.items import iter_items
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    county = load_county()
+    with FeedServer() as server:
+        serve_county(server, county)
+        inbox = "/".join(server.base_url.split("/")[2:]) + "/inbox"
+        for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water"):
+            server.add_inbox(f"/inbox/{unit}")
+        units_text = resources.files("yuqing_core.demo").joinpath("units.yaml").read_text(encoding="utf-8")
+        (home / "units.yaml").write_text(units_text.replace("{inbox}", inbox), encoding="utf-8")
+        sources_file = home / "sources.yaml"
+        sources_file.write_text(sources_yaml(county, server.base_url), encoding="utf-8")
+        db = get_database(settings)
+        summary = import_sources(db, load_sources_file(sources_file), settings)
+        print(f"示例县：{county.name}（虚构）。信息源服务：{server.base_url}")
+        print(*summary.lines(), sep="\n")
+        print("\n第一次采集（Prefect 流程 collect，临时 Prefect API）：")
+        status = print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
+        print("\n再次采集（应全部未更新、无新增——每条信息只存一次）：")
+        status |= print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
+
+        print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
+        status |= analyze_county(db, home)
+        print("\n为最高级别的预警开督办件（派单后按工作日计算期限）：")
+        open_demo_cases(db)
+        print("\n写出昨天的舆情日报（Prefect 流程 daily-report），并送达日报收件单位：")
+        report_state = run_flow("flows.daily_report:daily_report")
+        report_data = report_state.result(raise_on_failure=False)
+        if not report_state.is_completed():
+            print(f"日报失败：{report_state.message}")
+            status = 1
+        else:
+            print(report_data["report"].summary)
+            print(*report_data["delivery"], sep="\n")
+        received = {path.rsplit("/", 1)[-1]: len(posts) for path, posts in server.inboxes.items() if posts}
+        print("演示接收端收到的消息（单位: 条数）：" + "，".join(f"{unit}: {count}" for unit, count in sorted(received.items())))
+
+    reports = home / "reports"
+    items_file = reports / "items.jsonl"
+    with items_file.open("w", encoding="utf-8") as handle:
+        for row in iter_items(db):
+            handle.write(json.dumps(row.as_json(settings.tz), ensure_ascii=False) + "\n")
+    events_file = reports / "event-items.jsonl"
+    with events_file.open("w", encoding="utf-8") as handle:
+        for event_row in iter_event_items(db):
+            handle.write(
+                json.dumps(event_row.as_json(lambda value: isoformat_local(value, settings.tz)), ensure_ascii=False) + "\n"
+            )
+    print("\n结果在这里：")
+    print(f"  应用数据库   {settings.effective_database_url}")
+    print(f"  信息源配置   {sources_file}")
+    print(f"  风险库       {home / 'risk.yaml'}")
+    print(f"  采集到的信息 {items_file}")
+    print(f"  事件归并     {events_file}")
+    if report_state.is_completed():
+        print("  舆情日报")
+        for path in report_data["report"].files:
+            print(f"    {path}")
+    print(f"  Prefect 数据 {home / 'prefect'}（与应用数据库分开）")
+    print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
+    print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")
+    print(f"      YUQING_HOME={home} .venv/bin/yuqing case list")
+    return status
+
+
+def open_demo_cases(db: Database) -> None:
+    """Open and dispatch a case for each of the most severe warnings; print the case list with deadlines."""
+    from yuqing_core.analysis.queries import list_warnings
+    from yuqing_core.cases import CasePolicy, list_cases, open_case, origin_of
+    from yuqing_core.cases.states import STATE_LABELS
+    from yuqing_core.tables import render_table
+    from yuqing_core.timeutil import format_local
+
+    warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[0].score))
+    top_level = warnings[0][0].level if warnings else None
+    policy = CasePolicy()
+    for warning, _event in warnings:
+        if warning.level != top_level:
+            break
+        origin = origin_of(db, warning_id=warning.id)
+        if origin.units:
+            open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+    print(
+        render_table(
+            [
+                {
+                    "编号": c.number,
+                    "状态": STATE_LABELS[c.state],
+                    "期限": format_local(c.deadline_at) + ("（暂定）" if c.deadline_provisional else ""),
+                    "牵头单位": c.lead_unit,
+                    "配合单位": "、".join(c.co_units),
+                    "事项": c.title,
+                }
+                for c in list_cases(db)
+            ],
+            max_column_width=30,
+        )
+    )
+
+
+def analyze_county(db: Database, home: Path) -> int:
+    """Import the sample risk library, run the analyze flow, print events and warnings with explanations."""
+    from yuqing_core.analysis.queries import event_item_ids, explain_items, list_events, list_warnings
+    from yuqing_core.risk.library import describe_changes, load_library_file
+    from yuqing_core.risk.versions import import_library
+    from yuqing_core.tables import render_table
+
+    risk_file = home / "risk.yaml"
+    risk_file.write_text(resources.files("yuqing_core.demo").joinpath("risk.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    imported = import_library(db, load_library_file(risk_file), author="演示", note="示例风险库")
+    print(f"风险库第 {imported.version.version} 版：{describe_changes(imported.version.changes)[0]} 等")
+    # A real office analyses every few minutes; the demo collected a week at once. Analysing the backlog
+    # up to the end of yesterday first, then today's items, dates warnings as the office would have seen them.
+    midnight = datetime.combine(utcnow().astimezone(SHANGHAI).date(), time(), tzinfo=SHANGHAI)
+    for parameters in ({"since": midnight - timedelta(days=8), "until": midnight - timedelta(seconds=1)}, {}):
+        state = run_flow("flows.analyze:analyze", **parameters)
+        if not state.is_completed():
+            print(f"分析失败：{state.message}")
+            return 1
+        print(state.message)
+
+    events = list_events(db, with_risk=True, limit=8)
+    print("\n涉及风险点的事件（按热度）：")
+    print(
+        render_table(
+            [
+                {
+                    "ID": e.id,
+                    "级别": Level.label_of(e.level, "-"),
+                    "热度": e.heat,
+                    "条数": e.item_count,
+                    "来源": e.source_count,
+                    "风险点": "、".join(e.risk_points),
+                    "标题": e.title,
+                }
+                for e in events
+            ],
+            max_column_width=36,
+        )
+    )
+    warnings = list_warnings(db)
+    print(f"\n预警 {len(warnings)} 条：")
+    for warning, event in warnings:
+        print(
+            f"  #{warning.id} {Level(warning.level).label} 得分 {warning.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）"
+        )
+    for event in events[:3]:
+        print(f"\n为什么——事件 #{event.id}「{event.title}」的前几条信息：")
+        for line in explanation_lines(explain_items(db, event_item_ids(db, event.id)[:4])):
+            print(line)
+    return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,12 +13,15 @@ from yuqing_core.cli.app import database, main, run_flow, settings, user_errors
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime, utcnow
 
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
 
-def _when(value: str | None):  # type: ignore[no-untyped-def]
+
+def _when(value: str | None) -> datetime | None:
     return parse_user_datetime(value, settings().tz) if value else None
 
 
-def _print_files(state) -> None:  # type: ignore[no-untyped-def]
+def _print_files(state: State[Any]) -> None:
     data = state.result(raise_on_failure=False)
     if state.is_failed() or not isinstance(data, dict):
         raise click.ClickException(f"报告未生成：{state.message}")

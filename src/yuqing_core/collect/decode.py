@@ -50,13 +50,14 @@ class BoundedDecoder:
         self._size = 0
         self.encoding = _single_encoding(content_encoding)
         self._feed: Callable[[bytes], None]
+        self._zlib: zlib._Decompress | None = None
         if self.encoding == "identity":
             self._feed = self._emit
         elif self.encoding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
             self._feed = self._feed_zlib
         elif self.encoding == "deflate":
-            self._zlib = None  # zlib-wrapped or raw deflate: decided by the first bytes
+            # zlib-wrapped or raw deflate: decided by the first bytes
             self._feed = self._feed_deflate
         elif self.encoding == "br":
             self._brotli = brotli.Decompressor()

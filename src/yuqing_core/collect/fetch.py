@@ -84,8 +84,10 @@ class RateLimited(FetchError):
 
     kind = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after_s: float, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(message, **kwargs)
+    def __init__(
+        self, message: str, *, retry_after_s: float, http_status: int | None = None, final_url: str | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status, final_url=final_url)
         self.retry_after_s = retry_after_s
 
 
@@ -116,7 +118,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
     >>> parse_retry_after("120")
     120.0
-    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", datetime(2015, 10, 21, 7, 27, tzinfo=timezone.utc))
+    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", datetime(2015, 10, 21, 7, 27, tzinfo=UTC))
     60.0
     """
     if value is None:

@@ -55,7 +55,8 @@ async def check_url(url: str, *, allow_private: bool) -> None:
         loop = asyncio.get_running_loop()
         # A name that does not resolve raises socket.gaierror: a network failure, not a policy one.
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        addresses = [info[4][0] for info in infos]
+        # An IP family's socket address starts with the address text; anything else is refused as not public.
+        addresses = [str(info[4][0]) for info in infos]
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
         raise BlockedAddress(f"{host} 指向内网或保留地址 {refused[0]}，已拒绝（YUQING_FETCH_ALLOW_PRIVATE_NETWORKS 未开启）")

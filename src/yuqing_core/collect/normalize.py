@@ -135,7 +135,7 @@ def normalize_document(
         if not (title or text or link):
             skipped_empty += 1
             continue
-        key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid) and entry.guid.strip() in repeated_guids)
+        key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid and entry.guid.strip() in repeated_guids))
         if key in records:
             duplicates += 1  # the first occurrence wins: feeds list newest first
             continue

@@ -142,9 +142,9 @@ def _bomless_utf16_or_32(body: bytes) -> str | None:
 def _declared_charsets(body: bytes, content_type: str | None) -> list[str]:
     found = []
     if content_type:
-        match = _CONTENT_TYPE_CHARSET.search(content_type)
-        if match:
-            found.append(match.group(1).lower())
+        declared = _CONTENT_TYPE_CHARSET.search(content_type)
+        if declared:
+            found.append(declared.group(1).lower())
     head = body[:2048]
     for pattern in (_XML_DECLARATION, _META_CHARSET):
         match = pattern.search(head)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,13 +26,14 @@ from yuqing_core.collect.store import record_poll
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
+from yuqing_core.errors import InvalidInput
 from yuqing_core.timeutil import utcnow
 
 Clock = Callable[[], datetime]
 POLLABLE_KINDS = ("auto", "rss", "atom", "jsonfeed")
 
 
-class UnknownSources(ValueError):
+class UnknownSources(InvalidInput):
     def __init__(self, names: list[str]) -> None:
         super().__init__("没有这些信息源：" + "、".join(names))
         self.names = names
@@ -93,9 +94,9 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
         part, _, total = shard.partition("/")
         k, n = int(part), int(total)
     except ValueError:
-        raise ValueError(f"分片应写成 k/n，如 1/3：{shard!r}") from None
+        raise InvalidInput(f"分片应写成 k/n，如 1/3：{shard!r}") from None
     if not 1 <= k <= n:
-        raise ValueError(f"分片应写成 k/n 且 1 ≤ k ≤ n：{shard!r}")
+        raise InvalidInput(f"分片应写成 k/n 且 1 ≤ k ≤ n：{shard!r}")
     return k, n
 
 
@@ -144,10 +145,13 @@ def snapshot(db: Database, source_id: int) -> SourceSnapshot | None:
         )
 
 
+# Fetch errors with a status of their own; any other is an "error".
+_ERROR_STATUS: dict[str, PollStatus] = {"gone": "gone", "rate_limited": "rate_limited"}
+
+
 def outcome_from_error(exc: FetchError, started_at: datetime, finished_at: datetime) -> PollOutcome:
-    status: PollStatus = {"gone": "gone", "rate_limited": "rate_limited"}.get(exc.kind, "error")  # type: ignore[assignment]
     return PollOutcome(
-        status=status,
+        status=_ERROR_STATUS.get(exc.kind, "error"),
         started_at=started_at,
         finished_at=finished_at,
         http_status=exc.http_status,
@@ -161,27 +165,29 @@ def process_document(
     source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
 ) -> tuple[PollOutcome, list[ItemRecord]]:
     """Parse and normalize a fetched document; unchanged content and parse failures become outcomes."""
-    common = {
-        "started_at": started_at,
-        "finished_at": fetched_at,
-        "http_status": fetch.http_status,
-        "final_url": fetch.final_url,
-        "permanent_redirect": fetch.permanent_redirect,
-        "etag": fetch.etag,
-        "last_modified": fetch.last_modified,
-        "bytes_read": fetch.bytes_read,
-    }
+    # What the fetch itself told, common to every outcome below.
+    unchanged = PollOutcome(
+        status="not_modified",
+        started_at=started_at,
+        finished_at=fetched_at,
+        http_status=fetch.http_status,
+        final_url=fetch.final_url,
+        permanent_redirect=fetch.permanent_redirect,
+        etag=fetch.etag,
+        last_modified=fetch.last_modified,
+        bytes_read=fetch.bytes_read,
+    )
     if fetch.not_modified:
-        return PollOutcome(status="not_modified", **common), []
+        return unchanged, []
     content_sha1 = hashlib.sha1(fetch.body).hexdigest()
     if content_sha1 == source.content_sha1:
-        return PollOutcome(status="not_modified", note="内容与上次相同", content_sha1=content_sha1, **common), []
+        return replace(unchanged, note="内容与上次相同", content_sha1=content_sha1), []
     try:
         parsed = parse_feed(
             fetch.body, content_type=fetch.content_type, kind=source.kind, max_entries=settings.fetch_max_entries_per_feed
         )
     except FeedParseError as exc:
-        return PollOutcome(status="error", error=f"解析失败：{exc}", **common), []
+        return replace(unchanged, status="error", error=f"解析失败：{exc}"), []
     document = normalize_document(
         parsed.entries,
         base_url=fetch.final_url,
@@ -202,12 +208,12 @@ def process_document(
         notes.append(f"{document.skipped_empty} 个条目没有标题、正文或链接，已跳过")
     if document.duplicates:
         notes.append(f"{document.duplicates} 个条目与同一文档中的条目重复，已合并")
-    outcome = PollOutcome(
+    outcome = replace(
+        unchanged,
         status="ok",
         note="；".join(notes) or None,
         content_sha1=content_sha1,
         entries_seen=len(records),
-        **common,
     )
     return outcome, records
 
@@ -248,6 +254,7 @@ async def collect_source(
         if source is None:
             return None
         started_at = clock()
+        records: list[ItemRecord]
         try:
             fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
         except FetchError as exc:

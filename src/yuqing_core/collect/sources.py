@@ -39,6 +39,7 @@ from yuqing_core.collect.netpolicy import BlockedAddress, check_scheme
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
+from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, load_document, validate
 
@@ -50,19 +51,19 @@ _UNIT_SECONDS = {"s": 1, "秒": 1, "m": 60, "min": 60, "分钟": 60, "h": 3600, 
 DISABLED_IN_FILE = "配置文件中停用（enabled: false）"
 
 
-def parse_duration(value: str | int | float) -> int:
+def parse_duration(value: object) -> int:
     """Seconds in ``90s``, ``15m``, ``2h``, ``1d`` or a bare number of seconds.
 
     >>> parse_duration("15m"), parse_duration(600), parse_duration("2小时")
     (900, 600, 7200)
     """
     if isinstance(value, bool):
-        raise ValueError("应为时长，如 15m、2h、1d")
+        raise InvalidInput("应为时长，如 15m、2h、1d")
     if isinstance(value, (int, float)):
         return int(value)
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError(f"无法识别的时长 {value!r}（应为 90s、15m、2h、1d 这样的写法）")
+        raise InvalidInput(f"无法识别的时长 {value!r}（应为 90s、15m、2h、1d 这样的写法）")
     unit = (match.group(2) or "s").lower()
     return int(float(match.group(1)) * _UNIT_SECONDS[unit])
 
@@ -85,9 +86,9 @@ class SourceSpec(BaseModel):
     @field_validator("poll_interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> int:
-        seconds = parse_duration(value)  # type: ignore[arg-type]
+        seconds = parse_duration(value)
         if seconds < MIN_POLL_INTERVAL_S:
-            raise ValueError(f"采集间隔不能短于 {MIN_POLL_INTERVAL_S} 秒")
+            raise InvalidInput(f"采集间隔不能短于 {MIN_POLL_INTERVAL_S} 秒")
         return seconds
 
     @field_validator("url")
@@ -104,7 +105,7 @@ class SourceSpec(BaseModel):
     @model_validator(mode="after")
     def _url_unless_archive(self) -> SourceSpec:
         if self.kind != "archive" and not self.url:
-            raise ValueError("url：订阅源必须有地址（只有 kind: archive 可以没有）")
+            raise InvalidInput("url：订阅源必须有地址（只有 kind: archive 可以没有）")
         return self
 
 
@@ -215,7 +216,7 @@ def set_enabled(db: Database, name: str, enabled: bool, *, reason: str | None = 
     with db.writer() as session:
         source = session.scalar(select(Source).where(Source.name == name))
         if source is None:
-            raise LookupError(f"没有名为 {name!r} 的信息源")
+            raise NotFound(f"没有名为 {name!r} 的信息源")
         if enabled:
             enable(source, now)
         else:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from yuqing_core.config import Settings, get_settings, normalize_database_url
+if TYPE_CHECKING:
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+from yuqing_core.config import normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Threads that run blocking database work for async callers: SQLite has one writer at a time
@@ -99,7 +103,7 @@ def _create_engine(url: str, *, echo: bool) -> Engine:
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -110,40 +114,8 @@ def _create_engine(url: str, *, echo: bool) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         readonly = connection.get_execution_options().get(_READONLY, False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
-
-
-_databases: dict[str, Database] = {}
-_databases_lock = threading.Lock()
-
-
-def get_database(settings: Settings | None = None, *, upgrade: bool = True) -> Database:
-    """The process-wide ``Database`` for the configured URL, schema checked once.
-
-    A brand-new empty database is initialised at once; one behind the code's
-    migrations raises ``SchemaOutdated`` asking for ``yuqing db upgrade``.
-    """
-    settings = settings or get_settings()
-    url = settings.effective_database_url
-    with _databases_lock:
-        db = _databases.get(url)
-        if db is None:
-            db = Database(url)
-            if upgrade:
-                from yuqing_core.db.migrate import ensure_schema
-
-                ensure_schema(db)
-            _databases[url] = db
-    return db
-
-
-def forget_databases() -> None:
-    """Dispose every cached ``Database`` (tests switch URLs between cases)."""
-    with _databases_lock:
-        for db in _databases.values():
-            db.dispose()
-        _databases.clear()

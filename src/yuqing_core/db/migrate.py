@@ -9,11 +9,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from yuqing_core.db.database import Database
+from yuqing_core.errors import UserError
 
 SCRIPT_LOCATION = "yuqing_core.db:migrations"
 
 
-class SchemaOutdated(RuntimeError):
+class SchemaOutdated(UserError, RuntimeError):
     """The database is older (or newer) than this version of yuqing expects."""
 
 

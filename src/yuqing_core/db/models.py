@@ -8,6 +8,7 @@ every stage can write with ``INSERT ... ON CONFLICT DO NOTHING``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -66,7 +68,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+    # Every model is mapped to a Table (none to a select or a join), which the upserts rely on.
+    __table__: ClassVar[Table]
 
 
 class Source(Base):
@@ -179,7 +183,7 @@ class RiskLibraryVersion(Base):
     content: Mapped[str] = mapped_column(Text)
     content_sha1: Mapped[str] = mapped_column(String(40))
     # What changed against the previous version, as produced by ``risk.library.diff_libraries``.
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class RiskPoint(Base):
@@ -192,7 +196,7 @@ class RiskPoint(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str | None] = mapped_column(String(100))
-    units: Mapped[list] = mapped_column(JSON, default=list)
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
     severity: Mapped[int] = mapped_column(Integer)
     positive: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -226,7 +230,7 @@ class ItemAnalysis(Base):
     analyzed_at: Mapped[datetime]
     # count_words of title and text with this version's terms, for event hot words (relevant items only):
     # segmenting in the parallel match step keeps it out of the serial warn step.
-    word_counts: Mapped[dict | None] = mapped_column(JSON)
+    word_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Match(Base):
@@ -248,7 +252,7 @@ class Match(Base):
     kind: Mapped[str] = mapped_column(String(16))
     risk_point_name: Mapped[str | None] = mapped_column(String(200))
     # [{"term": ..., "field": "title"|"text"|"source", "start": int, "end": int}, ...]
-    hits: Mapped[list] = mapped_column(JSON, default=list)
+    hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
 
@@ -270,10 +274,10 @@ class Event(Base):
     source_count: Mapped[int] = mapped_column(Integer, default=0)
     velocity_per_h: Mapped[float] = mapped_column(Float, default=0.0)
     heat: Mapped[float] = mapped_column(Float, default=0.0)
-    risk_points: Mapped[list] = mapped_column(JSON, default=list)
-    hot_words: Mapped[list] = mapped_column(JSON, default=list)
-    sensitive_words: Mapped[list] = mapped_column(JSON, default=list)
-    spike: Mapped[dict | None] = mapped_column(JSON)
+    risk_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hot_words: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [word, weight] pairs, as JSON arrays
+    sensitive_words: Mapped[list[str]] = mapped_column(JSON, default=list)
+    spike: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     level: Mapped[int | None] = mapped_column(Integer)  # 4 = IV 一般 ... 1 = I 特别重大
     updated_at: Mapped[datetime]
@@ -308,7 +312,7 @@ class EarlyWarning(Base):
     level: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
-    reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | downgraded | dismissed
     effective_level: Mapped[int] = mapped_column(Integer)  # level after an analyst's downgrade
     created_at: Mapped[datetime]
@@ -340,12 +344,12 @@ class RiskNotice(Base):
     risk_point_name: Mapped[str] = mapped_column(String(200))
     day: Mapped[str] = mapped_column(String(10))  # the local day (YYYY-MM-DD) whose count rose
     version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
-    units: Mapped[list] = mapped_column(JSON, default=list)
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
     current_count: Mapped[int] = mapped_column(Integer)
     expected: Mapped[float] = mapped_column(Float)
     p_value: Mapped[float] = mapped_column(Float)
-    baseline: Mapped[list] = mapped_column(JSON, default=list)
-    example_item_ids: Mapped[list] = mapped_column(JSON, default=list)
+    baseline: Mapped[list[int]] = mapped_column(JSON, default=list)
+    example_item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
 
@@ -366,8 +370,8 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20), default="department")  # township | department | leadership | office
     # The unit's leadership (another unit's name): where overdue notices escalate.
     leader: Mapped[str | None] = mapped_column(String(200))
-    roles: Mapped[list] = mapped_column(JSON, default=list)  # e.g. ["county_leadership", "core_department"]
-    targets: Mapped[list] = mapped_column(JSON, default=list)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. ["county_leadership", "core_department"]
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -438,17 +442,17 @@ class Case(Base):
     origin_kind: Mapped[str] = mapped_column(String(16))  # warning | event | item | manual
     origin_id: Mapped[int | None] = mapped_column(BigId)
     lead_unit: Mapped[str] = mapped_column(String(200), index=True)
-    co_units: Mapped[list] = mapped_column(JSON, default=list)
+    co_units: Mapped[list[str]] = mapped_column(JSON, default=list)
     requirement: Mapped[str] = mapped_column(Text)
     case_type: Mapped[str] = mapped_column(String(40))
-    time_limit: Mapped[dict] = mapped_column(JSON, default=dict)
+    time_limit: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20))
     deadline_at: Mapped[datetime | None]
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # An extension asked for and not yet decided: {"until": iso datetime, "reason": ..., "by": ..., "at": ...}
-    extension_request: Mapped[dict | None] = mapped_column(JSON)
+    extension_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[str | None] = mapped_column(Text)
-    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     reprimand_listed_at: Mapped[datetime | None]  # listed for public reprimand (通报) in the daily report
     created_at: Mapped[datetime]
@@ -460,7 +464,7 @@ class Case(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy types it as a plain attribute, not a ClassVar
 
 
 class CaseEvent(Base):
@@ -476,4 +480,4 @@ class CaseEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -23,15 +23,18 @@ def insert_ignore(
     """
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = _INSERTS.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
-    statement = insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c[returning])
+    statement = _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c[returning])
     return list(session.execute(statement, list(rows)).scalars())
 
 
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+def _insert(session: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """The ``INSERT`` of the session's dialect, the one with ``ON CONFLICT`` clauses."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
 
 
 def upsert(
@@ -40,11 +43,7 @@ def upsert(
     """Insert ``rows``, or overwrite the ``update`` columns of the rows whose ``conflict`` key exists."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = _INSERTS.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
-    statement = insert(table)
+    statement = _insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
     )

@@ -145,7 +145,7 @@ class FeedServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]  # what server_address holds once bound
         return f"http://{host}:{port}"
 
     def url(self, path: str) -> str:

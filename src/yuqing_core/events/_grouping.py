@@ -337,7 +337,7 @@ class EventGrouper:
             if not isinstance(event_id, int) or isinstance(event_id, bool):
                 raise TypeError(f"event_id must be an int (the database id), got {event_id!r}")
         prepared = self._prepare(items)
-        for (item, event_id), ready in zip(pairs, prepared):
+        for (item, event_id), ready in zip(pairs, prepared, strict=True):
             if item.item_id in self._entries:
                 self._remove(self._entries[item.item_id], band_keys_of_item=None)
             self._index(item, self._event_ref(event_id), ready)
@@ -361,10 +361,8 @@ class EventGrouper:
                 raise ValueError(f"item {item.item_id} is already indexed; assign() takes new items only")
         prepared = self._prepare(items)
         order = sorted(range(len(items)), key=lambda i: (items[i].published_at, items[i].item_id))
-        assignments: list[Assignment | None] = [None] * len(items)
-        for index in order:
-            assignments[index] = self._assign_one(items[index], prepared[index])
-        return assignments  # type: ignore[return-value]
+        assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
+        return [assigned[index] for index in range(len(items))]
 
     def resolve(self, ids: Mapping[NewEvent, int]) -> None:
         """Give events founded by ``assign`` their database ids.
@@ -396,7 +394,7 @@ class EventGrouper:
                 evicted.append(entry)
         lsh_entries = [entry for entry in evicted if entry.in_lsh]
         keys = self._band_keys_of_slots([entry.slot for entry in lsh_entries])
-        lsh_keys = dict(zip((entry.item_id for entry in lsh_entries), keys))
+        lsh_keys = dict(zip((entry.item_id for entry in lsh_entries), keys, strict=True))
         for entry in evicted:
             self._remove(entry, band_keys_of_item=lsh_keys.get(entry.item_id))
         return len(evicted)
@@ -436,7 +434,9 @@ class EventGrouper:
         long_enough = [index for index, text in enumerate(texts) if len(text) >= self.min_text_chars]
         keys: list[list[int] | None] = [None] * len(items)
         if long_enough:
-            for index, item_keys in zip(long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist()):
+            for index, item_keys in zip(
+                long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist(), strict=True
+            ):
                 keys[index] = item_keys
         return [
             _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index]) for index, item in enumerate(items)
@@ -445,7 +445,8 @@ class EventGrouper:
     def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
         if not slots:
             return []
-        return band_keys(self._store.rows[slots], self.bands, self.rows_per_band).tolist()
+        keys: list[list[int]] = band_keys(self._store.rows[slots], self.bands, self.rows_per_band).tolist()
+        return keys
 
     def _event_ref(self, label: EventLabel) -> _EventRef:
         ref = self._events.get(label)
@@ -474,7 +475,7 @@ class EventGrouper:
                 matched, similarity = found
                 joined_by = JOINED_BY_MINHASH
         if matched is None and item.topic_keys and self._topic_window_s is not None:
-            matched = self._same_topic(item.topic_keys, timestamp)
+            matched = self._same_topic(item.topic_keys, timestamp, self._topic_window_s)
             joined_by = JOINED_BY_TOPIC if matched is not None else joined_by
         ref = self._event_ref(NewEvent(item.item_id)) if matched is None else self._entries[matched].event
         self._index(item, ref, ready, timestamp)
@@ -493,11 +494,11 @@ class EventGrouper:
             if comparable:
                 similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
                 floor = self.title_min_similarity
-                entries = [entry for entry, value in zip(comparable, similarities.tolist()) if value >= floor]
+                entries = [entry for entry, value in zip(comparable, similarities.tolist(), strict=True) if value >= floor]
         best = min(entries, key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id), default=None)
         return best.item_id if best else None
 
-    def _same_topic(self, keys: frozenset[str], timestamp: float) -> int | None:
+    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float) -> int | None:
         """The indexed item within the topic window sharing the most topic keys (then closest in time, lowest id)."""
         best: tuple[int, float, int] | None = None
         seen: set[int] = set()
@@ -508,7 +509,7 @@ class EventGrouper:
                 seen.add(item_id)
                 entry = self._entries[item_id]
                 distance = abs(entry.timestamp - timestamp)
-                if distance > self._topic_window_s:  # type: ignore[operator]
+                if distance > window_s:
                     continue
                 rank = (-len(keys & entry.topic_keys), distance, item_id)
                 if best is None or rank < best:
@@ -522,7 +523,7 @@ class EventGrouper:
             found = buckets.get(key)
             if found is None:
                 continue
-            if type(found) is int:
+            if isinstance(found, int):
                 candidates.add(found)
             else:
                 candidates.update(found)
@@ -535,7 +536,7 @@ class EventGrouper:
             return None
         similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in near]])
         best: tuple[float, float, int] | None = None
-        for entry, similarity in zip(near, similarities.tolist()):
+        for entry, similarity in zip(near, similarities.tolist(), strict=True):
             if similarity < self.threshold:
                 continue
             rank = (-similarity, abs(entry.timestamp - timestamp), entry.item_id)
@@ -565,7 +566,7 @@ class EventGrouper:
                 found = buckets.get(band_key)
                 if found is None:
                     buckets[band_key] = item_id
-                elif type(found) is int:
+                elif isinstance(found, int):
                     buckets[band_key] = [found, item_id]
                 else:
                     found.append(item_id)

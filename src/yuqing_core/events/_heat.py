@@ -54,7 +54,7 @@ def heat_score(
         + _WEIGHTED_SOURCES_WEIGHT * math.log1p(max(0.0, weighted_sources))
         + _VELOCITY_WEIGHT * math.log1p(max(0.0, velocity_per_h))
     )
-    decay = 0.5 ** (max(0.0, hours_since_last) / HEAT_HALF_LIFE_H)
+    decay: float = 0.5 ** (max(0.0, hours_since_last) / HEAT_HALF_LIFE_H)
     return 100.0 * (1.0 - math.exp(-growth / _SCALE)) * decay
 
 

@@ -20,6 +20,7 @@ ranks summed counts exactly as ``hot_words`` ranks the texts themselves.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +30,7 @@ from yuqing_core.text import new_jieba_tokenizer, normalize_text
 
 if TYPE_CHECKING:
     import jieba
-    import jieba.analyse
+    from jieba.analyse.tfidf import TFIDF
 
 # Two or more CJK ideographs and nothing else: no digits, Latin or punctuation.
 _CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
@@ -51,61 +52,62 @@ CHINESE_STOP_WORDS = frozenset(
 )  # fmt: skip
 
 _lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
-_tfidf: jieba.analyse.TFIDF | None = None
 
 
-def _extractor() -> jieba.analyse.TFIDF:
+@functools.cache
+def _extractor() -> TFIDF:
     """The private TF-IDF extractor (built on first use; call with ``_lock`` held)."""
-    global _tokenizer, _tfidf
-    if _tfidf is None:
-        import jieba
-        import jieba.analyse
+    from jieba.analyse.tfidf import TFIDF
 
-        tokenizer = new_jieba_tokenizer()
-        tokenizer.initialize()
-        tfidf = jieba.analyse.TFIDF()
-        # Point both tokenizer attributes at the private one: TFIDF's
-        # constructor wires them to jieba's process-wide default.
-        tfidf.tokenizer = tokenizer
-        tfidf.postokenizer = None
-        tfidf.stop_words = set(tfidf.stop_words) | CHINESE_STOP_WORDS
-        _tokenizer, _tfidf = tokenizer, tfidf
-    return _tfidf
+    tokenizer = new_jieba_tokenizer()
+    tokenizer.initialize()
+    tfidf = TFIDF()
+    # Point both tokenizer attributes at the private one: TFIDF's
+    # constructor wires them to jieba's process-wide default.
+    tfidf.tokenizer = tokenizer
+    tfidf.postokenizer = None  # type: ignore[assignment]  # unused: extract_tags is never called with allowPOS
+    tfidf.stop_words = set(tfidf.stop_words) | CHINESE_STOP_WORDS
+    return tfidf
 
 
-# The words currently added to the private dictionary, and what they replaced (restored on a change).
-_installed_words: frozenset[str] = frozenset()
-_replaced: dict[str, int | None] = {}
-_replaced_total: float | None = None
+class _UserWords:
+    """The words currently added to the private dictionary, and what they replaced (restored on a change)."""
+
+    def __init__(self) -> None:
+        self.installed: frozenset[str] = frozenset()
+        self.replaced: dict[str, int | None] = {}
+        self.replaced_total: int | None = None
+
+
+_user_words = _UserWords()
 
 
 def _use_words(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> None:
     """Make ``words`` (and only they) the user words of the tokenizer; call with ``_lock`` held."""
-    global _installed_words, _replaced_total
+    state = _user_words
     wanted = frozenset(word for word in words if len(word) >= 2)
-    if wanted == _installed_words:
+    if wanted == state.installed:
         return
     frequencies = tokenizer.FREQ
-    for word, frequency in _replaced.items():
+    for word, frequency in state.replaced.items():
         if frequency is None:
             frequencies.pop(word, None)
         else:
             frequencies[word] = frequency
-    if _replaced_total is not None:
-        tokenizer.total = _replaced_total
-    _replaced.clear()
-    _installed_words, _replaced_total = frozenset(), tokenizer.total
+    if state.replaced_total is not None:
+        tokenizer.total = state.replaced_total
+    state.replaced.clear()
+    state.installed, state.replaced_total = frozenset(), tokenizer.total
     for word in sorted(wanted):
         # add_word also adds every prefix of the word (with frequency 0)
         # as a marker for the segmenter's prefix dictionary.
         for end in range(1, len(word) + 1):
             prefix = word[:end]
-            if prefix not in _replaced:
-                _replaced[prefix] = frequencies.get(prefix)
+            if prefix not in state.replaced:
+                state.replaced[prefix] = frequencies.get(prefix)
         if not frequencies.get(word):
             tokenizer.add_word(word)
-    _installed_words = wanted
+    state.installed = wanted
 
 
 def count_words(texts: Sequence[str], user_words: Iterable[str] = ()) -> list[dict[str, Any]]:
@@ -125,7 +127,8 @@ def count_words(texts: Sequence[str], user_words: Iterable[str] = ()) -> list[di
         _use_words(tfidf.tokenizer, user_words)
         stop_words = tfidf.stop_words
         for text in texts:
-            total, words = 0, {}
+            total = 0
+            words: dict[str, int] = {}
             for word in tfidf.tokenizer.cut(normalize_text(text)) if text else ():
                 if len(word.strip()) < 2 or word.lower() in stop_words:
                     continue

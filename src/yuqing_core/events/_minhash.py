@@ -150,7 +150,8 @@ def _gram_keys(codes: np.ndarray, ngram: int) -> np.ndarray:
 def _short_gram_key(text: str) -> np.uint64:
     """The key of a text shorter than one gram, taken as a single gram."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64)
-    return _gram_keys(codes, len(text))[0]
+    key: np.uint64 = _gram_keys(codes, len(text))[0]
+    return key
 
 
 def signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 3, seed: int = 1) -> np.ndarray:
@@ -191,7 +192,7 @@ def signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 3, see
     if short.size:
         # A text shorter than a gram is one gram of itself; give it a slot in
         # the key array so every non-empty text goes through the same path.
-        short_keys = np.array([_short_gram_key(texts[i]) for i in short], dtype=np.uint64)
+        short_keys = np.array([_short_gram_key(texts[i]) for i in short.tolist()], dtype=np.uint64)
         gram_counts = gram_counts.copy()
         gram_counts[short] = 1
         insert_at = np.cumsum(gram_counts)[short] - 1
@@ -237,7 +238,8 @@ def jaccard_estimates(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of one row against each row of ``others``."""
     if not others.size:
         return np.empty(0, dtype=np.float64)
-    return np.count_nonzero(others == signature, axis=1) / signature.size
+    estimates: np.ndarray = np.count_nonzero(others == signature, axis=1) / signature.size
+    return estimates
 
 
 def signature_to_bytes(signature: np.ndarray) -> bytes:

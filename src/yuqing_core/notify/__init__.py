@@ -26,9 +26,6 @@ from yuqing_core.notify.ledger import STATUSES, Envelope, ledger_key, list_deliv
 from yuqing_core.notify.schedule import Plan, plan_delivery
 from yuqing_core.notify.secrets import MissingSecret, SecretResolver, redact, redact_text
 from yuqing_core.notify.units import (
-    LEVEL_LABELS,
-    LEVEL_NAMES,
-    LEVELS,
     DigestPolicy,
     NotifyConfig,
     QuietHours,
@@ -45,9 +42,6 @@ from yuqing_core.notify.units import (
 from yuqing_core.yamlfile import ConfigFileError
 
 __all__ = [
-    "LEVELS",
-    "LEVEL_LABELS",
-    "LEVEL_NAMES",
     "STATUSES",
     "AppriseSender",
     "ConfigFileError",

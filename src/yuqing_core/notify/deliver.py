@@ -45,15 +45,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import yuqing_core.notify.ledger as ledger
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Delivery, Unit
-from yuqing_core.notify import ledger
+from yuqing_core.errors import InvalidInput
+from yuqing_core.levels import Level
 from yuqing_core.notify.channels import AppriseSender, DeliveryUncertain, Sender, SendError, target_id
 from yuqing_core.notify.ledger import (
     DIGESTED,
@@ -70,8 +72,8 @@ from yuqing_core.notify.ledger import (
 )
 from yuqing_core.notify.schedule import plan_delivery
 from yuqing_core.notify.secrets import MissingSecret, SecretResolver, install_log_redaction, redact, redact_text
-from yuqing_core.notify.units import LEVEL_LABELS, NotifyConfig
-from yuqing_core.timeutil import UTC, format_local, utcnow
+from yuqing_core.notify.units import NotifyConfig
+from yuqing_core.timeutil import format_local, utcnow
 
 logger = logging.getLogger("yuqing_core.notify")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -101,11 +103,11 @@ class Message:
 
     def __post_init__(self) -> None:
         if not _KIND.match(self.kind) or len(self.kind) > MAX_KIND_CHARS:
-            raise ValueError(f"消息类型应为小写字母、数字和下划线：{self.kind!r}")
+            raise InvalidInput(f"消息类型应为小写字母、数字和下划线：{self.kind!r}")
         if not self.key or ledger.KEY_SEPARATOR in self.key or len(self.key) > MAX_MESSAGE_KEY_CHARS:
-            raise ValueError(f"消息键不能为空、不能含 |、不超过 {MAX_MESSAGE_KEY_CHARS} 个字符：{self.key!r}")
-        if self.level is not None and self.level not in LEVEL_LABELS:
-            raise ValueError(f"预警级别应为 1..4（I..IV）：{self.level!r}")
+            raise InvalidInput(f"消息键不能为空、不能含 |、不超过 {MAX_MESSAGE_KEY_CHARS} 个字符：{self.key!r}")
+        if self.level is not None and self.level not in tuple(Level):
+            raise InvalidInput(f"预警级别应为 1..4（I..IV）：{self.level!r}")
         object.__setattr__(self, "attachments", tuple(Path(path) for path in self.attachments))
 
 
@@ -218,7 +220,7 @@ def _run(db: Database, config: NotifyConfig, now: datetime | None, sender: Sende
     install_log_redaction()
     now = now or utcnow()
     if now.tzinfo is None:
-        raise ValueError(f"now 必须带时区：{now!r}")
+        raise InvalidInput(f"now 必须带时区：{now!r}")
     now = now.astimezone(UTC)
     return _Run(db, config, now, sender or AppriseSender(), secrets or SecretResolver())
 
@@ -432,7 +434,9 @@ def send_digests(
     with db.writer() as session:
         groups: dict[tuple[str, str, datetime], list[Delivery]] = defaultdict(list)
         for row in ledger.held_rows(session, run.now, digest=True):
-            groups[(row.recipient, split_key(row.key)[2], envelope(row).release_at)].append(row)  # type: ignore[index]
+            release_at = envelope(row).release_at
+            if release_at is not None:  # always: held_rows gives rows whose release time has come
+                groups[(row.recipient, split_key(row.key)[2], release_at)].append(row)
         for (recipient, target, release_at), members in groups.items():
             digest_row = _record_digest(session, run, recipient, target, release_at, members)
             if digest_row is not None:
@@ -486,7 +490,7 @@ def compose_digest(members: Sequence[tuple[str, Envelope]], release_at: datetime
     subject = f"【舆情预警汇总】{len(members)} 条（截至 {format_local(release_at, config.tz)}）"
     parts = [f"以下 {len(members)} 条较低级别预警按周期" + (f"（每 {period}）" if every else "") + "汇总发送："]
     for number, (title, carried) in enumerate(members, 1):
-        label = LEVEL_LABELS.get(carried.level, "") if carried.level is not None else ""
+        label = Level.label_of(carried.level)
         parts.append(f"{number}. {label}{title}\n{carried.body}".rstrip())
     return subject, "\n\n".join(parts)
 

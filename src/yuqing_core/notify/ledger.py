@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -44,7 +44,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Delivery
 from yuqing_core.db.upsert import insert_ignore
-from yuqing_core.timeutil import UTC, utcnow
+from yuqing_core.errors import InvalidInput, NotFound
+from yuqing_core.timeutil import utcnow
 
 PENDING, SENT, FAILED, UNCERTAIN, HELD, DIGESTED = "pending", "sent", "failed", "uncertain", "held", "digested"
 STATUSES = (PENDING, SENT, FAILED, UNCERTAIN, HELD, DIGESTED)
@@ -136,7 +137,7 @@ def transition(session: Session, row: Delivery, expected: str | Sequence[str], *
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult; Session.execute is typed as Result
         return False
     fresh = session.get(Delivery, row.id, populate_existing=True)
     if fresh is not None and fresh is not row:  # ``row`` came from an earlier session: show it the new state
@@ -206,9 +207,9 @@ def resolve_uncertain(db: Database, key: str, *, delivered: bool, now: datetime 
     with db.writer() as session:
         row = session.scalar(select(Delivery).where(Delivery.key == key))
         if row is None:
-            raise LookupError(f"没有发送记录 {key!r}")
+            raise NotFound(f"没有发送记录 {key!r}")
         if row.status != UNCERTAIN:
-            raise ValueError(f"发送记录 {key!r} 的状态是 {row.status}，不是 uncertain")
+            raise InvalidInput(f"发送记录 {key!r} 的状态是 {row.status}，不是 uncertain")
         if delivered:
             transition(session, row, UNCERTAIN, status=SENT, sent_at=now, error=CONFIRMED_SENT)
         else:

@@ -7,10 +7,9 @@ all times are aware, computed on the local wall clock of ``config.tz``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from yuqing_core.notify.units import DigestPolicy, NotifyConfig, QuietHours
-from yuqing_core.timeutil import UTC
 
 
 @dataclass(frozen=True)

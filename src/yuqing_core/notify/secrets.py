@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import quote, quote_plus, urlsplit
 
+from yuqing_core.errors import NotFound
+
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 _PLACEHOLDER_START = re.compile(r"\$\{")
 ENV_PREFIX = "YUQING_SECRET_"
@@ -49,7 +51,7 @@ REDACTED_LOGGERS = ("apprise", "urllib3.connectionpool", "yuqing_core.notify")
 BlockLoader = Callable[[str], str | None]
 
 
-class MissingSecret(LookupError):
+class MissingSecret(NotFound):
     """A placeholder with no value anywhere; the message names where it was looked for."""
 
     def __init__(self, name: str, detail: str = "") -> None:
@@ -102,8 +104,11 @@ def prefect_secret_block(name: str) -> str | None:
     except ImportError:
         return None
     try:
-        block = Secret.load(name, _sync=True)
+        # _sync: the sync implementation even inside an event loop.
+        block = Secret.load(name, _sync=True)  # type: ignore[call-arg]  # Prefect's async_dispatch takes _sync; its typing omits it
     except ValueError:  # Prefect's "Unable to find block document named ..."
+        return None
+    if not isinstance(block, Secret):  # what _sync=True returns; the typing also allows a coroutine
         return None
     value = block.get()
     return value if isinstance(value, str) else None
@@ -155,7 +160,7 @@ _patterns: re.Pattern[str] | None = None
 
 def remember_secret(value: str) -> None:
     """Mask ``value`` (and its URL-encoded forms) in everything ``redact`` sees from now on."""
-    global _patterns
+    global _patterns  # noqa: PLW0603 - replaced whole under the lock, so _mask_known reads it without one
     if len(value) < MIN_MASKED_CHARS:
         return
     forms = {value, quote(value, safe=""), quote_plus(value), quote(value)}

@@ -54,14 +54,13 @@ from sqlalchemy import select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Unit
+from yuqing_core.errors import InvalidInput, NotFound
+from yuqing_core.levels import Level
 from yuqing_core.notify.channels import check_target
 from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, Problem, load_document, validate
 
 UnitKind = Literal["township", "department", "leadership", "office"]
-LEVELS = {"I": 1, "II": 2, "III": 3, "IV": 4}
-LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
-LEVEL_LABELS = {4: "IV级（一般）", 3: "III级（较大）", 2: "II级（重大）", 1: "I级（特别重大）"}
 CONCERNED_UNITS = "risk_point_units"
 LEADERS = "leaders"
 ROLE_PREFIX = "role:"
@@ -81,27 +80,18 @@ def parse_level(value: object) -> int:
     >>> parse_level("IV"), parse_level(2)
     (4, 2)
     """
-    if isinstance(value, bool):
-        raise ValueError("应为预警级别 I、II、III、IV 之一")
-    if isinstance(value, int) and value in LEVEL_NAMES:
-        return value
-    text = str(value).strip().upper()
-    if text in LEVELS:
-        return LEVELS[text]
-    if text.isdigit() and int(text) in LEVEL_NAMES:
-        return int(text)
-    raise ValueError(f"未知的预警级别 {value!r}（应为 I、II、III、IV 之一）")
+    return int(Level.parse(value))
 
 
 def parse_period(value: object) -> int:
     """Seconds in ``30m``, ``2h``, ``1d`` (or a number of seconds)."""
     if isinstance(value, bool):
-        raise ValueError("应为时长，如 30m、2h")
+        raise InvalidInput("应为时长，如 30m、2h")
     if isinstance(value, int):
         return value
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError(f"无法识别的时长 {value!r}（应为 30m、2h、1d 这样的写法）")
+        raise InvalidInput(f"无法识别的时长 {value!r}（应为 30m、2h、1d 这样的写法）")
     return int(match.group(1)) * _DURATION_SECONDS[(match.group(2) or "s").lower()]
 
 
@@ -109,10 +99,10 @@ def _clock(value: object) -> time:
     if isinstance(value, time):
         return value
     if not isinstance(value, str):
-        raise ValueError('时间要加引号，写成 "22:00" 这样')
+        raise InvalidInput('时间要加引号，写成 "22:00" 这样')
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f'无法识别的时间 {value!r}（应为 "22:00" 这样的 24 小时制时:分）')
+        raise InvalidInput(f'无法识别的时间 {value!r}（应为 "22:00" 这样的 24 小时制时:分）')
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -142,7 +132,7 @@ class UnitSpec(BaseModel):
     @classmethod
     def _no_separator(cls, value: str) -> str:
         if "|" in value:
-            raise ValueError("单位名称不能含有 |")
+            raise InvalidInput("单位名称不能含有 |")
         return value
 
     @field_validator("roles")
@@ -150,7 +140,7 @@ class UnitSpec(BaseModel):
     def _roles(cls, value: list[str]) -> list[str]:
         bad = [role for role in value if not _SNAKE.match(role)]
         if bad:
-            raise ValueError(f"角色名应为小写字母、数字和下划线（如 county_leadership）：{'、'.join(bad)}")
+            raise InvalidInput(f"角色名应为小写字母、数字和下划线（如 county_leadership）：{'、'.join(bad)}")
         return list(dict.fromkeys(value))
 
     @field_validator("targets", mode="before")
@@ -183,7 +173,7 @@ class QuietHours(BaseModel):
     @classmethod
     def _not_empty(cls, value: time, info: Any) -> time:
         if info.data.get("start") == value:
-            raise ValueError("静默时段的开始和结束不能相同")
+            raise InvalidInput("静默时段的开始和结束不能相同")
         return value
 
     def holds(self, level: int | None, kind: str) -> bool:
@@ -209,7 +199,7 @@ class DigestPolicy(BaseModel):
     def _period(cls, value: object) -> int:
         seconds = parse_period(value)
         if seconds < MIN_DIGEST_PERIOD_S or DAY_S % seconds:
-            raise ValueError("汇总周期应不短于 5 分钟、并能整除 24 小时（如 30m、1h、2h、4h、1d）")
+            raise InvalidInput("汇总周期应不短于 5 分钟、并能整除 24 小时（如 30m、1h、2h、4h、1d）")
         return seconds
 
     def collects(self, level: int | None) -> bool:
@@ -229,7 +219,7 @@ class SendingPolicy(BaseModel):
     def _period(cls, value: object) -> int:
         seconds = parse_period(value)
         if seconds < 60:
-            raise ValueError("发送中状态的时限不能短于 60 秒")
+            raise InvalidInput("发送中状态的时限不能短于 60 秒")
         return seconds
 
 
@@ -257,11 +247,11 @@ class NotifyConfig(BaseModel):
 
     def route(self, key: int | str) -> list[str]:
         """The routing entries for a level (1..4 or ``"II"``) or a message kind; LookupError if none."""
-        name = LEVEL_NAMES[key] if isinstance(key, int) else key
-        if name not in self.routing and isinstance(key, str) and key.upper() in LEVELS:
+        name = Level(key).name if isinstance(key, int) else key
+        if name not in self.routing and isinstance(key, str) and key.upper() in Level.__members__:
             name = key.upper()
         if name not in self.routing:
-            raise LookupError(f"路由中没有 {name!r} 的接收单位（在单位配置文件的 routing 中添加）")
+            raise NotFound(f"路由中没有 {name!r} 的接收单位（在单位配置文件的 routing 中添加）")
         return self.routing[name]
 
 
@@ -301,10 +291,10 @@ def load_units_file(path: Path | str, text: str | None = None) -> UnitsFile:
 def _routing_problems(document: Any, spec: UnitsFile, names: set[str], roles: set[str]) -> list[Problem]:
     problems = []
     for key, entries in spec.routing.items():
-        if _LEVEL_LIKE.match(key) and key not in LEVELS:
+        if _LEVEL_LIKE.match(key) and key not in Level.__members__:
             problems.append(document.problem(("routing", key), f"未知的预警级别 {key}（应为 I、II、III、IV）"))
             continue
-        if key not in LEVELS and not _SNAKE.match(key):
+        if key not in Level.__members__ and not _SNAKE.match(key):
             problems.append(
                 document.problem(("routing", key), f"{key!r} 既不是预警级别（I、II、III、IV）也不是消息类型（如 daily_report）")
             )
@@ -313,7 +303,7 @@ def _routing_problems(document: Any, spec: UnitsFile, names: set[str], roles: se
             message = _entry_problem(entry, names, roles)
             if message:
                 problems.append(document.problem(("routing", key, position), message))
-    missing = [name for name in LEVELS if name not in spec.routing]
+    missing = [level.name for level in Level if level.name not in spec.routing]
     if missing:
         problems.append(document.problem(("routing",), f"缺少预警级别 {'、'.join(missing)} 的接收单位"))
     return problems
@@ -449,9 +439,6 @@ def resolve_recipients(
 
 
 __all__ = [
-    "LEVELS",
-    "LEVEL_LABELS",
-    "LEVEL_NAMES",
     "ConfigFileError",
     "DigestPolicy",
     "NotifyConfig",

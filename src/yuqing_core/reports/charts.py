@@ -21,7 +21,7 @@ import math
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from xml.sax.saxutils import escape as _xml_escape
@@ -162,7 +162,7 @@ def trend_chart(points: Sequence[TrendPoint], *, text: bool = True) -> Scene:
     xs = [left + slot * (index + 0.5) for index in range(len(points))]
 
     # upper panel: collected and relevant
-    ticks = nice_ticks(max(max(p.items for p in points), max(p.relevant for p in points)))
+    ticks = nice_ticks(max(count for p in points for count in (p.items, p.relevant)))
     y_top = _scale(top_panel, ticks[-1])
     _grid(scene, ticks, y_top, left, width - right, text)
     for attr, colour, dash, name in (
@@ -304,14 +304,14 @@ def nice_ticks(peak: float, count: int = 4) -> list[int]:
     raw = peak / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    step = max(1, int(round(step)))
-    return list(range(0, int(math.ceil(peak / step)) * step + 1, step))
+    step = max(1, round(step))
+    return list(range(0, math.ceil(peak / step) * step + 1, step))
 
 
 # --- layout helpers --------------------------------------------------------------
 
 
-def _scale(panel: tuple[float, float], top_value: float):
+def _scale(panel: tuple[float, float], top_value: float) -> Callable[[float], float]:
     low, high = panel[1], panel[0]  # y grows downwards: 0 sits at the panel's bottom
 
     def y_of(value: float) -> float:
@@ -320,7 +320,7 @@ def _scale(panel: tuple[float, float], top_value: float):
     return y_of
 
 
-def _grid(scene: Scene, ticks: list[int], y_of, x0: float, x1: float, text: bool) -> None:
+def _grid(scene: Scene, ticks: list[int], y_of: Callable[[float], float], x0: float, x1: float, text: bool) -> None:
     for tick in ticks:
         y = y_of(tick)
         scene.add(Polyline(((x0, y), (x1, y)), COLOUR_AXIS if tick == 0 else COLOUR_GRID, 1.0))
@@ -417,7 +417,8 @@ def _box(shape: tuple[int, ...], x0: float, y0: float, x1: float, y1: float) -> 
 def _span_coverage(first: int, last: int, start: float, end: float) -> np.ndarray:
     """How much of each pixel [i, i+1), first <= i < last, lies inside [start, end)."""
     pixels = np.arange(first, last, dtype=float)
-    return np.clip(np.minimum(pixels + 1, end) - np.maximum(pixels, start), 0.0, 1.0)
+    coverage: np.ndarray = np.clip(np.minimum(pixels + 1, end) - np.maximum(pixels, start), 0.0, 1.0)
+    return coverage
 
 
 def _rect_coverage(shape: tuple[int, ...], rect: Rect, scale: float) -> tuple[int, int, np.ndarray]:

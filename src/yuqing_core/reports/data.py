@@ -30,7 +30,9 @@ from yuqing_core.db.models import (
     RiskNotice,
     Source,
 )
+from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.events import hot_words
+from yuqing_core.levels import Level
 from yuqing_core.numbers import allocate_number, format_number
 from yuqing_core.reports.model import (
     Count,
@@ -47,7 +49,7 @@ from yuqing_core.reports.model import (
     TrendPoint,
     WarningSummary,
 )
-from yuqing_core.risk.library import LEVEL_COLOURS, LEVEL_LABELS, LibrarySpec
+from yuqing_core.risk.library import LibrarySpec
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import utcnow
 
@@ -119,7 +121,8 @@ def _risk_points_in(db: Database, start: datetime, end: datetime) -> dict[int, s
     found: dict[int, set[str]] = defaultdict(set)
     with db.reader() as session:
         for item_id, name in session.execute(query):
-            found[item_id].add(name)
+            if name is not None:  # a risk match always names its point (the column is empty for the other kinds)
+                found[item_id].add(name)
     return found
 
 
@@ -138,8 +141,8 @@ def event_summary(event: Event, library: _Library) -> EventSummary:
     return EventSummary(
         event_id=event.id, title=event.title, first_seen=event.first_seen_at, last_seen=event.last_seen_at,
         items=event.item_count, sources=event.source_count, heat=event.heat, score=event.score, level=event.level,
-        level_label=LEVEL_LABELS.get(event.level, "") if event.level else "",
-        level_colour=LEVEL_COLOURS.get(event.level, "") if event.level else "",
+        level_label=Level.label_of(event.level),
+        level_colour=Level(event.level).colour if event.level else "",
         risk_points=tuple(event.risk_points), units=library.units(event.risk_points),
         hot_words=tuple(word for word, _ in event.hot_words),
     )  # fmt: skip
@@ -148,8 +151,8 @@ def event_summary(event: Event, library: _Library) -> EventSummary:
 def warning_summary(warning: EarlyWarning, event: Event) -> WarningSummary:
     return WarningSummary(
         warning_id=warning.id, event_id=event.id, title=event.title, level=warning.level,
-        level_label=LEVEL_LABELS[warning.level], level_colour=LEVEL_COLOURS[warning.level],
-        effective_level=warning.effective_level, effective_label=LEVEL_LABELS[warning.effective_level],
+        level_label=Level(warning.level).label, level_colour=Level(warning.level).colour,
+        effective_level=warning.effective_level, effective_label=Level(warning.effective_level).label,
         status=warning.status, status_label=STATUS_LABELS.get(warning.status, warning.status), score=warning.score,
         raised=warning.created_at, risk_points=tuple(warning.reasons.get("risk_points", [])),
     )  # fmt: skip
@@ -261,7 +264,9 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         ).all()
     points = _risk_points_in(db, start, end)
 
-    by_source, by_category, by_point = Counter(), Counter(), Counter()
+    by_source: Counter[str] = Counter()
+    by_category: Counter[str] = Counter()
+    by_point: Counter[str] = Counter()
     relevant_rows, positive_items, sensitive_items = [], [], []
     for row in rows:
         by_source[row.name] += 1
@@ -276,7 +281,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         elif names:
             positive_items.append((row, names))
 
-    def rank(pair: tuple[Any, set[str]]) -> tuple:
+    def rank(pair: tuple[Any, set[str]]) -> tuple[int, float, datetime]:
         row, names = pair
         return (-max((library.severity(n) for n in names), default=0), -library.weight(row.name, row.weight), row.published_at)
 
@@ -316,7 +321,7 @@ def _with_summary(report: DailyReport) -> DailyReport:
              f"敏感信息 {report.sensitive} 条，正面报道 {report.positive} 条。"]  # fmt: skip
     if report.new_warnings:
         levels = Counter(w.level for w in report.new_warnings)
-        parts.append("新增预警 " + "、".join(f"{LEVEL_LABELS[level]} {levels[level]} 条" for level in sorted(levels)) + "。")
+        parts.append("新增预警 " + "、".join(f"{Level(level).label} {levels[level]} 条" for level in sorted(levels)) + "。")
     else:
         parts.append("当日无新增预警。")
     warned = [e for e in report.events if e.level]
@@ -333,29 +338,31 @@ def _event_and_items(session: Any, event_id: int) -> tuple[Event, list[int]]:
     """An event and its items' ids; LookupError naming the id when there is no such event."""
     event = session.get(Event, event_id)
     if event is None:
-        raise LookupError(f"没有编号为 {event_id} 的事件")
+        raise NotFound(f"没有编号为 {event_id} 的事件")
     return event, list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
 
 
 def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
     with db.reader() as session:
-        return session.execute(
-            select(
-                Item.id,
-                Item.title,
-                Item.excerpt,
-                Item.url,
-                Item.published_at,
-                Item.text,
-                Source.name,
-                Source.weight,
-                EventItem.event_id,
-            )
-            .join(Source, Source.id == Item.source_id)
-            .outerjoin(EventItem, EventItem.item_id == Item.id)
-            .where(Item.id.in_(item_ids))
-            .order_by(Item.published_at, Item.id)
-        ).all()
+        return list(
+            session.execute(
+                select(
+                    Item.id,
+                    Item.title,
+                    Item.excerpt,
+                    Item.url,
+                    Item.published_at,
+                    Item.text,
+                    Source.name,
+                    Source.weight,
+                    EventItem.event_id,
+                )
+                .join(Source, Source.id == Item.source_id)
+                .outerjoin(EventItem, EventItem.item_id == Item.id)
+                .where(Item.id.in_(item_ids))
+                .order_by(Item.published_at, Item.id)
+            ).all()
+        )
 
 
 def _timeline(rows: list[Any], points: dict[int, set[str]], limit: int = 20) -> tuple[ItemRef, ...]:
@@ -379,7 +386,8 @@ def _by_hour(rows: list[Any], tz: Any, max_hours: int = 72) -> tuple[HourCount, 
         return ()
     counts: Counter[datetime] = Counter(r.published_at.astimezone(tz).replace(minute=0, second=0, microsecond=0) for r in rows)
     first, last = min(counts), max(counts)
-    hours, cursor = [], first
+    hours: list[HourCount] = []
+    cursor = first
     while cursor <= last and len(hours) < max_hours:
         hours.append(HourCount(cursor, counts.get(cursor, 0)))
         cursor += timedelta(hours=1)
@@ -390,7 +398,7 @@ def _assessment(level: int | None, score: float, reasons: dict[str, Any], items:
     names = "、".join(points) or "无"
     if level is None:
         return f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}；综合得分 {score:.1f}，未达到预警标准，建议持续关注。"
-    parts = [f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}。综合得分 {score:.1f}，研判为{LEVEL_LABELS[level]}。"]
+    parts = [f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}。综合得分 {score:.1f}，研判为{Level(level).label}。"]
     components = reasons.get("components", {})
     if components.get("spike"):
         parts.append("信息量较基线明显上升。")
@@ -432,7 +440,7 @@ def build_special_report(
         number_subject = f"event:{event_id}"
     else:
         if not expression or since is None or until is None:
-            raise ValueError("专报需要事件编号，或规则表达式加时间范围（--since、--until）")
+            raise InvalidInput("专报需要事件编号，或规则表达式加时间范围（--since、--until）")
         rows = _rows_matching(db, expression, since, until)
         title, subject = f"关于“{expression}”的舆情专报", expression
         events = _events_of([r.event_id for r in rows if r.event_id], db)
@@ -455,14 +463,14 @@ def build_special_report(
         key_items=tuple(_item_ref(r, points.get(r.id, ()), r.event_id) for r in key),
         hot_words=tuple(hot_words([f"{r.title} {r.text}" for r in rows[:HOT_WORD_TEXTS]], top_k=HOT_WORDS)),
         risk_points=tuple(point_names), units=library.units(point_names), level=level,
-        level_label=LEVEL_LABELS.get(level, "") if level else "", level_colour=LEVEL_COLOURS.get(level, "") if level else "",
+        level_label=Level.label_of(level), level_colour=Level(level).colour if level else "",
         score=score, assessment=_assessment(level, score, reasons, len(rows), len(sources), point_names),
         suggested_handling=handling(level) if handling else "", recipients=tuple(recipients) or library.units(point_names),
     )  # fmt: skip
 
 
 def _rows_matching(db: Database, expression: str, since: datetime, until: datetime) -> list[Any]:
-    from yuqing_core.rules import Document, RuleSet
+    from yuqing_core.rules import MatchText, RuleSet
 
     ruleset = RuleSet([(0, expression)])
     with db.reader() as session:
@@ -472,7 +480,7 @@ def _rows_matching(db: Database, expression: str, since: datetime, until: dateti
             .where(Item.published_at >= since, Item.published_at < until)
             .order_by(Item.published_at, Item.id)
         ).all()
-    documents = [Document(title=r.title, text=r.text, source=r.name) for r in candidates]
+    documents = [MatchText(title=r.title, text=r.text, source=r.name) for r in candidates]
     matched = [candidates[index].id for index, _ in ruleset.match_many(documents)]
     return _rows_for_items(db, matched) if matched else []
 
@@ -502,9 +510,7 @@ def build_supervision_notice(
 ) -> SupervisionNotice:
     """舆情督报 to ``unit`` about an event or an item."""
     now = now or utcnow()
-    if (event_id is None) == (item_id is None):
-        raise ValueError("督报须针对一个事件或一条信息（二选一）")
-    if event_id is not None:
+    if event_id is not None and item_id is None:
         with db.reader() as session:
             event, ids = _event_and_items(session, event_id)
         rows = _rows_for_items(db, ids)
@@ -512,13 +518,15 @@ def build_supervision_notice(
         seen = (f"自 {event.first_seen_at.astimezone(settings.tz):%m月%d日%H:%M} 起，网上出现关于“{event.title}”的信息 "
                 f"{event.item_count} 条，涉及 {event.source_count} 个来源。")  # fmt: skip
         subject = f"event:{event_id}"
-    else:
-        rows = _rows_for_items(db, [item_id])  # type: ignore[list-item]
+    elif item_id is not None and event_id is None:
+        rows = _rows_for_items(db, [item_id])
         if not rows:
-            raise LookupError(f"没有编号为 {item_id} 的信息")
+            raise NotFound(f"没有编号为 {item_id} 的信息")
         title = rows[0].title or rows[0].excerpt[:40]
         seen = f"{rows[0].published_at.astimezone(settings.tz):%m月%d日%H:%M}，{rows[0].name}发布信息“{title}”。"
         subject = f"item:{item_id}"
+    else:
+        raise InvalidInput("督报须针对一个事件或一条信息（二选一）")
     library = _library(db)
     key = sorted(rows, key=lambda r: (-library.weight(r.name, r.weight), r.published_at))[:8]
     year = now.astimezone(settings.tz).year
@@ -543,7 +551,7 @@ def build_risk_notice_letter(
     with db.reader() as session:
         notice = session.get(RiskNotice, notice_id)
         if notice is None:
-            raise LookupError(f"没有编号为 {notice_id} 的风险提示记录")
+            raise NotFound(f"没有编号为 {notice_id} 的风险提示记录")
     library = _library(db)
     point = library.spec.risk_point(notice.risk_point_name) if library.spec else None
     rows = _rows_for_items(db, list(notice.example_item_ids))

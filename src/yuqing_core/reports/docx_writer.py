@@ -23,6 +23,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -30,25 +31,27 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.font import CT_RPr
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table, _Cell
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from yuqing_core.cases.metrics import CaseLine
+from yuqing_core.levels import Level
 from yuqing_core.reports import charts
+from yuqing_core.reports.formats import Formats, kind_of, one_line, safe_url
 from yuqing_core.reports.model import (
-    CaseLine,
     Count,
     DailyReport,
-    Document,
     EventSummary,
     ItemRef,
     Office,
+    Report,
     RiskNoticeLetter,
     SpecialReport,
     SupervisionNotice,
 )
-from yuqing_core.reports.render import Formats, kind_of, one_line, safe_url
 
 # Font names as Word knows them on Chinese Windows (and WPS). 小标宋 is not installed
 # everywhere, so titles use bold 宋体, which every machine has.
@@ -72,16 +75,11 @@ CHART_WIDTH_MM = 140.0
 RED = RGBColor(0xC0, 0x00, 0x00)
 MUTED = RGBColor(0x59, 0x63, 0x70)
 LINK = RGBColor(0x1A, 0x5F, 0xB4)
-LEVEL_RGB = {
-    1: RGBColor(0xC0, 0x00, 0x00),
-    2: RGBColor(0xE3, 0x6C, 0x09),
-    3: RGBColor(0xB3, 0x86, 0x00),  # a darker yellow that still reads on paper
-    4: RGBColor(0x1F, 0x5F, 0xBF),
-}
+LEVEL_RGB = {int(level): RGBColor.from_string(level.rgb) for level in Level}
 HEADER_FILL = "EEF1F5"
 
 
-def write_docx(doc: Document, formats: Formats) -> bytes:
+def write_docx(doc: Report, formats: Formats) -> bytes:
     """The document as the bytes of a .docx file."""
     issued = doc.generated_at if isinstance(doc, (DailyReport, SpecialReport)) else doc.issued_at
     writer = _Writer(doc.office, formats, kind=kind_of(doc).name, number=doc.number, issued=issued)
@@ -107,6 +105,15 @@ class Cell:
     bold: bool = False
     colour: RGBColor | None = None
     note: str = ""  # a second, smaller line
+
+
+class RunOptions(TypedDict, total=False):
+    """How a run of body text differs from the rest (仿宋 三号 unless said)."""
+
+    font: str
+    size: float
+    bold: bool
+    colour: RGBColor | None
 
 
 class _Writer:
@@ -197,13 +204,20 @@ class _Writer:
         line = self._paragraph()
         self._run(line, f"{one_line(text)}：", FANGSONG, SIZE_3)
 
-    def text(self, *parts: str | tuple[str, dict]) -> Paragraph:
+    def text(self, *parts: str | tuple[str, RunOptions]) -> Paragraph:
         """A body paragraph; parts are plain strings or (text, run options) pairs."""
         paragraph = self._paragraph(first_line_chars=2)
         for part in parts:
             if isinstance(part, tuple):
-                value, options = part[0], dict(part[1])
-                self._run(paragraph, value, options.pop("font", FANGSONG), options.pop("size", SIZE_3), **options)
+                value, options = part
+                self._run(
+                    paragraph,
+                    value,
+                    options.get("font", FANGSONG),
+                    options.get("size", SIZE_3),
+                    bold=options.get("bold", False),
+                    colour=options.get("colour"),
+                )
             else:
                 self._run(paragraph, part, FANGSONG, SIZE_3)
         return paragraph
@@ -234,13 +248,13 @@ class _Writer:
                 line = self._paragraph(first_line_chars=2, line_pt=16)
                 self._run(line, url, LATIN, SIZE_5, colour=MUTED)
 
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[str | int | Cell]], widths_mm: Sequence[float],
+    def table(self, header: Sequence[str | int | Cell], rows: Iterable[Sequence[str | int | Cell]], widths_mm: Sequence[float],
               numeric: Iterable[int] = (), size: float = SIZE_XIAO4) -> Table:  # fmt: skip
         """A grid table (小四 unless ``size`` says otherwise) with a shaded header row that repeats on every page;
         rows never split across pages."""
         numeric = set(numeric)
         rows = list(rows)
-        table = self.document.add_table(rows=1 + len(rows), cols=len(header))
+        table: Table = self.document.add_table(rows=1 + len(rows), cols=len(header))
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
@@ -390,14 +404,14 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
 
     w.heading("一、总体情况")
     if doc.items == 0:
-        problems = "；".join(
+        outages = "；".join(
             f"{label}：{'、'.join(one_line(s.name) for s in group)}"
             for label, group in (("采集失败", cov.failing), ("已停用", cov.disabled))
             if group
         )
         w.text(("本日未采集到任何信息。", {"bold": True, "colour": RED}),
                f"这不代表没有舆情风险：信息源可能故障、被停用或长时间无更新。请先查看“八、信息源覆盖”：{cov.sentence}"
-               + (f"，{problems}" if problems else "") + "。")  # fmt: skip
+               + (f"，{outages}" if outages else "") + "。")  # fmt: skip
     w.paragraphs(doc.summary)
     w.table(
         ["采集信息", "涉本县", "敏感信息", "正面信息", "舆情事件", "新增预警"],
@@ -635,8 +649,8 @@ def _label_rows(w: _Writer, labels: Sequence[str], values: Sequence[int | Cell],
     rows: list[list[str | int | Cell]] = []
     for start in range(0, len(labels), columns):
         pad = [""] * (columns - len(labels[start : start + columns]))
-        rows.append([Cell(label, bold=True) for label in labels[start : start + columns]] + pad)
-        rows.append(list(values[start : start + columns]) + pad)
+        rows.append([*(Cell(label, bold=True) for label in labels[start : start + columns]), *pad])
+        rows.append([*values[start : start + columns], *pad])
     w.table(rows[0], rows[1:], [TYPE_AREA_WIDTH_MM / columns] * columns, numeric=range(columns), size=SIZE_5)
 
 
@@ -704,7 +718,7 @@ def _xml_safe(text: str) -> str:
     return "".join(ch for ch in text if ch in "\t\n" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
 
 
-def _set_fonts(rpr, east_asian: str) -> None:
+def _set_fonts(rpr: CT_RPr, east_asian: str) -> None:
     fonts = rpr.get_or_add_rFonts()
     fonts.set(qn("w:ascii"), LATIN)
     fonts.set(qn("w:hAnsi"), LATIN)
@@ -748,7 +762,7 @@ def _shade(cell: _Cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _row_options(row, *, header: bool) -> None:
+def _row_options(row: _Row, *, header: bool) -> None:
     trpr = row._tr.get_or_add_trPr()
     trpr.append(OxmlElement("w:cantSplit"))
     if header:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from yuqing_core.cases.metrics import CaseSection
+
 
 @dataclass(frozen=True)
 class Office:
@@ -110,38 +112,6 @@ class TrendPoint:
     items: int  # collected
     relevant: int  # about the county
     sensitive: int  # matching a (non-positive) risk point
-
-
-@dataclass(frozen=True)
-class CaseLine:
-    number: str  # 督〔2026〕17号
-    title: str
-    lead_unit: str
-    state_label: str
-    deadline: datetime | None
-    overdue_days: int = 0
-
-
-@dataclass(frozen=True)
-class UnitMetric:
-    unit: str
-    on_time_rate: float | None  # 0..1, None when nothing closed yet
-    average_handling_days: float | None
-    overdue: int
-
-
-@dataclass(frozen=True)
-class CaseSection:
-    """Supervision cases of the day. ``available`` is False until the cases stage exists."""
-
-    available: bool
-    note: str = ""
-    opened: tuple[CaseLine, ...] = ()
-    answered: tuple[CaseLine, ...] = ()
-    overdue: tuple[CaseLine, ...] = ()
-    closed: tuple[CaseLine, ...] = ()
-    reprimands: tuple[CaseLine, ...] = ()  # listed for public reprimand (通报)
-    unit_metrics: tuple[UnitMetric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,4 +215,4 @@ class RiskNoticeLetter:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-Document = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter
+Report = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter

@@ -28,30 +28,34 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 from jinja2.filters import make_attrgetter
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from yuqing_core.errors import InvalidInput
+from yuqing_core.levels import Level
 from yuqing_core.reports import charts
-from yuqing_core.reports.model import (
-    DailyReport,
-    Document,
-    HourCount,
-    ItemRef,
-    RiskNoticeLetter,
-    SpecialReport,
-    SupervisionNotice,
+from yuqing_core.reports.formats import (
+    ESCAPING_BY_FORMAT,
+    KINDS,
+    DocumentKind,
+    Formats,
+    kind_of,
+    markdown_url,
+    safe_url,
 )
-from yuqing_core.timeutil import SHANGHAI, to_local
+from yuqing_core.reports.model import (
+    Report,
+)
+from yuqing_core.timeutil import SHANGHAI
 
 __all__ = [
     "KINDS",
@@ -69,34 +73,14 @@ __all__ = [
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
 HANDLING_FILE = "handling.yaml"
 SHORT_TEXT_LIMIT = 500
-MAX_URL_CHARS = 2000
-HEADLINE_CHARS = 100  # a feed title longer than this is cut in lists (the link still leads to the whole)
 # Detail levels tried, most first, until the short text fits: how many entries each list may show.
 SHORT_TEXT_LIST_SIZES = (5, 3, 2, 1, 0)
 TRUNCATION_MARK = "…（余略）"
-
-LEVEL_NUMERALS = {4: "IV", 3: "III", 2: "II", 1: "I"}
-LEVEL_NAMES = {4: "一般", 3: "较大", 2: "重大", 1: "特别重大"}
-LEVEL_COLOURS = {4: "蓝色", 3: "黄色", 2: "橙色", 1: "红色"}
-WEEKDAYS = "一二三四五六日"
-CN_NUMERALS = "一二三四五六七八九十"
+_SENTENCE_END = "。！？；!?;\n"
+_CLAUSE_END = "，、：,:"
 
 
-@dataclass(frozen=True)
-class DocumentKind:
-    template: str  # file stem of its templates: daily.html.j2 ...
-    name: str  # what the document is called: 舆情日报 ...
-
-
-KINDS: dict[type, DocumentKind] = {
-    DailyReport: DocumentKind("daily", "舆情日报"),
-    SpecialReport: DocumentKind("special", "舆情专报"),
-    SupervisionNotice: DocumentKind("supervision", "舆情督报"),
-    RiskNoticeLetter: DocumentKind("risk_notice", "网络风险提示函"),
-}
-
-
-class TemplatesError(ValueError):
+class TemplatesError(InvalidInput):
     """A user's templates folder or handling file that cannot be used; the message says what to fix."""
 
 
@@ -110,238 +94,6 @@ class RenderedFiles:
     @property
     def all(self) -> list[Path]:
         return [self.html, self.markdown, self.docx, self.text]
-
-
-def kind_of(doc: Document) -> DocumentKind:
-    try:
-        return KINDS[type(doc)]
-    except KeyError:
-        raise TypeError(f"not a report document: {type(doc).__name__}") from None
-
-
-# --- text hygiene and escaping -------------------------------------------------------
-
-# Control characters (no place in a document, and XML cannot carry them) and bidirectional
-# overrides, which would let a title visually reorder the text printed after it.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_WHITESPACE = re.compile(r"\s+")
-_MD_ALWAYS = re.compile(r"([\\`*_\[\]()|~])")
-_MD_LINE_START = re.compile(r"^([#+\-=]|\d{1,9}(?=[.)](?:\s|$)))")
-_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_SENTENCE_END = "。！？；!?;\n"
-_CLAUSE_END = "，、：,:"
-
-
-def display_text(value: Any) -> str:
-    """Text as a document may show it: invisible and reordering characters removed."""
-    return _INVISIBLE.sub("", str(value))
-
-
-def one_line(value: Any) -> str:
-    """Display text on one line: every run of whitespace (line breaks included) becomes one space."""
-    return _WHITESPACE.sub(" ", display_text(value)).strip()
-
-
-def markdown_escape(value: Any) -> str:
-    """One line of text that Markdown shows literally.
-
-    Backslash escapes for the characters that start links, emphasis, code,
-    strike-through and table cells; entities for ``<``, ``>`` and anything
-    that looks like an entity, so no HTML passes; and the value is escaped
-    as if it stood at the start of a line (headings, list markers).
-
-    >>> markdown_escape("[点我](javascript:alert(1)) **粗体** <b>")
-    '\\\\[点我\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\) \\\\*\\\\*粗体\\\\*\\\\* &lt;b&gt;'
-    """
-    text = _ENTITY_LIKE.sub("&amp;", one_line(value))
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_ALWAYS.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if not m.group(1).isdigit() else m.group(1) + "\\", text)
-
-
-def safe_url(value: Any) -> str | None:
-    """``value`` if it is an absolute http(s) URL with a host and nothing hidden in it, else None.
-
-    >>> safe_url("https://example.cn/a?b=1"), safe_url("javascript:alert(1)"), safe_url(" java\\tscript:x")
-    ('https://example.cn/a?b=1', None, None)
-    """
-    if not isinstance(value, str) or not value or len(value) > MAX_URL_CHARS:
-        return None
-    if _INVISIBLE.search(value) or any(char.isspace() for char in value):
-        return None
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    return value
-
-
-def markdown_url(value: Any) -> Markup:
-    """An http(s) URL as a Markdown link destination: characters that could end or break it are percent-encoded."""
-    url = safe_url(value)
-    return Markup(quote(url, safe="/:?#@!$&+,;=%-._~")) if url else Markup("")
-
-
-def _finalize_html(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return display_text(value)
-    return value
-
-
-def _finalize_markdown(value: Any) -> Any:
-    if value is None:
-        return ""
-    if hasattr(value, "__html__"):
-        return value
-    return Markup(markdown_escape(value))
-
-
-def _finalize_text(value: Any) -> Any:
-    if value is None:
-        return ""
-    if hasattr(value, "__html__"):
-        return value
-    return Markup(one_line(value))
-
-
-def _html_escape(value: Any) -> str:
-    return escape(display_text(value))
-
-
-# Per format: what every printed value goes through (finalize), and how filters that join or
-# replace text escape it.
-_ESCAPING: dict[str, tuple[Callable[[Any], Any], Callable[[Any], str]]] = {
-    "html": (_finalize_html, _html_escape),
-    "md": (_finalize_markdown, markdown_escape),
-    "txt": (_finalize_text, one_line),
-}
-
-
-# --- formatting shared by templates and the DOCX writer ---------------------------------
-
-
-class Formats:
-    """How dates, levels and items read in every format, in one display time zone."""
-
-    def __init__(self, tz: tzinfo = SHANGHAI) -> None:
-        self.tz = tz
-
-    def local(self, value: datetime) -> datetime:
-        return to_local(value, self.tz)
-
-    def datetime(self, value: datetime | None) -> str:
-        """2026-11-28 09:30"""
-        return "" if value is None else f"{self.local(value):%Y-%m-%d %H:%M}"
-
-    def short_datetime(self, value: datetime | None) -> str:
-        """11-28 09:30"""
-        return "" if value is None else f"{self.local(value):%m-%d %H:%M}"
-
-    def month_day(self, value: date | datetime) -> str:
-        """11-28"""
-        day = self.local(value).date() if isinstance(value, datetime) else value
-        return f"{day:%m-%d}"
-
-    def time(self, value: datetime | None) -> str:
-        return "" if value is None else f"{self.local(value):%H:%M}"
-
-    def cn_date(self, value: date | datetime | None) -> str:
-        """2026年11月28日"""
-        if value is None:
-            return ""
-        day = self.local(value).date() if isinstance(value, datetime) else value
-        return f"{day.year}年{day.month}月{day.day}日"
-
-    def weekday(self, value: date | datetime) -> str:
-        day = self.local(value).date() if isinstance(value, datetime) else value
-        return "星期" + WEEKDAYS[day.weekday()]
-
-    def cn_datetime(self, value: datetime | None) -> str:
-        """2026年12月1日（星期二）17:00"""
-        if value is None:
-            return ""
-        return f"{self.cn_date(value)}（{self.weekday(value)}）{self.local(value):%H:%M}"
-
-    def time_span(self, start: datetime, end: datetime) -> str:
-        """06:42—23:10 within one day, else 11-27 22:00—11-28 06:10."""
-        a, b = self.local(start), self.local(end)
-        if a.date() == b.date():
-            return f"{a:%H:%M}—{b:%H:%M}"
-        return f"{a:%m-%d %H:%M}—{b:%m-%d %H:%M}"
-
-    def hour_labels(self, hours: Sequence[HourCount]) -> list[str]:
-        """9时, 10时 ...; with the day (28日0时) at the start and at midnights when the hours span days."""
-        local = [self.local(h.hour) for h in hours]
-        several_days = bool(local) and local[0].date() != local[-1].date()
-        return [
-            f"{t.day}日{t.hour}时" if several_days and (i == 0 or t.hour == 0) else f"{t.hour}时" for i, t in enumerate(local)
-        ]
-
-    def span(self, start: datetime, end: datetime) -> str:
-        """The shortest clear way to write a period: one day, or from one moment to another."""
-        a, b = self.local(start), self.local(end)
-        if b.time() == a.time() == b.time().min and (b - a).days == 1:
-            return self.cn_date(a)
-        if a.date() == b.date():
-            return f"{self.cn_date(a)} {a:%H:%M}—{b:%H:%M}"
-        return f"{self.cn_date(a)} {a:%H:%M} 至 {self.cn_date(b)} {b:%H:%M}"
-
-    @staticmethod
-    def headline(item: ItemRef, limit: int = HEADLINE_CHARS) -> str:
-        """The title, or the start of the text for untitled posts, on one line and at most ``limit`` characters."""
-        text = one_line(item.title) or one_line(item.excerpt)
-        if not item.title and len(text) > 60:
-            text = text[:60] + "…"
-        if not text:
-            return "（无标题）"
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-
-    @staticmethod
-    def clip(value: Any, limit: int) -> str:
-        text = one_line(value)
-        return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
-
-    @staticmethod
-    def percent(share: float) -> str:
-        return f"{share * 100:.1f}%"
-
-    @staticmethod
-    def number(value: float, digits: int = 1) -> str:
-        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
-
-    @staticmethod
-    def level_numeral(level: int | None) -> str:
-        return LEVEL_NUMERALS.get(level or 0, "")
-
-    @staticmethod
-    def level_text(level: int | None) -> str:
-        """IV级（一般）; 未达预警级别 when there is no level."""
-        if level not in LEVEL_NUMERALS:
-            return "未达预警级别"
-        return f"{LEVEL_NUMERALS[level]}级（{LEVEL_NAMES[level]}）"
-
-    @staticmethod
-    def cn_ordinal(index: int) -> str:
-        """一 .. 十, then digits (section numbers)."""
-        return CN_NUMERALS[index - 1] if 1 <= index <= len(CN_NUMERALS) else str(index)
-
-    @staticmethod
-    def paragraphs(value: Any) -> list[str]:
-        """Non-empty lines of a multi-line text, each on one line."""
-        return [line for line in (one_line(part) for part in display_text(value).splitlines()) if line]
-
-    @staticmethod
-    def ratio(current: float, expected: float) -> str:
-        """How current compares with expected, in words: 约为平时的 3.2 倍."""
-        if expected <= 0:
-            return "平时几乎没有" if current else "与平时持平"
-        times = current / expected
-        return f"约为平时的 {times:.1f} 倍"
 
 
 # --- handling texts ------------------------------------------------------------------------
@@ -385,7 +137,7 @@ def suggested_handling(level: int | None, templates_dir: Path | None = None) -> 
     if templates_dir is not None and (Path(templates_dir) / HANDLING_FILE).is_file():
         user_file = (Path(templates_dir) / HANDLING_FILE).resolve()
     texts = _handling_texts(user_file, user_file.stat().st_mtime_ns if user_file else None)
-    return texts[level if level in LEVEL_NUMERALS else None]
+    return texts[level if level in tuple(Level) else None]
 
 
 # --- short texts ----------------------------------------------------------------------------
@@ -436,8 +188,7 @@ def tidy_markdown(text: str) -> str:
     Only template text can start a line with ``#``: values are escaped.
     """
     out: list[str] = []
-    for line in text.splitlines():
-        line = line.rstrip()
+    for line in (raw.rstrip() for raw in text.splitlines()):
         if _HEADING.match(line):
             if out and out[-1]:
                 out.append("")
@@ -464,11 +215,11 @@ class Renderer:
         self.formats = Formats(tz)
         # The user's folder first, so one replaced file wins and every other one falls back.
         loader = FileSystemLoader([*([str(templates_dir)] if templates_dir else []), str(PACKAGE_TEMPLATES)])
-        self._envs = {fmt: self._environment(loader, fmt) for fmt in _ESCAPING}
+        self._envs = {fmt: self._environment(loader, fmt) for fmt in ESCAPING_BY_FORMAT}
         self._envs["md"].filters["url"] = markdown_url
 
     def _environment(self, loader: FileSystemLoader, fmt: str) -> Environment:
-        finalize, escape_value = _ESCAPING[fmt]
+        finalize, escape_value = ESCAPING_BY_FORMAT[fmt]
         env = Environment(
             loader=loader,
             autoescape=True,
@@ -511,23 +262,23 @@ class Renderer:
         _escape_builtin_filters(env, escape_value, markup_filters=fmt == "html")
         return env
 
-    def _template(self, doc: Document, fmt: str) -> Template:
+    def _template(self, doc: Report, fmt: str) -> Template:
         name = f"{kind_of(doc).template}.{fmt}.j2"
         try:
             return self._envs[fmt].get_template(name)
         except TemplateNotFound as exc:
             raise TemplatesError(f"找不到模板 {name}（{exc}）") from exc
 
-    def _context(self, doc: Document, **extra: Any) -> dict[str, Any]:
+    def _context(self, doc: Report, **extra: Any) -> dict[str, Any]:
         return {"doc": doc, "office": doc.office, "kind": kind_of(doc).name, **extra}
 
-    def html(self, doc: Document) -> str:
+    def html(self, doc: Report) -> str:
         return self._template(doc, "html").render(self._context(doc))
 
-    def markdown(self, doc: Document) -> str:
+    def markdown(self, doc: Report) -> str:
         return tidy_markdown(self._template(doc, "md").render(self._context(doc)))
 
-    def short_text(self, doc: Document, limit: int = SHORT_TEXT_LIMIT) -> str:
+    def short_text(self, doc: Report, limit: int = SHORT_TEXT_LIMIT) -> str:
         """The essentials in at most ``limit`` characters.
 
         A text template has two blocks: ``essentials`` (kept whole: lists are
@@ -549,13 +300,13 @@ class Renderer:
                 return fit_text(text, limit)
         return fit_text(text, limit)
 
-    def docx_bytes(self, doc: Document) -> bytes:
+    def docx_bytes(self, doc: Report) -> bytes:
         # python-docx (and lxml) are loaded only when a DOCX is asked for.
         from yuqing_core.reports.docx_writer import write_docx
 
         return write_docx(doc, self.formats)
 
-    def docx(self, doc: Document, path: Path) -> Path:
+    def docx(self, doc: Report, path: Path) -> Path:
         path = Path(path)
         _write_atomically(path, self.docx_bytes(doc))
         return path
@@ -563,7 +314,7 @@ class Renderer:
     def suggested_handling(self, level: int | None) -> str:
         return suggested_handling(level, self.templates_dir)
 
-    def write(self, doc: Document, out_dir: Path, basename: str) -> RenderedFiles:
+    def write(self, doc: Report, out_dir: Path, basename: str) -> RenderedFiles:
         """All four formats as ``basename.html/.md/.docx/.txt`` in ``out_dir``.
 
         Everything is rendered before anything is written, and each file
@@ -638,6 +389,6 @@ def _renderer(templates_dir: Path | None) -> Renderer:
     return Renderer(templates_dir)
 
 
-def short_text(doc: Document, limit: int = SHORT_TEXT_LIMIT, templates_dir: Path | None = None) -> str:
+def short_text(doc: Report, limit: int = SHORT_TEXT_LIMIT, templates_dir: Path | None = None) -> str:
     """``Renderer(templates_dir).short_text(doc, limit)``, with the renderer kept for the next call."""
     return _renderer(Path(templates_dir) if templates_dir else None).short_text(doc, limit)

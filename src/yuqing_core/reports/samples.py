@@ -19,23 +19,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from yuqing_core.cases.metrics import CaseLine, CaseSection, UnitMetric
 from yuqing_core.reports.model import (
-    CaseLine,
-    CaseSection,
     Count,
     Coverage,
     DailyReport,
-    Document,
     EventSummary,
     HourCount,
     ItemRef,
     Office,
+    Report,
     RiskNoticeLetter,
     SourceProblem,
     SpecialReport,
     SupervisionNotice,
     TrendPoint,
-    UnitMetric,
     WarningSummary,
 )
 from yuqing_core.reports.render import suggested_handling
@@ -403,6 +401,7 @@ def busy_daily_report() -> DailyReport:
             e.risk_points,
         )
         for i, e in enumerate(events[:10])
+        if e.level is not None  # the ten warned events lead the list
     )
     many_items = tuple(
         item(
@@ -562,7 +561,7 @@ def risk_notice_letter() -> RiskNoticeLetter:
     )
 
 
-SAMPLES: dict[str, Callable[[], Document]] = {
+SAMPLES: dict[str, Callable[[], Report]] = {
     "daily": daily_report,
     "daily-empty": empty_daily_report,
     "daily-busy": busy_daily_report,

@@ -18,7 +18,7 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, Source
 from yuqing_core.risk.library import CompiledLibrary, LibrarySpec
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
-from yuqing_core.rules import Document
+from yuqing_core.rules import MatchText
 from yuqing_core.timeutil import utcnow
 
 BATCH = 2000
@@ -93,7 +93,7 @@ def backtest(db: Database, proposed: LibrarySpec, *, days: int = 14, now: dateti
         result = session.execute(query)
         for rows in result.partitions(BATCH):
             ids = [row.id for row in rows]
-            documents = [Document(title=row.title, text=row.text, source=row.name) for row in rows]
+            documents = [MatchText(title=row.title, text=row.text, source=row.name) for row in rows]
             count += len(ids)
             for item_id, verdict in zip(ids, new_library.judge_many(documents), strict=True):
                 for name in verdict.risk_points:

@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, EarlyWarningAction
-from yuqing_core.risk.library import LEVEL_LABELS
+from yuqing_core.errors import InvalidInput
+from yuqing_core.levels import Level
 from yuqing_core.timeutil import utcnow
 
 ACTIONS = {"acknowledge": "acknowledged", "downgrade": "downgraded", "dismiss": "dismissed"}
 
 
-class DecisionRefused(ValueError):
+class DecisionRefused(InvalidInput):
     """The decision does not fit the warning (unknown id, empty reason, a downgrade that is not one)."""
 
 
@@ -46,8 +47,8 @@ def decide(
         from_level = warning.effective_level
         if action == "downgrade":
             if to_level is None or not from_level < to_level <= 4:
-                allowed = "、".join(LEVEL_LABELS[level] for level in range(from_level + 1, 5)) or "无（已是最低级）"
-                raise DecisionRefused(f"降级后的级别应低于当前的{LEVEL_LABELS[from_level]}，可选：{allowed}")
+                allowed = "、".join(Level(level).label for level in range(from_level + 1, 5)) or "无（已是最低级）"
+                raise DecisionRefused(f"降级后的级别应低于当前的{Level(from_level).label}，可选：{allowed}")
             warning.effective_level = to_level
         warning.status = ACTIONS[action]
         warning.updated_at = now

@@ -38,20 +38,16 @@ from a file with any problem.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from yuqing_core.rules import Document, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
-from yuqing_core.yamlfile import ConfigFileError, Problem, load_document, validate
-from yuqing_core.yamlfile import Document as YamlDocument
-
-LEVEL_NAMES = {4: "IV", 3: "III", 2: "II", 1: "I"}
-LEVEL_LABELS = {4: "IV级（一般）", 3: "III级（较大）", 2: "II级（重大）", 1: "I级（特别重大）"}
-LEVEL_COLOURS = {4: "蓝色", 3: "黄色", 2: "橙色", 1: "红色"}
+from yuqing_core.errors import InvalidInput
+from yuqing_core.rules import MatchText, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
+from yuqing_core.yamlfile import ConfigFileError, Problem, YamlDocument, load_document, validate
 
 
 def _as_list(value: Any) -> Any:
@@ -74,7 +70,7 @@ class RegionSpec(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> RegionSpec:
         if not (self.county_names or self.terms or self.rules or self.local_sources):
-            raise ValueError("地域范围不能为空：至少写 county_names、terms、rules 或 local_sources 之一")
+            raise InvalidInput("地域范围不能为空：至少写 county_names、terms、rules 或 local_sources 之一")
         return self
 
 
@@ -124,7 +120,7 @@ class WarningLevels(BaseModel):
     @model_validator(mode="after")
     def _increasing(self) -> WarningLevels:
         if not self.iv < self.iii < self.ii < self.i:
-            raise ValueError("预警阈值必须逐级升高：IV < III < II < I")
+            raise InvalidInput("预警阈值必须逐级升高：IV < III < II < I")
         return self
 
     def by_level(self) -> dict[int, float]:
@@ -147,7 +143,7 @@ class LibrarySpec(BaseModel):
     def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
         for name, weight in value.items():
             if not 0 < weight <= 10:
-                raise ValueError(f"信息源 {name} 的权重应大于 0 且不大于 10")
+                raise InvalidInput(f"信息源 {name} 的权重应大于 0 且不大于 10")
         return value
 
     def risk_point(self, name: str) -> RiskPointSpec | None:
@@ -302,7 +298,7 @@ class CompiledLibrary:
     (database rule ids for stored versions; the identity itself otherwise).
     """
 
-    def __init__(self, spec: LibrarySpec, keys: dict[tuple[str, str, int], Hashable] | None = None) -> None:
+    def __init__(self, spec: LibrarySpec, keys: Mapping[tuple[str, str, int], Hashable] | None = None) -> None:
         self.spec = spec
         self.meta: dict[Hashable, RuleMeta] = {}
         points = {p.name: p for p in spec.risk_points}
@@ -322,15 +318,15 @@ class CompiledLibrary:
         # Region hits report terms in their normalized form: compare specific places in that form too.
         self.specific_places = frozenset(normalize_for_matching(term) for term in spec.region.terms)
 
-    def judge(self, document: Document) -> ItemVerdict:
+    def judge(self, document: MatchText) -> ItemVerdict:
         return self.verdict(document, self.ruleset.match(document))
 
-    def judge_many(self, documents: list[Document]) -> list[ItemVerdict]:
+    def judge_many(self, documents: list[MatchText]) -> list[ItemVerdict]:
         """Verdicts for every document, in order (documents without any match included)."""
         found = dict(self.ruleset.match_many(documents))
         return [self.verdict(doc, found.get(index, [])) for index, doc in enumerate(documents)]
 
-    def verdict(self, document: Document, matches: Iterable[RuleMatch]) -> ItemVerdict:
+    def verdict(self, document: MatchText, matches: Iterable[RuleMatch]) -> ItemVerdict:
         by_kind: dict[str, list[RuleMatch]] = {"region": [], "exclusion": [], "risk": []}
         for match in matches:
             by_kind[self.meta[match.key].kind].append(match)
@@ -385,7 +381,7 @@ def diff_libraries(old: LibrarySpec | None, new: LibrarySpec) -> dict[str, Any]:
     changed: dict[str, Any] = {}
     for name in (n for n in new_points if n in old_points):
         before, after = old_points[name], new_points[name]
-        fields = {
+        fields: dict[str, list[Any] | dict[str, list[str]]] = {
             f: [getattr(before, f), getattr(after, f)]
             for f in ("category", "units", "severity", "positive", "notes")
             if getattr(before, f) != getattr(after, f)

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from sqlalchemy import and_, select
 
-from yuqing_core.analysis.warn import BASELINE_DAYS, SPIKE_WINDOW, risk_point_counts
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, ItemAnalysis, Match, RiskNotice
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import spike_test
+from yuqing_core.risk.signals import BASELINE_DAYS, SPIKE_WINDOW, risk_point_counts
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.timeutil import SHANGHAI, utcnow
 

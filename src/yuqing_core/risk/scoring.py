@@ -23,9 +23,9 @@ IV 一般 (blue) from 40, III 较大 (yellow) from 55, II 重大 (orange) from
 70, I 特别重大 (red) from 85. An event that touches no risk point, or only
 positive-coverage ones, scores 0 on severity and is never warned.
 
-For example, one forum post (weight 0.5) about a severity-3 risk point
-scores 30 + 5 + 5 + 2.5 = 42.5: level IV; the same post about a severity-2
-point (37.5) is recorded but not warned. Thirty posts over eight sources in
+For example, one forum post (weight 0.5, older than six hours) about a
+severity-3 risk point scores 30 + 5 + 5 + 2.5 = 42.5: level IV; the same
+post about a severity-2 point (32.5) is recorded but not warned. Thirty posts over eight sources in
 a day, provincial media among them, spiking and mentioning 中毒, score about
 30 + 10 + 15 + 5 + 5 + 10 + 10 = 85: level I.
 """

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import RiskLibraryVersion, RiskPoint, Rule
+from yuqing_core.errors import NotFound
 from yuqing_core.risk.library import (
     CompiledLibrary,
     LibrarySpec,
@@ -30,7 +31,7 @@ from yuqing_core.risk.library import (
 from yuqing_core.timeutil import utcnow
 
 
-class NoActiveLibrary(LookupError):
+class NoActiveLibrary(NotFound):
     def __init__(self) -> None:
         super().__init__("还没有导入风险库：先运行 `yuqing risk import 风险库.yaml`。")
 
@@ -125,7 +126,7 @@ def version_content(db: Database, version: int | None = None) -> tuple[VersionIn
         row = session.scalars(query.limit(1)).first()
         if row is None:
             if version:
-                raise LookupError(f"没有第 {version} 版风险库")
+                raise NotFound(f"没有第 {version} 版风险库")
             raise NoActiveLibrary()
         return _info(row), row.content
 
@@ -167,7 +168,7 @@ def library_version(db: Database, version_id: int | None = None) -> ActiveLibrar
         row = session.scalars(query.limit(1)).first()
         if row is None:
             if version_id:
-                raise LookupError(f"没有 id 为 {version_id} 的风险库版本")
+                raise NotFound(f"没有 id 为 {version_id} 的风险库版本")
             raise NoActiveLibrary()
         key = (db.url, row.id, row.content_sha1)
         with _cache_lock:

@@ -55,16 +55,16 @@ pickles as its rules (and is rebuilt on the other side). Building one from
 10,000 rules takes a couple of seconds; pass ``term_frequencies`` measured
 on recent items (``RuleSet.term_frequencies``) to let it index each rule
 under its rarest terms. Any object with ``title``, ``text`` and ``source``
-string attributes can stand in for a ``Document``.
+string attributes can stand in for a ``MatchText``.
 """
 
 from ._ast import FIELDS, And, Near, Node, Not, Or, Regex, Scope, Term
-from ._engine import Document, RuleMatch, RuleSet, RuleSetError, TermHit
+from ._engine import MatchText, RuleMatch, RuleSet, RuleSetError, TermHit
 from ._explain import highlight
 from ._normalize import normalize_for_matching, traditional_conversion_available
 from ._syntax import MAX_NESTING, RuleSyntaxError, format_rule, parse_rule
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by topic, in the order the module docstring introduces them
     # syntax
     "parse_rule",
     "format_rule",
@@ -84,7 +84,7 @@ __all__ = [
     "normalize_for_matching",
     "traditional_conversion_available",
     # engine
-    "Document",
+    "MatchText",
     "TermHit",
     "RuleMatch",
     "RuleSet",

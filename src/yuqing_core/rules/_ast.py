@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+
+from yuqing_core.errors import InvalidInput
 
 from ._normalize import normalize_for_matching
 
@@ -112,7 +113,7 @@ class Near:
         if not isinstance(self.left, Term) or not isinstance(self.right, Term):
             raise TypeError("near() 的前两个参数应为词语或短语")
         if not isinstance(self.distance, int) or isinstance(self.distance, bool) or self.distance < 0:
-            raise ValueError("near() 的第三个参数应为非负整数")
+            raise InvalidInput("near() 的第三个参数应为非负整数")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +155,11 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.field not in FIELDS:
-            raise ValueError(f"未知的字段「{self.field}」，可用的字段：{'、'.join(FIELDS)}")
+            raise InvalidInput(f"未知的字段「{self.field}」，可用的字段：{'、'.join(FIELDS)}")
         _check_node(self.operand)
 
 
-Node = Union[Term, Regex, Near, Not, And, Or, Scope]
+Node = Term | Regex | Near | Not | And | Or | Scope
 _NODE_TYPES = (Term, Regex, Near, Not, And, Or, Scope)
 
 
@@ -170,9 +171,9 @@ def _check_node(node: object) -> None:
 def _check_operands(operands: object) -> tuple[Node, ...]:
     if isinstance(operands, (str, bytes)) or not hasattr(operands, "__iter__"):
         raise TypeError("operands 应为节点的序列")
-    result = tuple(operands)  # type: ignore[arg-type]
+    result = tuple(operands)
     if len(result) < 2:
-        raise ValueError("& 和 | 至少需要两个操作数")
+        raise InvalidInput("& 和 | 至少需要两个操作数")
     for operand in result:
         _check_node(operand)
     return result

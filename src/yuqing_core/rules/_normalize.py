@@ -30,12 +30,13 @@ or alignment of the text.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import threading
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "FIELD_SEPARATOR",
@@ -103,7 +104,7 @@ def _nfkc_in_pieces(text: str) -> str:
     to their neighbour, with the starter before it: NFKC never reaches past
     such a boundary, so normalizing the stretches alone is exact.
     """
-    pattern = _NFKC_RUNS if _NFKC_RUNS is not None else _build_nfkc_runs()
+    pattern = _nfkc_runs()
     pieces: list[str] = []
     position = 0
     for match in pattern.finditer(text):
@@ -116,18 +117,15 @@ def _nfkc_in_pieces(text: str) -> str:
     return "".join(pieces)
 
 
-_NFKC_RUNS: re.Pattern[str] | None = None
-
-
-def _build_nfkc_runs() -> re.Pattern[str]:
-    global _NFKC_RUNS
+@functools.cache
+def _nfkc_runs() -> re.Pattern[str]:
+    """Runs of characters NFKC may change or attach to their neighbour (built on first use)."""
     seconds, candidates = _composition_data()
     changing = set(seconds) | {char for char in candidates if _nfkc("NFKC", char) != char}
     # Outside the BMP every character counts, as a range: a class listing
     # thousands of scattered characters there is slow to search.
     body = _ranges_class({char for char in changing if char <= "\uffff"}) + "\U00010000-\U0010ffff"
-    _NFKC_RUNS = re.compile(f"[{body}]+")
-    return _NFKC_RUNS
+    return re.compile(f"[{body}]+")
 
 
 def _space(text: str) -> str:
@@ -297,7 +295,7 @@ _NORMALIZER_LOCK = threading.Lock()
 
 def _load_normalizer() -> _Normalizer:
     """Build the routine once per process, with OpenCC if it is installed."""
-    global _NORMALIZER
+    global _NORMALIZER  # noqa: PLW0603 - read directly on every normalization (no call), and reset by tests
     with _NORMALIZER_LOCK:
         if _NORMALIZER is _UNLOADED:
             try:
@@ -462,7 +460,7 @@ class _Runs:
         return any(produced > 1 for _first, _stop, produced in self.runs)
 
 
-Stage = Union[_Arrays, _Runs]
+Stage = _Arrays | _Runs
 
 
 class OffsetMap:
@@ -641,71 +639,48 @@ def _aligned_stage(source: str, target: str) -> Stage:
 # or are the second half of a composition (Hangul jamo). Texts without them
 # map back one-to-one. Computed once, on first need, from the running
 # Python's Unicode database.
-_UNSAFE: re.Pattern[str] | None = None
-_UNSAFE_RUNS: re.Pattern[str] | None = None
-_NOT_SIMPLE: re.Pattern[str] | None = None
-_UNSAFE_LOCK = threading.Lock()
-
-
 def _unsafe() -> re.Pattern[str]:
-    if _UNSAFE is None:
-        _build_unsafe()
-    assert _UNSAFE is not None
-    return _UNSAFE
+    return _unsafe_patterns()[0]
 
 
 def _unsafe_runs() -> re.Pattern[str]:
-    if _UNSAFE_RUNS is None:
-        _build_unsafe()
-    assert _UNSAFE_RUNS is not None
-    return _UNSAFE_RUNS
+    return _unsafe_patterns()[1]
 
 
 def _not_simple() -> re.Pattern[str]:
-    if _NOT_SIMPLE is None:
-        _build_unsafe()
-    assert _NOT_SIMPLE is not None
-    return _NOT_SIMPLE
+    return _unsafe_patterns()[2]
 
 
-_COMPOSITION: tuple[frozenset[str], tuple[str, ...]] | None = None
-
-
+# Both are built once, on first use (two threads meeting the first use may both build; they get equal results).
+@functools.cache
 def _composition_data() -> tuple[frozenset[str], tuple[str, ...]]:
     """(characters NFKC may attach to the one before, characters with a decomposition or case mapping)."""
-    global _COMPOSITION
-    if _COMPOSITION is None:
-        seconds = {chr(cp) for cp in range(0x1161, 0x1176)} | {chr(cp) for cp in range(0x11A8, 0x11C3)}
-        candidates: list[str] = []
-        for cp in (*range(0xD800), *range(0xE000, 0x323B0), *range(0xE0000, 0xE01F0)):
-            char = chr(cp)
-            if unicodedata.combining(char):
-                seconds.add(char)
-            decomposition = unicodedata.decomposition(char)
-            if decomposition:
-                candidates.append(char)
-                if not decomposition.startswith("<"):
-                    parts = decomposition.split()
-                    if len(parts) == 2:
-                        seconds.add(chr(int(parts[1], 16)))
-            elif char.casefold() != char:
-                candidates.append(char)
-        _COMPOSITION = (frozenset(seconds), tuple(candidates))
-    return _COMPOSITION
+    seconds = {chr(cp) for cp in range(0x1161, 0x1176)} | {chr(cp) for cp in range(0x11A8, 0x11C3)}
+    candidates: list[str] = []
+    for cp in (*range(0xD800), *range(0xE000, 0x323B0), *range(0xE0000, 0xE01F0)):
+        char = chr(cp)
+        if unicodedata.combining(char):
+            seconds.add(char)
+        decomposition = unicodedata.decomposition(char)
+        if decomposition:
+            candidates.append(char)
+            if not decomposition.startswith("<"):
+                parts = decomposition.split()
+                if len(parts) == 2:
+                    seconds.add(chr(int(parts[1], 16)))
+        elif char.casefold() != char:
+            candidates.append(char)
+    return (frozenset(seconds), tuple(candidates))
 
 
-def _build_unsafe() -> None:
-    global _UNSAFE, _UNSAFE_RUNS, _NOT_SIMPLE
-    with _UNSAFE_LOCK:
-        if _UNSAFE is not None:
-            return
-        seconds, candidates = _composition_data()
-        unsafe = set(seconds)
-        for char in candidates:
-            folded = _fold(char)
-            if len(folded) != 1 or any(part in seconds for part in _nfkc("NFKD", char) + folded):
-                unsafe.add(char)
-        body = _ranges_class(unsafe)
-        _UNSAFE_RUNS = re.compile(f"[{body}]+")
-        _NOT_SIMPLE = re.compile(f"[{body}\\s]")
-        _UNSAFE = re.compile(f"[{body}]")
+@functools.cache
+def _unsafe_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(one unsafe character, runs of them, one unsafe character or whitespace)."""
+    seconds, candidates = _composition_data()
+    unsafe = set(seconds)
+    for char in candidates:
+        folded = _fold(char)
+        if len(folded) != 1 or any(part in seconds for part in _nfkc("NFKD", char) + folded):
+            unsafe.add(char)
+    body = _ranges_class(unsafe)
+    return re.compile(f"[{body}]"), re.compile(f"[{body}]+"), re.compile(f"[{body}\\s]")

@@ -19,8 +19,8 @@ from typing import Any
 __all__ = ["required_literals"]
 
 try:  # Python 3.11+: the parser moved to a private module
-    from re import _constants as _c
-    from re import _parser as _sre_parse
+    from re import _constants as _c  # type: ignore[attr-defined]  # private module, not in typeshed
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # private module, not in typeshed
 except ImportError:  # pragma: no cover - older layouts
     _sre_parse = None
     _c = None
@@ -109,7 +109,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> tuple[set[str] | None, list[set[s
             if None in chars:
                 cut()
             else:
-                extend(chars)  # type: ignore[arg-type]
+                extend({char for char in chars if char is not None})
         elif op is _c.SUBPATTERN or op is _c.ATOMIC_GROUP:
             group_exact, group_factors = _sequence(list(av[-1] if op is _c.SUBPATTERN else av))
             if group_exact is not None:

@@ -30,6 +30,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from yuqing_core.errors import InvalidInput
+
 from ._ast import (
     FIELDS,
     And,
@@ -62,7 +64,7 @@ _WORD = re.compile("[^\\s" + re.escape("".join(sorted(_PUNCTUATION))) + "\\x00-\
 _EXPECTED_OPERAND = "此处应为词语、短语、括号或 !"
 
 
-class RuleSyntaxError(ValueError):
+class RuleSyntaxError(InvalidInput):
     """A rule expression that cannot be read: where (1-based column) and what is wrong."""
 
     def __init__(self, column: int, message: str) -> None:

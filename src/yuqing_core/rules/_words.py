@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from yuqing_core.text import new_jieba_tokenizer
+
+if TYPE_CHECKING:
+    import jieba
 
 __all__ = ["LIBRARY_WORD_FREQ", "WordSegmenter", "dictionary_frequencies"]
 
@@ -42,12 +45,13 @@ class WordSegmenter:
     def __init__(self, library_terms: Iterable[str], user_words: Iterable[str] = ()) -> None:
         self._library_terms = tuple(sorted(set(library_terms)))
         self._user_words = tuple(sorted(set(user_words) - set(self._library_terms)))
-        self._tokenizer: Any = None
+        self._tokenizer: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
+    def _load(self) -> jieba.Tokenizer:
         with self._lock:
-            if self._tokenizer is None:
+            tokenizer = self._tokenizer
+            if tokenizer is None:
                 tokenizer = new_jieba_tokenizer()
                 tokenizer.initialize()
                 total = tokenizer.total
@@ -60,7 +64,7 @@ class WordSegmenter:
                 # how unrelated text is cut. Keep the dictionary's total.
                 tokenizer.total = total
                 self._tokenizer = tokenizer
-        return self._tokenizer
+        return tokenizer
 
     def boundaries(self, text: str) -> frozenset[int]:
         """Offsets in ``text`` where a token starts or ends (0 and ``len(text)`` included)."""
