@@ -143,6 +143,23 @@ def wait_terminal(api: str, flow_run_id: str, home: Path, timeout_s: float = 240
     raise AssertionError(f"flow run {flow_run_id} did not finish; see {home / 'serve.log'}")
 
 
+def press_retry(api: str, flow_run_id: str) -> None:
+    """What the UI's Retry button does: the flow run set to Scheduled, named AwaitingRetry, without force."""
+    answer = httpx.post(
+        f"{api}/flow_runs/{flow_run_id}/set_state",
+        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
+        timeout=10,
+    ).json()
+    assert answer["status"] == "ACCEPT", answer
+
+
+def start_run(api: str, flow: str, deployment: str, parameters: dict[str, object]) -> dict:
+    """A flow run of a served deployment, as the UI's Run button makes it."""
+    return httpx.post(
+        f"{api}/deployments/{deployment_id(api, flow, deployment)}/create_flow_run", json={"parameters": parameters}, timeout=10
+    ).json()
+
+
 def task_run_name(run: dict) -> str:
     """A task run's name without the provisional "-<3 hex>" suffix it may show just after it is recorded."""
     return re.sub(r"-[0-9a-f]{3}$", "", run["name"])
@@ -172,8 +189,7 @@ def test_retrying_a_failed_monitor_run_re_runs_only_the_failed_source_and_stage(
     api, db, fault, feeds, home = (operations[k] for k in ("api", "db", "fault", "feeds", "home"))
     failing = load_county().sources[0]
     fault.write_text(f"collect:{failing['name']}\nanalyze\n", encoding="utf-8")
-    run = httpx.post(f"{api}/deployments/{deployment_id(api, 'monitor', 'every-10-min')}/create_flow_run",
-                     json={"parameters": {"all_sources": True}}, timeout=10).json()  # fmt: skip
+    run = start_run(api, "monitor", "every-10-min", {"all_sources": True})
     failed = wait_terminal(api, run["id"], home)
     assert failed["state"]["type"] == "FAILED", failed["state"]
     failed_tasks = {task_run_name(t) for t in task_runs(api, run["id"]) if t["state"]["type"] == "FAILED"}
@@ -187,10 +203,7 @@ def test_retrying_a_failed_monitor_run_re_runs_only_the_failed_source_and_stage(
 
     # The operator fixes the cause and presses Retry: Scheduled, named AwaitingRetry, without force.
     fault.unlink()
-    answer = httpx.post(f"{api}/flow_runs/{run['id']}/set_state",
-                        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
-                        timeout=10).json()  # fmt: skip
-    assert answer["status"] == "ACCEPT", answer
+    press_retry(api, run["id"])
     done = wait_terminal(api, run["id"], home)
     assert done["state"]["type"] == "COMPLETED", done["state"]
     assert done["run_count"] >= 2
@@ -219,8 +232,7 @@ def test_retrying_a_failed_report_delivery_sends_it_once_without_building_it_aga
     api, fault, home, inbox = (operations[k] for k in ("api", "fault", "home", "inbox"))
     fault.write_text("report:daily_report\n", encoding="utf-8")
     received_before = len(inbox)
-    run = httpx.post(f"{api}/deployments/{deployment_id(api, 'daily-report', 'morning')}/create_flow_run",
-                     json={"parameters": {"day": "2026-11-20"}}, timeout=10).json()  # fmt: skip
+    run = start_run(api, "daily-report", "morning", {"day": "2026-11-20"})
     failed = wait_terminal(api, run["id"], home)
     assert failed["state"]["type"] == "FAILED", failed["state"]
     states = {task_run_name(t): t["state"]["type"] for t in task_runs(api, run["id"])}
@@ -228,10 +240,7 @@ def test_retrying_a_failed_report_delivery_sends_it_once_without_building_it_aga
     assert len(inbox) == received_before  # nothing went out
 
     fault.unlink()
-    answer = httpx.post(f"{api}/flow_runs/{run['id']}/set_state",
-                        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
-                        timeout=10).json()  # fmt: skip
-    assert answer["status"] == "ACCEPT", answer
+    press_retry(api, run["id"])
     done = wait_terminal(api, run["id"], home)
     assert done["state"]["type"] == "COMPLETED", done["state"]
     builds = [t for t in task_runs(api, run["id"]) if task_run_name(t) == "build-daily-report-2026-11-20"]
