@@ -193,6 +193,8 @@ def escalate_open_warnings(now: datetime | None = None) -> list[str]:
     for step in steps:
         logger.warning(step.line())
         total.extend(step.report)
+        if not step.recorded:
+            continue
         emit_event(
             event=ESCALATED_EVENT,
             resource={"prefect.resource.id": f"yuqing.event.{step.event_id}", "prefect.resource.name": step.title[:120]},

@@ -339,3 +339,14 @@ def test_a_roster_and_chain_naming_unknown_people_fail_with_their_lines(hook: We
         load_units_file(path)
     [problem] = caught.value.problems
     assert problem.field == "duty[0].days" and "周八" in problem.message and problem.line == 15
+
+
+def test_an_escalation_step_nobody_can_receive_goes_to_the_fallback(
+    db: Database, config: UnitsFile, hook: WebhookReceiver, open_warning: EarlyWarning
+) -> None:
+    unreachable = config.model_copy(update={"escalation_chain": [[ZJJ]]})
+    [step] = escalate(db, unreachable, open_warning.created_at + timedelta(minutes=30))
+    assert step.recorded and [row.recipient for row in step.report.fallback] == [OFFICE]
+    hook.wait_for(1)
+    assert paths(hook) == ["/office"]
+    assert escalate(db, unreachable, open_warning.created_at + timedelta(minutes=40)) == []

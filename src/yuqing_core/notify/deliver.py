@@ -149,6 +149,7 @@ class DeliveryReport:
     in_progress: list[DeliveryOutcome] = field(default_factory=list)  # another run is sending it right now
     unreachable: list[DeliveryOutcome] = field(default_factory=list)  # unknown or disabled unit, no channel
     fallback: list[DeliveryOutcome] = field(default_factory=list)  # nobody reachable: sent to the fallback unit instead
+    recorded: list[str] = field(default_factory=list)  # ledger keys this run inserted (it owns their first send)
 
     @property
     def ok(self) -> bool:
@@ -307,6 +308,7 @@ def deliver(
             ],
         )  # fmt: skip
         rows = ledger.rows_by_key(session, wanted)
+        run.report.recorded.extend(key for key in wanted if key in new)
         for key in wanted:
             row = rows[key]
             if key not in new:

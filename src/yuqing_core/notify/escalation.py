@@ -61,7 +61,7 @@ def steps_due(created_at: datetime, now: datetime, minutes: int, chain_length: i
 
 @dataclass(frozen=True)
 class Escalation:
-    """One escalation step recorded by this check (first time), with what its delivery did."""
+    """One escalation step this check recorded (or found nobody at all to tell), with what its delivery did."""
 
     warning_id: int
     event_id: int
@@ -72,15 +72,23 @@ class Escalation:
     waited_minutes: int
     report: DeliveryReport
 
+    @property
+    def recorded(self) -> bool:
+        """Whether this check wrote the step's ledger rows (False: nobody, not even the fallback, could receive it)."""
+        return bool(self.report.recorded)
+
     def line(self) -> str:
+        outcome = "" if self.recorded else "（无人可达，兜底单位也无法送达；下次检查再试）"
         return (
             f"预警 {self.warning_id}（{Level(self.level).label}）{self.waited_minutes} 分钟未确认，"
-            f"第 {self.step} 级升级至：{'、'.join(self.recipients) or '（无）'}"
+            f"第 {self.step} 级升级至：{'、'.join(self.recipients) or '（无）'}{outcome}"
         )
 
 
 @dataclass(frozen=True)
-class _Open:
+class OpenWarning:
+    """An open warning as escalation sees it: when it was raised, its event's title and risk points."""
+
     id: int
     event_id: int
     level: int
@@ -89,7 +97,7 @@ class _Open:
     risk_points: list[str]
 
 
-def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -> list[_Open]:
+def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -> list[OpenWarning]:
     """Open warnings raised in ``lookback`` before ``now``: per event only its most severe one."""
     query = (
         select(
@@ -101,11 +109,11 @@ def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -
     )
     with db.reader() as session:
         rows = session.execute(query).all()
-    by_event: dict[int, _Open] = {}
+    by_event: dict[int, OpenWarning] = {}
     for row in rows:
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         by_event.setdefault(
-            row.event_id, _Open(row.id, row.event_id, row.level, created, row.title or "", list(row.risk_points or []))
+            row.event_id, OpenWarning(row.id, row.event_id, row.level, created, row.title or "", list(row.risk_points or []))
         )
     return list(by_event.values())
 
@@ -120,7 +128,10 @@ def escalate_warnings(
     sender: Sender | None = None,
     secrets: SecretResolver | None = None,
 ) -> list[Escalation]:
-    """Send every escalation step that is due at ``now`` and not yet in the ledger; return those steps.
+    """Send every escalation step that is due at ``now`` and not yet in the ledger; return those this call recorded.
+
+    A step another run recorded a moment ago is not returned (so it is
+    announced once); a step that reached nobody at all is, on every check.
 
     ``minutes``: per level (1..4) the wait before each step, None for none.
     ``units_of``: the responsible units of risk points (for ``risk_point_units``
@@ -153,7 +164,7 @@ def escalate_warnings(
     return done
 
 
-def _message(warning: _Open, step: int, waited: int, config: NotifyConfig) -> Message:
+def _message(warning: OpenWarning, step: int, waited: int, config: NotifyConfig) -> Message:
     label = Level(warning.level).label
     body = (
         f"{label}预警“{warning.title}”自 {format_local(warning.created_at, config.tz)} 发出，已 {waited} 分钟无人确认，"
@@ -170,4 +181,4 @@ def _message(warning: _Open, step: int, waited: int, config: NotifyConfig) -> Me
     )
 
 
-__all__ = ["Escalation", "escalate_warnings", "escalation_key", "open_warnings", "steps_due"]
+__all__ = ["Escalation", "OpenWarning", "escalate_warnings", "escalation_key", "open_warnings", "steps_due"]
