@@ -59,7 +59,7 @@ def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[typ
             "every-10-min",
             schedules=[Interval(600, timezone=TIMEZONE, active=active)],
             entrypoint_type=module,
-            description="采集到期信息源，然后分析新信息（每 10 分钟）",
+            description="采集到期信息源，然后分析新信息、升级无人确认的预警（每 10 分钟）",
         ),
         daily_report.to_deployment(
             "morning",

@@ -8,6 +8,11 @@ and the batches already matched come back from their results, and the
 database ends as if nothing had failed. A feed that fails does not stop the
 analysis of what the others brought: the run then ends Failed naming it,
 after analysing.
+
+Every run also checks the warnings nobody has acknowledged and sends the
+escalation steps that have come due (``escalate-warnings``): ten minutes is
+the finest wait the risk library allows for a I warning to be useful, which
+the hourly track-cases flow could not honour.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from prefect.states import Completed, Failed, State
 
 from tasks.analyze import analyze_stage
 from tasks.collect import collect_stage
-from tasks.report import notify_warnings
+from tasks.report import escalate_open_warnings, notify_warnings
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 DEFAULT_BATCH = 2000
@@ -33,7 +38,8 @@ async def monitor(all_sources: bool = False, batch_size: int = DEFAULT_BATCH, sh
     collected = await collect_stage(all_sources, shard=shard)
     analysed = analyze_stage(None, None, batch_size)
     notify_warnings(analysed.warnings)
-    message = f"{collected.description()} {analysed.description}"
+    escalated = escalate_open_warnings()
+    message = f"{collected.description()} {analysed.description}" + (f" 预警升级 {len(escalated)} 次。" if escalated else "")
     data = {"collect": collected, "analyze": analysed}
     if collected.trouble:
         return Failed(

@@ -7,12 +7,14 @@ ledger, so a retried flow never sends twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
 
 from tasks.policies import PER_RUN_CACHE, database_error
 from yuqing_core.analysis.warn import RaisedWarning
@@ -23,8 +25,9 @@ from yuqing_core.levels import Level
 from yuqing_core.notify import (
     DeliveryReport,
     Message,
-    NotifyConfig,
+    UnitsFile,
     deliver,
+    escalate_warnings,
     import_units,
     load_units_file,
     resolve_recipients,
@@ -33,7 +36,11 @@ from yuqing_core.notify import (
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, SpecialReport
 from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
+from yuqing_core.risk.library import unknown_units
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
+from yuqing_core.timeutil import utcnow
+
+ESCALATED_EVENT = "yuqing.warning.escalated"
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ def report_folder(settings: Settings, kind: str, label: str) -> Path:
     return settings.effective_reports_dir / kind / label
 
 
-def notify_config(settings: Settings) -> NotifyConfig | None:
+def notify_config(settings: Settings) -> UnitsFile | None:
     """The units file's routing (its units are imported into the database first), or None if not configured."""
     if settings.units_file is None:
         return None
@@ -123,7 +130,11 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
 
 @task(name="notify-warnings", task_run_name="notify-warnings", retries=2, retry_condition_fn=database_error)
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
-    """Tell each new warning to the units its level routes to (escalation chain), once per warning and level."""
+    """Tell each new warning to whoever is on duty, then to the units its level routes to, once per warning and level.
+
+    Nobody reachable: the fallback unit gets it, the ledger says why. Risk
+    points naming units the units file lacks are logged as a WARNING on every run.
+    """
     settings = get_settings()
     config = notify_config(settings)
     if config is None:
@@ -133,6 +144,14 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
         spec = active_library(db).spec
     except NoActiveLibrary:
         spec = None
+    logger = get_run_logger()
+    if spec is not None:
+        missing = unknown_units(spec, {unit.name for unit in config.units})
+        if missing:
+            logger.warning(
+                "风险库中的责任单位不在单位文件中，这些单位收不到预警（修正单位文件或风险库前每次运行都会提示）：%s",
+                "；".join(f"{unit}（风险点 {'、'.join(points)}）" for unit, points in missing.items()),
+            )
     total = DeliveryReport()
     for warning in warnings:
         points = [spec.risk_point(name) for name in warning.risk_points] if spec else []
@@ -141,10 +160,56 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
                 f"事件编号 {warning.event_id}，预警编号 {warning.id}。")  # fmt: skip
         message = Message(kind="warning", key=f"warning:{warning.id}:{warning.level}", subject=f"【{Level(warning.level).label}预警】{warning.title}",
                           body=body, level=warning.level, reference=f"warning:{warning.id}")  # fmt: skip
-        total.extend(deliver(db, message, resolve_recipients(db, warning.level, units, config=config), config=config))
+        recipients = resolve_recipients(db, warning.level, units, config=config)
+        now = utcnow()
+        total.extend(deliver(db, message, recipients, config=config, now=now, on_duty=config.on_duty(now), fallback=True))
     total.extend(sweep(db, config=config))
+    for line in total.lines()[1:]:
+        if line.startswith(("已转兜底单位", "无法送达")):
+            logger.warning(line)
     _delivery_artifact(total, "warning-delivery")
     return total.lines()
+
+
+@task(name="escalate-warnings", task_run_name="escalate-warnings", retries=2, retry_condition_fn=database_error)
+def escalate_open_warnings(now: datetime | None = None) -> list[str]:
+    """Send the escalation steps due now for warnings nobody has acknowledged; emit ``yuqing.warning.escalated`` for each."""
+    settings = get_settings()
+    config = notify_config(settings)
+    if config is None or not config.escalation_chain:
+        return []
+    db = get_database(settings)
+    try:
+        spec = active_library(db).spec
+    except NoActiveLibrary:
+        return []
+
+    def units_of(names: Iterable[str]) -> list[str]:
+        return [unit for name in names if (point := spec.risk_point(name)) for unit in point.units]
+
+    steps = escalate_warnings(db, config=config, minutes=spec.escalation.by_level(), units_of=units_of, now=now)
+    logger = get_run_logger()
+    total = DeliveryReport()
+    for step in steps:
+        logger.warning(step.line())
+        total.extend(step.report)
+        if not step.recorded:
+            continue
+        emit_event(
+            event=ESCALATED_EVENT,
+            resource={"prefect.resource.id": f"yuqing.event.{step.event_id}", "prefect.resource.name": step.title[:120]},
+            payload={
+                "warning_id": step.warning_id,
+                "event_id": step.event_id,
+                "level": Level(step.level).name,
+                "step": step.step,
+                "recipients": step.recipients,
+                "waited_minutes": step.waited_minutes,
+            },
+        )
+    if steps:
+        _delivery_artifact(total, "warning-escalation")
+    return [step.line() for step in steps]
 
 
 def _delivery_artifact(report: DeliveryReport, key: str) -> None:

@@ -10,18 +10,27 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from tasks.policies import PER_RUN_CACHE, database_error
+from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
+from yuqing_core.notify.units import configured_unit_names
 from yuqing_core.risk.backtest import backtest
-from yuqing_core.risk.library import load_library_file
+from yuqing_core.risk.library import UNITS_NOT_CHECKED, load_library_file
 from yuqing_core.risk.notices import NoticeRecord, write_risk_notices
 from yuqing_core.risk.versions import ImportResult, active_library, import_library
 
 
 @task(name="validate-library", task_run_name="validate-library")
 def validate_library(path: str) -> int:
-    """Check the file; a bad file fails here with every problem named (file, line, field)."""
-    loaded = load_library_file(path)
-    get_run_logger().info("风险库文件有效：%d 个风险点", len(loaded.spec.risk_points))
+    """Check the file; a bad file fails here with every problem named (file, line, field).
+
+    With a units file configured, a risk point naming a unit it lacks is such a problem.
+    """
+    logger = get_run_logger()
+    known = configured_unit_names(get_settings().units_file)
+    if known is None:
+        logger.warning(UNITS_NOT_CHECKED)
+    loaded = load_library_file(path, known_units=known)
+    logger.info("风险库文件有效：%d 个风险点", len(loaded.spec.risk_points))
     return len(loaded.spec.risk_points)
 
 
@@ -53,7 +62,8 @@ def backtest_library(path: str, days: int) -> list[str]:
 )
 def import_library_version(path: str, author: str | None, note: str | None) -> ImportResult:
     """Store the file as a new version unless it equals the active one."""
-    result = import_library(get_database(), load_library_file(path), author=author, note=note)
+    known = configured_unit_names(get_settings().units_file)
+    result = import_library(get_database(), load_library_file(path, known_units=known), author=author, note=note)
     logger = get_run_logger()
     if result.created:
         logger.info("已导入为第 %d 版（%s）", result.version.version, result.version.author)

@@ -39,15 +39,30 @@ def risk() -> None:
 def risk_validate(file: Path) -> None:
     """Check a library file; every problem is named by file, line and field.
 
+    With YUQING_UNITS_FILE set, a risk point naming a unit that file does not
+    declare is a problem too.
+
     Example:
 
         yuqing risk validate config/risk.yaml
     """
     from yuqing_core.risk.library import library_rules, load_library_file
 
-    loaded = load_library_file(file)
+    known = _known_units()
+    loaded = load_library_file(file, known_units=known)
     rules = sum(1 for _ in library_rules(loaded.spec))
     click.echo(f"有效：{len(loaded.spec.risk_points)} 个风险点，{len(loaded.spec.exclusions)} 条排除规则，共 {rules} 条规则。")
+
+
+def _known_units() -> set[str] | None:
+    """The configured units file's unit names; says on stderr, once, when none is configured."""
+    from yuqing_core.notify.units import configured_unit_names
+    from yuqing_core.risk.library import UNITS_NOT_CHECKED
+
+    known = configured_unit_names(settings().units_file)
+    if known is None:
+        click.echo(UNITS_NOT_CHECKED, err=True)
+    return known
 
 
 @risk.command("import")
@@ -60,7 +75,8 @@ def risk_import(file: Path, author: str | None, note: str | None) -> None:
     from yuqing_core.risk.library import describe_changes, load_library_file
     from yuqing_core.risk.versions import import_library
 
-    result = import_library(database(), load_library_file(file), author=author, note=note)
+    loaded = load_library_file(file, known_units=_known_units())
+    result = import_library(database(), loaded, author=author, note=note)
     version = result.version
     if not result.created:
         click.echo(f"与当前第 {version.version} 版相同，未生成新版本。")

@@ -92,7 +92,8 @@ def run_demo(home: Path) -> int:
     with FeedServer() as server:
         serve_county(server, county)
         inbox = "/".join(server.base_url.split("/")[2:]) + "/inbox"
-        for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water"):
+        for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water", "departments",
+                     "duty-day", "duty-night", "office-head"):  # fmt: skip
             server.add_inbox(f"/inbox/{unit}")
         units_text = resources.files("yuqing_core.demo").joinpath("units.yaml").read_text(encoding="utf-8")
         (home / "units.yaml").write_text(units_text.replace("{inbox}", inbox), encoding="utf-8")

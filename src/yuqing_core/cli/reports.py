@@ -198,7 +198,7 @@ def deliveries() -> None:
 @user_errors
 def deliveries_list(status: str | None, limit: int) -> None:
     """Ledger rows, newest first (channels shown with secrets masked)."""
-    from yuqing_core.notify import list_deliveries
+    from yuqing_core.notify import Envelope, list_deliveries
 
     tz = settings().tz
     rows = [
@@ -208,7 +208,7 @@ def deliveries_list(status: str | None, limit: int) -> None:
             "收件单位": d.recipient,
             "主题": d.subject,
             "渠道": d.channel,
-            "说明": d.error or "",
+            "说明": d.error or Envelope.loads(d.envelope).note or "",
             "键": d.key,
         }
         for d in list_deliveries(database(), status=status, limit=limit)

@@ -79,7 +79,10 @@ logger = logging.getLogger("yuqing_core.notify")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_KIND_CHARS = 40  # deliveries.kind
 DIGEST_KIND = "digest"
+ESCALATION_KIND = "warning_escalation"
+NEVER_COLLECTED = (DIGEST_KIND, ESCALATION_KIND)  # kinds that never go into a digest, whatever their level
 NOT_ACCEPTED = "通道没有接受这条消息"
+FALLBACK_NOTE = "转兜底单位（原接收单位均无法送达）"
 _STATUS_WORDS = {SENT: "已发送", FAILED: "发送失败", UNCERTAIN: "状态不明"}
 
 
@@ -145,6 +148,8 @@ class DeliveryReport:
     held: list[DeliveryOutcome] = field(default_factory=list)
     in_progress: list[DeliveryOutcome] = field(default_factory=list)  # another run is sending it right now
     unreachable: list[DeliveryOutcome] = field(default_factory=list)  # unknown or disabled unit, no channel
+    fallback: list[DeliveryOutcome] = field(default_factory=list)  # nobody reachable: sent to the fallback unit instead
+    recorded: list[str] = field(default_factory=list)  # ledger keys this run inserted (it owns their first send)
 
     @property
     def ok(self) -> bool:
@@ -161,7 +166,7 @@ class DeliveryReport:
         groups = [
             ("已发送", self.sent), ("此前已发送", self.skipped_already_sent), ("暂缓", self.held),
             ("发送中", self.in_progress), ("发送失败", self.failed), ("状态不明", self.uncertain),
-            ("无法送达", self.unreachable),
+            ("无法送达", self.unreachable), ("转兜底", self.fallback),
         ]  # fmt: skip
         return [
             {"状态": label, "单位": row.recipient, "渠道": row.channel, "说明": row.error or ""}
@@ -180,6 +185,7 @@ class DeliveryReport:
             ("发送失败", self.failed),
             ("状态不明", self.uncertain),
             ("无法送达", self.unreachable),
+            ("转兜底", self.fallback),
         ]
         out = ["通知：" + "，".join(f"{label} {len(rows)} 条" for label, rows in counts if rows or label == "已发送")]
         for row in self.failed:
@@ -191,6 +197,8 @@ class DeliveryReport:
             )
         for row in self.unreachable:
             out.append(f"无法送达：{row.recipient}（{row.error}）")
+        for row in self.fallback:
+            out.append(f"已转兜底单位 {row.recipient}（{row.error}）")
         for row in self.in_progress:
             out.append(f"另一进程正在发送：{row.recipient} {row.channel}")
         releases: dict[datetime | None, list[str]] = defaultdict(list)
@@ -234,30 +242,56 @@ def deliver(
     now: datetime | None = None,
     sender: Sender | None = None,
     secrets: SecretResolver | None = None,
+    on_duty: Iterable[str] = (),
+    fallback: bool = False,
+    unheld: bool = False,
 ) -> DeliveryReport:
-    """Send ``message`` once to every channel of every recipient unit (see the module doc for how)."""
+    """Send ``message`` once to every channel of every recipient unit (see the module doc for how).
+
+    ``on_duty``: who is on duty now (``config.on_duty(now)``); they come
+    first, and quiet hours never hold their copy. ``fallback``: if no
+    recipient is reachable, send to ``config.fallback`` instead, the ledger
+    row noting why (never drop a warning silently). ``unheld``: quiet hours
+    hold no copy of this message (an urgent escalation).
+    """
     run = _run(db, config, now, sender, secrets)
-    plan = plan_delivery(message.level, message.kind, run.now, config)
-    recipients = list(dict.fromkeys(recipients))
-    units = _units(db, recipients)
+    awake = list(dict.fromkeys(on_duty))
+    recipients = list(dict.fromkeys([*awake, *recipients]))
+    units = _units(db, [*recipients, *([config.fallback] if fallback and config.fallback else [])])
     wanted: dict[str, str] = {}  # ledger key -> target as written
+    reasons: list[str] = []
     for name in recipients:
         reason = _unreachable(units.get(name))
         if reason:
             run.report.unreachable.append(DeliveryOutcome(key="", recipient=name, channel="", error=reason))
+            reasons.append(f"{name}：{reason}")
             continue
         for target in units[name].targets:
             wanted.setdefault(ledger_key(message.key, name, target_id(target)), target)
-    held = plan.release_at is not None
-    first = Envelope(
-        body=message.body,
-        level=message.level,
-        attachments=[str(path) for path in message.attachments],
-        reference=message.reference,
-        release_at=plan.release_at,
-        digest=plan.digest,
-        claimed_at=None if held else run.now,
-    )
+    note = None
+    if fallback and not wanted:
+        note = _fall_back(run, message, units, reasons, wanted)
+    collect = message.kind not in NEVER_COLLECTED
+    plans = {
+        False: plan_delivery(message.level, message.kind, run.now, config, collect=collect),
+        True: plan_delivery(message.level, message.kind, run.now, _without_quiet_hours(config), collect=collect),
+    }
+    if unheld:
+        plans[False] = plans[True]
+    envelopes = {
+        is_awake: Envelope(
+            body=message.body,
+            level=message.level,
+            attachments=[str(path) for path in message.attachments],
+            reference=message.reference,
+            release_at=plan.release_at,
+            digest=plan.digest,
+            claimed_at=None if plan.release_at is not None else run.now,
+            note=note,
+            unheld=is_awake or unheld,
+        )
+        for is_awake, plan in plans.items()
+    }
     to_send: list[Delivery] = []
     with db.writer() as session:
         new = ledger.record(
@@ -266,23 +300,50 @@ def deliver(
                 {
                     "key": key, "kind": message.kind, "subject": message.subject, "recipient": split_key(key)[1],
                     "channel": redact(target), "status": HELD if held else PENDING, "attempts": 0 if held else 1,
-                    "error": None, "envelope": first.dumps(), "created_at": run.now, "sent_at": None,
+                    "error": None, "envelope": envelopes[is_awake].dumps(), "created_at": run.now, "sent_at": None,
                 }
                 for key, target in wanted.items()
+                for is_awake in [split_key(key)[1] in awake]
+                for held in [plans[is_awake].release_at is not None]
             ],
         )  # fmt: skip
         rows = ledger.rows_by_key(session, wanted)
+        run.report.recorded.extend(key for key in wanted if key in new)
         for key in wanted:
             row = rows[key]
             if key not in new:
                 _met_again(session, run, row, to_send)
-            elif held:
+            elif row.status == HELD:
                 run.report.held.append(DeliveryOutcome.of(row))
             else:
                 to_send.append(row)
     for row in to_send:
         _send(run, row, wanted[row.key])
     return run.report
+
+
+def _without_quiet_hours(config: NotifyConfig) -> NotifyConfig:
+    return config.model_copy(update={"quiet_hours": None}) if config.quiet_hours is not None else config
+
+
+def _fall_back(run: _Run, message: Message, units: dict[str, Unit], reasons: list[str], wanted: dict[str, str]) -> str | None:
+    """Add the fallback unit's channels to ``wanted``; the note saying why, or None if there is no usable fallback."""
+    name = run.config.fallback
+    why = "；".join(reasons) if reasons else "路由没有接收单位"
+    if name is None:
+        logger.warning("通知无人可达，且未配置兜底单位（fallback）：%s（%s）", message.subject, why)
+        return None
+    reason = _unreachable(units.get(name))
+    if reason:
+        run.report.unreachable.append(DeliveryOutcome(key="", recipient=name, channel="", error=f"兜底单位{reason}"))
+        logger.warning("通知无人可达，兜底单位 %s 也无法送达（%s）：%s（%s）", name, reason, message.subject, why)
+        return None
+    for target in units[name].targets:
+        wanted.setdefault(ledger_key(message.key, name, target_id(target)), target)
+    note = f"{FALLBACK_NOTE}：{why}"
+    run.report.fallback.append(DeliveryOutcome(key=message.key, recipient=name, channel="", error=note))
+    logger.warning("通知无人可达，转兜底单位 %s：%s（%s）", name, message.subject, why)
+    return note
 
 
 def _met_again(session: Session, run: _Run, row: Delivery, to_send: list[Delivery]) -> None:
@@ -319,7 +380,8 @@ def _retry(session: Session, run: _Run, row: Delivery, to_send: list[Delivery]) 
         report.failed.append(DeliveryOutcome.of(row, error=f"已尝试 {row.attempts} 次，不再自动重试：{row.error}"))
         return
     carried = envelope(row)
-    plan = plan_delivery(carried.level, row.kind, run.now, run.config, collect=row.kind != DIGEST_KIND)
+    config = _without_quiet_hours(run.config) if carried.unheld else run.config
+    plan = plan_delivery(carried.level, row.kind, run.now, config, collect=row.kind not in NEVER_COLLECTED)
     if plan.release_at is not None:
         waiting = replace(carried, release_at=plan.release_at, digest=plan.digest, claimed_at=None)
         if ledger.transition(session, row, FAILED, status=HELD, envelope=waiting):

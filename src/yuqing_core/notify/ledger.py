@@ -81,6 +81,8 @@ class Envelope:
     claimed_at: datetime | None = None  # pending rows: when the current attempt began
     members: list[int] = field(default_factory=list)  # digest rows: the rows they carry
     via: str | None = None  # digested rows: the key of their digest row
+    unheld: bool = False  # quiet hours never hold this row (someone on duty, an urgent escalation)
+    note: str | None = None  # why the row exists, for people: e.g. sent to the fallback unit because ...
 
     def dumps(self) -> str:
         data = {name: value for name, value in asdict(self).items() if value not in (None, [], False, "")}

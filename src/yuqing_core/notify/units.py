@@ -19,7 +19,16 @@ A units file::
       case_overdue: [office, risk_point_units, leaders]
     quiet_hours: {start: "22:00", end: "07:00", hold_below: II}
     digest: {below: III, every: 2h}
-    timezone: Asia/Shanghai           # of quiet hours and digest periods (default)
+    timezone: Asia/Shanghai           # of quiet hours, digest periods and duty shifts (default)
+    fallback: 县网络舆情应急监控中心     # gets a warning nobody else can receive (default: the unit of kind office)
+    duty:                             # 值班: who gets every warning first, when (local time)
+      - {who: 白班值班员, days: [mon, tue, wed, thu, fri], start: "08:30", end: "18:00"}
+      - {who: 夜班值班员, start: "18:00", end: "08:30"}       # overnight: ends the next morning
+      - {who: 节假日值班员, dates: ["2027-01-01"], start: "00:00", end: "00:00"}   # a whole day
+    escalation_chain:                 # after the duty officer, while a warning stays unacknowledged
+      - 中心主任                        # step 1 (a unit, or any routing entry, or a list of them)
+      - leaders                       # step 2: the leadership of the risk points' units
+      - role:county_leadership        # step 3
 
 Routing entries are unit names, ``role:<role>`` (every enabled unit with
 that role), ``risk_point_units`` (the units the caller names as concerned:
@@ -34,6 +43,25 @@ and kinds listed in ``hold_kinds``, are held until ``end``.
 and channel into one message per ``every`` (periods from local midnight;
 ``every`` divides a day).
 
+Duty (值班): the people or posts on duty are units too (``kind: duty``,
+with their own targets). A shift names them in ``who`` and covers
+``start``..``end`` local time on ``days`` (``mon``..``sun`` or
+``周一``..``周日``; default every day) or on ``dates``; a shift whose end
+is not after its start runs overnight into the next day (the day is the
+day it starts), ``start == end`` is 24 hours. When any dated shift covers
+a moment, it replaces the weekly shifts then (a holiday roster). Every
+warning goes first to whoever is on duty when it is raised, in addition
+to its routing; quiet hours never hold a message to someone on duty.
+
+``fallback``: a warning that would reach nobody (its routing names no
+reachable unit: unknown, disabled or without targets) goes to this unit,
+and the ledger row says so. Default: the first unit of kind ``office``.
+
+``escalation_chain``: the steps after the duty officer. Step *k* goes out
+once an open warning has waited *k* times its level's minutes (the risk
+library's ``escalation``) without being acknowledged, downgraded or
+dismissed; each step is a routing entry or a list of them.
+
 Import is all or nothing: a file with any problem imports nothing, and the
 error names file, line and field of every problem. Units missing from the
 file are disabled, not deleted (the delivery ledger names them).
@@ -44,12 +72,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
 from yuqing_core.db.database import Database
@@ -60,7 +88,7 @@ from yuqing_core.notify.channels import check_target
 from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, Problem, load_document, validate
 
-UnitKind = Literal["township", "department", "leadership", "office"]
+UnitKind = Literal["township", "department", "leadership", "office", "duty"]
 CONCERNED_UNITS = "risk_point_units"
 LEADERS = "leaders"
 ROLE_PREFIX = "role:"
@@ -223,8 +251,69 @@ class SendingPolicy(BaseModel):
         return seconds
 
 
+_WEEKDAYS = {
+    **{name: index for index, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{name: index for index, name in enumerate(("周一", "周二", "周三", "周四", "周五", "周六", "周日"))},
+    "周天": 6,
+}
+
+
+class DutyShift(BaseModel):
+    """One shift of the duty roster: who is on duty from ``start`` to ``end`` (local), on which days."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    who: list[str] = Field(min_length=1)
+    start: time
+    end: time
+    days: list[int] = Field(default_factory=lambda: list(range(7)))
+    dates: list[date] = Field(default_factory=list)
+
+    @field_validator("who", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time:
+        return _clock(value)
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        values = [value] if isinstance(value, str | int) else value
+        if not isinstance(values, list):
+            return value
+        days = []
+        for day in values:
+            key = str(day).strip().lower()
+            if key not in _WEEKDAYS:
+                raise InvalidInput(f"无法识别的星期 {day!r}（应为 mon..sun 或 周一..周日）")
+            days.append(_WEEKDAYS[key])
+        if not days:
+            raise InvalidInput("days 不能为空（不写则每天）")
+        return sorted(set(days))
+
+    @property
+    def overnight(self) -> bool:
+        """Whether the shift ends on the day after it starts (``start == end``: 24 hours)."""
+        return self.end <= self.start
+
+    def starts_on(self, day: date) -> bool:
+        return day in self.dates if self.dates else day.weekday() in self.days
+
+    def covers(self, moment: datetime, tz: ZoneInfo) -> bool:
+        """Whether the shift is on at ``moment`` (a shift started yesterday may still be on)."""
+        local = moment.astimezone(tz)
+        clock, today = local.time().replace(tzinfo=None), local.date()
+        if not self.overnight:
+            return self.starts_on(today) and self.start <= clock < self.end
+        return (self.starts_on(today) and clock >= self.start) or (self.starts_on(today - timedelta(days=1)) and clock < self.end)
+
+
 class NotifyConfig(BaseModel):
-    """Who gets what (routing), quiet hours, digests: what ``deliver`` needs besides the units."""
+    """Who gets what (routing), quiet hours, digests, duty and escalation: what ``deliver`` needs besides the units."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -233,6 +322,22 @@ class NotifyConfig(BaseModel):
     digest: DigestPolicy | None = None
     timezone: ZoneName = "Asia/Shanghai"
     sending: SendingPolicy = Field(default_factory=SendingPolicy)
+    fallback: str | None = Field(None, max_length=200)
+    duty: list[DutyShift] = Field(default_factory=list)
+    escalation_chain: list[list[str]] = Field(default_factory=list)
+
+    @field_validator("escalation_chain", mode="before")
+    @classmethod
+    def _steps(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [[step] if isinstance(step, str) else step for step in value]
+        return value
+
+    def on_duty(self, moment: datetime) -> list[str]:
+        """Who is on duty at ``moment``: the dated shifts covering it if any, else the weekly ones; each once."""
+        dated = [shift for shift in self.duty if shift.dates and shift.covers(moment, self.tz)]
+        shifts = dated or [shift for shift in self.duty if not shift.dates and shift.covers(moment, self.tz)]
+        return list(dict.fromkeys(name for shift in shifts for name in shift.who))
 
     @field_validator("routing", mode="before")
     @classmethod
@@ -260,6 +365,12 @@ class UnitsFile(NotifyConfig):
 
     units: list[UnitSpec] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _default_fallback(self) -> UnitsFile:
+        if self.fallback is None:
+            self.fallback = next((unit.name for unit in self.units if unit.kind == "office"), None)
+        return self
+
 
 def load_units_file(path: Path | str, text: str | None = None) -> UnitsFile:
     """Read and validate a units file; raise ``ConfigFileError`` naming every problem by line and field."""
@@ -280,6 +391,7 @@ def load_units_file(path: Path | str, text: str | None = None) -> UnitsFile:
         elif unit.leader == unit.name:
             problems.append(document.problem(("units", index, "leader"), "单位的上级不能是它自己"))
     problems += _routing_problems(document, spec, set(seen), roles)
+    problems += _duty_problems(document, spec, set(seen), roles)
     for kind_index, kind in enumerate(spec.quiet_hours.hold_kinds if spec.quiet_hours else []):
         if not _SNAKE.match(kind):
             problems.append(document.problem(("quiet_hours", "hold_kinds", kind_index), "消息类型应为小写字母和下划线"))
@@ -306,6 +418,37 @@ def _routing_problems(document: Any, spec: UnitsFile, names: set[str], roles: se
     missing = [level.name for level in Level if level.name not in spec.routing]
     if missing:
         problems.append(document.problem(("routing",), f"缺少预警级别 {'、'.join(missing)} 的接收单位"))
+    return problems
+
+
+def configured_unit_names(units_file: Path | str | None) -> set[str] | None:
+    """The unit names a configured units file declares (what a risk library may name); None if none is configured."""
+    if units_file is None:
+        return None
+    return {unit.name for unit in load_units_file(units_file).units}
+
+
+def _duty_problems(document: Any, spec: UnitsFile, names: set[str], roles: set[str]) -> list[Problem]:
+    problems = []
+    if spec.fallback is not None and spec.fallback not in names:
+        problems.append(document.problem(("fallback",), f"没有名为 {spec.fallback!r} 的单位"))
+    for index, shift in enumerate(spec.duty):
+        for position, who in enumerate(shift.who):
+            if who not in names:
+                problems.append(
+                    document.problem(
+                        ("duty", index, "who", position), f"没有名为 {who!r} 的单位（值班人员也写在 units 中，kind: duty）"
+                    )
+                )
+        if shift.dates and "days" in (document.data["duty"][index] or {}):
+            problems.append(document.problem(("duty", index, "days"), "同一班次不能同时写 days 和 dates"))
+    for step, entries in enumerate(spec.escalation_chain):
+        if not entries:
+            problems.append(document.problem(("escalation_chain", step), "升级步骤不能为空"))
+        for position, entry in enumerate(entries):
+            message = _entry_problem(entry, names, roles)
+            if message:
+                problems.append(document.problem(("escalation_chain", step, position), message))
     return problems
 
 
@@ -422,10 +565,15 @@ def resolve_recipients(
         config = config or source
     if config is None:
         raise TypeError("resolve_recipients(db, ...) needs config= (the routing of the units file)")
+    return resolve_entries(source, config.route(key), risk_point_units)
+
+
+def resolve_entries(source: Database | UnitsFile, entries: Iterable[str], risk_point_units: Iterable[str] = ()) -> list[str]:
+    """The unit names routing ``entries`` (unit names, ``role:``, ``risk_point_units``, ``leaders``) stand for."""
     directory = _directory(source)
     concerned = list(dict.fromkeys(risk_point_units))
     out: list[str] = []
-    for entry in config.route(key):
+    for entry in entries:
         if entry == CONCERNED_UNITS:
             out += concerned
         elif entry == LEADERS:
@@ -441,15 +589,18 @@ def resolve_recipients(
 __all__ = [
     "ConfigFileError",
     "DigestPolicy",
+    "DutyShift",
     "NotifyConfig",
     "QuietHours",
     "SendingPolicy",
     "UnitSpec",
     "UnitsFile",
     "UnitsImportSummary",
+    "configured_unit_names",
     "import_units",
     "list_units",
     "load_units_file",
     "parse_level",
+    "resolve_entries",
     "resolve_recipients",
 ]

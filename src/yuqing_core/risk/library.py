@@ -23,6 +23,7 @@ A library file::
     source_weights: {云江日报: 1.5}            # authority used in scoring, over the source's own weight
     sensitive_words: [死亡, 中毒, 维权, 堵路]   # the sensitive-language flag in scoring
     warning_levels: {IV: 40, III: 55, II: 70, I: 85}   # score thresholds (see ``risk.scoring``)
+    escalation: {I: 10, II: 30, III: 120, IV: null}    # minutes unacknowledged before each escalation step
 
 An item is *relevant* if a region rule matches it or it comes from a local
 source; *excluded* if an exclusion matches. A risk point counts for an item
@@ -30,15 +31,22 @@ only if the item is relevant and not excluded. The specific places an item
 names, with the risk points it matches, also tell the events stage which
 differently worded posts are about one happening (``topic_keys``).
 
+``escalation``: an open (unacknowledged) warning of a level goes to the
+next step of the units file's ``escalation_chain`` every so many minutes
+(step *k* after *k* times the minutes); ``null`` never escalates that level.
+Omitted levels keep the defaults shown.
+
 Validation names the file, line and field of every problem, including rule
 syntax errors (with the column inside the expression); nothing is imported
-from a file with any problem.
+from a file with any problem. Given the names of the units file's units
+(``known_units``), a risk point naming a unit the units file does not know
+is a problem too, at the line of that name.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +135,35 @@ class WarningLevels(BaseModel):
         return {4: self.iv, 3: self.iii, 2: self.ii, 1: self.i}
 
 
+MAX_ESCALATION_MINUTES = 7 * 24 * 60
+
+
+class EscalationMinutes(BaseModel):
+    """Minutes an open warning of each level waits before each escalation step; None: never escalates."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    i: int | None = Field(10, alias="I", ge=1, le=MAX_ESCALATION_MINUTES)
+    ii: int | None = Field(30, alias="II", ge=1, le=MAX_ESCALATION_MINUTES)
+    iii: int | None = Field(120, alias="III", ge=1, le=MAX_ESCALATION_MINUTES)
+    iv: int | None = Field(None, alias="IV", ge=1, le=MAX_ESCALATION_MINUTES)
+
+    @model_validator(mode="after")
+    def _severe_first(self) -> EscalationMinutes:
+        waits = [(name, value) for name, value in (("I", self.i), ("II", self.ii), ("III", self.iii), ("IV", self.iv))]
+        previous: tuple[str, int] | None = None
+        for name, value in waits:
+            if value is None:
+                continue
+            if previous is not None and value < previous[1]:
+                raise InvalidInput(f"{name} 级的升级等待（{value} 分钟）不应短于更严重的 {previous[0]} 级（{previous[1]} 分钟）")
+            previous = (name, value)
+        return self
+
+    def by_level(self) -> dict[int, int | None]:
+        return {1: self.i, 2: self.ii, 3: self.iii, 4: self.iv}
+
+
 class LibrarySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -137,6 +174,7 @@ class LibrarySpec(BaseModel):
     source_weights: dict[str, float] = Field(default_factory=dict)
     sensitive_words: list[str] = Field(default_factory=list)
     warning_levels: WarningLevels = Field(default_factory=WarningLevels)
+    escalation: EscalationMinutes = Field(default_factory=EscalationMinutes)
 
     @field_validator("source_weights")
     @classmethod
@@ -203,8 +241,14 @@ def user_words(spec: LibrarySpec) -> list[str]:
 # --- loading and validating ---------------------------------------------------------------
 
 
-def check_library(spec: LibrarySpec, document: YamlDocument | None = None, file: str = "<library>") -> list[Problem]:
-    """Problems beyond the schema: rule syntax, duplicate names."""
+def check_library(
+    spec: LibrarySpec,
+    document: YamlDocument | None = None,
+    file: str = "<library>",
+    *,
+    known_units: Collection[str] | None = None,
+) -> list[Problem]:
+    """Problems beyond the schema: rule syntax, duplicate names, and (given ``known_units``) units the units file lacks."""
 
     def problem(loc: tuple[str | int, ...], message: str) -> Problem:
         return document.problem(loc, message) if document else Problem(file, None, None, ".".join(map(str, loc)), message)
@@ -226,7 +270,27 @@ def check_library(spec: LibrarySpec, document: YamlDocument | None = None, file:
                 problems.append(problem((kind, index, "name"), f"名称 {name!r} {where}"))
             else:
                 seen[name] = index
+    if known_units is not None:
+        for p_index, point in enumerate(spec.risk_points):
+            for u_index, unit in enumerate(point.units):
+                if unit not in known_units:
+                    problems.append(
+                        problem(("risk_points", p_index, "units", u_index), f"单位文件中没有单位 {unit!r}（风险点 {point.name}）")
+                    )
     return problems
+
+
+def unknown_units(spec: LibrarySpec, known_units: Collection[str]) -> dict[str, list[str]]:
+    """Units the risk points name that are not in ``known_units``: unit -> the risk points naming it."""
+    found: dict[str, list[str]] = {}
+    for point in spec.risk_points:
+        for unit in point.units:
+            if unit not in known_units:
+                found.setdefault(unit, []).append(point.name)
+    return found
+
+
+UNITS_NOT_CHECKED = "未配置单位文件（YUQING_UNITS_FILE），未能核对风险点的责任单位是否存在。"
 
 
 @dataclass(frozen=True)
@@ -240,18 +304,21 @@ class LoadedLibraryFile:
         return hashlib.sha1(self.content.encode("utf-8")).hexdigest()
 
 
-def load_library_text(content: str, path: str = "<library>") -> LibrarySpec:
-    """Validate library YAML text; raise ``ConfigFileError`` naming every problem."""
+def load_library_text(content: str, path: str = "<library>", *, known_units: Collection[str] | None = None) -> LibrarySpec:
+    """Validate library YAML text; raise ``ConfigFileError`` naming every problem (unknown units too, given ``known_units``)."""
     document = load_document(path, text=content)
     spec = validate(document, LibrarySpec)
-    problems = check_library(spec, document)
+    problems = check_library(spec, document, known_units=known_units)
     if problems:
         raise ConfigFileError(problems)
     return spec
 
 
-def load_library_file(path: Path | str) -> LoadedLibraryFile:
-    """Read and validate a library file, keeping its text (comments and all) for versioning."""
+def load_library_file(path: Path | str, *, known_units: Collection[str] | None = None) -> LoadedLibraryFile:
+    """Read and validate a library file, keeping its text (comments and all) for versioning.
+
+    ``known_units``: the units file's unit names; a risk point naming another unit is then a problem.
+    """
     path = Path(path)
     try:
         content = path.read_text(encoding="utf-8")
@@ -259,7 +326,7 @@ def load_library_file(path: Path | str) -> LoadedLibraryFile:
         raise ConfigFileError([Problem(str(path), None, None, "", "文件不存在")]) from exc
     except UnicodeDecodeError as exc:
         raise ConfigFileError([Problem(str(path), None, None, "", f"不是 UTF-8 编码（第 {exc.start} 字节）")]) from exc
-    return LoadedLibraryFile(spec=load_library_text(content, str(path)), content=content, path=str(path))
+    return LoadedLibraryFile(spec=load_library_text(content, str(path), known_units=known_units), content=content, path=str(path))
 
 
 # --- compiled library: what an item is, for this library ------------------------------------
@@ -358,7 +425,7 @@ def diff_libraries(old: LibrarySpec | None, new: LibrarySpec) -> dict[str, Any]:
     """
     empty = LibrarySpec.model_construct(
         name="", region=RegionSpec.model_construct(county_names=[], terms=[], rules=[], local_sources=[]), exclusions=[], risk_points=[],
-        source_weights={}, sensitive_words=[], warning_levels=WarningLevels(),
+        source_weights={}, sensitive_words=[], warning_levels=WarningLevels(), escalation=EscalationMinutes(),
     )  # fmt: skip
     old = old or empty
     changes: dict[str, Any] = {}
@@ -413,6 +480,8 @@ def diff_libraries(old: LibrarySpec | None, new: LibrarySpec) -> dict[str, Any]:
         changes["sensitive_words"] = words
     if old.warning_levels != new.warning_levels:
         changes["warning_levels"] = [old.warning_levels.model_dump(by_alias=True), new.warning_levels.model_dump(by_alias=True)]
+    if old.escalation != new.escalation:
+        changes["escalation"] = [old.escalation.model_dump(by_alias=True), new.escalation.model_dump(by_alias=True)]
     return changes
 
 
@@ -450,4 +519,7 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
     if "warning_levels" in changes:
         before, after = changes["warning_levels"]
         lines.append(f"~ 预警阈值：{before} → {after}")
+    if "escalation" in changes:
+        before, after = changes["escalation"]
+        lines.append(f"~ 预警升级等待（分钟）：{before} → {after}")
     return lines
