@@ -41,6 +41,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,8 @@ def test_sources_import_and_list(runner, env_settings, tmp_path) -> None:
     assert "县政府网" in listed.output and "上次成功" in listed.output and "停用原因" in listed.output
     as_json = json.loads(runner.invoke(main, ["sources", "list", "--format", "jsonl"]).output)
     assert as_json["name"] == "县政府网" and as_json["enabled"] is True and as_json["consecutive_errors"] == 0
+    # No role in the file: inferred from the name, and the list says it was inferred.
+    assert "官方（推断）" in listed.output and (as_json["role"], as_json["role_inferred"]) == ("official", True)
 
 
 def test_bad_sources_file_is_a_message_not_a_traceback(runner, env_settings, tmp_path) -> None:

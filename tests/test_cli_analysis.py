@@ -70,22 +70,27 @@ def test_rules_test_on_stored_items_and_a_file(runner, stored, tmp_path) -> None
     text = runner.invoke(main, ["rules", "test", "化工园区 & 泄漏"])
     assert text.exit_code == 0, text.output
     assert "【化工园区】【泄漏】" in text.output and "共检查 5 条，命中 4 次" in text.output
+    assert text.output.count("立场：伤亡事故（公众来源；线索：泄漏") == 4  # every hit with its stance and why
     lines = [
         json.loads(line)
         for line in runner.invoke(main, ["rules", "test", "欠薪 | 讨薪", "--format", "jsonl"]).output.splitlines()
     ]
-    assert len(lines) == 1 and set(lines[0]) == {"item_id", "rule", "terms"}
+    # Issue 10: each hit also carries the item's stance and why (the source's role and the cue words).
+    assert len(lines) == 1 and set(lines[0]) == {"item_id", "rule", "terms", "stance", "stance_reason"}
     assert {t["term"] for t in lines[0]["terms"]} == {"欠薪", "讨薪"}
+    assert lines[0]["stance"] == "complaint" and lines[0]["stance_reason"]["role"] == "public"
+    assert {"欠薪", "讨薪"} <= set(lines[0]["stance_reason"]["cues"])
 
     samples = tmp_path / "samples.jsonl"
     samples.write_text(
-        '{"title": "东坪村化工厂异味", "text": "很臭", "source": "青禾论坛"}\n{"title": "无关"}\n', encoding="utf-8"
+        '{"title": "东坪村化工厂异味", "text": "很臭", "source": "青禾论坛", "source_role": "public"}\n{"title": "无关"}\n',
+        encoding="utf-8",
     )
     library_file = tmp_path / "risk.yaml"
     library_file.write_text(LIBRARY, encoding="utf-8")
     result = runner.invoke(main, ["rules", "test", "--library", str(library_file), "--input", str(samples), "--format", "jsonl"])
     (line,) = [json.loads(x) for x in result.output.splitlines()]
-    assert line["line"] == 1 and line["risk_point"] == "化工异味"
+    assert line["line"] == 1 and line["risk_point"] == "化工异味" and line["stance_reason"]["role"] == "public"
     assert {(t["term"], t["field"], t["start"], t["end"]) for t in line["terms"]} >= {
         ("化工厂", "title", 3, 6),
         ("异味", "title", 6, 8),
@@ -101,6 +106,9 @@ def test_rules_test_errors(runner, env_settings, tmp_path) -> None:
     broken.write_text('{"title": "ok"}\n{"title": 3}\nnot json\n', encoding="utf-8")
     result = runner.invoke(main, ["rules", "test", "ok", "--input", str(broken)])
     assert result.exit_code == 1 and "第 2 行，字段 title：应为文本" in result.output and "第 3 行" in result.output
+    broken.write_text('{"title": "ok", "source_role": "official"}\n{"title": "ok", "source_role": "官方"}\n', encoding="utf-8")
+    result = runner.invoke(main, ["rules", "test", "ok", "--input", str(broken)])
+    assert result.exit_code == 1 and "第 2 行，字段 source_role：应为 official | media | public 之一" in result.output
 
 
 @pytest.mark.prefect
@@ -119,6 +127,7 @@ def test_analyze_events_warnings(runner, stored, library_file, prefect_harness) 
     assert sum(1 for row in exported if row["event_id"] == leak_event) == 4
     shown = runner.invoke(main, ["events", "show", str(leak_event)]).output
     assert "命中【化工异味】" in shown and "【东坪村】" in shown
+    assert "立场：伤亡事故（公众来源；线索：泄漏" in shown  # the stance with its reason, for every item
 
     warnings = [json.loads(line) for line in runner.invoke(main, ["warnings", "list", "--format", "jsonl"]).output.splitlines()]
     # By hand (risk/scoring.py): severity 3 -> 30, weight 1 -> 10, 4 items in 1 source -> 11.61 + 2.5,

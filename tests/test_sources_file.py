@@ -148,3 +148,35 @@ def test_enabled_false_in_the_file_disables_and_true_restores(db, settings, tmp_
     import_sources(db, load_sources_file(on), settings)
     with db.reader() as session:
         assert session.scalars(select(Source.enabled)).one() is True
+
+
+def test_role_is_validated_with_file_line_and_field(tmp_path) -> None:
+    path = write(tmp_path, "sources:\n  - name: 江华日报\n    url: http://example.org/a.xml\n    role: 官方\n")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path} 第 4 行") and "字段 sources[0].role" in problem
+    assert "official" in problem and "media" in problem and "public" in problem
+
+
+def test_role_declared_or_inferred_from_category_and_name(db, settings, tmp_path) -> None:
+    path = write(
+        tmp_path,
+        """sources:
+  - {name: 县政府网, url: 'http://x/1', category: 政务}
+  - {name: 江华日报, url: 'http://x/2'}
+  - {name: 县网络问政平台, url: 'http://x/3', category: 留言板}
+  - {name: 青禾生活圈, url: 'http://x/4', category: 自媒体}
+  - {name: 某某网, url: 'http://x/5'}
+  - {name: 县融媒体中心, url: 'http://x/6', role: official}
+""",
+    )
+    specs = load_sources_file(path)
+    assert [s.effective_role for s in specs] == ["official", "media", "public", "public", "public", "official"]
+    import_sources(db, specs, settings)
+    with db.reader() as session:
+        stored = {s.name: (s.role, s.role_inferred) for s in session.scalars(select(Source))}
+    assert stored["县融媒体中心"] == ("official", False) and stored["江华日报"] == ("media", True)
+    # Declaring the inferred role makes it explicit: an update, no longer marked as inferred.
+    declared = write(tmp_path, "sources:\n  - {name: 江华日报, url: 'http://x/2', role: media}\n")
+    assert import_sources(db, load_sources_file(declared), settings).updated == ["江华日报"]
+    with db.reader() as session:
+        assert session.scalars(select(Source.role_inferred).where(Source.name == "江华日报")).one() is False

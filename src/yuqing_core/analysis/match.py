@@ -1,5 +1,8 @@
 """Matching a batch of items against the active risk library, and storing why they matched.
 
+Each item also gets its stance (``risk.stance``: complaint, rumour, official response, 辟谣 …) from
+its title, text and its source's role, stored with the reason on its analysis record.
+
 Idempotent: matches are keyed by (item, rule) and inserted with ON CONFLICT
 DO NOTHING; the per-item analysis record is overwritten with the same
 values. Matching the same batch twice leaves the same rows.
@@ -16,11 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from yuqing_core.collect.sources import SOURCE_ROLES
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
 from yuqing_core.items import published_within
+from yuqing_core.risk.stance import classify_stance
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import MatchText
 from yuqing_core.timeutil import utcnow
@@ -34,6 +39,7 @@ class MatchSummary:
     excluded: int = 0
     matches_new: int = 0
     risk_points: Counter[str] = field(default_factory=Counter)
+    stances: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: MatchSummary) -> None:
         self.items += other.items
@@ -41,26 +47,29 @@ class MatchSummary:
         self.excluded += other.excluded
         self.matches_new += other.matches_new
         self.risk_points.update(other.risk_points)
+        self.stances.update(other.stances)
 
 
-def load_documents(db: Database, item_ids: Sequence[int]) -> list[tuple[int, MatchText]]:
-    """(item id, MatchText) for the given items, in the order given."""
+# (item id or line number, what the rules read, the source's role for the stance classifier)
+Document = tuple[int, MatchText, str | None]
+
+
+def load_documents(db: Database, item_ids: Sequence[int]) -> list[Document]:
+    """(item id, MatchText, source role) for the given items, in the order given."""
     with db.reader() as session:
         rows = session.execute(
-            select(Item.id, Item.title, Item.text, Source.name)
+            select(Item.id, Item.title, Item.text, Source.name, Source.role)
             .join(Source, Source.id == Item.source_id)
             .where(Item.id.in_(item_ids))
         ).all()
-    by_id = {row.id: MatchText(title=row.title, text=row.text, source=row.name) for row in rows}
-    return [(item_id, by_id[item_id]) for item_id in item_ids if item_id in by_id]
+    by_id = {row.id: (MatchText(title=row.title, text=row.text, source=row.name), row.role) for row in rows}
+    return [(item_id, *by_id[item_id]) for item_id in item_ids if item_id in by_id]
 
 
-def iter_match_texts(
-    db: Database, *, since: datetime, until: datetime, limit: int | None = None
-) -> Iterator[tuple[int, MatchText]]:
-    """(item id, MatchText) for the items published in ``[since, until)``, oldest first, at most ``limit``."""
+def iter_match_texts(db: Database, *, since: datetime, until: datetime, limit: int | None = None) -> Iterator[Document]:
+    """(item id, MatchText, source role) for the items published in ``[since, until)``, oldest first, at most ``limit``."""
     query = (
-        select(Item.id, Item.title, Item.text, Source.name)
+        select(Item.id, Item.title, Item.text, Source.name, Source.role)
         .join(Source, Source.id == Item.source_id)
         .where(Item.published_at >= since, Item.published_at < until)
         .order_by(Item.published_at, Item.id)
@@ -69,11 +78,12 @@ def iter_match_texts(
         query = query.limit(limit)
     with db.reader() as session:
         for row in session.execute(query.execution_options(yield_per=1000)):
-            yield row.id, MatchText(title=row.title, text=row.text, source=row.name)
+            yield row.id, MatchText(title=row.title, text=row.text, source=row.name), row.role
 
 
-def read_match_texts(path: Path) -> list[tuple[int, MatchText]]:
-    """(line number, MatchText) from a JSON Lines file of ``title``, ``text`` (or ``summary``), ``source``.
+def read_match_texts(path: Path) -> list[Document]:
+    """(line number, MatchText, source role) from a JSON Lines file of ``title``, ``text`` (or ``summary``),
+    ``source`` and optionally ``source_role`` (official | media | public).
 
     Every bad line is named (``ConfigFileError`` with file, line and field), and nothing is returned
     unless all lines are good.
@@ -97,8 +107,16 @@ def read_match_texts(path: Path) -> list[tuple[int, MatchText]]:
                 if value is not None and not isinstance(value, str):
                     problems.append(Problem(str(path), number, None, name, "应为文本"))
                 fields[name] = value if isinstance(value, str) else ""
+            role = obj.get("source_role")
+            if role is not None and role not in SOURCE_ROLES:
+                problems.append(Problem(str(path), number, None, "source_role", f"应为 {' | '.join(SOURCE_ROLES)} 之一"))
+                role = None
             texts.append(
-                (number, MatchText(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"]))
+                (
+                    number,
+                    MatchText(title=fields["title"], text=fields["text"] or fields["summary"], source=fields["source"]),
+                    role,
+                )
             )
     if problems:
         raise ConfigFileError(problems)
@@ -114,13 +132,15 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
     """Judge every item of the batch with the library and store the verdicts and matches."""
     now = now or utcnow()
     documents = load_documents(db, item_ids)
-    verdicts = library.compiled.judge_many([doc for _, doc in documents])
+    verdicts = library.compiled.judge_many([doc for _, doc, _ in documents])
     summary = MatchSummary(items=len(documents))
     # Word counts for the hot words of the events these items will join (only relevant items join events).
-    grouped = [doc for (_, doc), verdict in zip(documents, verdicts, strict=True) if verdict.relevant and not verdict.excluded]
+    grouped = [doc for (_, doc, _), verdict in zip(documents, verdicts, strict=True) if verdict.relevant and not verdict.excluded]
     counts = iter(count_words([hot_word_text(doc.title, doc.text) for doc in grouped], library.compiled.ruleset.terms))
     analysis_rows, match_rows = [], []
-    for (item_id, _doc), verdict in zip(documents, verdicts, strict=True):
+    for (item_id, doc, role), verdict in zip(documents, verdicts, strict=True):
+        stance = classify_stance(doc.title, doc.text, role)
+        summary.stances[stance.stance] += 1
         summary.relevant += verdict.relevant
         summary.excluded += verdict.excluded
         summary.risk_points.update(verdict.risk_points)
@@ -132,6 +152,8 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
                 "excluded": verdict.excluded,
                 "analyzed_at": now,
                 "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
+                "stance": stance.stance,
+                "stance_reason": stance.reason,
             }
         )
         for rule_id, match in verdict.matches:
@@ -153,7 +175,7 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
             ItemAnalysis.__table__,
             analysis_rows,
             conflict=("item_id",),
-            update=("version_id", "relevant", "excluded", "analyzed_at", "word_counts"),
+            update=("version_id", "relevant", "excluded", "analyzed_at", "word_counts", "stance", "stance_reason"),
         )
         summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
     return summary

@@ -79,15 +79,29 @@ class ExplainedItem:
     joined_by: str | None
     # (kind, label, hits) for every match of the item's latest analysis
     matches: list[tuple[str, str, list[dict[str, Any]]]]
+    # 立场 and why (risk.stance), from the latest analysis; None if analysed before stances existed
+    stance: str | None = None
+    stance_reason: dict[str, Any] | None = None
 
 
 def explain_items(db: Database, item_ids: list[int]) -> list[ExplainedItem]:
     """Items with every match of their latest analysis: why each matched, with offsets."""
     with db.reader() as session:
         rows = session.execute(
-            select(Item.id, Source.name, Item.title, Item.text, Item.url, Item.published_at, EventItem.joined_by)
+            select(
+                Item.id,
+                Source.name,
+                Item.title,
+                Item.text,
+                Item.url,
+                Item.published_at,
+                EventItem.joined_by,
+                ItemAnalysis.stance,
+                ItemAnalysis.stance_reason,
+            )
             .join(Source, Source.id == Item.source_id)
             .outerjoin(EventItem, EventItem.item_id == Item.id)
+            .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
             .where(Item.id.in_(item_ids))
             .order_by(Item.published_at, Item.id)
         ).all()
@@ -101,7 +115,12 @@ def explain_items(db: Database, item_ids: list[int]) -> list[ExplainedItem]:
     by_item: dict[int, list[tuple[str, str, list[dict[str, Any]]]]] = {}
     for m in matches:
         by_item.setdefault(m.item_id, []).append((m.kind, m.risk_point_name or labels.get(m.rule_id, ""), m.hits))
-    return [ExplainedItem(r.id, r.name, r.title, r.text, r.url, r.published_at, r.joined_by, by_item.get(r.id, [])) for r in rows]
+    return [
+        ExplainedItem(
+            r.id, r.name, r.title, r.text, r.url, r.published_at, r.joined_by, by_item.get(r.id, []), r.stance, r.stance_reason
+        )
+        for r in rows
+    ]
 
 
 def get_event(db: Database, event_id: int) -> Event | None:

@@ -210,8 +210,9 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
 
         yuqing rules test --library config/risk.yaml --input samples.jsonl --format jsonl
     """
-    from yuqing_core.analysis.match import iter_match_texts, read_match_texts
+    from yuqing_core.analysis.match import Document, iter_match_texts, read_match_texts
     from yuqing_core.risk.library import CompiledLibrary, load_library_file
+    from yuqing_core.risk.stance import classify_stance
     from yuqing_core.rules import RuleSet, RuleSyntaxError, parse_rule
 
     if expression and library_file is None:
@@ -227,7 +228,7 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
     else:
         raise click.UsageError("请给出一条规则表达式，或用 --library 指定风险库文件（二选一）。")
 
-    documents: Iterable[tuple[int, MatchText]]
+    documents: Iterable[Document]
     if input_file is not None:
         documents, label = read_match_texts(input_file), "line"
     else:
@@ -238,15 +239,18 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
         )
 
     shown = seen = 0
-    for key, document in documents:
+    for key, document, role in documents:
         seen += 1
-        for name, hits in judge(document):
+        matched = judge(document)
+        stance = classify_stance(document.title, document.text, role) if matched else None
+        for name, hits in matched:
             shown += 1
             if output == "jsonl":
                 terms = [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in hits]
-                click.echo(
-                    json.dumps({label: key, "rule" if expression else "risk_point": name, "terms": terms}, ensure_ascii=False)
-                )
+                record = {label: key, "rule" if expression else "risk_point": name, "terms": terms}
+                if stance is not None:
+                    record |= {"stance": stance.stance, "stance_reason": stance.reason}
+                click.echo(json.dumps(record, ensure_ascii=False))
                 continue
             where = f"第 {key} 行" if label == "line" else f"#{key}"
             click.echo(f"{where} {document.source}  【{name}】" if not expression else f"{where} {document.source}")
@@ -254,6 +258,8 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
                 click.echo(f"  标题：{snippet(document.title, list(hits), 'title', width=1000)}")
             click.echo(f"  正文：{snippet(document.text, list(hits), 'text')}")
             click.echo("  命中：" + "、".join(f"{h.term}@{h.field}[{h.start}:{h.end}]" for h in hits))
+            if stance is not None:
+                click.echo(f"  立场：{stance.explain()}")
     if output == "text":
         click.echo(f"\n共检查 {seen} 条，命中 {shown} 次。", err=True)
 
@@ -406,13 +412,15 @@ def events_show(event_id: int) -> None:
 
 
 def explanation_lines(items: list[Any]) -> list[str]:
-    """Each item with its matches, terms marked in title and text."""
+    """Each item with its stance and its matches, terms marked in title and text."""
+    from yuqing_core.risk.stance import explain_stance
     from yuqing_core.rules import TermHit
 
     tz = settings().tz
     lines = []
     for item in items:
         lines.append(f"  #{item.item_id} {format_local(item.published, tz)} {item.source}（{item.joined_by or '-'}）")
+        lines.append(f"      立场：{explain_stance(item.stance, item.stance_reason)}")
         hits_all = [TermHit(h["term"], h["field"], h["start"], h["end"]) for _, _, hits in item.matches for h in hits]
         if item.title:
             lines.append(f"      {snippet(item.title, hits_all, 'title', width=1000)}")

@@ -76,11 +76,20 @@ def sources_import(file: Path) -> None:
         click.echo(line)
 
 
+def role_label(role: str, inferred: bool) -> str:
+    """``媒体`` as declared, ``公众（推断）`` when the sources file gave no role and it was inferred."""
+    from yuqing_core.collect.sources import ROLE_LABELS
+
+    label = ROLE_LABELS.get(role, role)
+    return f"{label}（推断）" if inferred else label
+
+
 def source_health_rows(items: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "名称": s.name,
             "类型": s.kind,
+            "角色": role_label(s.role, s.role_inferred),
             "状态": ("启用" if s.enabled else "停用"),
             "上次成功": format_local(s.last_success_at),
             "上次新信息": format_local(s.last_new_item_at),
@@ -111,6 +120,8 @@ def sources_list(output: str) -> None:
                         "enabled": s.enabled,
                         "owner_unit": s.owner_unit,
                         "category": s.category,
+                        "role": s.role,
+                        "role_inferred": s.role_inferred,
                         "weight": s.weight,
                         "poll_interval_s": s.poll_interval_s,
                         "last_success": _iso(s.last_success_at),

@@ -18,6 +18,14 @@ Every field::
         poll_interval: 15m        # 90s, 15m, 2h, 1d, or a number of seconds
         enabled: true
         timezone: Asia/Shanghai   # for dates written without a zone
+        role: media               # official | media | public (信息源角色; see below)
+
+``role`` says who speaks through the source: ``official`` (government and party
+organs, the county's own accounts), ``media`` (newspapers, broadcasters, news
+sites) or ``public`` (forums, 贴吧, social posts, message boards). The stance
+of an item depends on it (an official source reporting 已兑付 is a resolution).
+When a file leaves it out it is inferred from category and name
+(``infer_role``) and ``yuqing sources list`` marks it as inferred.
 
 Import is all or nothing: a file with any problem imports nothing, and the
 error names file, line and field of every problem.
@@ -44,11 +52,36 @@ from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, load_document, validate
 
 SourceKind = Literal["auto", "rss", "atom", "jsonfeed", "archive"]
+SourceRole = Literal["official", "media", "public"]
+SOURCE_ROLES: tuple[SourceRole, ...] = ("official", "media", "public")
+ROLE_LABELS: dict[str, str] = {"official": "官方", "media": "媒体", "public": "公众"}
 MIN_POLL_INTERVAL_S = 60
 DEFAULT_POLL_INTERVAL_S = 1800
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|秒|m|min|分钟|h|小时|d|天)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "秒": 1, "m": 60, "min": 60, "分钟": 60, "h": 3600, "小时": 3600, "d": 86400, "天": 86400}
 DISABLED_IN_FILE = "配置文件中停用（enabled: false）"
+
+# Words in a source's category or name that say who speaks through it, checked in this order:
+# a message board run by the government (网络问政平台, 留言板) and a 自媒体 account carry the
+# public's voice, so "public" words are looked at first; a 日报 is media before it is official.
+_ROLE_CUES: tuple[tuple[SourceRole, str], ...] = (
+    ("public", "论坛 贴吧 吧 留言 问政 信箱 社区 自媒体 微博 抖音 快手 生活圈 网友 社交"),
+    ("media", "媒体 日报 晚报 报社 电视 广播 新闻 融媒 通讯社 杂志"),
+    ("official", "政务 政府 乡镇 党委 县委 市委 人大 政协 公安 法院 检察 官方 发布 局 办公室"),
+)
+
+
+def infer_role(category: str | None, name: str) -> SourceRole:
+    """The role a source most likely has, from its category (first) and its name; ``public`` when nothing says.
+
+    >>> infer_role("乡镇", "柳湾镇人民政府"), infer_role(None, "江华日报"), infer_role("留言板", "县网络问政平台")
+    ('official', 'media', 'public')
+    """
+    for text in (category or "", name):
+        for role, cues in _ROLE_CUES:
+            if any(cue in text for cue in cues.split()):
+                return role
+    return "public"
 
 
 def parse_duration(value: object) -> int:
@@ -82,6 +115,11 @@ class SourceSpec(BaseModel):
     poll_interval: int = DEFAULT_POLL_INTERVAL_S
     enabled: bool = True
     timezone: ZoneName | None = None
+    role: SourceRole | None = None
+
+    @property
+    def effective_role(self) -> SourceRole:
+        return self.role or infer_role(self.category, self.name)
 
     @field_validator("poll_interval", mode="before")
     @classmethod
@@ -149,7 +187,7 @@ class ImportSummary:
         return out
 
 
-_DECLARED_FIELDS = ("url", "kind", "owner_unit", "category", "weight", "poll_interval_s", "timezone")
+_DECLARED_FIELDS = ("url", "kind", "owner_unit", "category", "weight", "poll_interval_s", "timezone", "role", "role_inferred")
 
 
 def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *, now: datetime | None = None) -> ImportSummary:
@@ -172,6 +210,8 @@ def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *,
                 "weight": spec.weight,
                 "poll_interval_s": spec.poll_interval,
                 "timezone": spec.timezone or settings.timezone,
+                "role": spec.effective_role,
+                "role_inferred": spec.role is None,
             }
             source = existing.get(spec.name)
             if source is None:
@@ -231,10 +271,14 @@ def list_sources(db: Database) -> list[Source]:
 
 
 __all__ = [
+    "ROLE_LABELS",
+    "SOURCE_ROLES",
     "ConfigFileError",
     "ImportSummary",
+    "SourceRole",
     "SourceSpec",
     "import_sources",
+    "infer_role",
     "list_sources",
     "load_sources_file",
     "parse_duration",

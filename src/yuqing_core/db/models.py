@@ -87,6 +87,9 @@ class Source(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     poll_interval_s: Mapped[int] = mapped_column(Integer, default=1800)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # 信息源角色: official | media | public; inferred from category and name when the file gave none.
+    role: Mapped[str] = mapped_column(String(16), default="public")
+    role_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None]
@@ -231,6 +234,10 @@ class ItemAnalysis(Base):
     # count_words of title and text with this version's terms, for event hot words (relevant items only):
     # segmenting in the parallel match step keeps it out of the serial warn step.
     word_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # 立场 (risk.stance): complaint, question, rumour, harm_report, official_response, debunk, resolution,
+    # positive or other; and why: {"role": ..., "cues": [...], "rule": ...}. None for items analysed before 0006.
+    stance: Mapped[str | None] = mapped_column(String(20))
+    stance_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Match(Base):

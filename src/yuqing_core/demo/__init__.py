@@ -86,6 +86,7 @@ def sources_yaml(county: County, base_url: str) -> str:
             "url": base_url + s["path"],
             "owner_unit": s.get("owner_unit"),
             "category": s.get("category"),
+            "role": s.get("role"),
             "weight": s.get("weight", 1.0),
             "poll_interval": f"{s.get('poll_minutes', 30)}m",
         }

@@ -50,6 +50,7 @@ from yuqing_core.reports.model import (
     WarningSummary,
 )
 from yuqing_core.risk.library import LibrarySpec
+from yuqing_core.risk.stance import RESPONSE_STANCES
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import utcnow
 
@@ -199,13 +200,19 @@ def coverage(db: Database, start: datetime, end: datetime, *, observed_until: da
     return Coverage(healthy, len(sources), tuple(silent), tuple(failing), tuple(disabled))
 
 
+def is_sensitive(risk_points: Iterable[str], stance: str | None, library: _Library) -> bool:
+    """Sensitive: matches a risk point that is not positive coverage, and is not itself an answer to the public
+    (an official response, a 辟谣, a resolution: ``risk.stance.RESPONSE_STANCES``)."""
+    return stance not in RESPONSE_STANCES and any(not library.positive(name) for name in risk_points)
+
+
 def trend(db: Database, day: date, tz: Any, days: int = TREND_DAYS) -> tuple[TrendPoint, ...]:
     """Items, relevant items and sensitive items per local day, for ``days`` days ending with ``day``."""
     start, _ = day_window(day - timedelta(days=days - 1), tz)
     _, end = day_window(day, tz)
     with db.reader() as session:
         rows = session.execute(
-            select(Item.id, Item.published_at, ItemAnalysis.relevant, ItemAnalysis.excluded)
+            select(Item.id, Item.published_at, ItemAnalysis.relevant, ItemAnalysis.excluded, ItemAnalysis.stance)
             .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
             .where(Item.published_at >= start, Item.published_at < end)
         ).all()
@@ -217,7 +224,7 @@ def trend(db: Database, day: date, tz: Any, days: int = TREND_DAYS) -> tuple[Tre
         bucket[0] += 1
         if row.relevant and not row.excluded:
             bucket[1] += 1
-            if any(not library.positive(name) for name in points.get(row.id, ())):
+            if is_sensitive(points.get(row.id, ()), row.stance, library):
                 bucket[2] += 1
     return tuple(TrendPoint(d, *series[d]) for d in sorted(series))
 
@@ -242,6 +249,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
                 Source.weight,
                 ItemAnalysis.relevant,
                 ItemAnalysis.excluded,
+                ItemAnalysis.stance,
                 EventItem.event_id,
             )
             .join(Source, Source.id == Item.source_id)
@@ -267,7 +275,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
     by_source: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
     by_point: Counter[str] = Counter()
-    relevant_rows, positive_items, sensitive_items = [], [], []
+    relevant_rows, positive_items, sensitive_items, responses = [], [], [], 0
     for row in rows:
         by_source[row.name] += 1
         by_category[row.category or "未分类"] += 1
@@ -276,9 +284,10 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         relevant_rows.append(row)
         names = points.get(row.id, set())
         by_point.update(names)
-        if any(not library.positive(name) for name in names):
+        responses += row.stance in RESPONSE_STANCES
+        if is_sensitive(names, row.stance, library):
             sensitive_items.append((row, names))
-        elif names:
+        elif names and not any(not library.positive(name) for name in names):
             positive_items.append((row, names))
 
     def rank(pair: tuple[Any, set[str]]) -> tuple[int, float, datetime]:
@@ -300,6 +309,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         number=format_number(f"{settings.office_short_name}日", day.year, day.timetuple().tm_yday),
         day=day, period_start=start, period_end=end, generated_at=now, library_version=library.version,
         items=len(rows), relevant=len(relevant_rows), sensitive=len(sensitive_items), positive=len(positive_items),
+        responses=responses,
         by_source=_counts(by_source, len(rows)), by_category=_counts(by_category, len(rows)),
         by_risk_point=_counts(by_point, len(relevant_rows)),
         positive_items=tuple(_item_ref(r, n, r.event_id) for r, n in positive_items[:MAX_LISTED_ITEMS]),
@@ -318,7 +328,8 @@ def _with_summary(report: DailyReport) -> DailyReport:
         text = f"{day}未采集到任何信息。请先核对信息源状态：{report.coverage.sentence}。没有信息不等于没有风险。"
         return replace(report, summary=text)
     parts = [f"{day}共采集信息 {report.items} 条，其中涉及{report.office.county} {report.relevant} 条，"
-             f"敏感信息 {report.sensitive} 条，正面报道 {report.positive} 条。"]  # fmt: skip
+             f"敏感信息 {report.sensitive} 条，正面报道 {report.positive} 条"
+             + (f"，官方回应、辟谣和问题解决 {report.responses} 条。" if report.responses else "。")]  # fmt: skip
     if report.new_warnings:
         levels = Counter(w.level for w in report.new_warnings)
         parts.append("新增预警 " + "、".join(f"{Level(level).label} {levels[level]} 条" for level in sorted(levels)) + "。")

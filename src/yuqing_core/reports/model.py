@@ -111,7 +111,7 @@ class TrendPoint:
     day: date
     items: int  # collected
     relevant: int  # about the county
-    sensitive: int  # matching a (non-positive) risk point
+    sensitive: int  # matching a (non-positive) risk point, and not an official response, 辟谣 or resolution
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class DailyReport:
     library_version: int | None
     items: int
     relevant: int
-    sensitive: int
+    sensitive: int  # matching a (non-positive) risk point, and not an official response, 辟谣 or resolution
     positive: int
     by_source: tuple[Count, ...]
     by_category: tuple[Count, ...]
@@ -141,6 +141,7 @@ class DailyReport:
     hot_words: tuple[tuple[str, float], ...]
     trend: tuple[TrendPoint, ...]  # the 14 days ending with ``day``, oldest first
     summary: str  # two or three sentences leading the report
+    responses: int = 0  # relevant items whose stance answers the public: official response, 辟谣, resolution
 
 
 @dataclass(frozen=True)
