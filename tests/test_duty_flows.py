@@ -4,6 +4,7 @@ warns loudly about them, and the escalation task announces ``yuqing.warning.esca
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,19 +41,21 @@ def units_env(env_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         get_settings.cache_clear()
 
 
-async def run_logs(flow_run_id) -> list[str]:
+async def run_logs(flow_run_id, until: Callable[[list[str]], bool]) -> list[str]:
+    """The flow run's log lines ("<level> <message>"), read until ``until`` holds (logs arrive in batches)."""
+    lines: list[str] = []
     async with get_client() as client:
-        for _ in range(40):
+        for _ in range(120):
             logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-            if logs:
-                await asyncio.sleep(0.5)
-                logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-                return [f"{log.level} {log.message}" for log in logs]
+            lines = [f"{log.level} {log.message}" for log in logs]
+            if until(lines):
+                break
             await asyncio.sleep(0.25)
-    return []
+    return lines
 
 
-async def escalation_events(since, expected: int) -> list[dict]:
+async def escalation_events(since, expected: int, flow_run_id) -> list[dict]:
+    """The ``yuqing.warning.escalated`` events emitted by one flow run (other tests' runs may be as recent)."""
     events: list[dict] = []
     async with get_client() as client:
         for _ in range(60):
@@ -63,7 +66,11 @@ async def escalation_events(since, expected: int) -> list[dict]:
                     "limit": 50,
                 },
             )
-            events = response.json()["events"]
+            events = [
+                event
+                for event in response.json()["events"]
+                if any(related.get("prefect.resource.id") == f"prefect.flow-run.{flow_run_id}" for related in event["related"])
+            ]
             if len(events) >= expected:
                 break
             await asyncio.sleep(0.25)
@@ -86,8 +93,12 @@ def test_every_analyze_run_warns_about_unknown_units_until_fixed(units_env, db, 
     for _ in range(2):
         state = analyze(return_state=True)
         assert state.is_completed(), state.message
-        logs = asyncio.run(run_logs(state.state_details.flow_run_id))
-        assert any(line.startswith("30 ") and "县不存在局（风险点 化工异味）" in line for line in logs), logs
+
+        def warned(lines: list[str]) -> bool:
+            return any(line.startswith("30 ") and "县不存在局（风险点 化工异味）" in line for line in lines)
+
+        logs = asyncio.run(run_logs(state.state_details.flow_run_id, until=warned))
+        assert warned(logs), logs
 
 
 def test_the_escalation_task_sends_a_due_step_once_and_announces_it(units_env, db, env_settings, tmp_path: Path) -> None:
@@ -106,9 +117,10 @@ def test_the_escalation_task_sends_a_due_step_once_and_announces_it(units_env, d
     def check() -> list[str]:
         return escalate_open_warnings()
 
-    first, second = check(), check()
+    first_run = check(return_state=True)
+    first, second = first_run.result(), check()
     assert first and "第 1 级升级至：" + HEAD in first[0] and second == []
     units_env.wait_for(1)
     assert units_env.posts[0].path == "/head"
-    events = asyncio.run(escalation_events(started, expected=len(first)))
+    events = asyncio.run(escalation_events(started, expected=len(first), flow_run_id=first_run.state_details.flow_run_id))
     assert len(events) == len(first) and events[0]["payload"]["step"] == 1 and events[0]["payload"]["level"] in ("II", "III")
