@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -105,3 +106,28 @@ def jieba_tfidf_of_joined_texts(texts: list[str], user_words: list[str]) -> list
     document = "\n".join(normalize_text(text) for text in texts if text)
     ranked = [(w, float(x)) for w, x in tfidf.extract_tags(document, topK=None, withWeight=True) if _CJK_WORD.fullmatch(w)]
     return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
+
+
+async def prefect_events(name: str, *, since: datetime, expected: int, flow_run_id: object = None) -> list[dict[str, Any]]:
+    """Prefect events called ``name`` since ``since``, polled until ``expected`` have arrived (the server
+    persists them asynchronously); with ``flow_run_id``, only those a run emitted (other tests' runs may
+    be as recent)."""
+    from prefect.client.orchestration import get_client
+
+    events: list[dict[str, Any]] = []
+    async with get_client() as client:
+        for _ in range(60):
+            response = await client._client.post(
+                "/events/filter",
+                json={"filter": {"event": {"name": [name]}, "occurred": {"since": since.isoformat()}}, "limit": 50},
+            )
+            events = [
+                event
+                for event in response.json()["events"]
+                if flow_run_id is None
+                or any(related.get("prefect.resource.id") == f"prefect.flow-run.{flow_run_id}" for related in event["related"])
+            ]
+            if len(events) >= expected:
+                break
+            await asyncio.sleep(0.25)
+    return events

@@ -16,7 +16,7 @@ from prefect.client.schemas.filters import (
 
 from flows.analyze import analyze
 from flows.risk_library import risk_library
-from helpers import add_sources, task_run_name, task_runs_of
+from helpers import add_sources, prefect_events, task_run_name, task_runs_of
 from test_analysis import LEAK, LIBRARY, post
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.risk.versions import list_versions
@@ -45,25 +45,6 @@ async def flow_run_details(flow_run_id, expected_tasks: int = 0):
     return sorted(task_run_name(r) for r in task_runs), {a.key: a for a in artifacts}
 
 
-async def warning_events(since, expected: int) -> list[dict]:
-    """Prefect events named yuqing.warning.raised since ``since`` (the server persists them asynchronously)."""
-    events: list[dict] = []
-    async with get_client() as client:
-        for _ in range(60):
-            response = await client._client.post(
-                "/events/filter",
-                json={
-                    "filter": {"event": {"name": ["yuqing.warning.raised"]}, "occurred": {"since": since.isoformat()}},
-                    "limit": 50,
-                },
-            )
-            events = response.json()["events"]
-            if len(events) >= expected:
-                break
-            await asyncio.sleep(0.25)
-    return events
-
-
 def test_analyze_flow_runs_batches_and_announces_warnings(env_settings, db, tmp_path) -> None:
     started = utcnow() - timedelta(seconds=5)
     stored_posts(db, env_settings, tmp_path)
@@ -79,7 +60,11 @@ def test_analyze_flow_runs_batches_and_announces_warnings(env_settings, db, tmp_
                      "warn-0", "warn-1"]  # fmt: skip
     assert "化工异味" in artifacts["analysis-summary"].data
 
-    events = asyncio.run(warning_events(started, expected=len(summary.warnings)))
+    events = asyncio.run(
+        prefect_events(
+            "yuqing.warning.raised", since=started, expected=len(summary.warnings), flow_run_id=state.state_details.flow_run_id
+        )
+    )
     assert events, "no yuqing.warning.raised event reached Prefect"
     payload = events[0]["payload"]
     assert payload["level"] in {"IV", "III", "II", "I"}

@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
 from flows.analyze import analyze
 from flows.risk_library import risk_library
-from helpers import add_sources
+from helpers import add_sources, prefect_events
 from receivers import WebhookReceiver
 from tasks.report import escalate_open_warnings
 from test_analysis import LEAK, load, post
@@ -52,29 +52,6 @@ async def run_logs(flow_run_id, until: Callable[[list[str]], bool]) -> list[str]
                 break
             await asyncio.sleep(0.25)
     return lines
-
-
-async def escalation_events(since, expected: int, flow_run_id) -> list[dict]:
-    """The ``yuqing.warning.escalated`` events emitted by one flow run (other tests' runs may be as recent)."""
-    events: list[dict] = []
-    async with get_client() as client:
-        for _ in range(60):
-            response = await client._client.post(
-                "/events/filter",
-                json={
-                    "filter": {"event": {"name": ["yuqing.warning.escalated"]}, "occurred": {"since": since.isoformat()}},
-                    "limit": 50,
-                },
-            )
-            events = [
-                event
-                for event in response.json()["events"]
-                if any(related.get("prefect.resource.id") == f"prefect.flow-run.{flow_run_id}" for related in event["related"])
-            ]
-            if len(events) >= expected:
-                break
-            await asyncio.sleep(0.25)
-    return events
 
 
 def test_the_daily_risk_library_flow_refuses_a_unit_the_units_file_lacks(units_env, db, tmp_path: Path) -> None:
@@ -122,5 +99,9 @@ def test_the_escalation_task_sends_a_due_step_once_and_announces_it(units_env, d
     assert first and "第 1 级升级至：" + HEAD in first[0] and second == []
     units_env.wait_for(1)
     assert units_env.posts[0].path == "/head"
-    events = asyncio.run(escalation_events(started, expected=len(first), flow_run_id=first_run.state_details.flow_run_id))
+    events = asyncio.run(
+        prefect_events(
+            "yuqing.warning.escalated", since=started, expected=len(first), flow_run_id=first_run.state_details.flow_run_id
+        )
+    )
     assert len(events) == len(first) and events[0]["payload"]["step"] == 1 and events[0]["payload"]["level"] in ("II", "III")
