@@ -85,6 +85,9 @@ def test_wording_that_only_mentions_harm_is_not_a_harm_report() -> None:
     assert drill.stance != "harm_report"
     no_one_hurt = classify_stance("", "火情已扑灭，无人员伤亡。", "media")
     assert "无人员伤亡" not in no_one_hurt.reason["cues"]
+    # A resolution that says no one was poisoned is not a harm report (the demo's 化工园区 通报).
+    cleared = classify_stance("通报异味原因", "企业已完成封堵，周边空气质量恢复正常，未发现人员中毒。", "media")
+    assert cleared.stance != "harm_report" and "中毒" not in cleared.reason["cues"]
 
 
 def test_full_width_and_half_width_are_the_same_cue() -> None:
