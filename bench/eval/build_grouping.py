@@ -55,10 +55,10 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 
 import jieba
+from gitdata import git_blobs, head_commit
 
 jieba.setLogLevel(60)
 
@@ -96,39 +96,6 @@ MANUAL_ASSIGN = {
     # "孙悦陈露携全家美国度假 ... 无法回国" = claim debunked in IDzTbtZDz
     "3f179adcf085ad826664f922021fade4": "weibo.com/6814464850/IDzTbtZDz",
 }
-
-
-# ----------------------------------------------------------------- git access
-def git_blobs(gitdir, prefix):
-    """Yield (path, bytes) for every blob under prefix at HEAD (missing ones skipped)."""
-    ls = subprocess.run(
-        ["git", "-c", "core.quotepath=off", "--git-dir", gitdir, "ls-tree", "-r", "HEAD", prefix],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    entries = []
-    for line in ls:
-        meta, path = line.split("\t", 1)
-        entries.append((meta.split()[2], path))
-    p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    for sha, path in entries:
-        p.stdin.write((sha + "\n").encode())
-        p.stdin.flush()
-        hdr = p.stdout.readline().split()
-        if hdr[1] == b"missing":
-            continue
-        data = p.stdout.read(int(hdr[2]))
-        p.stdout.read(1)
-        yield path, data
-    p.stdin.close()
-    p.wait()
-
-
-def head_commit(gitdir):
-    return subprocess.run(
-        ["git", "--git-dir", gitdir, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 # ------------------------------------------------------------------- helpers
@@ -610,6 +577,8 @@ def main():
             acc_anchor.append(a)
             acc_c3.append(c3)
             n_d += 1
+
+    os.makedirs(os.path.dirname(os.path.abspath(OUT)), exist_ok=True)
 
     with open(OUT, "w", encoding="utf-8") as f:
         for r in rows:

@@ -34,11 +34,11 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import openpyxl
+from gitdata import git_blobs, git_show, head_commit
 
 CED_GIT = os.environ.get("CED_GIT", "/work/.mirror/thunlp+Chinese_Rumor_Dataset/repo")
 CHK_GIT = os.environ.get("CHK_GIT", "/work/.mirror/cyang03+CHECKED/repo")
@@ -66,41 +66,6 @@ ENR_R = re.compile(r"清零|治愈出院|出院|解封|解除|恢复|复工|复�
 ENR_D = re.compile(r"辟谣|谣言|不实|假消息|网传|传言|造谣|澄清")
 
 LABELS = {"complaint", "question", "rumour", "harm_report", "official_response", "debunk", "resolution", "positive", "other"}
-
-
-def git_blobs(gitdir, prefix):
-    ls = subprocess.run(
-        ["git", "-c", "core.quotepath=off", "--git-dir", gitdir, "ls-tree", "-r", "HEAD", prefix],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    entries = []
-    for line in ls:
-        meta, path = line.split("\t", 1)
-        entries.append((meta.split()[2], path))
-    p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    for sha, path in entries:
-        p.stdin.write((sha + "\n").encode())
-        p.stdin.flush()
-        hdr = p.stdout.readline().split()
-        if hdr[1] == b"missing":
-            continue
-        data = p.stdout.read(int(hdr[2]))
-        p.stdout.read(1)
-        yield path, data
-    p.stdin.close()
-    p.wait()
-
-
-def git_show(gitdir, path):
-    return subprocess.run(["git", "--git-dir", gitdir, "show", "HEAD:" + path], capture_output=True, check=True).stdout
-
-
-def head_commit(gitdir):
-    return subprocess.run(
-        ["git", "--git-dir", gitdir, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 URL_RE = re.compile(r"https?://[A-Za-z0-9./_?=&%#:-]+")
@@ -299,6 +264,8 @@ def main():
             continue
         assert lab in LABELS, (cid, lab)
         add({"id": cid, "text": text, "source_role": role, "label": lab, "labelled_by": "hand", "sample": sample, "source": src})
+
+    os.makedirs(os.path.dirname(os.path.abspath(OUT)), exist_ok=True)
 
     with open(OUT, "w", encoding="utf-8") as f:
         for r in rows:
