@@ -54,6 +54,8 @@ from yuqing_core.risk.stance import RESPONSE_STANCES
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import utcnow
 
+# What every item listed in a report is read with (an ``ItemRef`` and its excerpt's source).
+ITEM_COLUMNS = (Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name)
 TREND_DAYS = 14
 SILENT_AFTER = timedelta(days=3)
 MAX_LISTED_ITEMS = 40
@@ -238,13 +240,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
     with db.reader() as session:
         rows = session.execute(
             select(
-                Item.id,
-                Item.title,
-                Item.excerpt,
-                Item.url,
-                Item.published_at,
-                Item.text,
-                Source.name,
+                *ITEM_COLUMNS,
                 Source.category,
                 Source.weight,
                 ItemAnalysis.relevant,
@@ -358,13 +354,7 @@ def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
         return list(
             session.execute(
                 select(
-                    Item.id,
-                    Item.title,
-                    Item.excerpt,
-                    Item.url,
-                    Item.published_at,
-                    Item.text,
-                    Source.name,
+                    *ITEM_COLUMNS,
                     Source.weight,
                     EventItem.event_id,
                 )
