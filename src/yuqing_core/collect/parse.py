@@ -22,6 +22,8 @@ from typing import Any
 
 import feedparser
 
+from yuqing_core.text import storable
+
 GB_FAMILY = frozenset(
     {"gb2312", "gbk", "gb_2312-80", "gb_2312", "x-gbk", "cp936", "ms936", "euc-cn", "csgb2312", "windows-936", "chinese"}
 )
@@ -33,6 +35,8 @@ _CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY\b[^>]*>", re.IGNORECASE)
 _DOCTYPE = re.compile(r"<!DOCTYPE\b", re.IGNORECASE)
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT_REFERENCE = "&#xFFFD;"
 
 
 class FeedParseError(Exception):
@@ -205,12 +209,44 @@ def _scan_doctype(text: str, start: int) -> tuple[int, int | None, int | None]:
     return len(text), subset_start, subset_end
 
 
+def replace_invalid_references(text: str) -> str:
+    """Character references to what XML forbids (a lone surrogate, NUL, past U+10FFFF) become U+FFFD.
+
+    feedparser's fallback parser turns ``&#xd800;`` into a character it cannot
+    encode and stops with the whole feed unread; one bad reference must not
+    cost the entries around it.
+
+    >>> replace_invalid_references("a&#xd800;b&#20013;c&#0;")
+    'a&#xFFFD;b&#20013;c&#xFFFD;'
+    """
+    if "&#" not in text:
+        return text
+    return _CHARACTER_REFERENCE.sub(_checked_reference, text)
+
+
+def _checked_reference(match: re.Match[str]) -> str:
+    hex_digits, decimal_digits = match.groups()
+    digits = hex_digits or decimal_digits
+    if len(digits.lstrip("0")) > 8:
+        return _REPLACEMENT_REFERENCE
+    code = int(digits, 16) if hex_digits else int(digits)
+    if _allowed_in_xml(code):
+        return match.group(0)
+    return _REPLACEMENT_REFERENCE
+
+
+def _allowed_in_xml(code: int) -> bool:
+    """XML 1.0's Char production."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
 def prepare_xml(body: bytes, content_type: str | None = None) -> tuple[bytes, str]:
     """The document as safe UTF-8 bytes for feedparser, and the encoding it came in."""
     text, encoding = decode_document(body, content_type)
     text = _XML_DECLARATION_TEXT.sub("", text, count=1)
     text = strip_doctype(text)
-    text = _INVALID_XML_CHARS.sub("", text)
+    text = _INVALID_XML_CHARS.sub("", storable(text))
+    text = replace_invalid_references(text)
     return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8", errors="replace"), encoding
 
 

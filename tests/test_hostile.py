@@ -1,0 +1,159 @@
+"""Issue 11: one bad item must not blind a source; every input is bounded.
+
+Each probe of the issue is a test here: over real HTTP on 127.0.0.1 where
+the fetch path is involved, on SQLite and PostgreSQL where the database is.
+The files of ``tests/hostile/`` are run through their entry points by
+``test_every_hostile_file_fails_safely``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from helpers import add_sources, collect, entries, item_rows, rss, source_row
+from yuqing_core.collect import service
+from yuqing_core.collect.archive import import_archive
+from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
+from yuqing_core.collect.normalize import ItemRecord
+from yuqing_core.collect.service import commit_poll
+from yuqing_core.db import FetchAttempt, Item, Source
+from yuqing_core.text import storable
+from yuqing_core.timeutil import utcnow
+
+SURROGATE_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>青禾县论坛</title>
+<item><title>前一条 正常</title><guid>ok-1</guid><link>http://example.org/1</link></item>
+<item><title>坏标题&#xd800;尾</title><guid>bad-&#xdfff;</guid><link>http://example.org/&#xd800;</link>
+  <author>网友&#xDC00;</author><description>正文&#55296;完</description></item>
+<item><title>后一条 正常</title><guid>ok-2</guid><link>http://example.org/2</link></item>
+</channel></rss>""".encode()
+
+
+def _titles(db) -> list[str]:
+    with db.reader() as session:
+        return sorted(session.scalars(select(Item.title)))
+
+
+# --- 1. a lone surrogate ---------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_rss_is_repaired_and_its_neighbours_are_stored(db, settings, feed_server) -> None:
+    feed_server.add("/forum.xml", rss(entries(2, prefix="旧")))
+    ids = add_sources(db, settings, forum=feed_server.url("/forum.xml"))
+    collect(db, settings, ids["forum"])
+    before = item_rows(db)
+    feed_server.add("/forum.xml", SURROGATE_RSS)
+    (result,) = collect(db, settings, ids["forum"])
+    assert (result.status, result.items_new) == ("ok", 3)
+    assert _titles(db) == sorted(["前一条 正常", "坏标题\ufffd尾", "后一条 正常", *(row[4] for row in before)])
+    with db.reader() as session:
+        bad = session.scalars(select(Item).where(Item.title.like("坏标题%"))).one()
+    assert bad.guid == "bad-\ufffd" and bad.author == "网友\ufffd" and bad.text == "正文\ufffd完"
+    assert set(item_rows(db)) >= set(before)  # nothing stored before is lost
+    source = source_row(db, "forum")
+    assert source.consecutive_errors == 0 and source.last_status == "ok"
+
+
+def test_a_lone_surrogate_in_a_json_feed_is_repaired_in_every_field(db, settings, feed_server) -> None:
+    items = [
+        {"id": "a\ud800", "url": "http://example.org/\udc00", "title": "标题\ud800", "content_text": "正文\udbff",
+         "authors": [{"name": "作者\ud800"}], "date_published": "2026-11-27T09:00:00+08:00\ud800"},
+        {"id": "b", "url": "http://example.org/b", "title": "正常", "content_text": "正常正文"},
+    ]  # fmt: skip
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    assert b"\\ud800" in body  # the escape a hostile server sends
+    feed_server.add("/feed.json", body, content_type="application/feed+json")
+    ids = add_sources(db, settings, json=feed_server.url("/feed.json"))
+    (result,) = collect(db, settings, ids["json"])
+    assert (result.status, result.items_new) == ("ok", 2)
+    with db.reader() as session:
+        bad = session.scalars(select(Item).where(Item.guid == "a\ufffd")).one()
+    assert (bad.title, bad.text, bad.author) == ("标题\ufffd", "正文\ufffd", "作者\ufffd")
+    assert bad.url is None or "\ufffd" in bad.url or "%" in bad.url
+
+
+def test_a_lone_surrogate_in_an_archive_line_is_repaired(db, settings, tmp_path) -> None:
+    path = tmp_path / "archive.jsonl"
+    lines = [{"title": "坏\ud800", "text": "正文", "guid": "g\udc00", "author": "网友\ud800"}, {"title": "好", "guid": "g2"}]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    summary = import_archive(db, settings, path, "旧帖")
+    assert summary.items_new == 2
+    assert _titles(db) == ["坏\ufffd", "好"]
+
+
+def test_storable_joins_pairs_and_replaces_halves() -> None:
+    assert storable("\ud83d\ude00") == "😀"
+    assert storable("\ude00\ud83d") == "\ufffd\ufffd"
+    assert storable("a\x00b") == "ab"
+
+
+def _records(count: int) -> list[ItemRecord]:
+    now = utcnow()
+    return [
+        ItemRecord(entry_key=f"id:{i}", guid=str(i), url=None, title=f"条目{i}", text="正文", excerpt="正文", author=None,
+                   published_at=now, published_raw=None, published_fallback=None, fingerprint=f"{i:040d}")
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_an_item_the_database_refuses_is_skipped_and_the_others_are_stored(db, settings) -> None:
+    ids = add_sources(db, settings, gov="http://example.org/gov.xml")
+    records = _records(4)
+    records[1] = replace(records[1], title="未经修复\ud800")  # as if normalization had missed it
+    now = utcnow()
+    outcome = PollOutcome(status="ok", started_at=now, finished_at=now, http_status=200, entries_seen=4)
+    result = commit_poll(db, settings, ids["gov"], outcome, records)
+    assert result is not None and (result.status, result.items_new) == ("ok", 3)
+    assert "1 个条目无法保存，已跳过" in result.note
+    assert _titles(db) == ["条目0", "条目2", "条目3"]
+    assert source_row(db, "gov").last_note == result.note
+
+
+def test_an_unexpected_parser_failure_is_recorded_in_the_sources_health(db, settings, feed_server, monkeypatch) -> None:
+    feed_server.add("/gov.xml", rss(entries(3)))
+    ids = add_sources(db, settings, gov=feed_server.url("/gov.xml"))
+
+    def surprise(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(service, "parse_feed", surprise)
+    (result,) = collect(db, settings, ids["gov"])
+    assert result.failed and result.error.startswith("处理失败：RecursionError")
+    source = source_row(db, "gov")
+    assert source.consecutive_errors == 1 and source.last_error == result.error
+    assert source.etag is None  # the next poll reads the feed afresh
+    monkeypatch.undo()
+    (again,) = collect(db, settings, ids["gov"])
+    assert again.items_new == 3 and source_row(db, "gov").consecutive_errors == 0
+
+
+def test_a_failure_while_storing_is_recorded_and_nothing_half_written(db, settings, feed_server, monkeypatch) -> None:
+    feed_server.add("/gov.xml", rss(entries(3)))
+    ids = add_sources(db, settings, gov=feed_server.url("/gov.xml"))
+
+    def refuse(*args, **kwargs):
+        raise ValueError("a value no database takes")
+
+    monkeypatch.setattr("yuqing_core.collect.store.insert_items_one_by_one", refuse)
+    (result,) = collect(db, settings, ids["gov"])
+    assert result.failed and result.error.startswith("保存失败：ValueError")
+    assert item_rows(db) == []
+    source = source_row(db, "gov")
+    assert source.consecutive_errors == 1 and source.etag is None and source.content_sha1 is None
+    with db.reader() as session:
+        assert session.scalars(select(FetchAttempt.status)).all() == ["error"]
+
+
+def test_a_poll_interval_past_the_calendar_stored_earlier_still_schedules(sqlite_db, sqlite_settings, feed_server) -> None:
+    db, settings = sqlite_db, sqlite_settings
+    feed_server.add("/gov.xml", rss(entries(1)))
+    ids = add_sources(db, settings, gov=feed_server.url("/gov.xml"))
+    with db.writer() as session:  # stored before sources files were bounded
+        session.execute(update(Source).values(poll_interval_s=10**13))
+    (result,) = collect(db, settings, ids["gov"])
+    assert (result.status, result.items_new) == ("ok", 1)
+    assert result.next_poll_at <= utcnow() + timedelta(seconds=MAX_POLL_INTERVAL_S)
