@@ -9,9 +9,12 @@ The files of ``tests/hostile/`` are run through their entry points by
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from helpers import add_sources, collect, entries, item_rows, rss, source_row
@@ -19,6 +22,7 @@ from yuqing_core.collect import service
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
 from yuqing_core.collect.normalize import ItemRecord
+from yuqing_core.collect.parse import MAX_ELEMENT_DEPTH, FeedParseError, decode_document, parse_feed
 from yuqing_core.collect.service import commit_poll
 from yuqing_core.db import FetchAttempt, Item, Source
 from yuqing_core.text import storable
@@ -157,3 +161,89 @@ def test_a_poll_interval_past_the_calendar_stored_earlier_still_schedules(sqlite
     (result,) = collect(db, settings, ids["gov"])
     assert (result.status, result.items_new) == ("ok", 1)
     assert result.next_poll_at <= utcnow() + timedelta(seconds=MAX_POLL_INTERVAL_S)
+
+
+# --- 2. a few bad bytes in a Chinese feed ---------------------------------------------
+
+HOSTILE = Path(__file__).parent / "hostile"
+GB_TITLES = ["县政府召开常务会议", "柳湾镇开展河道治理", "城区道路改造工程启动", "县医院门诊楼投入使用",
+             "农村饮水安全工程验收", "第一中学举行运动会", "县交警大队通报事故", "冬季供暖工作部署"]  # fmt: skip
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", "text/xml; charset=gb2312"])
+def test_a_gb2312_feed_with_three_bad_bytes_keeps_every_other_title(db, settings, feed_server, content_type) -> None:
+    body = (HOSTILE / "gb2312-bad-bytes.xml").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("gb18030")  # the bytes really are broken
+    feed_server.add("/gb.xml", body, content_type=content_type)
+    ids = add_sources(db, settings, gb=feed_server.url("/gb.xml"))
+    (result,) = collect(db, settings, ids["gb"])
+    assert (result.status, result.items_new) == ("ok", 8)
+    assert "按 gb18030 解码，无法解码的字节已替换" in result.note
+    with db.reader() as session:
+        titles = dict(session.execute(select(Item.guid, Item.title)).all())
+    broken = titles.pop("gb-3")  # a broken lead byte leaves its trail byte to pair with the next: a few characters go
+    assert titles == {f"gb-{i}": title for i, title in enumerate(GB_TITLES) if i != 3}
+    assert broken.startswith("县") and broken.count("\ufffd") >= 3 and len(broken) < 2 * len(GB_TITLES[3])
+
+
+def test_undeclared_gb18030_with_a_bad_byte_is_read_as_gb18030() -> None:
+    text = "<rss><channel><item><title>县政府召开常务会议</title></item></channel></rss>"
+    body = text.encode("gb18030").replace("会议".encode("gb18030"), b"\x80\x80")
+    decoded, encoding = decode_document(body)
+    assert encoding == "gb18030 (有乱码替换)" and "县政府召开常务" in decoded
+
+
+def test_utf8_with_a_bad_byte_is_still_read_as_utf8_despite_a_gb2312_declaration() -> None:
+    text = '<?xml version="1.0" encoding="gb2312"?><rss><channel><item><title>县政府召开常务会议</title></item></channel></rss>'
+    body = text.encode("utf-8").replace("会".encode(), b"\xff\xff\xff")
+    decoded, encoding = decode_document(body)
+    assert encoding == "utf-8 (有乱码替换)" and "县政府召开常务" in decoded
+
+
+# --- 5. deep nesting -----------------------------------------------------------------
+
+
+def deeply_nested_feed(depth: int) -> bytes:
+    """An RSS feed whose one description holds ``depth`` nested elements (500,000 make 3.5 MB)."""
+    return (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title><description>'
+        + b"<a>" * depth + b"x" + b"</a>" * depth
+        + b"</description></item></channel></rss>"
+    )  # fmt: skip
+
+
+def test_half_a_million_nested_elements_are_refused_before_parsing(db, settings, feed_server) -> None:
+    body = deeply_nested_feed(500_000)
+    assert len(body) > 3_000_000
+    feed_server.add("/deep.xml", body)
+    ids = add_sources(db, settings, deep=feed_server.url("/deep.xml"))
+    started = time.process_time()  # CPU of the whole poll (server thread included), not wall time
+    (result,) = collect(db, settings, ids["deep"])
+    assert time.process_time() - started < 8  # 13-20 s of parsing before; a pre-scan stops at level 257
+    assert result.failed and result.error == f"解析失败：元素嵌套超过 {MAX_ELEMENT_DEPTH} 层（第 1 行），拒绝解析"
+    source = source_row(db, "deep")
+    assert source.consecutive_errors == 1 and source.last_error == result.error
+
+
+def test_the_depth_scan_is_cheap_and_stops_early() -> None:
+    started = time.thread_time()
+    with pytest.raises(FeedParseError, match="嵌套超过"):
+        parse_feed(deeply_nested_feed(2_000_000))
+    assert time.thread_time() - started < 5
+
+
+def test_html_in_descriptions_does_not_count_as_nesting() -> None:
+    html = "<p>段落<br>换行<img src='x'>" * 400  # unclosed paragraphs and void elements, as feeds write them
+    body = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>CDATA</title><description><![CDATA[{html}]]></description></item>
+<item><title>comment</title><description>x<!-- {"<div>" * 400} --></description></item>
+<item><title>raw</title><description>{"<br>" * 400}{"<p>x</p>" * 400}</description></item>
+</channel></rss>"""
+    assert [e.title for e in parse_feed(body.encode()).entries] == ["CDATA", "comment", "raw"]
+
+
+def test_a_deeply_nested_json_feed_is_refused() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + b"[" * 200_000 + b"]" * 200_000 + b"]}"
+    with pytest.raises(FeedParseError, match="嵌套过深"):
+        parse_feed(body)
