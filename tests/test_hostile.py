@@ -15,18 +15,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from helpers import add_sources, collect, entries, item_rows, rss, source_row
+from yuqing_core.cases import load_policy
 from yuqing_core.collect import service
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
 from yuqing_core.collect.normalize import ItemRecord
 from yuqing_core.collect.parse import MAX_ELEMENT_DEPTH, FeedParseError, decode_document, parse_feed
 from yuqing_core.collect.service import commit_poll
+from yuqing_core.collect.sources import SourcesFile, load_sources_file
+from yuqing_core.config import Settings
 from yuqing_core.db import FetchAttempt, Item, Source
+from yuqing_core.notify.units import load_units_file
+from yuqing_core.risk.library import load_library_file
 from yuqing_core.text import storable
 from yuqing_core.timeutil import utcnow
+from yuqing_core.yamlfile import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, ConfigFileError, load_document, validate
 
 SURROGATE_RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>青禾县论坛</title>
@@ -247,3 +254,128 @@ def test_a_deeply_nested_json_feed_is_refused() -> None:
     body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + b"[" * 200_000 + b"]" * 200_000 + b"]}"
     with pytest.raises(FeedParseError, match="嵌套过深"):
         parse_feed(body)
+
+
+# --- 3. configuration files -----------------------------------------------------------
+
+
+def _problems(excinfo: pytest.ExceptionInfo[ConfigFileError]) -> list[tuple[int | None, int | None, str, str]]:
+    return [(p.line, p.column, p.field, p.message) for p in excinfo.value.problems]
+
+
+def test_an_alias_bomb_is_refused_within_a_bounded_cost() -> None:
+    started = time.thread_time()
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_sources_file(HOSTILE / "alias-bomb.yaml")
+    assert time.thread_time() - started < 10  # 9^9 values if expanded: minutes and gigabytes before
+    ((line, column, field, message),) = _problems(excinfo)
+    assert line and column and field and f"展开后超过 {MAX_YAML_VALUES} 个值" in message
+    assert str(excinfo.value).startswith(f"{HOSTILE / 'alias-bomb.yaml'} 第 {line} 行第 {column} 列，字段 ")
+
+
+def test_an_alias_inside_the_node_it_names_is_refused() -> None:
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_sources_file(HOSTILE / "self-alias.yaml")
+    # The place named is the anchored node (line 2, "&s"), the field is where its alias sits.
+    assert _problems(excinfo) == [(2, 10, "sources[0].more", "别名 * 引用了包含它自身的节点（无限循环），拒绝读取")]
+
+
+def test_a_merge_key_that_merges_its_own_mapping_is_refused() -> None:
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_document("loop.yaml", "a: &a\n  x: 1\n  b:\n    <<: *a\n")
+    assert str(excinfo.value) == "loop.yaml 第 1 行第 4 列，字段 a.b：别名 * 引用了包含它自身的节点（无限循环），拒绝读取"
+
+
+def test_nesting_deeper_than_the_bound_is_refused_where_it_happens() -> None:
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_sources_file(HOSTILE / "deep-nesting.yaml")
+    assert _problems(excinfo) == [(1, 10 + MAX_YAML_DEPTH - 1, "", f"嵌套超过 {MAX_YAML_DEPTH} 层，拒绝读取")]
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("# " + "x" * MAX_YAML_BYTES + "\nsources: []\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError, match=r"big\.yaml：文件太大"):
+        load_sources_file(path)
+    with pytest.raises(ConfigFileError, match="文件太大"):
+        load_library_file(path)
+
+
+def test_merge_keys_merge_and_written_keys_win() -> None:
+    gov, daily, tv = load_sources_file(HOSTILE / "merge-key.yaml")
+    assert (daily.name, daily.url, daily.kind, daily.owner_unit, daily.poll_interval) == (
+        "江华日报", "http://example.org/daily.xml", "rss", "县委宣传部", 900,
+    )  # fmt: skip
+    # The first mapping of a merged list wins over the later ones; keys written in the mapping win over all.
+    assert (tv.name, tv.kind, tv.category, tv.poll_interval, tv.owner_unit) == (
+        "县广播电视台",
+        "atom",
+        "媒体",
+        7200,
+        "县委宣传部",
+    )
+    assert gov.name == "县政府网"
+
+
+def test_an_error_in_a_merged_value_points_at_where_it_is_written() -> None:
+    text = "sources:\n  - &a\n    name: 甲\n    url: http://example.org/a.xml\n    weight: 99\n  - <<: *a\n    name: 乙\n"
+    with pytest.raises(ConfigFileError) as excinfo:
+        validate(load_document("m.yaml", text), SourcesFile)
+    assert [(p.line, p.field) for p in excinfo.value.problems] == [(5, "sources[0].weight"), (5, "sources[1].weight")]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("<<: 3", "合并键 << 的值应为映射或映射的列表"), ("<<: {a: 1}\n<<: {b: 2}", "重复的合并键 <<")],
+)
+def test_a_merge_key_that_cannot_merge_is_a_clear_error(value: str, message: str) -> None:
+    with pytest.raises(ConfigFileError, match=message):
+        load_document("m.yaml", value + "\n")
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("10000000000000", "时长 10000000000000 太长（最长 30 天）"),
+        ("100000000000000000000", "时长 100000000000000000000 太长（最长 30 天）"),
+        (".inf", "时长 inf 太长（最长 30 天）"),
+        ("31d", "时长 '31d' 太长（最长 30 天）"),
+        ("9" * 5000 + "d", "太长（最长 30 天）"),
+    ],
+)
+def test_a_poll_interval_past_the_bound_names_file_line_and_field(tmp_path, written: str, expected: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"sources:\n  - name: 县政府网\n    url: http://example.org/gov.xml\n    poll_interval: {written}\n")
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_sources_file(path)
+    ((line, column, field, message),) = _problems(excinfo)
+    assert (line, column, field) == (4, 20, "sources[0].poll_interval") and expected in message
+
+
+def test_case_and_unit_durations_are_bounded(tmp_path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "reminders: [1d, 10000000000000]\ncase_types:\n  big: {label: 大, limit: 10000000000000}\ndefault_type: big\n"
+    )
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_policy(cases)
+    assert [(p.line, p.field) for p in excinfo.value.problems] == [(3, "case_types.big.limit"), (1, "reminders")]
+    units = "units:\n  - name: 县委宣传部\nsending:\n  in_flight: 100000000000000000000\n"
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_units_file(tmp_path / "units.yaml", units)
+    assert [(p.line, p.field) for p in excinfo.value.problems] == [(4, "sending.in_flight")]
+
+
+def test_settings_durations_are_bounded() -> None:
+    for name in ("collect_max_backoff_s", "collect_max_retry_after_s", "collect_future_tolerance_s"):
+        with pytest.raises(ValidationError):
+            Settings(**{name: 10**13})
+
+
+@pytest.mark.parametrize("loader", ["sources", "library", "units", "cases"])
+def test_every_configuration_file_goes_through_the_bounds(tmp_path, loader: str) -> None:
+    path = tmp_path / f"{loader}.yaml"
+    path.write_text((HOSTILE / "self-alias.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    load = {"sources": load_sources_file, "library": load_library_file, "units": load_units_file, "cases": load_policy}
+    with pytest.raises(ConfigFileError, match="无限循环"):
+        load[loader](path)
