@@ -26,7 +26,7 @@ from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
 from yuqing_core.collect.normalize import ItemRecord
 from yuqing_core.collect.parse import MAX_ELEMENT_DEPTH, FeedParseError, decode_document, parse_feed
 from yuqing_core.collect.service import commit_poll
-from yuqing_core.collect.sources import SourcesFile, load_sources_file
+from yuqing_core.collect.sources import SourcesFile, import_sources, load_sources_file
 from yuqing_core.config import Settings
 from yuqing_core.db import FetchAttempt, Item, Source
 from yuqing_core.notify.units import load_units_file
@@ -379,3 +379,60 @@ def test_every_configuration_file_goes_through_the_bounds(tmp_path, loader: str)
     load = {"sources": load_sources_file, "library": load_library_file, "units": load_units_file, "cases": load_policy}
     with pytest.raises(ConfigFileError, match="无限循环"):
         load[loader](path)
+
+
+# --- the corpus ----------------------------------------------------------------------
+
+# What each file of tests/hostile must come to: "items" (a feed or archive whose every entry is
+# kept), "refused" (a feed refused and recorded in the source's health), "config error" (a YAML
+# file refused with file, line and field) or "sources" (a YAML file that loads).
+HOSTILE_OUTCOMES = {
+    "surrogate.rss": ("items", 3),
+    "lone-surrogate.json": ("items", 2),
+    "lone-surrogate.jsonl": ("items", 2),
+    "gb2312-bad-bytes.xml": ("items", 8),
+    "deep-nesting.xml": ("refused", "嵌套超过"),
+    "alias-bomb.yaml": ("config error", "展开后超过"),
+    "self-alias.yaml": ("config error", "无限循环"),
+    "deep-nesting.yaml": ("config error", "嵌套超过"),
+    "poll-interval-huge.yaml": ("config error", "太长"),
+    "merge-key.yaml": ("sources", 3),
+}
+HOSTILE_FILES = sorted(path.name for path in HOSTILE.iterdir() if path.name != "README.md")
+
+
+def test_every_hostile_file_has_an_expected_outcome() -> None:
+    assert sorted(HOSTILE_OUTCOMES) == HOSTILE_FILES
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_every_hostile_file_fails_safely(db, settings, feed_server, name: str) -> None:
+    path = HOSTILE / name
+    kind, expected = HOSTILE_OUTCOMES[name]
+    started = time.process_time()
+    if path.suffix == ".yaml":
+        if kind == "config error":
+            with pytest.raises(ConfigFileError) as excinfo:
+                load_sources_file(path)
+            assert all(p.file == str(path) and p.line for p in excinfo.value.problems)
+            assert expected in str(excinfo.value)
+        else:
+            specs = load_sources_file(path)
+            assert len(specs) == expected
+            assert len(import_sources(db, specs, settings).added) == expected
+    elif path.suffix == ".jsonl":
+        assert import_archive(db, settings, path, "archive").items_new == expected
+    else:
+        feed_server.add(f"/{name}", path.read_bytes(), content_type="application/octet-stream")
+        ids = add_sources(db, settings, feed=feed_server.url(f"/{name}"))
+        (result,) = collect(db, settings, ids["feed"])
+        source = source_row(db, "feed")
+        assert source.last_status == result.status  # whatever happened is in the source's health
+        if kind == "items":
+            assert (result.status, result.items_new) == ("ok", expected)
+        else:
+            assert result.failed and expected in result.error
+            assert source.consecutive_errors == 1 and source.last_error == result.error
+    assert time.process_time() - started < 20  # generous: each is milliseconds to a second
+    for row in item_rows(db):
+        assert all(storable(value) == value for value in row if isinstance(value, str))
