@@ -292,6 +292,15 @@ def test_nesting_deeper_than_the_bound_is_refused_where_it_happens() -> None:
     assert _problems(excinfo) == [(1, 10 + MAX_YAML_DEPTH - 1, "", f"嵌套超过 {MAX_YAML_DEPTH} 层，拒绝读取")]
 
 
+def test_a_lone_surrogate_in_a_configuration_file_is_repaired(db, settings, tmp_path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text('sources:\n  - name: "县政府网\\ud800"\n    url: http://example.org/gov.xml\n', encoding="utf-8")
+    (spec,) = load_sources_file(path)
+    assert spec.name == "县政府网\ufffd"
+    import_sources(db, [spec], settings)
+    assert source_row(db, "县政府网\ufffd").url == "http://example.org/gov.xml"
+
+
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path) -> None:
     path = tmp_path / "big.yaml"
     path.write_text("# " + "x" * MAX_YAML_BYTES + "\nsources: []\n", encoding="utf-8")

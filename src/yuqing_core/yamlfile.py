@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from yuqing_core.errors import InvalidInput
+from yuqing_core.text import storable
 
 Loc = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -198,7 +199,9 @@ def _construct(node: yaml.Node, loc: Loc, ctx: _Context) -> Any:
         finally:
             ctx.open_nodes.discard(id(node))
     try:
-        return ctx.scalars.construct_object(node)
+        value = ctx.scalars.construct_object(node)
+        # A double-quoted "\ud800" is a lone surrogate no database can store: U+FFFD instead.
+        return storable(value) if isinstance(value, str) else value
     except (yaml.YAMLError, ValueError) as exc:
         line, column = ctx.marks[loc]
         ctx.problems.append(Problem(ctx.file, line, column, format_loc(loc), f"无法读取的值：{getattr(exc, 'problem', exc)}"))
