@@ -124,6 +124,17 @@ def test_an_item_the_database_refuses_is_skipped_and_the_others_are_stored(db, s
     assert source_row(db, "gov").last_note == result.note
 
 
+def test_a_poll_whose_every_item_the_database_refuses_is_a_failure(db, settings) -> None:
+    ids = add_sources(db, settings, gov="http://example.org/gov.xml")
+    records = [replace(record, title="\ud800") for record in _records(2)]
+    now = utcnow()
+    outcome = PollOutcome(status="ok", started_at=now, finished_at=now, http_status=200, etag='"v1"', entries_seen=2)
+    result = commit_poll(db, settings, ids["gov"], outcome, records)
+    assert result is not None and result.failed and result.error.startswith("全部 2 个条目无法保存")
+    source = source_row(db, "gov")
+    assert source.consecutive_errors == 1 and source.etag is None and _titles(db) == []
+
+
 def test_an_unexpected_parser_failure_is_recorded_in_the_sources_health(db, settings, feed_server, monkeypatch) -> None:
     feed_server.add("/gov.xml", rss(entries(3)))
     ids = add_sources(db, settings, gov=feed_server.url("/gov.xml"))

@@ -6,7 +6,8 @@ leaves either all of them or none, so the next run neither loses items
 behind a saved ETag nor stores anything twice.
 
 An item the database refuses (a value it cannot encode, say) is skipped
-and counted in the poll's note; the others are stored all the same.
+and counted in the poll's note; the others are stored all the same. If
+every item is refused, the poll is a failure in the source's health.
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ from yuqing_core.db.models import FetchAttempt, Item, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.text import storable
 
+logger = logging.getLogger(__name__)
+
 
 def insert_items(session: Session, source_id: int, records: Sequence[ItemRecord], fetched_at: datetime) -> list[int]:
     """Insert the records not yet stored for this source; return the new items' ids."""
     # vars(), not dataclasses.asdict(): a shallow copy is all a row needs, and asdict deep-copies every field.
     rows = [{**vars(record), "source_id": source_id, "fetched_at": fetched_at} for record in records]
     return insert_ignore(session, Item.__table__, rows, conflict=("source_id", "entry_key"))
-
-
-logger = logging.getLogger(__name__)
 
 
 def is_transient_database_error(exc: BaseException) -> bool:
@@ -86,7 +86,9 @@ def record_poll(
     """
     new_ids, failures = insert_items_one_by_one(session, source.id, records, outcome.finished_at) if records else ([], [])
     outcome = replace(outcome, items_new=len(new_ids))
-    if failures:
+    if failures and len(failures) == len(records):  # nothing could be kept: the poll failed, and the next one reads afresh
+        outcome = replace(outcome, status="error", error=f"全部 {len(failures)} 个条目无法保存（{storable(failures[0])}）")
+    elif failures:
         skipped = f"{len(failures)} 个条目无法保存，已跳过（{storable(failures[0])}）"
         outcome = replace(outcome, note="；".join(filter(None, (outcome.note, skipped))))
     apply_outcome(source, outcome, settings, rng)
