@@ -21,6 +21,8 @@ from yuqing_core import __version__
 from yuqing_core.timeutil import ZoneName
 
 MIB = 1024 * 1024
+# The longest wait any setting may ask for: beyond it a schedule leaves the calendar (datetime's year 9999).
+MAX_DURATION_S = 366 * 24 * 3600
 
 
 class Settings(BaseSettings):
@@ -70,13 +72,13 @@ class Settings(BaseSettings):
     dask_workers: int = Field(2, ge=1, description="Worker processes of the local Dask cluster when no address is given.")
 
     collect_disable_after_errors: int = Field(10, ge=1, description="Consecutive failures before a source is disabled.")
-    collect_max_backoff_s: int = Field(24 * 3600, ge=60)
-    collect_max_retry_after_s: int = Field(7 * 24 * 3600, ge=60, description="Longest Retry-After honoured.")
+    collect_max_backoff_s: int = Field(24 * 3600, ge=60, le=MAX_DURATION_S)
+    collect_max_retry_after_s: int = Field(7 * 24 * 3600, ge=60, le=MAX_DURATION_S, description="Longest Retry-After honoured.")
     collect_permanent_redirects_to_move: int = Field(
         3, ge=1, description="Polls ending in the same permanent redirect before the stored URL moves."
     )
     collect_future_tolerance_s: int = Field(
-        600, ge=0, description="Publication dates further ahead than this are treated as wrong."
+        600, ge=0, le=MAX_DURATION_S, description="Publication dates further ahead than this are treated as wrong."
     )
 
     @property

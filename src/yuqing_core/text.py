@@ -30,6 +30,8 @@ _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000\u202f\u205f]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _TAG_LIKE = re.compile(r"<[a-zA-Z!/?]")
+# UTF-16 halves: a lone one (from ``&#xd800;`` or a JSON ``"\\ud800"``) cannot be encoded as UTF-8, so no database stores it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _TextExtractor(HTMLParser):
@@ -59,9 +61,20 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+def storable(text: str) -> str:
+    """Text every database can store: surrogate pairs joined, lone surrogates as U+FFFD, NUL dropped.
+
+    >>> storable("a\\ud800b\\ud83d\\ude00\\x00c")
+    'a\ufffdb😀c'
+    """
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 def clean_whitespace(text: str) -> str:
     """Collapse runs of spaces, trim lines, keep at most one line break in a row."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", storable(text).replace("\r\n", "\n").replace("\r", "\n"))
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
 

@@ -67,6 +67,9 @@ __all__ = ["Deadline", "TimeLimit", "WorkCalendar", "WorkdayResult", "parse_time
 _ONE_DAY = timedelta(days=1)
 DEFAULT_CUTOFF = time(18, 0)
 
+# About a year of working days: a longer limit is a typo, and would take the calendar past its end.
+MAX_WORKING_DAYS = 250
+
 
 @lru_cache(maxsize=16384)
 def _package_workday(day: date) -> bool | None:
@@ -321,6 +324,8 @@ def _days(value: object, original: object) -> int:
         raise InvalidInput(f"无法识别的办理时限 {original!r}：工作日数 {value!r} 不是整数。{_HINT}")
     if days < 1:
         raise InvalidInput(f"无法识别的办理时限 {original!r}：工作日数应为正整数。当日办结请写 same_day 或 当日")
+    if days > MAX_WORKING_DAYS:
+        raise InvalidInput(f"办理时限 {original!r} 太长：最多 {MAX_WORKING_DAYS} 个工作日")
     return days
 
 

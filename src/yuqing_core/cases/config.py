@@ -29,6 +29,9 @@ from yuqing_core.collect.sources import parse_duration
 from yuqing_core.errors import InvalidInput
 from yuqing_core.yamlfile import load_validated
 
+# Reminders come before a deadline of at most a year of working days; further ahead is a typo.
+MAX_REMINDER_OFFSET = timedelta(days=90)
+
 
 class CaseType(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +73,20 @@ class CasePolicy(BaseModel):
     @classmethod
     def _durations(cls, value: Any) -> Any:
         if isinstance(value, list):
-            return [timedelta(seconds=parse_duration(v)) if isinstance(v, (str, int)) else v for v in value]
+            return [
+                timedelta(seconds=parse_duration(v, max_s=int(MAX_REMINDER_OFFSET.total_seconds())))
+                if isinstance(v, (str, int, float))
+                else v
+                for v in value
+            ]
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _bounded(cls, value: list[timedelta]) -> list[timedelta]:
+        for offset in value:
+            if not timedelta(0) < offset <= MAX_REMINDER_OFFSET:
+                raise InvalidInput(f"催办提前量应大于 0、不超过 {MAX_REMINDER_OFFSET.days} 天")
         return value
 
     @model_validator(mode="after")

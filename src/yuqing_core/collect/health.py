@@ -12,7 +12,10 @@ The rules, each a function with its own test:
   failing sources do not all return at once); at
   ``collect_disable_after_errors`` in a row the source is disabled with a reason;
 - a feed URL moves only after ``collect_permanent_redirects_to_move`` polls
-  in a row ended in the same permanent (301/308) redirect.
+  in a row ended in the same permanent (301/308) redirect;
+- a poll interval is honoured up to ``MAX_POLL_INTERVAL_S`` (sources files
+  refuse longer ones; a longer one stored earlier must not push the next
+  poll past the calendar).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from yuqing_core.db.models import Source
 
 PollStatus = Literal["ok", "not_modified", "error", "gone", "rate_limited"]
 SUCCESS_STATUSES = frozenset({"ok", "not_modified"})
+
+MAX_POLL_INTERVAL_S = 30 * 24 * 3600
 
 _rng = random.Random()
 
@@ -56,6 +61,15 @@ class PollOutcome:
         return self.status in SUCCESS_STATUSES
 
 
+def effective_poll_interval_s(poll_interval_s: int) -> int:
+    """The interval a poll is scheduled by: the source's, within 1 second and ``MAX_POLL_INTERVAL_S``.
+
+    >>> effective_poll_interval_s(10**13) == MAX_POLL_INTERVAL_S
+    True
+    """
+    return min(max(poll_interval_s, 1), MAX_POLL_INTERVAL_S)
+
+
 def backoff_delay(consecutive_errors: int, poll_interval_s: int, max_backoff_s: int, rng: random.Random = _rng) -> timedelta:
     """Wait after the n-th failure in a row: interval * 2^(n-1), capped, plus up to 25% jitter.
 
@@ -80,7 +94,8 @@ def apply_outcome(source: Source, outcome: PollOutcome, settings: Settings, rng:
     source.last_http_status = outcome.http_status
     source.last_note = outcome.note
     source.updated_at = now
-    interval = timedelta(seconds=source.poll_interval_s)
+    interval_s = effective_poll_interval_s(source.poll_interval_s)
+    interval = timedelta(seconds=interval_s)
 
     if outcome.succeeded:
         source.last_success_at = now
@@ -98,7 +113,7 @@ def apply_outcome(source: Source, outcome: PollOutcome, settings: Settings, rng:
 
     source.last_error = outcome.error
     if outcome.status == "rate_limited":
-        delay = retry_after_delay(outcome.retry_after_s or 0.0, source.poll_interval_s, settings.collect_max_retry_after_s)
+        delay = retry_after_delay(outcome.retry_after_s or 0.0, interval_s, settings.collect_max_retry_after_s)
         source.next_poll_at = now + delay
         return
 
@@ -106,9 +121,7 @@ def apply_outcome(source: Source, outcome: PollOutcome, settings: Settings, rng:
     if outcome.status == "gone":
         disable(source, outcome.error or "HTTP 410：订阅源已被发布方永久删除", now)
         return
-    source.next_poll_at = now + backoff_delay(
-        source.consecutive_errors, source.poll_interval_s, settings.collect_max_backoff_s, rng or _rng
-    )
+    source.next_poll_at = now + backoff_delay(source.consecutive_errors, interval_s, settings.collect_max_backoff_s, rng or _rng)
     if source.consecutive_errors >= settings.collect_disable_after_errors:
         disable(source, f"连续 {source.consecutive_errors} 次采集失败，最后一次：{outcome.error}", now)
 

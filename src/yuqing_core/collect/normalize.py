@@ -7,21 +7,25 @@
   or future date falls back to the fetch time and the record says which.
 - Identity per source: the guid (with the link appended for guids the feed
   repeats), else the link, else a hash of title and text.
+- Every text field is made storable first (a lone surrogate such as
+  ``&#xd800;`` becomes U+FFFD), and an entry that still cannot be turned into
+  a record is skipped and counted: one bad entry never costs its neighbours.
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from yuqing_core.collect.dates import parse_feed_date
 from yuqing_core.collect.parse import RawEntry
-from yuqing_core.text import clean_whitespace, excerpt, fingerprint, html_to_text, plain_title, truncate
+from yuqing_core.text import clean_whitespace, excerpt, fingerprint, html_to_text, plain_title, storable, truncate
 
 MAX_TITLE_CHARS = 500
 MAX_AUTHOR_CHARS = 300
@@ -31,6 +35,8 @@ MAX_ENTRY_KEY_CHARS = 512
 MAX_DATE_RAW_CHARS = 200
 EXCERPT_CHARS = 200
 OLDEST_PLAUSIBLE_YEAR = 1990
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,18 @@ def resolve_published(
     return published.astimezone(UTC), None
 
 
+def storable_entry(entry: RawEntry) -> RawEntry:
+    """``entry`` with every text field storable (lone surrogates as U+FFFD, no NUL)."""
+    changes: dict[str, Any] = {}
+    for field in fields(entry):
+        value = getattr(entry, field.name)
+        if isinstance(value, str):
+            repaired = storable(value)
+            if repaired is not value:
+                changes[field.name] = repaired
+    return replace(entry, **changes) if changes else entry
+
+
 @dataclass(frozen=True)
 class NormalizedDocument:
     records: list[ItemRecord]
@@ -99,6 +117,9 @@ class NormalizedDocument:
     skipped_empty: int = 0
     # Entries repeating an identity already seen in the same document.
     duplicates: int = 0
+    # Entries that failed to normalize for a reason of their own, and the first such reason.
+    skipped_failed: int = 0
+    first_failure: str | None = None
 
 
 def normalize_entries(entries: list[RawEntry], **options: Any) -> list[ItemRecord]:
@@ -121,41 +142,68 @@ def normalize_document(
     ``repeated_guids`` overrides which guids count as repeated, for documents
     (archives) that are normalized in batches.
     """
-    links = [safe_link(entry.link, base_url) for entry in entries]
+    entries = [storable_entry(entry) for entry in entries]
     if repeated_guids is None:
         counts = Counter(entry.guid.strip() for entry in entries if entry.guid and entry.guid.strip())
         repeated_guids = {guid for guid, count in counts.items() if count > 1}
     records: dict[str, ItemRecord] = {}
-    skipped_empty = duplicates = 0
-    for entry, link in zip(entries, links, strict=True):
-        title = truncate(plain_title(entry.title), MAX_TITLE_CHARS)
-        text = html_to_text(entry.body) if entry.body_is_html else clean_whitespace(entry.body)
-        text = truncate(text, max_text_chars)
-        guid = truncate(entry.guid.strip(), MAX_GUID_CHARS) if entry.guid and entry.guid.strip() else None
-        if not (title or text or link):
+    skipped_empty = duplicates = skipped_failed = 0
+    first_failure = None
+    for position, entry in enumerate(entries, start=1):
+        try:
+            record = _record(entry, base_url, repeated_guids, source_tz, fetched_at, max_text_chars, future_tolerance)
+        except Exception as exc:  # one entry's surprise must not cost the others theirs
+            logger.warning("条目 %d 无法处理，已跳过：%r", position, exc, exc_info=True)
+            skipped_failed += 1
+            first_failure = first_failure or f"第 {position} 个条目：{type(exc).__name__}: {exc}"[:300]
+            continue
+        if record is None:
             skipped_empty += 1
-            continue
-        key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid and entry.guid.strip() in repeated_guids))
-        if key in records:
+        elif record.entry_key in records:
             duplicates += 1  # the first occurrence wins: feeds list newest first
-            continue
-        published, fallback = resolve_published(
-            entry, source_tz=source_tz, fetched_at=fetched_at, future_tolerance=future_tolerance
-        )
-        records[key] = ItemRecord(
-            entry_key=key,
-            guid=guid,
-            url=link,
-            title=title,
-            text=text,
-            excerpt=excerpt(text, EXCERPT_CHARS),
-            author=truncate(clean_whitespace(plain_title(entry.author)), MAX_AUTHOR_CHARS) if entry.author else None,
-            published_at=published,
-            published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
-            published_fallback=fallback,
-            fingerprint=fingerprint(title, text),
-        )
-    return NormalizedDocument(list(records.values()), skipped_empty=skipped_empty, duplicates=duplicates)
+        else:
+            records[record.entry_key] = record
+    return NormalizedDocument(
+        list(records.values()),
+        skipped_empty=skipped_empty,
+        duplicates=duplicates,
+        skipped_failed=skipped_failed,
+        first_failure=storable(first_failure) if first_failure else None,
+    )
+
+
+def _record(
+    entry: RawEntry,
+    base_url: str | None,
+    repeated_guids: set[str],
+    source_tz: tzinfo,
+    fetched_at: datetime,
+    max_text_chars: int,
+    future_tolerance: timedelta,
+) -> ItemRecord | None:
+    """The record of one entry, or None for an entry with nothing a reader could use."""
+    link = safe_link(entry.link, base_url)
+    title = truncate(plain_title(entry.title), MAX_TITLE_CHARS)
+    text = html_to_text(entry.body) if entry.body_is_html else clean_whitespace(entry.body)
+    text = truncate(text, max_text_chars)
+    guid = truncate(entry.guid.strip(), MAX_GUID_CHARS) if entry.guid and entry.guid.strip() else None
+    if not (title or text or link):
+        return None
+    key = entry_key(guid, link, title, text, guid_repeated=bool(entry.guid and entry.guid.strip() in repeated_guids))
+    published, fallback = resolve_published(entry, source_tz=source_tz, fetched_at=fetched_at, future_tolerance=future_tolerance)
+    return ItemRecord(
+        entry_key=key,
+        guid=guid,
+        url=link,
+        title=title,
+        text=text,
+        excerpt=excerpt(text, EXCERPT_CHARS),
+        author=truncate(clean_whitespace(plain_title(entry.author)), MAX_AUTHOR_CHARS) if entry.author else None,
+        published_at=published,
+        published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
+        published_fallback=fallback,
+        fingerprint=fingerprint(title, text),
+    )
 
 
 def entry_key(guid: str | None, link: str | None, title: str, text: str, *, guid_repeated: bool = False) -> str:

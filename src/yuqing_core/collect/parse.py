@@ -22,6 +22,8 @@ from typing import Any
 
 import feedparser
 
+from yuqing_core.text import storable
+
 GB_FAMILY = frozenset(
     {"gb2312", "gbk", "gb_2312-80", "gb_2312", "x-gbk", "cp936", "ms936", "euc-cn", "csgb2312", "windows-936", "chinese"}
 )
@@ -33,6 +35,23 @@ _CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY\b[^>]*>", re.IGNORECASE)
 _DOCTYPE = re.compile(r"<!DOCTYPE\b", re.IGNORECASE)
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT_REFERENCE = "&#xFFFD;"
+# What the depth pre-scan looks at: sections whose content is text (CDATA, comments, processing
+# instructions, declarations; an unterminated one runs to the end), and tags. ``[^<>]`` keeps a tag
+# that never closes from being re-scanned from every later "<": the scan stays linear.
+_MARKUP = re.compile(
+    r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<![^<>]*>?|<(/?)([A-Za-z_][^\s/<>]*)[^<>]*?(/?)>",
+    re.DOTALL,
+)
+# HTML elements that never have content: feeds that put raw HTML in a description leave them open.
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
+MAX_ELEMENT_DEPTH = 256
+REPLACEMENT_CHARACTER = "\ufffd"
+# Marks an encoding that read the document only by replacing some bytes with U+FFFD.
+REPLACED_SUFFIX = " (有乱码替换)"
 
 
 class FeedParseError(Exception):
@@ -91,6 +110,12 @@ def _looks_like_json(body: bytes, content_type: str | None) -> bool:
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Text of an XML document and the encoding it was read with.
 
+    A BOM first, then valid UTF-8, then a declared charset (GB2312 and GBK
+    read as their superset GB18030) that decodes cleanly. Failing that, the
+    declared (or, with none declared, GB18030) and UTF-8 readings that
+    replace only the broken sequences are weighed, and the one with fewer
+    replacements wins; its name then ends in ``REPLACED_SUFFIX``.
+
     >>> decode_document("<?xml version='1.0' encoding='gb2312'?><a>镕</a>".encode("gb18030"))[1]
     'gb18030'
     """
@@ -110,23 +135,30 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    candidates: list[str] = []
     for declared in _declared_charsets(body, content_type):
         encoding = "gb18030" if declared in GB_FAMILY else declared
         try:
-            codecs.lookup(encoding)
+            encoding = codecs.lookup(encoding).name
         except LookupError:
             continue
-        if encoding.replace("_", "-") in ("utf-8", "utf8"):
-            continue  # declared UTF-8 but not valid UTF-8: guess below
+        if encoding == "utf-8":
+            continue  # declared UTF-8 but not valid UTF-8: weighed below
         try:
             return body.decode(encoding), encoding
         except UnicodeDecodeError:
-            continue
-    # Nothing declared fits. Chinese sources most often mean GB18030; Latin-1 family otherwise.
-    try:
-        return body.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        return body.decode("utf-8", errors="replace"), "utf-8 (有乱码替换)"
+            candidates.append(encoding)
+    # Nothing declared decodes cleanly. Chinese sources most often mean GB18030 when they declare
+    # nothing. A few broken bytes must not garble the rest: each candidate replaces only the
+    # sequences it cannot read, and the reading with the fewest replacements wins (declared first).
+    if not candidates:
+        try:
+            return body.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            candidates.append("gb18030")
+    readings = [(body.decode(encoding, errors="replace"), encoding) for encoding in dict.fromkeys([*candidates, "utf-8"])]
+    text, encoding = min(readings, key=lambda reading: reading[0].count(REPLACEMENT_CHARACTER))
+    return text, f"{encoding}{REPLACED_SUFFIX}"
 
 
 def _bomless_utf16_or_32(body: bytes) -> str | None:
@@ -205,17 +237,77 @@ def _scan_doctype(text: str, start: int) -> tuple[int, int | None, int | None]:
     return len(text), subset_start, subset_end
 
 
+def replace_invalid_references(text: str) -> str:
+    """Character references to what XML forbids (a lone surrogate, NUL, past U+10FFFF) become U+FFFD.
+
+    feedparser's fallback parser turns ``&#xd800;`` into a character it cannot
+    encode and stops with the whole feed unread; one bad reference must not
+    cost the entries around it.
+
+    >>> replace_invalid_references("a&#xd800;b&#20013;c&#0;")
+    'a&#xFFFD;b&#20013;c&#xFFFD;'
+    """
+    if "&#" not in text:
+        return text
+    return _CHARACTER_REFERENCE.sub(_checked_reference, text)
+
+
+def _checked_reference(match: re.Match[str]) -> str:
+    hex_digits, decimal_digits = match.groups()
+    digits = hex_digits or decimal_digits
+    if len(digits.lstrip("0")) > 8:
+        return _REPLACEMENT_REFERENCE
+    code = int(digits, 16) if hex_digits else int(digits)
+    if _allowed_in_xml(code):
+        return match.group(0)
+    return _REPLACEMENT_REFERENCE
+
+
+def _allowed_in_xml(code: int) -> bool:
+    """XML 1.0's Char production."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
 def prepare_xml(body: bytes, content_type: str | None = None) -> tuple[bytes, str]:
     """The document as safe UTF-8 bytes for feedparser, and the encoding it came in."""
     text, encoding = decode_document(body, content_type)
     text = _XML_DECLARATION_TEXT.sub("", text, count=1)
     text = strip_doctype(text)
-    text = _INVALID_XML_CHARS.sub("", text)
+    text = _INVALID_XML_CHARS.sub("", storable(text))
+    text = replace_invalid_references(text)
+    check_element_depth(text)
     return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8", errors="replace"), encoding
 
 
+def check_element_depth(text: str, limit: int = MAX_ELEMENT_DEPTH) -> None:
+    """Refuse a document whose elements nest deeper than ``limit``, before any parser builds them.
+
+    feedparser spends seconds of CPU per hundred thousand nested elements; no
+    feed needs more than a dozen levels. The scan is one linear pass that
+    stops at the first element past the limit.
+
+    >>> check_element_depth("<rss><channel><item><![CDATA[<p><br>]]></item></channel></rss>", limit=3)
+    >>> check_element_depth("<a><b><c><d></d></c></b></a>", limit=3)
+    Traceback (most recent call last):
+    ...
+    yuqing_core.collect.parse.FeedParseError: 元素嵌套超过 3 层（第 1 行），拒绝解析
+    """
+    depth = 0
+    for match in _MARKUP.finditer(text):
+        closing, name, self_closing = match.groups()
+        if name is None or self_closing or name.lower() in _VOID_ELEMENTS:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > limit:
+            line = text.count("\n", 0, match.start()) + 1
+            raise FeedParseError(f"元素嵌套超过 {limit} 层（第 {line} 行），拒绝解析")
+
+
 def parse_xml_feed(body: bytes, *, content_type: str | None = None, max_entries: int = 500) -> ParsedFeed:
-    document, _encoding = prepare_xml(body, content_type)
+    document, encoding = prepare_xml(body, content_type)
     parsed = feedparser.parse(
         document,
         response_headers={"content-type": "application/xml; charset=utf-8"},
@@ -225,6 +317,9 @@ def parse_xml_feed(body: bytes, *, content_type: str | None = None, max_entries:
     warning = None
     if parsed.get("bozo"):
         warning = f"格式不规范：{_describe_bozo(parsed.get('bozo_exception'))}"
+    if encoding.endswith(REPLACED_SUFFIX):
+        replaced = f"按 {encoding.removesuffix(REPLACED_SUFFIX)} 解码，无法解码的字节已替换为 �"
+        warning = f"{warning}；{replaced}" if warning else replaced
     if not parsed.get("version") and not parsed.entries:
         raise FeedParseError(f"不是可识别的订阅源（RSS/Atom/JSON Feed）。{warning or ''}".strip())
     entries = [_entry_from_feedparser(e) for e in parsed.entries[:max_entries]]
@@ -309,6 +404,8 @@ def parse_json_feed(body: bytes, *, max_entries: int = 500) -> ParsedFeed:
         raise FeedParseError(f"JSON 编码无法识别：{exc.reason}") from exc
     except json.JSONDecodeError as exc:
         raise FeedParseError(f"JSON 解析失败：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from exc
+    except RecursionError as exc:
+        raise FeedParseError("JSON 嵌套过深，拒绝解析") from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise FeedParseError("不是 JSON Feed：顶层缺少 items 列表")
     version = str(data.get("version") or "")

@@ -3,14 +3,19 @@
 ``collect_source`` is what one Prefect task runs for one source: fetch,
 parse, normalize, then one transaction that stores new items and the
 source's new health. Feed-side failures (HTTP errors, timeouts, bad XML)
-never raise: they are the source's health, recorded and returned.
-Database failures do raise, so the task layer can retry them.
+never raise: they are the source's health, recorded and returned. So is
+any other failure inside one source's run (a parser surprise, an item the
+database refuses, a schedule out of range): an entry that cannot be kept
+is skipped and counted in the note, and a failure of the whole poll is
+recorded as the source's error. Only a database that cannot be reached
+(busy, connection lost) raises, so the task layer can retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,15 +27,19 @@ from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimi
 from yuqing_core.collect.health import PollOutcome, PollStatus
 from yuqing_core.collect.normalize import ItemRecord, normalize_document
 from yuqing_core.collect.parse import FeedParseError, parse_feed
-from yuqing_core.collect.store import record_poll
+from yuqing_core.collect.store import is_transient_database_error, record_poll
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
 from yuqing_core.errors import InvalidInput
+from yuqing_core.text import storable
 from yuqing_core.timeutil import utcnow
 
 Clock = Callable[[], datetime]
 POLLABLE_KINDS = ("auto", "rss", "atom", "jsonfeed")
+MAX_ERROR_CHARS = 500
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownSources(InvalidInput):
@@ -161,10 +170,34 @@ def outcome_from_error(exc: FetchError, started_at: datetime, finished_at: datet
     )
 
 
+def describe_failure(exc: BaseException) -> str:
+    """An unexpected exception as one storable line for a source's health."""
+    return storable(f"{type(exc).__name__}: {exc}")[:MAX_ERROR_CHARS]
+
+
 def process_document(
     source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
 ) -> tuple[PollOutcome, list[ItemRecord]]:
-    """Parse and normalize a fetched document; unchanged content and parse failures become outcomes."""
+    """Parse and normalize a fetched document; unchanged content and every failure become outcomes."""
+    try:
+        return _process_document(source, fetch, settings, started_at=started_at, fetched_at=fetched_at)
+    except Exception as exc:  # a surprise in parsing is this source's failure, not the run's
+        logger.exception("%s：处理文档时出错", source.name)
+        failed = PollOutcome(
+            status="error",
+            started_at=started_at,
+            finished_at=fetched_at,
+            http_status=fetch.http_status,
+            final_url=fetch.final_url,
+            error=f"处理失败：{describe_failure(exc)}",
+            bytes_read=fetch.bytes_read,
+        )
+        return failed, []
+
+
+def _process_document(
+    source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
+) -> tuple[PollOutcome, list[ItemRecord]]:
     # What the fetch itself told, common to every outcome below.
     unchanged = PollOutcome(
         status="not_modified",
@@ -208,6 +241,8 @@ def process_document(
         notes.append(f"{document.skipped_empty} 个条目没有标题、正文或链接，已跳过")
     if document.duplicates:
         notes.append(f"{document.duplicates} 个条目与同一文档中的条目重复，已合并")
+    if document.skipped_failed:
+        notes.append(f"{document.skipped_failed} 个条目无法处理，已跳过（{document.first_failure}）")
     outcome = replace(
         unchanged,
         status="ok",
@@ -221,7 +256,39 @@ def process_document(
 def commit_poll(
     db: Database, settings: Settings, source_id: int, outcome: PollOutcome, records: list[ItemRecord]
 ) -> SourceResult | None:
-    """Write a poll's items and health in one transaction; ``None`` if the source vanished meanwhile."""
+    """Write a poll's items and health in one transaction; ``None`` if the source vanished meanwhile.
+
+    If that fails for any reason but an unreachable database, nothing of it
+    is kept and the failure is recorded as the source's error instead, in a
+    transaction of its own; if even that fails, the first error is raised.
+    """
+    try:
+        return _commit_poll(db, settings, source_id, outcome, records)
+    except Exception as exc:
+        if is_transient_database_error(exc):
+            raise
+        logger.exception("信息源 %d：保存采集结果时出错", source_id)
+        failed = replace(
+            outcome,
+            status="error",
+            error=f"保存失败：{describe_failure(exc)}",
+            note=None,
+            entries_seen=len(records),
+            etag=None,
+            last_modified=None,
+            content_sha1=None,
+            permanent_redirect=None,
+        )
+        try:
+            return _commit_poll(db, settings, source_id, failed, [])
+        except Exception:
+            logger.exception("信息源 %d：连采集失败也无法记录", source_id)
+            raise exc from None
+
+
+def _commit_poll(
+    db: Database, settings: Settings, source_id: int, outcome: PollOutcome, records: list[ItemRecord]
+) -> SourceResult | None:
     with db.writer() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -259,6 +326,12 @@ async def collect_source(
             fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
         except FetchError as exc:
             outcome, records = outcome_from_error(exc, started_at, clock()), []
+        except Exception as exc:  # not a feed-side failure we know: still this source's, recorded in its health
+            logger.exception("%s：抓取时出错", source.name)
+            outcome = PollOutcome(
+                status="error", started_at=started_at, finished_at=clock(), error=f"抓取失败：{describe_failure(exc)}"
+            )
+            records = []
         else:
             if fetch.not_modified:  # nothing to parse: no need to leave the event loop
                 outcome, records = process_document(source, fetch, settings, started_at=started_at, fetched_at=clock())

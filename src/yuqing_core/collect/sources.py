@@ -33,6 +33,7 @@ error names file, line and field of every problem.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,9 +43,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from yuqing_core.collect.health import disable, enable
+from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, disable, enable
 from yuqing_core.collect.netpolicy import BlockedAddress, check_scheme
-from yuqing_core.config import Settings
+from yuqing_core.config import MAX_DURATION_S, Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
 from yuqing_core.errors import InvalidInput, NotFound
@@ -84,21 +85,35 @@ def infer_role(category: str | None, name: str) -> SourceRole:
     return "public"
 
 
-def parse_duration(value: object) -> int:
+def parse_duration(value: object, *, max_s: int = MAX_DURATION_S) -> int:
     """Seconds in ``90s``, ``15m``, ``2h``, ``1d`` or a bare number of seconds.
 
     >>> parse_duration("15m"), parse_duration(600), parse_duration("2小时")
     (900, 600, 7200)
+
+    Anything longer than ``max_s`` (by default ``MAX_DURATION_S``, a year) is
+    refused here, before it can become a date past the calendar.
     """
     if isinstance(value, bool):
         raise InvalidInput("应为时长，如 15m、2h、1d")
     if isinstance(value, (int, float)):
-        return int(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise InvalidInput(f"无法识别的时长 {value!r}（应为 90s、15m、2h、1d 这样的写法）")
-    unit = (match.group(2) or "s").lower()
-    return int(float(match.group(1)) * _UNIT_SECONDS[unit])
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise InvalidInput(f"无法识别的时长 {value!r}（应为 90s、15m、2h、1d 这样的写法）")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+    if not math.isfinite(seconds) or abs(seconds) > max_s:
+        raise InvalidInput(f"时长 {value!r} 太长（最长 {_describe_seconds(max_s)}）")
+    return int(seconds)
+
+
+def _describe_seconds(seconds: int) -> str:
+    """``30 天``, ``2 小时``, ``90 秒``: the largest unit that divides ``seconds``."""
+    for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} 秒"
 
 
 class SourceSpec(BaseModel):
@@ -124,7 +139,7 @@ class SourceSpec(BaseModel):
     @field_validator("poll_interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> int:
-        seconds = parse_duration(value)
+        seconds = parse_duration(value, max_s=MAX_POLL_INTERVAL_S)
         if seconds < MIN_POLL_INTERVAL_S:
             raise InvalidInput(f"采集间隔不能短于 {MIN_POLL_INTERVAL_S} 秒")
         return seconds

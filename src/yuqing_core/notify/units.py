@@ -117,7 +117,7 @@ def parse_period(value: object) -> int:
         raise InvalidInput("应为时长，如 30m、2h")
     if isinstance(value, int):
         return value
-    match = _DURATION.match(str(value))
+    match = _DURATION.match(str(value)) if len(str(value)) <= 40 else None
     if not match:
         raise InvalidInput(f"无法识别的时长 {value!r}（应为 30m、2h、1d 这样的写法）")
     return int(match.group(1)) * _DURATION_SECONDS[(match.group(2) or "s").lower()]
@@ -248,6 +248,8 @@ class SendingPolicy(BaseModel):
         seconds = parse_period(value)
         if seconds < 60:
             raise InvalidInput("发送中状态的时限不能短于 60 秒")
+        if seconds > DAY_S:
+            raise InvalidInput("发送中状态的时限不能长于 1 天")
         return seconds
 
 

@@ -55,7 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from yuqing_core.errors import InvalidInput
 from yuqing_core.rules import MatchText, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
-from yuqing_core.yamlfile import ConfigFileError, Problem, YamlDocument, load_document, validate
+from yuqing_core.yamlfile import ConfigFileError, Problem, YamlDocument, load_document, read_yaml_text, validate
 
 
 def _as_list(value: Any) -> Any:
@@ -320,12 +320,7 @@ def load_library_file(path: Path | str, *, known_units: Collection[str] | None =
     ``known_units``: the units file's unit names; a risk point naming another unit is then a problem.
     """
     path = Path(path)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigFileError([Problem(str(path), None, None, "", "文件不存在")]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigFileError([Problem(str(path), None, None, "", f"不是 UTF-8 编码（第 {exc.start} 字节）")]) from exc
+    content = read_yaml_text(path)
     return LoadedLibraryFile(spec=load_library_text(content, str(path), known_units=known_units), content=content, path=str(path))
 
 
