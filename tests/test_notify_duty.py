@@ -262,7 +262,8 @@ def test_the_on_duty_officer_gets_a_warning_first_even_in_quiet_hours(
 def open_warning(db: Database, settings: object, tmp_path: Path) -> EarlyWarning:
     """A II warning raised by the real analysis of real posts, left open."""
     library = tmp_path / "risk.yaml"
-    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 2"), encoding="utf-8")
+    # Eight posts on one forum within the hour about a severity-3 point: II (risk.scoring; one source does not spread).
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
     raised_at = at(27, 10)
     add_sources(db, settings, raised_at - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
     import_library(db, load_library_file(library), author="测试", now=raised_at)

@@ -176,6 +176,7 @@ def _events() -> tuple[EventSummary, ...]:
             risk_points=("正面宣传",),
             units=("县委宣传部",),
             hot_words=("茶文化", "梅岭", "旅游节"),
+            score=0.0,  # positive coverage is no risk (risk.scoring)
             start="08:30",
             end="21:00",
         ),
