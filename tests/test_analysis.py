@@ -375,3 +375,40 @@ def test_a_new_version_re_analyses_a_window(county, settings, tmp_path) -> None:
         versions = set(session.scalars(select(Match.version_id)))
         analysed = set(session.scalars(select(ItemAnalysis.version_id)))
     assert len(versions) == 2 and len(analysed) == 1  # old matches kept as history; the item now stands at v2
+
+
+def test_migration_0008_keeps_one_warning_per_event_with_every_action(county, settings, tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from yuqing_core.db import upgrade
+    from yuqing_core.db.migrate import alembic_config
+
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=1))])
+    (warning,) = analyze(db, now=NOW).warnings
+    decide(db, warning.id, "acknowledge", actor="王", reason="已转应急局核实")
+    config = alembic_config()
+    with db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        connection.commit()
+    # Before 0008 an event could hold one warning per level: a later, more severe one with its own decision.
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO warnings (event_id, level, score, version_id, reasons, status, effective_level, created_at, updated_at)"
+                " SELECT event_id, 2, 75, version_id, reasons, 'open', 2, created_at, updated_at FROM warnings"
+            )
+        )
+        severe = connection.execute(text("SELECT id FROM warnings WHERE level = 2")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO warning_actions (warning_id, action, actor, reason, from_level, to_level, created_at)"
+                " SELECT :id, 'dismiss', '李', '已处置', 2, 2, created_at FROM warning_actions"
+            ),
+            {"id": severe},
+        )
+    upgrade(db)
+    assert warning_rows(db) == [(warning.event_id, 2, 2, "open")]  # the most severe kept
+    assert [(a.action, a.actor) for a in history(db, severe)] == [("acknowledge", "王"), ("dismiss", "李")]

@@ -10,6 +10,7 @@ kept (the earliest among equals), the others' analyst actions move to it, and th
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,15 +24,52 @@ depends_on: str | Sequence[str] | None = None
 TS = sa.DateTime(timezone=True)
 
 
+EVENT_COLUMNS = (
+    "score_parts", "first_signal_at", "first_response_at", "response_delay_work_h", "response_target_work_h",
+    "response_due_at", "response_status",
+)  # fmt: skip
+
+
+def _event_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("score_parts", sa.JSON(), nullable=True),
+        sa.Column("first_signal_at", TS, nullable=True),
+        sa.Column("first_response_at", TS, nullable=True),
+        sa.Column("response_delay_work_h", sa.Float(), nullable=True),
+        sa.Column("response_target_work_h", sa.Float(), nullable=True),
+        sa.Column("response_due_at", TS, nullable=True),
+        sa.Column("response_status", sa.String(length=16), nullable=True),
+    ]
+
+
+ACTION_COLUMNS = "id, warning_id, action, actor, reason, from_level, to_level, created_at"
+
+
+def _swap_unique(drop: str, create: str, columns: list[str]) -> None:
+    """Replace the warnings' unique constraint. SQLite rebuilds the table, and dropping the old one would
+    cascade to warning_actions (foreign keys are on): the actions are kept aside and put back."""
+    connection = op.get_bind()
+    if connection.dialect.name != "sqlite":
+        op.drop_constraint(drop, "warnings", type_="unique")
+        op.create_unique_constraint(create, "warnings", columns)
+        return
+    actions = connection.execute(sa.text(f"SELECT {ACTION_COLUMNS} FROM warning_actions")).mappings().all()
+    with op.batch_alter_table("warnings", recreate="always") as batch:
+        batch.drop_constraint(drop, type_="unique")
+        batch.create_unique_constraint(create, columns)
+    connection.execute(sa.text("DELETE FROM warning_actions"))
+    if actions:
+        names = ACTION_COLUMNS.split(", ")
+        connection.execute(
+            sa.text(f"INSERT INTO warning_actions ({ACTION_COLUMNS}) VALUES ({', '.join(':' + n for n in names)})"),
+            [dict(row) for row in actions],
+        )
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(sa.Column("score_parts", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("first_signal_at", TS, nullable=True))
-        batch.add_column(sa.Column("first_response_at", TS, nullable=True))
-        batch.add_column(sa.Column("response_delay_work_h", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("response_target_work_h", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("response_due_at", TS, nullable=True))
-        batch.add_column(sa.Column("response_status", sa.String(length=16), nullable=True))
+    # Plain ADD COLUMN (no table rebuild: rebuilding events would cascade to its items and warnings on SQLite).
+    for column in _event_columns():
+        op.add_column("events", column)
 
     # One warning per event: keep the most severe (earliest among equals), move the others' actions to it.
     connection = op.get_bind()
@@ -45,20 +83,10 @@ def upgrade() -> None:
                 {"kept": kept, "old": warning_id},
             )
             connection.execute(sa.text("DELETE FROM warnings WHERE id = :old"), {"old": warning_id})
-    with op.batch_alter_table("warnings") as batch:
-        batch.drop_constraint("uq_warnings_event_id_level", type_="unique")
-        batch.create_unique_constraint("uq_warnings_event_id", ["event_id"])
+    _swap_unique("uq_warnings_event_id_level", "uq_warnings_event_id", ["event_id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("warnings") as batch:
-        batch.drop_constraint("uq_warnings_event_id", type_="unique")
-        batch.create_unique_constraint("uq_warnings_event_id_level", ["event_id", "level"])
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("response_status")
-        batch.drop_column("response_due_at")
-        batch.drop_column("response_target_work_h")
-        batch.drop_column("response_delay_work_h")
-        batch.drop_column("first_response_at")
-        batch.drop_column("first_signal_at")
-        batch.drop_column("score_parts")
+    _swap_unique("uq_warnings_event_id", "uq_warnings_event_id_level", ["event_id", "level"])
+    for name in reversed(EVENT_COLUMNS):
+        op.drop_column("events", name)  # SQLite 3.35+ drops a column in place
