@@ -140,6 +140,10 @@ def test_analyze_events_warnings(runner, stored, library_file, prefect_harness) 
     assert runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "II", "--reason", "x"]).exit_code == 1
     done = runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "IV", "--reason", "核实后影响有限", "--by", "值班员"])
     assert done.exit_code == 0 and "已降级" in done.output
+    shown = runner.invoke(main, ["warnings", "show", str(wid)]).output
+    assert "IV级（一般）（原为III级（较大））" in shown and "风险分 65.61" in shown and "立场构成 +15" in shown
+    assert "值班员 降级：核实后影响有限" in shown and "状态：待回应" in shown
+    assert runner.invoke(main, ["warnings", "show", "999"]).exit_code == 1
     done = runner.invoke(main, ["warnings", "dismiss", str(wid), "--reason", "已处置"])
     assert "已排除" in done.output
     assert "已排除" in runner.invoke(main, ["warnings", "list"]).output

@@ -312,6 +312,29 @@ def test_an_unacknowledged_II_warning_reaches_the_next_on_the_chain_after_its_mi
     ]
 
 
+def test_a_raised_warning_escalates_from_its_rise_at_its_new_level(
+    db: Database, config: UnitsFile, hook: WebhookReceiver, settings: object, tmp_path: Path
+) -> None:
+    library = tmp_path / "risk.yaml"
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
+    start = at(30, 10)
+    add_sources(db, settings, start - timedelta(days=5), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
+    import_library(db, load_library_file(library), author="测试", now=start - timedelta(days=3))
+    load(db, settings, tmp_path, "青禾论坛", [post("p0", "东坪村化工园区有异味", LEAK, start - timedelta(days=3))])
+    (first,) = analyze(db, now=start - timedelta(days=3) + timedelta(minutes=5)).warnings
+    assert first.level == 4  # IV never escalates
+    wave = [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), start - timedelta(minutes=10 * i)) for i in range(1, 9)]
+    load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    (rise,) = analyze(db, now=start).warnings
+    assert rise.kind == "level" and rise.level in (2, 3)
+    minutes = active_library(db).spec.escalation.by_level()[rise.level]
+    assert minutes is not None
+    # Three days after the first warning, but minutes after the rise: the chain starts from the rise.
+    assert escalate(db, config, start + timedelta(minutes=minutes - 1)) == []
+    steps = escalate(db, config, start + timedelta(minutes=minutes))
+    assert [(step.warning_id, step.step) for step in steps] == [(first.id, 1)]
+
+
 def test_an_acknowledged_warning_does_not_escalate(
     db: Database, config: UnitsFile, hook: WebhookReceiver, open_warning: EarlyWarning
 ) -> None:

@@ -491,6 +491,43 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
     click.echo(render_table(table, max_column_width=40) if table else "没有预警。")
 
 
+ACTION_LABELS = {"acknowledge": "确认", "downgrade": "降级", "dismiss": "排除", "raise": "等级上调", "change": "新情况"}
+
+
+@warnings.command("show")
+@click.argument("warning_id", type=int)
+@user_errors
+def warnings_show(warning_id: int) -> None:
+    """One warning: its event's risk score with the parts, response timing, and its history (decisions, level rises, changes)."""
+    from yuqing_core.analysis.queries import get_event, get_warning
+    from yuqing_core.risk.decisions import history
+    from yuqing_core.risk.explain import judgement_of
+
+    warning = get_warning(database(), warning_id)
+    if warning is None:
+        raise click.ClickException(f"没有编号为 {warning_id} 的预警")
+    event = get_event(database(), warning.event_id)
+    tz = settings().tz
+    level = Level(warning.effective_level).label + (
+        f"（原为{Level(warning.level).label}）" if warning.effective_level != warning.level else ""
+    )
+    click.echo(f"预警 #{warning.id}：{level}，{STATUS_LABELS.get(warning.status, warning.status)}，"
+               f"预警于 {format_local(warning.created_at, tz)}；事件 #{warning.event_id}")  # fmt: skip
+    if event is not None:
+        judgement = judgement_of(event)
+        click.echo(f"  {event.title}")
+        click.echo(f"  风险分 {event.score}，{judgement.level_label}")
+        for line in judgement.part_lines():
+            click.echo(f"    {line}")
+        for line in judgement.response_lines(tz):
+            click.echo(f"  {line}")
+    click.echo("  经过：")
+    for action in history(database(), warning_id) or []:
+        click.echo(
+            f"    {format_local(action.created_at, tz)} {action.actor} {ACTION_LABELS.get(action.action, action.action)}：{action.reason}"
+        )
+
+
 def _decide(warning_id: int, action: str, actor: str | None, reason: str, to_level: int | None = None) -> None:
     from yuqing_core.risk.decisions import DecisionRefused, decide
     from yuqing_core.risk.versions import default_author
