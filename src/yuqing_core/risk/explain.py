@@ -45,7 +45,10 @@ class Judgement:
             lines.append(f"回应用时：{_hours(timing.delay_work_h)} 个工作小时（自然时长 {_hours(timing.delay_clock_h)} 小时）")
         else:
             lines.append("首次官方回应：尚无")
-            lines.append(f"已等待：{_hours(timing.delay_work_h)} 个工作小时（自然时长 {_hours(timing.delay_clock_h)} 小时）")
+            if timing.delay_work_h is not None:
+                lines.append(f"已等待：{_hours(timing.delay_work_h)} 个工作小时（自然时长 {_hours(timing.delay_clock_h)} 小时）")
+            else:
+                lines.append(f"已等待：自然时长 {_hours(timing.delay_clock_h)} 小时（未达预警，不计工作时长）")
         target = f"（时限 {timing.target_work_h:g} 个工作小时）" if timing.target_work_h is not None else ""
         lines.append(f"状态：{timing.status_label}{target}")
         return lines

@@ -46,6 +46,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Literal, Protocol
 
@@ -144,7 +145,7 @@ class ResponseSpec(BaseModel):
         return known_zone(value)
 
     def spans(self) -> list[tuple[time, time]]:
-        return sorted(parse_office_span(v) for v in self.office_hours)
+        return list(_parsed_spans(tuple(self.office_hours)))
 
     def tz(self) -> tzinfo:
         from zoneinfo import ZoneInfo
@@ -160,30 +161,52 @@ def _seconds(start: time, end: time) -> float:
     return (datetime.combine(date.min, end) - datetime.combine(date.min, start)).total_seconds()
 
 
+@lru_cache(maxsize=64)
+def _parsed_spans(office_hours: tuple[str, ...]) -> tuple[tuple[time, time], ...]:
+    return tuple(sorted(parse_office_span(v) for v in office_hours))
+
+
 def _office_windows(day: date, spec: ResponseSpec, tz: tzinfo) -> Iterable[tuple[datetime, datetime]]:
-    for start, end in spec.spans():
+    for start, end in _parsed_spans(tuple(spec.office_hours)):
         yield datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)
+
+
+def _overlap_seconds(
+    day: date, start: datetime, end: datetime, calendar: WorkdayCalendar, spec: ResponseSpec, tz: tzinfo
+) -> float:
+    if not calendar.is_workday(day):
+        return 0.0
+    return sum(
+        max(0.0, (min(end, close_at) - max(start, open_at)).total_seconds())
+        for open_at, close_at in _office_windows(day, spec, tz)
+    )
 
 
 def work_hours_between(start: datetime, end: datetime, calendar: WorkdayCalendar, spec: ResponseSpec) -> float:
     """Office hours on working days in [start, end), rounded to 0.01; 0 if ``end <= start``.
 
+    The first and last days are cut to the interval; every working day between counts whole.
+
     >>> from datetime import timezone
     >>> noon = datetime(2026, 12, 1, 4, 0, tzinfo=timezone.utc)   # Tuesday 12:00 Shanghai
     >>> work_hours_between(noon - timedelta(hours=2), noon + timedelta(hours=5), WeekdayCalendar(), ResponseSpec())
     4.5
+    >>> work_hours_between(noon, noon + timedelta(days=14), WeekdayCalendar(), ResponseSpec())  # ten working days
+    65.0
     """
     if end <= start:
         return 0.0
     tz = spec.tz()
-    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    seconds = 0.0
-    while day <= last:
-        if calendar.is_workday(day):
-            for open_at, close_at in _office_windows(day, spec, tz):
-                overlap = (min(end, close_at) - max(start, open_at)).total_seconds()
-                seconds += max(0.0, overlap)
-        day += _ONE_DAY
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    seconds = _overlap_seconds(first, start, end, calendar, spec, tz)
+    if last > first:
+        seconds += _overlap_seconds(last, start, end, calendar, spec, tz)
+        whole_day = spec.work_hours_per_day() * 3600
+        day = first + _ONE_DAY
+        while day < last:
+            if calendar.is_workday(day):
+                seconds += whole_day
+            day += _ONE_DAY
     return round(seconds / 3600, 2)
 
 
@@ -276,8 +299,10 @@ class ResponseTiming:
             return "无群众诉求或风险信号，不计回应时效"
         if self.first_response_at is not None and self.delay_work_h is not None:
             text = f"首次官方回应用时 {self.delay_work_h:g} 个工作小时（自然时长 {self.delay_clock_h:g} 小时）"
-        else:
+        elif self.delay_work_h is not None:
             text = f"尚无官方回应，已过 {self.delay_work_h:g} 个工作小时（自然时长 {self.delay_clock_h:g} 小时）"
+        else:
+            text = f"尚无官方回应（自然时长 {self.delay_clock_h:g} 小时）"
         if self.target_work_h is not None:
             text += f"，时限 {self.target_work_h:g} 个工作小时"
         return f"{text}：{self.status_label}"
@@ -312,12 +337,12 @@ def response_timing(
         return ResponseTiming(None, None, None, None, None, None, None)
     answer = next((at for at, role, stance in ordered if at >= signal and is_official_response(role, stance)), None)
     until = answer if answer is not None else max(now, signal)
-    delay_work = work_hours_between(signal, until, calendar, spec)
     delay_clock = round((until - signal).total_seconds() / 3600, 2)
     targets = spec.target_hours.by_level()
     # An answer is timed against the event's level, or the most lenient target (IV) below every level;
-    # an unanswered event below every level is not chased.
+    # an unanswered event below every level is not chased (nor is its wait counted in working hours).
     target = targets[level] if level in targets else (targets[4] if answer is not None else None)
+    delay_work = work_hours_between(signal, until, calendar, spec) if target is not None else None
     status: ResponseStatus | None = None
     due = add_work_hours(signal, target, calendar, spec) if target is not None else None
     if target is not None and due is not None:
