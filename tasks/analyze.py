@@ -19,6 +19,7 @@ from tasks.policies import PER_RUN_CACHE, database_error
 from yuqing_core.analysis import (
     AnalysisSummary,
     batches,
+    events_due_for_response,
     events_of,
     group_batch,
     items_to_analyze,
@@ -28,6 +29,8 @@ from yuqing_core.analysis import (
 from yuqing_core.analysis.grouping import GroupingSummary
 from yuqing_core.analysis.match import MatchSummary
 from yuqing_core.analysis.warn import RaisedWarning
+from yuqing_core.cases import load_policy
+from yuqing_core.cases.calendar import WorkCalendar
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
@@ -36,6 +39,31 @@ from yuqing_core.risk.versions import active_library, library_version
 from yuqing_core.timeutil import format_local, utcnow
 
 WARNING_EVENT = "yuqing.warning.raised"
+WARNING_UPDATED_EVENT = "yuqing.warning.updated"
+
+
+def office_calendar() -> WorkCalendar:
+    """The office's working-day calendar (the cases file's local holidays and working days), for response timing."""
+    return load_policy(get_settings().cases_file).calendar()
+
+
+def _announce(warnings: list[RaisedWarning]) -> None:
+    """A Prefect event per notice: ``yuqing.warning.raised`` for a new warning or a level rise, ``.updated`` for a change."""
+    for warning in warnings:
+        emit_event(
+            event=WARNING_UPDATED_EVENT if warning.kind == "change" else WARNING_EVENT,
+            resource={"prefect.resource.id": f"yuqing.event.{warning.event_id}", "prefect.resource.name": warning.title[:120]},
+            payload={
+                "warning_id": warning.id,
+                "event_id": warning.event_id,
+                "level": Level(warning.level).name,
+                "level_label": warning.label,
+                "score": warning.score,
+                "risk_points": warning.risk_points,
+                "kind": warning.kind,
+                "changes": warning.changes,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -97,21 +125,21 @@ def group_events(version_id: int, index: int, item_ids: list[int], now: datetime
 def score_and_warn(version_id: int, index: int, item_ids: list[int], now: datetime) -> list[RaisedWarning]:
     """Refresh the batch's events, score them, raise warnings, and announce each as a Prefect event."""
     db = get_database()
-    summary = refresh_events(db, library_version(db, version_id), events_of(db, item_ids), now=now)
-    for warning in summary.warnings:
-        emit_event(
-            event=WARNING_EVENT,
-            resource={"prefect.resource.id": f"yuqing.event.{warning.event_id}", "prefect.resource.name": warning.title[:120]},
-            payload={
-                "warning_id": warning.id,
-                "event_id": warning.event_id,
-                "level": Level(warning.level).name,
-                "level_label": warning.label,
-                "score": warning.score,
-                "risk_points": warning.risk_points,
-            },
-        )
-    get_run_logger().info("第 %d 批：更新事件 %d 个，新预警 %d 条", index, summary.events, len(summary.warnings))
+    summary = refresh_events(db, library_version(db, version_id), events_of(db, item_ids), now=now, calendar=office_calendar())
+    _announce(summary.warnings)
+    get_run_logger().info("第 %d 批：更新事件 %d 个，预警通知 %d 条", index, summary.events, len(summary.warnings))
+    return summary.warnings
+
+
+@task(name="check-responses", task_run_name="check-responses", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def check_responses(version_id: int, now: datetime) -> list[RaisedWarning]:
+    """Refresh the events whose response target passed unanswered (overdue even without new items); announce changes."""
+    db = get_database()
+    due = events_due_for_response(db, now)
+    summary = refresh_events(db, library_version(db, version_id), due, now=now, calendar=office_calendar())
+    _announce(summary.warnings)
+    get_run_logger().info("回应时限到期的事件 %d 个，预警通知 %d 条", len(due), len(summary.warnings))
     return summary.warnings
 
 
@@ -131,6 +159,7 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     for index, batch in enumerate(plan.batches):
         grouped.append(group_events(plan.version_id, index, batch, plan.now))
         summary.warnings += score_and_warn(plan.version_id, index, batch, plan.now)
+    summary.warnings += check_responses(plan.version_id, plan.now)
     for part in matched:
         summary.matched.add(part)
     for part in grouped:
@@ -152,15 +181,18 @@ def publish_analysis_summary(plan: AnalysisPlan, matched: list[MatchSummary], gr
     lines = [
         f"# 分析结果（风险库第 {plan.version} 版，截至 {format_local(plan.now)}）",
         "",
-        f"分析 {total.items} 条，本县相关 {total.relevant} 条，排除 {total.excluded} 条；新事件 {groups.new_events} 个，新预警 {len(warnings)} 条。",
+        f"分析 {total.items} 条，本县相关 {total.relevant} 条，排除 {total.excluded} 条；新事件 {groups.new_events} 个，预警通知 {len(warnings)} 条（新预警 {sum(w.kind == 'new' for w in warnings)} 条）。",
         "",
         "| 风险点 | 命中条数 |",
         "|---|---|",
         *(f"| {name} | {count} |" for name, count in total.risk_points.most_common()),
     ]
     if warnings:
-        lines += ["", "| 预警 | 级别 | 得分 | 事件 | 风险点 |", "|---|---|---|---|---|"]
-        lines += [f"| #{w.id} | {w.label} | {w.score} | {_cell(w.title)} | {'、'.join(w.risk_points)} |" for w in warnings]
+        lines += ["", "| 预警 | 通知 | 级别 | 风险分 | 事件 | 风险点 |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| #{w.id} | {_cell(w.subject.split('】')[0] + '】')} | {w.label} | {w.score} | {_cell(w.title)} | {'、'.join(w.risk_points)} |"
+            for w in warnings
+        ]
     text = "\n".join(lines)
     create_markdown_artifact(key="analysis-summary", markdown=text, description=lines[2])
     return lines[2]

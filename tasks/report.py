@@ -128,9 +128,29 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
     return report.lines()
 
 
+def warning_body(warning: RaisedWarning) -> str:
+    """The text of a warning notice: what happened to the warning, why, and its numbers."""
+    if warning.kind == "level" and warning.previous_level is not None:
+        head = f"预警由{Level(warning.previous_level).label}上调为{warning.label}：{warning.title}"
+    elif warning.kind == "change":
+        head = f"{warning.label}预警有新情况：{warning.title}"
+    else:
+        head = f"{warning.label}预警：{warning.title}"
+    lines = [head, f"风险点：{'、'.join(warning.risk_points)}；风险分 {warning.score}。"]
+    if warning.changes:
+        lines.append("变化：" + "；".join(warning.changes) + "。")
+    if warning.reasons:
+        lines.append("依据：" + "；".join(warning.reasons) + "。")
+    lines.append(f"事件编号 {warning.event_id}，预警编号 {warning.id}。")
+    return "\n".join(lines)
+
+
 @task(name="notify-warnings", task_run_name="notify-warnings", retries=2, retry_condition_fn=database_error)
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
-    """Tell each new warning to whoever is on duty, then to the units its level routes to, once per warning and level.
+    """Tell each warning notice (new, level rise, material change) to whoever is on duty, then to the units its level routes to.
+
+    Each notice goes out once: its ledger key names the warning and the level or change
+    (``warning:17:level:2``, ``warning:17:change:overdue``).
 
     Nobody reachable: the fallback unit gets it, the ledger says why. Risk
     points naming units the units file lacks are logged as a WARNING on every run.
@@ -156,10 +176,9 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     for warning in warnings:
         points = [spec.risk_point(name) for name in warning.risk_points] if spec else []
         units = [unit for point in points if point for unit in point.units]
-        body = (f"{Level(warning.level).label}预警：{warning.title}\n风险点：{'、'.join(warning.risk_points)}；得分 {warning.score}。\n"
-                f"事件编号 {warning.event_id}，预警编号 {warning.id}。")  # fmt: skip
-        message = Message(kind="warning", key=f"warning:{warning.id}:{warning.level}", subject=f"【{Level(warning.level).label}预警】{warning.title}",
-                          body=body, level=warning.level, reference=f"warning:{warning.id}")  # fmt: skip
+        message = Message(kind="warning", key=warning.key or f"warning:{warning.id}:level:{warning.level}",
+                          subject=warning.subject, body=warning_body(warning), level=warning.level,
+                          reference=f"warning:{warning.id}")  # fmt: skip
         recipients = resolve_recipients(db, warning.level, units, config=config)
         now = utcnow()
         total.extend(deliver(db, message, recipients, config=config, now=now, on_duty=config.on_duty(now), fallback=True))

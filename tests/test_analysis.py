@@ -15,6 +15,7 @@ from yuqing_core.analysis import analyze
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.db import Database
 from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, EventItem, ItemAnalysis, Match, RiskNotice
+from yuqing_core.levels import Level
 from yuqing_core.risk.decisions import DecisionRefused, decide, history
 from yuqing_core.risk.library import load_library_file
 from yuqing_core.risk.notices import write_risk_notices
@@ -46,6 +47,7 @@ source_weights: {云江日报: 1.5}
 sensitive_words: [中毒, 送医院]
 """
 
+HARM = "白沙镇东坪村化工园区泄漏，又有两名老人头晕呕吐被送医院。"  # a harm report (risk.stance)
 LEAK = "白沙镇东坪村今天一早弥漫刺鼻气味，村民怀疑化工园区泄漏，有老人头晕，已有人送医院检查，希望有关部门尽快调查公开监测数据。"
 
 
@@ -201,27 +203,48 @@ def test_event_hot_words_come_from_word_counts_stored_by_the_match_step(county, 
         assert session.get(Event, event.id).hot_words == stored_hot_words
 
 
-def test_warned_once_per_level_and_again_only_when_it_rises(county, settings, tmp_path) -> None:
-    db = county
-    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", "闻着难受", NOW - timedelta(days=2))])
-    first = analyze(db, now=NOW - timedelta(days=2) + timedelta(hours=1))
-    assert [w.level for w in first.warnings] == [4]  # one forum post about a severity-3 point: IV 一般
+def warning_rows(db: Database) -> list[tuple]:
+    with db.reader() as session:
+        rows = session.execute(
+            select(EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.effective_level, EarlyWarning.status).order_by(
+                EarlyWarning.id
+            )
+        ).all()
+    return [tuple(row) for row in rows]
 
-    # The story spreads: more posts, more sources, a provincial paper, sensitive words, a spike.
+
+def test_one_warning_per_event_raised_again_in_place_only_when_the_level_rises(county, settings, tmp_path) -> None:
+    db = county
+    start = NOW - timedelta(days=2)
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, start)])
+    first = analyze(db, now=start + timedelta(hours=1))
+    # One forum post (weight 1) complaining (希望有关部门…) about a severity-3 point and saying 送医院 (risk/scoring.py):
+    # 24 + sensitive 5 + volume 5 + spread 0 + velocity 3 x 1/6 = 0.5 + authority 8 + complaint 2 = 44.5: IV 一般.
+    (raised,) = first.warnings
+    assert (raised.kind, raised.level, raised.score, raised.key) == ("new", 4, 44.5, f"warning:{raised.id}:level:4")
+
+    # The story spreads: more posts, more sources, a provincial paper, a spike.
     wave = [
         post(f"w{i}", f"东坪村化工园区泄漏{i}号现场", LEAK + f"（第{i}条）", NOW - timedelta(hours=12 - i)) for i in range(12)
     ]
     load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
     load(db, settings, tmp_path, "云江日报", [post("p", "东坪村化工园区泄漏现场", LEAK, NOW - timedelta(hours=1))], "p.jsonl")
     second = analyze(db, now=NOW)
-    # By hand (risk/scoring.py): severity 3 -> 30; authority 云江日报 1.5, capped -> 10; volume 14 items -> 15 (capped)
-    # + 2 sources 2.5 x log2(3) = 3.96; velocity 6 items in the last 6 h -> 4 x 1/h = 4; a spike -> 10; 送医院 -> 10.
-    # 82.96: II 重大 (from 70), one level up from the IV of the first post, for the same event.
-    assert [(w.event_id, w.level, w.score) for w in second.warnings] == [(first.warnings[0].event_id, 2, pytest.approx(82.96))]
-    assert analyze(db, since=NOW - timedelta(days=3), until=NOW, now=NOW).warnings == []  # same levels: no repeat
+    # The same warning, raised in place: one notice with its own ledger key; the old level is history.
+    (rise,) = second.warnings
+    assert (rise.id, rise.event_id, rise.kind, rise.previous_level) == (raised.id, raised.event_id, "level", 4)
+    assert rise.level <= 2 and rise.key == f"warning:{raised.id}:level:{rise.level}"
+    assert rise.subject.startswith(f"【预警升级 IV→{Level(rise.level).numeral}】")
+    assert analyze(db, since=NOW - timedelta(days=3), until=NOW, now=NOW).warnings == []  # same facts: no notice
+    assert warning_rows(db) == [(raised.event_id, rise.level, rise.level, "open")]
+    (action,) = history(db, raised.id)
+    assert (action.action, action.actor, action.from_level, action.to_level) == ("raise", "系统", 4, rise.level)
+    assert action.reason.startswith(f"等级由IV级（一般）上调为{Level(rise.level).label}")
     with db.reader() as session:
-        stored = session.execute(select(EarlyWarning.event_id, EarlyWarning.level).order_by(EarlyWarning.id)).all()
-    assert [tuple(row) for row in stored] == [(first.warnings[0].event_id, 4), (first.warnings[0].event_id, 2)]
+        event = session.get(Event, raised.event_id)
+        assert event.score == rise.score and [p["name"] for p in event.score_parts] == [
+            "severity", "volume", "spread", "velocity", "authority", "stance_mix", "response",
+        ]  # fmt: skip
 
 
 def test_analysts_decisions_are_kept(county, settings, tmp_path) -> None:
@@ -246,6 +269,83 @@ def test_analysts_decisions_are_kept(county, settings, tmp_path) -> None:
     assert analyze(db, since=NOW - timedelta(days=1), until=NOW, now=NOW).warnings == []
     with pytest.raises(DecisionRefused, match="没有编号为 999 的预警"):
         decide(db, 999, "acknowledge", actor="王", reason="x")
+
+
+def test_a_dismissal_stands_through_changes_until_the_level_rises(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=30))])
+    (warning,) = analyze(db, now=NOW - timedelta(hours=29)).warnings
+    decide(db, warning.id, "dismiss", actor="李", reason="经核实为正常检修气味", now=NOW - timedelta(hours=28))
+    # A harm report on the forum: a material change, recorded, but no notice to a dismissed warning.
+    load(
+        db, settings, tmp_path, "青禾论坛", [post("2", "东坪村化工园区又有人送医院", HARM, NOW - timedelta(hours=27))], "2.jsonl"
+    )
+    assert analyze(db, now=NOW - timedelta(hours=27)).warnings == []
+    assert warning_rows(db) == [(warning.event_id, 4, 4, "dismissed")]
+    assert [(a.action, a.reason) for a in history(db, warning.id)][-1] == (
+        "change",
+        "出现新的伤亡/危害报告（累计 1 条，此前 0 条）",
+    )
+    # The incident grows to a higher level: the warning is raised and reopened, with one notice.
+    wave = [post(f"w{i}", f"东坪村化工园区泄漏{i}号", LEAK + f"（第{i}条）", NOW - timedelta(hours=6 - i / 2)) for i in range(10)]
+    load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    load(db, settings, tmp_path, "云江日报", [post("p", "东坪村化工园区泄漏现场", LEAK, NOW - timedelta(hours=1))], "p.jsonl")
+    (rise,) = analyze(db, now=NOW).warnings
+    assert rise.kind == "level" and rise.id == warning.id and rise.level < 4
+    assert warning_rows(db) == [(warning.event_id, rise.level, rise.level, "open")]
+
+
+def test_material_changes_give_one_notice_each(county, settings, tmp_path) -> None:
+    db = county
+    add_sources(db, settings, 青禾县人民政府网="http://example.org/gov.xml")
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=3))])
+    (warning,) = analyze(db, now=NOW - timedelta(hours=2)).warnings
+    assert warning.kind == "new"
+    # The government answers: an update that lowers urgency, not a new alarm.
+    answer = post(
+        "g1",
+        "关于东坪村化工园区异味的情况通报",
+        "经核查，白沙镇东坪村化工园区异味系检修排气所致，已责令整改，群众反映的问题已妥善处理。",
+        NOW - timedelta(hours=1),
+    )
+    load(db, settings, tmp_path, "青禾县人民政府网", [answer], "gov.jsonl")
+    (update,) = analyze(db, now=NOW - timedelta(hours=1)).warnings
+    assert (update.id, update.kind, update.key) == (warning.id, "change", f"warning:{warning.id}:change:response")
+    assert update.changes == ["官方已回应"] and update.subject.startswith("【预警更新")
+    with db.reader() as session:
+        event = session.get(Event, warning.event_id)
+        assert event.first_response_at == NOW - timedelta(hours=1) and event.response_status == "on_time"
+    # A further harm report: one more notice, keyed by the harm reports' count.
+    load(db, settings, tmp_path, "青禾论坛", [post("2", "东坪村化工园区又有人送医院", HARM, NOW)], "2.jsonl")
+    (harm,) = analyze(db, now=NOW).warnings
+    assert harm.key == f"warning:{warning.id}:change:harm:1" and harm.kind == "change"
+    assert analyze(db, since=NOW - timedelta(days=1), until=NOW + timedelta(seconds=1), now=NOW).warnings == []
+
+
+def test_an_unanswered_incident_past_its_target_is_raised_a_level(county, settings, tmp_path) -> None:
+    db = county
+    friday_5pm = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, friday_5pm)])
+    (warning,) = analyze(db, now=friday_5pm + timedelta(minutes=10)).warnings
+    assert warning.level == 4
+    with db.reader() as session:
+        event = session.get(Event, warning.event_id)
+        # IV: 24 working hours, counted in office hours on working days: Friday 17:00-17:30 is half an hour,
+        # the weekend none, Monday to Wednesday 6.5 each (20 in all), Thursday 08:30-12:00 and 14:30-15:00:
+        # due on Thursday 2026-12-03 at 15:00 Shanghai.
+        assert (event.response_status, event.response_target_work_h) == ("pending", 24)
+        assert event.response_due_at == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    # Nothing new is published; the stage's check of due responses finds it overdue and raises the level.
+    later = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # Thursday 17:00 Shanghai, two working hours past the target
+    (rise,) = analyze(db, now=later).warnings
+    assert (rise.id, rise.kind, rise.previous_level, rise.level) == (warning.id, "level", 4, 3)
+    assert "超过回应时限 2 个工作小时未见官方回应，等级上调" in rise.reasons
+    with db.reader() as session:
+        event = session.get(Event, warning.event_id)
+        assert event.response_status == "overdue" and event.level == 3
+        (response,) = [p for p in event.score_parts if p["name"] == "response"]
+        assert response["label"] == "回应状态" and response["points"] >= 10 and "等级上调" in response["detail"]
+    assert analyze(db, now=later).warnings == []  # told once
 
 
 def test_risk_notice_for_a_rising_risk_point_once_a_day(county, settings, tmp_path) -> None:
@@ -275,3 +375,40 @@ def test_a_new_version_re_analyses_a_window(county, settings, tmp_path) -> None:
         versions = set(session.scalars(select(Match.version_id)))
         analysed = set(session.scalars(select(ItemAnalysis.version_id)))
     assert len(versions) == 2 and len(analysed) == 1  # old matches kept as history; the item now stands at v2
+
+
+def test_migration_0008_keeps_one_warning_per_event_with_every_action(county, settings, tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from yuqing_core.db import upgrade
+    from yuqing_core.db.migrate import alembic_config
+
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=1))])
+    (warning,) = analyze(db, now=NOW).warnings
+    decide(db, warning.id, "acknowledge", actor="王", reason="已转应急局核实")
+    config = alembic_config()
+    with db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        connection.commit()
+    # Before 0008 an event could hold one warning per level: a later, more severe one with its own decision.
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO warnings (event_id, level, score, version_id, reasons, status, effective_level, created_at, updated_at)"
+                " SELECT event_id, 2, 75, version_id, reasons, 'open', 2, created_at, updated_at FROM warnings"
+            )
+        )
+        severe = connection.execute(text("SELECT id FROM warnings WHERE level = 2")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO warning_actions (warning_id, action, actor, reason, from_level, to_level, created_at)"
+                " SELECT :id, 'dismiss', '李', '已处置', 2, 2, created_at FROM warning_actions"
+            ),
+            {"id": severe},
+        )
+    upgrade(db)
+    assert warning_rows(db) == [(warning.event_id, 2, 2, "open")]  # the most severe kept
+    assert [(a.action, a.actor) for a in history(db, severe)] == [("acknowledge", "王"), ("dismiss", "李")]

@@ -130,13 +130,20 @@ def test_analyze_events_warnings(runner, stored, library_file, prefect_harness) 
     assert "立场：伤亡事故（公众来源；线索：泄漏" in shown  # the stance with its reason, for every item
 
     warnings = [json.loads(line) for line in runner.invoke(main, ["warnings", "list", "--format", "jsonl"]).output.splitlines()]
-    # By hand (risk/scoring.py): severity 3 -> 30, weight 1 -> 10, 4 items in 1 source -> 11.61 + 2.5,
-    # 4 in the last 6 h -> 2.67, a spike -> 10, 送医院 -> 10: 76.78, level II.
-    assert [(w["status"], w["level"], w["score"]) for w in warnings] == [("open", "II", 76.78)]
+    # By hand (risk/scoring.py): severity 3 -> 24, 送医院 -> +5; 4 problem items -> 5 log2 5 = 11.61; one source -> no
+    # spread (and no spike points); 4 in the last 6 h -> 2; weight 1 -> 8; four harm reports -> 15 (capped);
+    # no official response yet, 8 working hours allowed at III: pending, 0. 65.61: level III.
+    assert [(w["status"], w["level"], w["score"]) for w in warnings] == [("open", "III", 65.61)]
+    assert "风险分构成：" in shown and "立场构成 +15：伤亡/危害报告 4 条 +15" in shown
+    assert "快速回应：" in shown and "首次官方回应：尚无" in shown and "状态：待回应（时限 8 个工作小时）" in shown
     wid = warnings[0]["warning_id"]
-    assert runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "I", "--reason", "x"]).exit_code == 1
-    done = runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "III", "--reason", "核实后影响有限", "--by", "值班员"])
+    assert runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "II", "--reason", "x"]).exit_code == 1
+    done = runner.invoke(main, ["warnings", "downgrade", str(wid), "--to", "IV", "--reason", "核实后影响有限", "--by", "值班员"])
     assert done.exit_code == 0 and "已降级" in done.output
+    shown = runner.invoke(main, ["warnings", "show", str(wid)]).output
+    assert "IV级（一般）（原为III级（较大））" in shown and "风险分 65.61" in shown and "立场构成 +15" in shown
+    assert "值班员 降级：核实后影响有限" in shown and "状态：待回应" in shown
+    assert runner.invoke(main, ["warnings", "show", "999"]).exit_code == 1
     done = runner.invoke(main, ["warnings", "dismiss", str(wid), "--reason", "已处置"])
     assert "已排除" in done.output
     assert "已排除" in runner.invoke(main, ["warnings", "list"]).output

@@ -7,6 +7,7 @@ Time is driven by passing ``now``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -262,7 +263,8 @@ def test_the_on_duty_officer_gets_a_warning_first_even_in_quiet_hours(
 def open_warning(db: Database, settings: object, tmp_path: Path) -> EarlyWarning:
     """A II warning raised by the real analysis of real posts, left open."""
     library = tmp_path / "risk.yaml"
-    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 2"), encoding="utf-8")
+    # Eight posts on one forum within the hour about a severity-3 point: II (risk.scoring; one source does not spread).
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
     raised_at = at(27, 10)
     add_sources(db, settings, raised_at - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
     import_library(db, load_library_file(library), author="测试", now=raised_at)
@@ -310,6 +312,29 @@ def test_an_unacknowledged_II_warning_reaches_the_next_on_the_chain_after_its_mi
     ]
 
 
+def test_a_raised_warning_escalates_from_its_rise_at_its_new_level(
+    db: Database, config: UnitsFile, hook: WebhookReceiver, settings: object, tmp_path: Path
+) -> None:
+    library = tmp_path / "risk.yaml"
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
+    start = at(30, 10)
+    add_sources(db, settings, start - timedelta(days=5), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
+    import_library(db, load_library_file(library), author="测试", now=start - timedelta(days=3))
+    load(db, settings, tmp_path, "青禾论坛", [post("p0", "东坪村化工园区有异味", LEAK, start - timedelta(days=3))])
+    (first,) = analyze(db, now=start - timedelta(days=3) + timedelta(minutes=5)).warnings
+    assert first.level == 4  # IV never escalates
+    wave = [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), start - timedelta(minutes=10 * i)) for i in range(1, 9)]
+    load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    (rise,) = analyze(db, now=start).warnings
+    assert rise.kind == "level" and rise.level in (2, 3)
+    minutes = active_library(db).spec.escalation.by_level()[rise.level]
+    assert minutes is not None
+    # Three days after the first warning, but minutes after the rise: the chain starts from the rise.
+    assert escalate(db, config, start + timedelta(minutes=minutes - 1)) == []
+    steps = escalate(db, config, start + timedelta(minutes=minutes))
+    assert [(step.warning_id, step.step) for step in steps] == [(first.id, 1)]
+
+
 def test_an_acknowledged_warning_does_not_escalate(
     db: Database, config: UnitsFile, hook: WebhookReceiver, open_warning: EarlyWarning
 ) -> None:
@@ -350,3 +375,46 @@ def test_an_escalation_step_nobody_can_receive_goes_to_the_fallback(
     hook.wait_for(1)
     assert paths(hook) == ["/office"]
     assert escalate(db, unreachable, open_warning.created_at + timedelta(minutes=40)) == []
+
+
+# --- one warning per incident: a level rise and a material change are one notice each -----------------
+
+
+def test_a_level_rise_is_one_new_notice_with_its_own_key_sent_once(
+    db: Database, config: UnitsFile, hook: WebhookReceiver, settings: object, tmp_path: Path
+) -> None:
+    from tasks.report import warning_body
+
+    library = tmp_path / "risk.yaml"
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
+    start = at(30, 10)  # Monday morning
+    add_sources(db, settings, start - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
+    import_library(db, load_library_file(library), author="测试", now=start)
+
+    def tell(notices: list) -> None:  # type: ignore[type-arg]
+        for notice in notices:
+            message = Message(kind="warning", key=notice.key, subject=notice.subject, body=warning_body(notice),
+                              level=notice.level, reference=f"warning:{notice.id}")  # fmt: skip
+            deliver(db, message, resolve_recipients(db, notice.level, [YJJ], config=config), config=config, now=start,
+                    on_duty=config.on_duty(start), secrets=SecretResolver(blocks=None))  # fmt: skip
+
+    load(db, settings, tmp_path, "青禾论坛", [post("p0", "东坪村化工园区有异味", LEAK, start - timedelta(hours=30))])
+    first = analyze(db, now=start - timedelta(hours=29)).warnings
+    tell(first)
+    wave = [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), start - timedelta(minutes=10 * i)) for i in range(1, 9)]
+    load(db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    rise = analyze(db, now=start).warnings
+    tell(rise)
+    tell(rise)  # a retried notify task: the ledger sends nothing twice
+    assert analyze(db, since=start - timedelta(days=2), until=start, now=start).warnings == []
+
+    (warning,) = first
+    assert [(n.kind, n.key) for n in first] == [("new", f"warning:{warning.id}:level:4")]
+    assert [(n.kind, n.id, n.previous_level) for n in rise] == [("level", warning.id, 4)]
+    with db.reader() as session:
+        keys = {row.key.split("|")[0] for row in session.scalars(select(Delivery))}
+        assert session.scalar(select(EarlyWarning.level)) == rise[0].level  # one row, raised in place
+    assert keys == {f"warning:{warning.id}:level:4", f"warning:{warning.id}:level:{rise[0].level}"}
+    hook.wait_for(2)
+    texts = [json.dumps(p.json, ensure_ascii=False) for p in hook.posts]
+    assert any(f"预警由IV级（一般）上调为{Level(rise[0].level).label}" in text for text in texts)

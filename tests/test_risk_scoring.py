@@ -1,185 +1,234 @@
-"""Scoring events and grading warnings (risk/scoring.py), against expectations worked out by hand.
+"""One risk score per event (risk/scoring.py), against expectations worked out by hand from the table of parts.
 
-Each component follows the table in the module's docstring:
+    severity    8 x severity (0..4), +5 for sensitive words
+    volume      min(20, 5 log2(1 + problem items))
+    spread      min(10, 4 log2(sources of problem items))
+    velocity    min(8, 3 x problem items per hour in 6 h), +4 for a spike when spread, at most 10
+    authority   8 x min(1, highest weight among problem items)
+    stance_mix  harm 5, rumour 4, complaint 2, question 1 (cap 15) minus the strongest official answer
+                (resolution 30, debunk 15, response 8) and 1 per relayed answer (cap 4)
+    response    on time -4, late +4, pending 0, overdue: up one level (at least 10)
 
-    severity   10 x severity (0..4)                     authority  10 x min(1, weight)
-    volume     min(15, 5 log2(1 + items)) + min(5, 2.5 log2(1 + sources))
-    velocity   min(10, 4 x items per hour)              spike, sensitive  10 each or 0
-
-Every component is rounded to 2 places, the total is the sum of the rounded
-components, and an event with no severity totals 0. Levels: IV from 40,
-III from 55, II from 70, I from 85.
+Each part is rounded to 2 places; the total is their sum between 0 and 100; no risk point or no
+problem item totals 0. Levels: IV from 40, III from 55, II from 70, I from 85.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from yuqing_core.risk.library import WarningLevels
-from yuqing_core.risk.scoring import DEFAULT_THRESHOLDS, EventFacts, level_for, score_event
+from yuqing_core.risk.response import ResponseSpec, WeekdayCalendar
+from yuqing_core.risk.scoring import DEFAULT_THRESHOLDS, PART_LABELS, EventFacts, ScoredItem, level_for, score_event
 
-COMPONENTS = ["severity", "authority", "volume", "velocity", "spike", "sensitive"]
-
-
-def facts(
-    severity: int = 3,
-    authority: float = 0.0,
-    item_count: int = 0,
-    source_count: int = 0,
-    velocity_per_h: float = 0.0,
-    spike: bool = False,
-    sensitive: bool = False,
-) -> EventFacts:
-    return EventFacts(severity, authority, item_count, source_count, velocity_per_h, spike, sensitive)
+PARTS = ["severity", "volume", "spread", "velocity", "authority", "stance_mix", "response"]
+T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+LATER = T0 + timedelta(days=3)  # nothing recent: velocity 0
 
 
-def components(**overrides: object) -> dict[str, float]:
-    return score_event(facts(**overrides)).components  # type: ignore[arg-type]
+def item(
+    stance: str | None, *, source: str = "论坛", role: str = "public", weight: float = 0.4, minutes: float = 0
+) -> ScoredItem:
+    return ScoredItem(T0 + timedelta(minutes=minutes), source, role, stance, weight)
 
 
-# --- the docstring's worked examples -----------------------------------------------------------
-
-
-def test_one_forum_post_about_a_severity_3_point_is_level_iv() -> None:
-    score = score_event(facts(severity=3, authority=0.5, item_count=1, source_count=1))
-    # 30 + 5 + (5 x log2 2 = 5) + (2.5 x log2 2 = 2.5)
-    assert score.components == {"severity": 30, "authority": 5, "volume": 7.5, "velocity": 0, "spike": 0, "sensitive": 0}
-    assert score.total == 42.5
-    assert level_for(score.total) == 4
-
-
-def test_the_same_post_about_a_severity_2_point_is_not_warned() -> None:
-    score = score_event(facts(severity=2, authority=0.5, item_count=1, source_count=1))
-    assert score.total == 32.5  # 20 + 5 + 5 + 2.5
-    assert level_for(score.total) is None
-
-
-def test_a_spreading_spiking_sensitive_story_is_level_i() -> None:
-    # Thirty posts over eight sources in a day (7.5 in the last six hours), provincial media (1.5) among them.
-    score = score_event(
-        facts(severity=3, authority=1.5, item_count=30, source_count=8, velocity_per_h=1.25, spike=True, sensitive=True)
+def score(*items: ScoredItem, severity: int = 3, now: datetime = LATER, **facts: object):
+    return score_event(
+        EventFacts(severity, "讨薪", tuple(items), **facts),  # type: ignore[arg-type]
+        now=now,
+        calendar=WeekdayCalendar(),
     )
-    # volume: 5 x log2 31 = 24.8 -> 15, 2.5 x log2 9 = 7.9 -> 5
-    assert score.components == {"severity": 30, "authority": 10, "volume": 20, "velocity": 5, "spike": 10, "sensitive": 10}
-    assert score.total == 85
-    assert level_for(score.total) == 1
 
 
-# --- each component ------------------------------------------------------------------------------
+def points(*items: ScoredItem, **kwargs: object) -> dict[str, float]:
+    return score(*items, **kwargs).points()  # type: ignore[arg-type]
 
 
-def test_components_are_the_six_documented_ones_in_order() -> None:
-    assert list(components()) == COMPONENTS
+# --- the parts -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("severity", "points"), [(1, 10), (2, 20), (3, 30), (4, 40), (5, 40), (0, 0), (-1, 0)])
-def test_severity_is_ten_per_grade_up_to_four(severity: int, points: float) -> None:
-    assert components(severity=severity)["severity"] == points
+def test_the_parts_are_named_labelled_and_explained_in_order() -> None:
+    result = score(item("complaint"))
+    assert [p.name for p in result.parts] == PARTS
+    assert [p.label for p in result.parts] == [PART_LABELS[name] for name in PARTS]
+    assert PART_LABELS["stance_mix"] == "立场构成" and PART_LABELS["response"] == "回应状态"
+    assert all(p.detail for p in result.parts)
+    assert result.parts_json()[0] == {
+        "name": "severity",
+        "label": "风险点严重程度",
+        "points": 24.0,
+        "detail": "风险点“讨薪”严重程度 3（重大）×8",
+    }
 
 
-@pytest.mark.parametrize(("weight", "points"), [(0.0, 0), (0.25, 2.5), (0.5, 5), (1.0, 10), (1.5, 10), (-0.5, 0)])
-def test_authority_is_ten_times_the_weight_capped_at_one(weight: float, points: float) -> None:
-    assert components(authority=weight)["authority"] == points
+def test_one_complaint_on_one_forum_is_not_an_incident() -> None:
+    result = score(item("complaint"))
+    # 24 + 5 + 0 (one source) + 0 + 3.2 + 2
+    assert result.points() == {**dict.fromkeys(PARTS, 0.0), "severity": 24, "volume": 5, "authority": 3.2, "stance_mix": 2}
+    assert (result.total, result.level) == (34.2, None)
 
 
-@pytest.mark.parametrize(
-    ("items", "sources", "points"),
-    [
-        (0, 0, 0),
-        (1, 1, 7.5),  # 5 + 2.5
-        (3, 1, 12.5),  # 5 x log2 4 = 10, + 2.5
-        (7, 3, 20),  # 5 x log2 8 = 15, 2.5 x log2 4 = 5: both at their caps exactly
-        (1000, 1000, 20),  # capped at 15 + 5
-        (15, 0, 15),
-        (0, 3, 5),
-        (2, 2, 11.89),  # 7.9248... + 3.9624... = 11.887..., rounded once, not 7.92 + 3.96
-        (-3, -1, 0),
-    ],
-)
-def test_volume_counts_items_and_sources_on_a_log_scale(items: int, sources: int, points: float) -> None:
-    assert components(item_count=items, source_count=sources)["volume"] == points
+def test_a_lone_harm_report_with_sensitive_words_on_a_grave_point_is_level_iv() -> None:
+    result = score(item("harm_report"), severity=4, sensitive_words=("中毒",))
+    # 32 + 5 + 5 + 0 + 3.2 + 5
+    assert (result.total, result.level) == (50.2, 4)
+    assert "出现敏感词 中毒 +5" in result.parts[0].detail
 
 
-@pytest.mark.parametrize(("per_hour", "points"), [(0, 0), (0.5, 2), (1 / 6, 0.67), (2.5, 10), (40, 10), (-2, 0)])
-def test_velocity_is_four_per_item_an_hour_capped_at_ten(per_hour: float, points: float) -> None:
-    assert components(velocity_per_h=per_hour)["velocity"] == points
+@pytest.mark.parametrize(("problems", "volume"), [(0, 0), (1, 5), (3, 10), (7, 15), (15, 20), (500, 20)])
+def test_volume_counts_problem_items_on_a_log_scale(problems: int, volume: float) -> None:
+    items = [item("complaint", minutes=i) for i in range(problems)] + [item("positive"), item("debunk", role="media")]
+    assert points(*items, severity=3)["volume"] == volume if problems else score(*items).total == 0
 
 
-def test_a_spike_and_sensitive_words_add_ten_each() -> None:
-    assert (components()["spike"], components(spike=True)["spike"]) == (0, 10)
-    assert (components()["sensitive"], components(sensitive=True)["sensitive"]) == (0, 10)
-    assert score_event(facts(severity=1, spike=True, sensitive=True)).total == 30  # 10 + 10 + 10
+@pytest.mark.parametrize(("sources", "spread"), [(1, 0), (2, 4), (4, 8), (6, 10), (40, 10)])
+def test_spread_is_zero_for_one_source_and_grows_with_sources(sources: int, spread: float) -> None:
+    assert points(*(item("complaint", source=f"s{i}") for i in range(sources)))["spread"] == spread
 
 
-# --- the total -------------------------------------------------------------------------------------
+def test_velocity_counts_the_last_six_hours_and_a_spike_only_once_spread() -> None:
+    recent = [item("complaint", source=f"s{i % 2}", minutes=i) for i in range(6)]
+    now = T0 + timedelta(hours=1)
+    assert points(*recent, now=now)["velocity"] == 3  # 6 items / 6 h = 1 an hour, x 3
+    assert points(*recent, now=now, spike=True)["velocity"] == 7
+    assert points(item("complaint"), now=now, spike=True)["velocity"] == 0.5  # a lone post does not ride its topic's spike
+    many = [item("complaint", source=f"s{i % 2}", minutes=i) for i in range(60)]
+    assert points(*many, now=now, spike=True)["velocity"] == 10
 
 
-def test_the_total_adds_the_rounded_components() -> None:
-    score = score_event(facts(severity=1, item_count=2, source_count=2, velocity_per_h=1 / 6))
-    assert score.components == {"severity": 10, "authority": 0, "volume": 11.89, "velocity": 0.67, "spike": 0, "sensitive": 0}
-    assert score.total == 22.56
+def test_authority_weighs_the_problem_items_not_the_official_replies() -> None:
+    forum = item("complaint", weight=0.4)
+    reply = item("official_response", source="县政府网", role="official", weight=1.0, minutes=30)
+    paper = item("complaint", source="云江日报", role="media", weight=1.5)
+    assert points(forum)["authority"] == 3.2
+    assert points(forum, reply)["authority"] == 3.2  # the government's answer does not make the problem graver
+    assert points(forum, paper)["authority"] == 8
 
 
-def test_everything_at_its_cap_is_one_hundred() -> None:
-    score = score_event(
-        facts(severity=9, authority=3, item_count=10**6, source_count=10**4, velocity_per_h=99, spike=True, sensitive=True)
+def test_official_answers_lower_the_stance_mix_the_strongest_one_counting() -> None:
+    complaints = [item("complaint", minutes=i) for i in range(3)]
+
+    def official(stance: str, minutes: float = 60) -> ScoredItem:
+        return item(stance, source="县政府网", role="official", weight=1.0, minutes=minutes)
+
+    assert points(*complaints)["stance_mix"] == 6
+    assert points(*complaints, official("official_response"))["stance_mix"] == -2
+    assert points(*complaints, official("debunk"))["stance_mix"] == -9
+    # A resolution lowers markedly, and what was said before it no longer raises.
+    resolved = points(*complaints, official("official_response"), official("resolution", 90))
+    assert resolved["stance_mix"] == -30
+    # Complaints after the resolution still count.
+    assert points(*complaints, official("resolution"), item("complaint", minutes=120))["stance_mix"] == -28
+    relayed = [item("official_response", source=f"m{i}", role="media", weight=1.0) for i in range(6)]
+    assert points(*complaints, *relayed)["stance_mix"] == 2  # 6 - at most 4 for relayed answers
+
+
+def test_a_resolution_by_an_official_source_takes_a_warned_event_below_every_level() -> None:
+    complaints = [item("complaint", source=f"s{i % 4}", weight=1.0, minutes=i) for i in range(9)]
+    warned = score(*complaints)
+    assert warned.level is not None
+    solved = score(*complaints, item("resolution", source="县政府网", role="official", weight=1.0, minutes=120))
+    assert solved.level is None and solved.total < warned.total - 25
+
+
+def test_positive_coverage_and_official_notices_are_not_risk() -> None:
+    assert score(item("positive"), item("positive", role="media")).total == 0
+    meeting = item("other", source="县政府网", role="official", weight=1.0)  # 召开…部署会
+    reply = item("official_response", source="县政府网", role="official", weight=1.0)
+    assert score(meeting).total == 0 and score(meeting, reply).total == 0
+    assert score(item("complaint"), item("positive", minutes=5)).points()["volume"] == 5
+
+
+def test_without_a_risk_point_the_total_is_zero_and_never_warned() -> None:
+    result = score(*(item("harm_report", source=f"s{i}") for i in range(30)), severity=0)
+    assert (result.total, result.level) == (0, None)
+    assert result.points()["volume"] == 20  # the parts are still worked out, for the record
+
+
+# --- response ------------------------------------------------------------------------------------
+
+
+def test_an_on_time_answer_lowers_a_late_one_raises() -> None:
+    complaints = [item("complaint", source=f"s{i % 4}", weight=1.0, minutes=i) for i in range(9)]
+    on_time = score(*complaints, item("official_response", source="县政府网", role="official", minutes=60))
+    assert on_time.response.status == "on_time" and on_time.points()["response"] == -4
+    late = score(*complaints, item("official_response", source="县政府网", role="official", minutes=60 * 30))
+    assert late.response.status == "late" and late.points()["response"] == 4
+    assert "超时" in late.parts[-1].detail
+
+
+def test_overdue_raises_the_level_by_one_and_says_so() -> None:
+    complaints = [item("complaint", source=f"s{i % 4}", weight=1.0, minutes=i) for i in range(9)]
+    pending = score(*complaints, now=T0 + timedelta(hours=1))
+    overdue = score(*complaints, now=T0 + timedelta(days=10))
+    assert pending.response.status == "pending" and pending.points()["response"] == 0
+    assert overdue.response.status == "overdue"
+    assert pending.level is not None and overdue.level == pending.level - 1
+    assert overdue.points()["response"] >= 10
+    assert any(reason.startswith("超过回应时限") and reason.endswith("未见官方回应，等级上调") for reason in overdue.reasons)
+
+
+def test_targets_come_from_the_library() -> None:
+    complaints = [item("complaint", source=f"s{i % 4}", weight=1.0, minutes=i) for i in range(9)]
+    answer = item("official_response", source="县政府网", role="official", minutes=60 * 3)  # 3 working hours later
+    strict = ResponseSpec.model_validate({"target_hours": {"I": 1, "II": 1, "III": 1, "IV": 1}})
+    result = score_event(
+        EventFacts(3, "讨薪", (*complaints, answer)), now=LATER, calendar=WeekdayCalendar(), response_spec=strict
     )
-    assert score.components == {"severity": 40, "authority": 10, "volume": 20, "velocity": 10, "spike": 10, "sensitive": 10}
-    assert score.total == 100
-
-
-@pytest.mark.parametrize("severity", [0, -1])
-def test_without_a_risk_point_the_total_is_zero_and_never_warned(severity: int) -> None:
-    everything = facts(
-        severity=severity, authority=1, item_count=500, source_count=50, velocity_per_h=9, spike=True, sensitive=True
-    )
-    score = score_event(everything)
-    assert score.total == 0
-    # The components are still worked out, for the record.
-    assert score.components == {"severity": 0, "authority": 10, "volume": 20, "velocity": 10, "spike": 10, "sensitive": 10}
-    assert level_for(score.total) is None
+    assert result.response.status == "late" and result.response.target_work_h == 1
 
 
 @given(
     severity=st.integers(-2, 6),
-    authority=st.floats(-1, 3, allow_nan=False),
-    item_count=st.integers(-5, 10**6),
-    source_count=st.integers(-5, 10**4),
-    velocity_per_h=st.floats(-1, 100, allow_nan=False),
+    stances=st.lists(
+        st.sampled_from(
+            [
+                "complaint",
+                "question",
+                "rumour",
+                "harm_report",
+                "official_response",
+                "debunk",
+                "resolution",
+                "positive",
+                "other",
+                None,
+            ]
+        ),
+        max_size=30,
+    ),
+    roles=st.lists(st.sampled_from(["official", "media", "public", None]), min_size=30, max_size=30),
+    weight=st.floats(0.01, 3),
     spike=st.booleans(),
-    sensitive=st.booleans(),
+    hours=st.floats(0, 400),
 )
-def test_the_total_is_between_0_and_100_and_the_sum_of_its_parts(**values: object) -> None:
-    score = score_event(facts(**values))  # type: ignore[arg-type]
-    assert 0 <= score.total <= 100
-    assert all(0 <= points <= cap for points, cap in zip(score.components.values(), [40, 10, 20, 10, 10, 10], strict=True))
-    expected = round(sum(score.components.values()), 2) if values["severity"] > 0 else 0  # type: ignore[operator]
-    assert score.total == expected
+def test_the_total_is_between_0_and_100_and_the_sum_of_its_parts(
+    severity: int, stances: list[str | None], roles: list[str | None], weight: float, spike: bool, hours: float
+) -> None:
+    items = [ScoredItem(T0 + timedelta(minutes=7 * i), f"s{i % 5}", roles[i], s, weight) for i, s in enumerate(stances)]
+    result = score_event(
+        EventFacts(severity, "x", tuple(items), spike=spike), now=T0 + timedelta(hours=hours), calendar=WeekdayCalendar()
+    )
+    assert 0 <= result.total <= 100
+    if result.total not in (0, 100):
+        assert result.total == pytest.approx(sum(result.points().values()), abs=0.011)
+    assert (result.level is None) == (level_for(result.total) is None or result.total == 0)
 
 
 # --- levels ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("score", "level"),
-    [
-        (0, None),
-        (39.99, None),
-        (40, 4),
-        (54.99, 4),
-        (55, 3),
-        (69.99, 3),
-        (70, 2),
-        (84.99, 2),
-        (85, 1),
-        (100, 1),
-    ],
+    ("total", "level"),
+    [(0, None), (39.99, None), (40, 4), (54.99, 4), (55, 3), (69.99, 3), (70, 2), (84.99, 2), (85, 1), (100, 1)],
 )
-def test_default_levels_start_at_40_55_70_and_85(score: float, level: int | None) -> None:
-    assert level_for(score) == level
-    assert level_for(score, DEFAULT_THRESHOLDS) == level
+def test_default_levels_start_at_40_55_70_and_85(total: float, level: int | None) -> None:
+    assert level_for(total) == level
+    assert level_for(total, DEFAULT_THRESHOLDS) == level
 
 
 def test_the_library_default_thresholds_are_the_scoring_defaults() -> None:
@@ -188,7 +237,7 @@ def test_the_library_default_thresholds_are_the_scoring_defaults() -> None:
 
 def test_a_library_may_set_its_own_thresholds() -> None:
     stricter = WarningLevels(IV=25, III=40, II=60, I=75).by_level()
-    assert [level_for(score, stricter) for score in (24.99, 25, 39.99, 40, 60, 75, 100)] == [None, 4, 4, 3, 2, 1, 1]
-    # The same event, graded by the defaults and by the library's own levels.
-    score = score_event(facts(severity=3, authority=0.5, item_count=1, source_count=1)).total  # 42.5
-    assert (level_for(score), level_for(score, stricter)) == (4, 3)
+    assert [level_for(total, stricter) for total in (24.99, 25, 39.99, 40, 60, 75, 100)] == [None, 4, 4, 3, 2, 1, 1]
+    lone = [item("complaint")]  # 34.2
+    result = score_event(EventFacts(3, "讨薪", tuple(lone)), now=LATER, thresholds=stricter, calendar=WeekdayCalendar())
+    assert (result.total, result.level) == (34.2, 4)

@@ -14,8 +14,9 @@ from datetime import datetime
 
 from yuqing_core.analysis.grouping import GroupingSummary, events_of, group_batch
 from yuqing_core.analysis.match import MatchSummary, items_to_analyze, match_batch
-from yuqing_core.analysis.warn import RaisedWarning, WarnSummary, refresh_events
+from yuqing_core.analysis.warn import RaisedWarning, WarnSummary, events_due_for_response, refresh_events
 from yuqing_core.db.database import Database
+from yuqing_core.risk.response import WorkdayCalendar
 from yuqing_core.risk.versions import active_library
 from yuqing_core.timeutil import utcnow
 
@@ -44,8 +45,14 @@ def analyze(
     until: datetime | None = None,
     batch_size: int = DEFAULT_BATCH,
     now: datetime | None = None,
+    calendar: WorkdayCalendar | None = None,
 ) -> AnalysisSummary:
-    """Analyse the items never analysed (or those published in [since, until)) with the active library."""
+    """Analyse the items never analysed (or those published in [since, until)) with the active library.
+
+    Then refresh the events whose response target passed without an official response
+    (``events_due_for_response``), so they are marked overdue even when no new item arrived.
+    ``calendar`` is the office's working-day calendar (the cases file's; see ``refresh_events``).
+    """
     now = now or until or utcnow()
     library = active_library(db)
     summary = AnalysisSummary(version=library.version.version)
@@ -53,9 +60,12 @@ def analyze(
         summary.matched.add(match_batch(db, library, batch, now=now))
         grouped = group_batch(db, library, batch, now=now)
         summary.grouped.add(grouped)
-        refreshed = refresh_events(db, library, events_of(db, batch), now=now)
+        refreshed = refresh_events(db, library, events_of(db, batch), now=now, calendar=calendar)
         summary.events_refreshed += refreshed.events
         summary.warnings += refreshed.warnings
+    due = refresh_events(db, library, events_due_for_response(db, now), now=now, calendar=calendar)
+    summary.events_refreshed += due.events
+    summary.warnings += due.warnings
     return summary
 
 
@@ -67,6 +77,7 @@ __all__ = [
     "WarnSummary",
     "analyze",
     "batches",
+    "events_due_for_response",
     "events_of",
     "group_batch",
     "items_to_analyze",

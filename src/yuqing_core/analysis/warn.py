@@ -1,10 +1,25 @@
 """Refreshing events' figures, scoring them and raising warnings (预警).
 
 Every figure of an event is recomputed from its items (never accumulated),
-so refreshing twice gives the same row. A warning is raised once per
-(event, level): an event is alerted again only when its level rises above
-the most severe level it has already been warned at; an analyst's
-downgrade or dismissal is kept and does not bring the warning back.
+so refreshing twice gives the same row. The risk score, its named parts and
+the response timing come from one function, ``risk.scoring.score_event``.
+
+One warning per incident (event). It is raised once, when the event first
+reaches a level, and updated in place afterwards:
+
+* the level rises above the most severe level it was warned at: the warning
+  takes the new level (reopened if an analyst had acknowledged, downgraded or
+  dismissed it), a ``raise`` entry goes to its history and one notice goes out
+  (ledger key ``warning:<id>:level:<n>``);
+* the incident changes materially — a new harm report, the response target
+  passed without an official response, an official response arrived (an
+  update that lowers urgency) — a ``change`` entry goes to its history and,
+  unless an analyst dismissed the warning, one notice goes out (ledger key
+  ``warning:<id>:change:<kind>``, with the harm reports' count for ``harm``).
+
+The same facts never produce a second notice: what was last announced is kept
+in the warning's ``reasons["watch"]``. An analyst's downgrade or dismissal
+stays until the level rises above the level warned.
 """
 
 from __future__ import annotations
@@ -15,15 +30,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from yuqing_core.analysis.match import hot_word_text
 from yuqing_core.db.database import Database
-from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Source
+from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import count_words, heat_score, hot_words_from_counts, spike_test
 from yuqing_core.levels import Level
-from yuqing_core.risk.scoring import EventFacts, level_for, score_event
+from yuqing_core.risk.response import WorkdayCalendar, is_official_response, is_problem_item
+from yuqing_core.risk.scoring import EventFacts, EventScore, ScoredItem, score_event
 from yuqing_core.risk.signals import BASELINE_DAYS, SPIKE_WINDOW, risk_point_counts, rolling_counts
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import normalize_for_matching
@@ -32,11 +48,18 @@ from yuqing_core.timeutil import utcnow
 VELOCITY_WINDOW = timedelta(hours=6)
 HOT_WORDS = 8
 HOT_WORD_TEXTS = 200
+SYSTEM_ACTOR = "系统"
+# What a change notice says, most urgent first (one notice per refresh names the first and lists the rest).
+CHANGE_LABELS = {
+    "overdue": "超过回应时限未见官方回应",
+    "harm": "出现新的伤亡/危害报告",
+    "response": "官方已回应",
+}
 
 
 @dataclass(frozen=True)
 class RaisedWarning:
-    """A warning created by this refresh: what the task layer announces."""
+    """A notice this refresh owes: a new warning, a level rise, or a material change. The task layer announces it."""
 
     id: int
     event_id: int
@@ -44,16 +67,39 @@ class RaisedWarning:
     score: float
     title: str
     risk_points: list[str]
+    kind: str = "new"  # new | level | change
+    key: str = ""  # the send-once ledger key of this notice
+    previous_level: int | None = None  # for a level rise
+    changes: list[str] = field(default_factory=list)  # what changed, in words
+    reasons: list[str] = field(default_factory=list)  # why the level is what it is
 
     @property
     def label(self) -> str:
         return Level(self.level).label
+
+    @property
+    def subject(self) -> str:
+        if self.kind == "level" and self.previous_level is not None:
+            return f"【预警升级 {Level(self.previous_level).numeral}→{Level(self.level).numeral}】{self.title}"
+        if self.kind == "change":
+            return f"【预警更新·{self.label}】{self.title}"
+        return f"【{self.label}预警】{self.title}"
 
 
 @dataclass
 class WarnSummary:
     events: int = 0
     warnings: list[RaisedWarning] = field(default_factory=list)
+
+
+def level_key(warning_id: int, level: int) -> str:
+    """Ledger key of the notice for a warning at ``level``: ``warning:17:level:2``."""
+    return f"warning:{warning_id}:level:{level}"
+
+
+def change_key(warning_id: int, kind: str, count: int | None = None) -> str:
+    """Ledger key of a change notice: ``warning:17:change:overdue``, ``warning:17:change:harm:3``."""
+    return f"warning:{warning_id}:change:{kind}" + (f":{count}" if count is not None else "")
 
 
 def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
@@ -66,8 +112,10 @@ def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
             Item.text,
             Source.name,
             Source.weight,
+            Source.role,
             ItemAnalysis.version_id,
             ItemAnalysis.word_counts,
+            ItemAnalysis.stance,
         )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
@@ -130,14 +178,74 @@ def _spike(counts: list[int]) -> dict[str, Any]:
     }
 
 
-def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int], *, now: datetime | None = None) -> WarnSummary:
-    """Recompute figures, score and level of the events; raise warnings where the level rose."""
+def _watch(rows: list[Any], score: EventScore) -> dict[str, Any]:
+    """The facts whose change is worth a notice: harm reports, the response status, whether officials answered."""
+    return {
+        "harm": sum(1 for row in rows if row.stance == "harm_report" and is_problem_item(row.role, row.stance)),
+        "response_status": score.response.status,
+        "responded": any(is_official_response(row.role, row.stance) for row in rows),
+    }
+
+
+def material_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """What changed materially between two watches, most urgent first, as (kind, count) pairs.
+
+    >>> material_changes({"harm": 1, "response_status": "pending", "responded": False},
+    ...                  {"harm": 3, "response_status": "overdue", "responded": False})
+    [('overdue', None), ('harm', 3)]
+    >>> material_changes(None, {"harm": 0, "response_status": "on_time", "responded": True})
+    [('response', None)]
+    """
+    before = before or {}
+    found: list[tuple[str, int | None]] = []
+    if after["response_status"] == "overdue" and before.get("response_status") != "overdue":
+        found.append(("overdue", None))
+    if after["harm"] > before.get("harm", 0):
+        found.append(("harm", after["harm"]))
+    if after["responded"] and not before.get("responded", False):
+        found.append(("response", None))
+    return found
+
+
+def _change_text(kind: str, count: int | None, before: dict[str, Any] | None) -> str:
+    if kind == "harm" and count is not None:
+        return f"{CHANGE_LABELS[kind]}（累计 {count} 条，此前 {(before or {}).get('harm', 0)} 条）"
+    return CHANGE_LABELS[kind]
+
+
+def _reasons(score: EventScore, rows: list[Any], points: list[str], found_words: list[str], spike: dict[str, Any],
+             watch: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {
+        "components": score.points(), "parts": score.parts_json(), "explanation": list(score.reasons),
+        "response": score.response.as_json(), "risk_points": points, "sensitive_words": found_words, "spike": spike,
+        "items": len(rows), "sources": len({row.name for row in rows}), "watch": watch,
+    }  # fmt: skip
+
+
+def refresh_events(
+    db: Database,
+    library: ActiveLibrary,
+    event_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    calendar: WorkdayCalendar | None = None,
+) -> WarnSummary:
+    """Recompute figures, score and level of the events; raise or update their warnings.
+
+    ``calendar`` is the office's working-day calendar for response timing (default: Chinese public
+    holidays and make-up days without local days, ``cases.calendar.WorkCalendar()``).
+    """
     now = now or utcnow()
+    if calendar is None:
+        from yuqing_core.cases.calendar import WorkCalendar
+
+        calendar = WorkCalendar()
     event_ids = sorted(set(event_ids))
     summary = WarnSummary()
     if not event_ids:
         return summary
     spec = library.spec
+    thresholds = spec.warning_levels.by_level()
     items_by_event = _event_items(db, event_ids)
     all_items = [row.id for rows in items_by_event.values() for row in rows]
     points_by_item = _risk_points_of(db, all_items)
@@ -150,14 +258,12 @@ def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int
 
     with db.writer() as session:
         events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
-        warned = dict(
-            session.execute(
-                select(EarlyWarning.event_id, func.min(EarlyWarning.level))
-                .where(EarlyWarning.event_id.in_(event_ids))
-                .group_by(EarlyWarning.event_id)
-            ).all()
-        )
+        warnings = {
+            w.event_id: w
+            for w in session.scalars(select(EarlyWarning).where(EarlyWarning.event_id.in_(event_ids)).with_for_update())
+        }
         new_warning_rows = []
+        new_reasons: dict[int, list[str]] = {}
         for event_id in event_ids:
             event, rows = events.get(event_id), items_by_event.get(event_id, [])
             if event is None:
@@ -167,13 +273,13 @@ def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int
                 continue
             summary.events += 1
             sources = {row.name: row.weight for row in rows}
-            authority = max(spec.source_weights.get(name, weight) for name, weight in sources.items())
             points: list[str] = []
             for row in rows:
                 for name in sorted(points_by_item.get(row.id, ())):
                     if name not in points:
                         points.append(name)
             recent = sum(1 for row in rows if row.published_at > now - VELOCITY_WINDOW)
+            velocity = recent / (VELOCITY_WINDOW.total_seconds() / 3600)
             texts = [normalize_for_matching(f"{row.title} {row.text}") for row in rows]
             found_words = [word for word, normal in sensitive if any(normal in text for text in texts)]
             event_counts = rolling_counts([row.published_at for row in rows], end=now, windows=BASELINE_DAYS + 1)
@@ -181,31 +287,30 @@ def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int
             # A risk point's spike lifts only the events that take part in it (items in the spike window).
             active_now = any(row.published_at > now - SPIKE_WINDOW for row in rows)
             spiking_points = [name for name in points if active_now and point_spikes.get(name, {}).get("is_spike")]
+            graded = [name for name in points if name in severity]
+            top_point = max(graded, key=lambda name: severity[name], default=None)
             facts = EventFacts(
-                severity=max((severity[name] for name in points if name in severity), default=0),
-                authority=authority,
-                item_count=len(rows),
-                source_count=len(sources),
-                velocity_per_h=recent / (VELOCITY_WINDOW.total_seconds() / 3600),
+                severity=severity[top_point] if top_point else 0,
+                risk_point=top_point,
+                items=tuple(
+                    ScoredItem(row.published_at, row.name, row.role, row.stance, spec.source_weights.get(row.name, row.weight))
+                    for row in rows
+                ),
                 spike=event_spike["is_spike"] or bool(spiking_points),
-                sensitive=bool(found_words),
+                sensitive_words=tuple(found_words),
             )
-            score = score_event(facts)
-            level = level_for(score.total, spec.warning_levels.by_level()) if facts.severity else None
+            score = score_event(facts, now=now, thresholds=thresholds, calendar=calendar, response_spec=spec.response)
+            level = score.level
             last = max(row.published_at for row in rows)
             event.title = representative_title(rows, spec.source_weights)
             event.first_seen_at = min(row.published_at for row in rows)
             event.last_seen_at = last
             event.item_count = len(rows)
             event.source_count = len(sources)
-            event.velocity_per_h = round(facts.velocity_per_h, 3)
+            event.velocity_per_h = round(velocity, 3)
             event.heat = round(
                 heat_score(
-                    len(rows),
-                    len(sources),
-                    sum(sources.values()),
-                    facts.velocity_per_h,
-                    max(0.0, (now - last).total_seconds() / 3600),
+                    len(rows), len(sources), sum(sources.values()), velocity, max(0.0, (now - last).total_seconds() / 3600)
                 ),
                 2,
             )
@@ -217,35 +322,111 @@ def refresh_events(db: Database, library: ActiveLibrary, event_ids: Iterable[int
             event.spike = {**event_spike, "risk_points": spiking_points}
             event.score = score.total
             event.level = level
+            event.score_parts = score.parts_json()
+            timing = score.response
+            event.first_signal_at = timing.first_signal_at
+            event.first_response_at = timing.first_response_at
+            event.response_delay_work_h = timing.delay_work_h
+            event.response_target_work_h = timing.target_work_h
+            event.response_due_at = timing.due_at
+            event.response_status = timing.status
             event.updated_at = now
-            already = warned.get(event_id)
-            if level is not None and (already is None or level < already):
-                reasons = {
-                    "components": score.components, "risk_points": points, "sensitive_words": found_words,
-                    "spike": event.spike, "items": len(rows), "sources": len(sources),
-                }  # fmt: skip
-                new_warning_rows.append(
-                    {
-                        "event_id": event_id,
-                        "level": level,
-                        "score": score.total,
-                        "version_id": library.version_id,
-                        "reasons": reasons,
-                        "status": "open",
-                        "effective_level": level,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+            watch = _watch(rows, score)
+            reasons = _reasons(score, rows, points, found_words, event.spike, watch)
+            warning = warnings.get(event_id)
+            if warning is None:
+                if level is not None:
+                    new_reasons[event_id] = list(score.reasons)
+                    new_warning_rows.append(
+                        {
+                            "event_id": event_id, "level": level, "score": score.total, "version_id": library.version_id,
+                            "reasons": reasons, "status": "open", "effective_level": level, "created_at": now,
+                            "updated_at": now,
+                        }
+                    )  # fmt: skip
+                continue
+            notice = _update_warning(session, warning, event, score, reasons, watch, library.version_id, now)
+            if notice is not None:
+                summary.warnings.append(notice)
         session.flush()
-        inserted = insert_ignore(session, EarlyWarning.__table__, new_warning_rows, conflict=("event_id", "level"))
+        inserted = insert_ignore(session, EarlyWarning.__table__, new_warning_rows, conflict=("event_id",))
         if inserted:
-            for warning in session.scalars(select(EarlyWarning).where(EarlyWarning.id.in_(inserted))):
-                event = events[warning.event_id]
+            for row in session.execute(
+                select(EarlyWarning.id, EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.score).where(
+                    EarlyWarning.id.in_(inserted)
+                )
+            ):
+                event = events[row.event_id]
                 summary.warnings.append(
                     RaisedWarning(
-                        warning.id, warning.event_id, warning.level, warning.score, event.title, list(event.risk_points)
+                        row.id, row.event_id, row.level, row.score, event.title, list(event.risk_points),
+                        kind="new", key=level_key(row.id, row.level), reasons=new_reasons.get(row.event_id, []),
                     )
-                )
-    summary.warnings.sort(key=lambda w: (w.level, -w.score))
+                )  # fmt: skip
+    summary.warnings.sort(key=lambda w: (w.level, -w.score, w.id))
     return summary
+
+
+def _update_warning(
+    session: Any,
+    warning: EarlyWarning,
+    event: Event,
+    score: EventScore,
+    reasons: dict[str, Any],
+    watch: dict[str, Any],
+    version_id: int,
+    now: datetime,
+) -> RaisedWarning | None:
+    """Bring an event's warning up to date; the notice owed for a level rise or a material change, if any."""
+    before = (warning.reasons or {}).get("watch")
+    changes = material_changes(before, watch)
+    change_texts = [_change_text(kind, count, before) for kind, count in changes]
+    warning.score = score.total
+    warning.version_id = version_id
+    warning.reasons = reasons
+    level = score.level
+    if level is not None and level < warning.level:
+        previous = warning.level
+        why = "；".join([*score.reasons, *change_texts])
+        session.add(
+            EarlyWarningAction(
+                warning_id=warning.id, action="raise", actor=SYSTEM_ACTOR, reason=f"等级由{Level(previous).label}上调为{Level(level).label}：{why}",
+                from_level=warning.effective_level, to_level=level, created_at=now,
+            )
+        )  # fmt: skip
+        warning.level = level
+        warning.effective_level = level
+        warning.status = "open"  # a rise needs a fresh look, whatever was decided at the lower level
+        warning.updated_at = now
+        return RaisedWarning(
+            warning.id, warning.event_id, level, score.total, event.title, list(event.risk_points),
+            kind="level", key=level_key(warning.id, level), previous_level=previous, changes=change_texts,
+            reasons=list(score.reasons),
+        )  # fmt: skip
+    if not changes:
+        return None
+    for text in change_texts:
+        session.add(
+            EarlyWarningAction(
+                warning_id=warning.id, action="change", actor=SYSTEM_ACTOR, reason=text,
+                from_level=warning.effective_level, to_level=warning.effective_level, created_at=now,
+            )
+        )  # fmt: skip
+    warning.updated_at = now
+    if warning.status == "dismissed":  # recorded, but the analyst's dismissal stands until the level rises
+        return None
+    kind, count = changes[0]
+    return RaisedWarning(
+        warning.id, warning.event_id, warning.effective_level, score.total, event.title, list(event.risk_points),
+        kind="change", key=change_key(warning.id, kind, count), changes=change_texts, reasons=list(score.reasons),
+    )  # fmt: skip
+
+
+def events_due_for_response(db: Database, now: datetime) -> list[int]:
+    """Events still waiting for an official response whose target has passed: refreshing them marks them overdue."""
+    with db.reader() as session:
+        return list(
+            session.scalars(
+                select(Event.id).where(Event.response_status == "pending", Event.response_due_at <= now).order_by(Event.id)
+            )
+        )

@@ -335,7 +335,7 @@ def events() -> None:
 @output_format_option()
 @user_errors
 def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, output: str) -> None:
-    """List events, hottest first."""
+    """List events, highest risk score first (风险分; 热度, how much an event is talked about, only in --format jsonl)."""
     from yuqing_core.analysis.queries import list_events
 
     start = _when(since) or utcnow() - timedelta(days=7)
@@ -352,7 +352,7 @@ def events_list(since: str | None, min_items: int, with_risk: bool, limit: int, 
         {
             "ID": e.id,
             "级别": Level(e.level).name if e.level else "-",
-            "热度": e.heat,
+            "风险分": e.score,
             "条数": e.item_count,
             "来源": e.source_count,
             "最后出现": format_local(e.last_seen_at, tz),
@@ -404,8 +404,18 @@ def events_show(event_id: int) -> None:
         raise click.ClickException(f"没有编号为 {event_id} 的事件")
     ids = event_item_ids(database(), event_id)
     click.echo(f"事件 #{event.id}：{event.title}")
-    click.echo(f"  {event.item_count} 条 / {event.source_count} 个来源，热度 {event.heat}，得分 {event.score}，"
-               f"级别 {Level(event.level).name if event.level else '-'}，风险点：{'、'.join(event.risk_points) or '无'}")  # fmt: skip
+    from yuqing_core.risk.explain import judgement_of
+
+    judgement = judgement_of(event)
+    click.echo(f"  风险分 {event.score}，{judgement.level_label}；{event.item_count} 条 / {event.source_count} 个来源，"
+               f"风险点：{'、'.join(event.risk_points) or '无'}")  # fmt: skip
+    click.echo("  风险分构成：")
+    for line in judgement.part_lines() or ["（尚未按新方法评分，重新分析后显示）"]:
+        click.echo(f"    {line}")
+    click.echo("  快速回应：")
+    for line in judgement.response_lines(settings().tz):
+        click.echo(f"    {line}")
+    click.echo(f"  热度（传播热度，不是风险分）：{event.heat}")
     click.echo(f"  热词：{'、'.join(w for w, _ in event.hot_words)}")
     for line in explanation_lines(explain_items(database(), ids)):
         click.echo(line)
@@ -460,7 +470,7 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
     if output == "jsonl":
         for w, e in rows:
             click.echo(json.dumps({"warning_id": w.id, "event_id": e.id, "level": Level(w.level).name,
-                                   "effective_level": Level(w.effective_level).name, "score": w.score, "status": w.status,
+                                   "effective_level": Level(w.effective_level).name, "score": e.score, "status": w.status,
                                    "raised": isoformat_local(w.created_at, tz), "title": e.title,
                                    "risk_points": w.reasons.get("risk_points", [])}, ensure_ascii=False))  # fmt: skip
         return
@@ -469,7 +479,7 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
             "预警": w.id,
             "级别": Level(w.effective_level).label
             + ("（原" + Level(w.level).name + "）" if w.effective_level != w.level else ""),
-            "得分": w.score,
+            "风险分": e.score,
             "状态": STATUS_LABELS.get(w.status, w.status),
             "时间": format_local(w.created_at, tz),
             "事件": e.id,
@@ -479,6 +489,43 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
         for w, e in rows
     ]
     click.echo(render_table(table, max_column_width=40) if table else "没有预警。")
+
+
+ACTION_LABELS = {"acknowledge": "确认", "downgrade": "降级", "dismiss": "排除", "raise": "等级上调", "change": "新情况"}
+
+
+@warnings.command("show")
+@click.argument("warning_id", type=int)
+@user_errors
+def warnings_show(warning_id: int) -> None:
+    """One warning: its event's risk score with the parts, response timing, and its history (decisions, level rises, changes)."""
+    from yuqing_core.analysis.queries import get_event, get_warning
+    from yuqing_core.risk.decisions import history
+    from yuqing_core.risk.explain import judgement_of
+
+    warning = get_warning(database(), warning_id)
+    if warning is None:
+        raise click.ClickException(f"没有编号为 {warning_id} 的预警")
+    event = get_event(database(), warning.event_id)
+    tz = settings().tz
+    level = Level(warning.effective_level).label + (
+        f"（原为{Level(warning.level).label}）" if warning.effective_level != warning.level else ""
+    )
+    click.echo(f"预警 #{warning.id}：{level}，{STATUS_LABELS.get(warning.status, warning.status)}，"
+               f"预警于 {format_local(warning.created_at, tz)}；事件 #{warning.event_id}")  # fmt: skip
+    if event is not None:
+        judgement = judgement_of(event)
+        click.echo(f"  {event.title}")
+        click.echo(f"  风险分 {event.score}，{judgement.level_label}")
+        for line in judgement.part_lines():
+            click.echo(f"    {line}")
+        for line in judgement.response_lines(tz):
+            click.echo(f"  {line}")
+    click.echo("  经过：")
+    for action in history(database(), warning_id) or []:
+        click.echo(
+            f"    {format_local(action.created_at, tz)} {action.actor} {ACTION_LABELS.get(action.action, action.action)}：{action.reason}"
+        )
 
 
 def _decide(warning_id: int, action: str, actor: str | None, reason: str, to_level: int | None = None) -> None:

@@ -160,7 +160,7 @@ def open_demo_cases(db: Database) -> None:
     from yuqing_core.tables import render_table
     from yuqing_core.timeutil import format_local
 
-    warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[0].score))
+    warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[1].score))
     top_level = warnings[0][0].level if warnings else None
     policy = CasePolicy()
     for warning, _event in warnings:
@@ -209,14 +209,14 @@ def analyze_county(db: Database, home: Path) -> int:
         print(state.message)
 
     events = list_events(db, with_risk=True, limit=8)
-    print("\n涉及风险点的事件（按热度）：")
+    print("\n涉及风险点的事件（按风险分）：")
     print(
         render_table(
             [
                 {
                     "ID": e.id,
                     "级别": Level.label_of(e.level, "-"),
-                    "热度": e.heat,
+                    "风险分": e.score,
                     "条数": e.item_count,
                     "来源": e.source_count,
                     "风险点": "、".join(e.risk_points),
@@ -231,7 +231,7 @@ def analyze_county(db: Database, home: Path) -> int:
     print(f"\n预警 {len(warnings)} 条：")
     for warning, event in warnings:
         print(
-            f"  #{warning.id} {Level(warning.level).label} 得分 {warning.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）"
+            f"  #{warning.id} {Level(warning.level).label} 风险分 {event.score}：{event.title}（{'、'.join(warning.reasons['risk_points'])}）"
         )
     for event in events[:3]:
         print(f"\n为什么——事件 #{event.id}「{event.title}」的前几条信息：")

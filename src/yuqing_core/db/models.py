@@ -285,8 +285,18 @@ class Event(Base):
     hot_words: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [word, weight] pairs, as JSON arrays
     sensitive_words: Mapped[list[str]] = mapped_column(JSON, default=list)
     spike: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    score: Mapped[float] = mapped_column(Float, default=0.0)
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # the risk score (risk.scoring.score_event)
     level: Mapped[int | None] = mapped_column(Integer)  # 4 = IV 一般 ... 1 = I 特别重大
+    # The score's named parts: [{"name", "label", "points", "detail"}, ...]; None before 0008.
+    score_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # 快速回应 (risk.response): first public signal, first official response, working hours between
+    # (or to the refresh while unanswered), the target and when it falls due, and the status.
+    first_signal_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    response_delay_work_h: Mapped[float | None] = mapped_column(Float)
+    response_target_work_h: Mapped[float | None] = mapped_column(Float)
+    response_due_at: Mapped[datetime | None]
+    response_status: Mapped[str | None] = mapped_column(String(16))  # on_time | late | overdue | pending
     updated_at: Mapped[datetime]
 
 
@@ -309,10 +319,15 @@ class EventItem(Base):
 
 
 class EarlyWarning(Base):
-    """预警: an event crossing a level. One row per (event, level): an event is warned once per level."""
+    """预警: an event crossing a level. One row per event (the incident), updated in place when its level rises.
+
+    ``level`` is the most severe level the event has been warned at; ``effective_level`` that level
+    after an analyst's downgrade; ``score`` and ``reasons`` follow the event's latest refresh. Level
+    rises and material changes are appended to ``warning_actions`` (actor 系统).
+    """
 
     __tablename__ = "warnings"
-    __table_args__ = (UniqueConstraint("event_id", "level"), Index("ix_warnings_created", "created_at"))
+    __table_args__ = (UniqueConstraint("event_id"), Index("ix_warnings_created", "created_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
@@ -327,13 +342,14 @@ class EarlyWarning(Base):
 
 
 class EarlyWarningAction(Base):
-    """An analyst's decision on a warning: kept, never edited."""
+    """An analyst's decision on a warning, or the system's record of a level rise or material change: never edited."""
 
     __tablename__ = "warning_actions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     warning_id: Mapped[int] = mapped_column(BigId, ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # acknowledge | downgrade | dismiss
+    # An analyst's acknowledge | downgrade | dismiss; the system's raise (level rose) | change (material change)
+    action: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     from_level: Mapped[int] = mapped_column(Integer)

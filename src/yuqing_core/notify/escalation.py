@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from yuqing_core.db.database import Database
-from yuqing_core.db.models import EarlyWarning, Event
+from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event
 from yuqing_core.levels import Level
 from yuqing_core.notify.channels import Sender
 from yuqing_core.notify.deliver import ESCALATION_KIND, DeliveryReport, Message, deliver
@@ -46,6 +46,13 @@ URGENT_LEVEL = Level.II  # escalations of this level or more severe are never he
 def escalation_key(warning_id: int, step: int) -> str:
     """The message key of one escalation step: ``warning:17:escalate:2``."""
     return f"warning:{warning_id}:escalate:{step}"
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A timestamp read through ``coalesce`` (SQLite gives text there, PostgreSQL an aware datetime), as aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def steps_due(created_at: datetime, now: datetime, minutes: int, chain_length: int) -> int:
@@ -98,20 +105,30 @@ class OpenWarning:
 
 
 def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -> list[OpenWarning]:
-    """Open warnings raised in ``lookback`` before ``now``: per event only its most severe one."""
+    """Open warnings that reached their level in ``lookback`` before ``now``, one per event (one warning per incident).
+
+    A warning whose level rose (a ``raise`` in its history) waits from the rise: the chain is
+    timed by the new level from the moment it was reached, not from the first, lower warning.
+    """
+    rises = (
+        select(EarlyWarningAction.warning_id, func.max(EarlyWarningAction.created_at).label("raised_at"))
+        .where(EarlyWarningAction.action == "raise")
+        .group_by(EarlyWarningAction.warning_id)
+        .subquery()
+    )
+    since = func.coalesce(rises.c.raised_at, EarlyWarning.created_at)
     query = (
-        select(
-            EarlyWarning.id, EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.created_at, Event.title, Event.risk_points
-        )
+        select(EarlyWarning.id, EarlyWarning.event_id, EarlyWarning.level, since.label("since"), Event.title, Event.risk_points)
         .join(Event, Event.id == EarlyWarning.event_id)
-        .where(EarlyWarning.status == OPEN, EarlyWarning.created_at >= now - lookback, EarlyWarning.created_at <= now)
+        .outerjoin(rises, rises.c.warning_id == EarlyWarning.id)
+        .where(EarlyWarning.status == OPEN, since >= now - lookback, since <= now)
         .order_by(EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.id)
     )
     with db.reader() as session:
         rows = session.execute(query).all()
     by_event: dict[int, OpenWarning] = {}
     for row in rows:
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        created = _aware(row.since)
         by_event.setdefault(
             row.event_id, OpenWarning(row.id, row.event_id, row.level, created, row.title or "", list(row.risk_points or []))
         )

@@ -38,10 +38,12 @@ from yuqing_core.reports.model import (
     Count,
     Coverage,
     DailyReport,
+    EventResponse,
     EventSummary,
     HourCount,
     ItemRef,
     Office,
+    ResponseSection,
     RiskNoticeLetter,
     SourceProblem,
     SpecialReport,
@@ -49,6 +51,7 @@ from yuqing_core.reports.model import (
     TrendPoint,
     WarningSummary,
 )
+from yuqing_core.risk.explain import Judgement, judgement_of
 from yuqing_core.risk.library import LibrarySpec
 from yuqing_core.risk.stance import RESPONSE_STANCES
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
@@ -141,6 +144,7 @@ def _counts(counter: Counter[str], total: int) -> tuple[Count, ...]:
 
 
 def event_summary(event: Event, library: _Library) -> EventSummary:
+    judgement = judgement_of(event)
     return EventSummary(
         event_id=event.id, title=event.title, first_seen=event.first_seen_at, last_seen=event.last_seen_at,
         items=event.item_count, sources=event.source_count, heat=event.heat, score=event.score, level=event.level,
@@ -148,7 +152,27 @@ def event_summary(event: Event, library: _Library) -> EventSummary:
         level_colour=Level(event.level).colour if event.level else "",
         risk_points=tuple(event.risk_points), units=library.units(event.risk_points),
         hot_words=tuple(word for word, _ in event.hot_words),
+        parts=judgement.parts, response=judgement.response,
     )  # fmt: skip
+
+
+def response_section(events: Iterable[Event]) -> ResponseSection:
+    """The events whose response is timed (a target applies), unanswered past the target first."""
+    order = {"overdue": 0, "late": 1, "pending": 2, "on_time": 3}
+    lines = []
+    for event in events:
+        timing = judgement_of(event).response
+        if timing.status is None or timing.first_signal_at is None:
+            continue
+        lines.append(
+            EventResponse(
+                event_id=event.id, title=event.title, level_label=Level.label_of(event.level), status=timing.status,
+                status_label=timing.status_label, first_signal=timing.first_signal_at, first_response=timing.first_response_at,
+                work_hours=timing.delay_work_h, clock_hours=timing.delay_clock_h, target_hours=timing.target_work_h,
+            )
+        )  # fmt: skip
+    lines.sort(key=lambda e: (order.get(e.status, 9), e.first_signal))
+    return ResponseSection(tuple(lines))
 
 
 def warning_summary(warning: EarlyWarning, event: Event) -> WarningSummary:
@@ -257,7 +281,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         day_events = session.scalars(
             select(Event)
             .where(Event.id.in_(select(EventItem.event_id).where(EventItem.published_at >= start, EventItem.published_at < end)))
-            .order_by(Event.heat.desc(), Event.id)
+            .order_by(Event.score.desc(), Event.heat.desc(), Event.id)
             .limit(MAX_EVENTS)
         ).all()
         warnings = session.execute(
@@ -305,7 +329,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         number=format_number(f"{settings.office_short_name}日", day.year, day.timetuple().tm_yday),
         day=day, period_start=start, period_end=end, generated_at=now, library_version=library.version,
         items=len(rows), relevant=len(relevant_rows), sensitive=len(sensitive_items), positive=len(positive_items),
-        responses=responses,
+        responses=responses, response_section=response_section(day_events),
         by_source=_counts(by_source, len(rows)), by_category=_counts(by_category, len(rows)),
         by_risk_point=_counts(by_point, len(relevant_rows)),
         positive_items=tuple(_item_ref(r, n, r.event_id) for r, n in positive_items[:MAX_LISTED_ITEMS]),
@@ -395,18 +419,23 @@ def _by_hour(rows: list[Any], tz: Any, max_hours: int = 72) -> tuple[HourCount, 
     return tuple(hours)
 
 
-def _assessment(level: int | None, score: float, reasons: dict[str, Any], items: int, sources: int, points: Iterable[str]) -> str:
+def _assessment(
+    level: int | None, score: float, judgement: Judgement | None, items: int, sources: int, points: Iterable[str]
+) -> str:
+    """Why this level, in sentences: the risk score and its largest parts, and the response timing."""
     names = "、".join(points) or "无"
     if level is None:
-        return f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}；综合得分 {score:.1f}，未达到预警标准，建议持续关注。"
-    parts = [f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}。综合得分 {score:.1f}，研判为{Level(level).label}。"]
-    components = reasons.get("components", {})
-    if components.get("spike"):
-        parts.append("信息量较基线明显上升。")
-    if reasons.get("sensitive_words"):
-        parts.append("出现敏感表述：" + "、".join(reasons["sensitive_words"]) + "。")
-    if components.get("authority", 0) >= 10:
-        parts.append("已有权威媒体或政务平台发布。")
+        return f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}；风险分 {score:.1f}，未达到预警标准，建议持续关注。"
+    parts = [f"共 {items} 条信息、{sources} 个来源，涉及风险点：{names}。风险分 {score:.1f}，研判为{Level(level).label}。"]
+    if judgement is not None and judgement.parts:
+        raising = sorted((p for p in judgement.parts if p.points > 0), key=lambda p: -p.points)[:3]
+        lowering = [p for p in judgement.parts if p.points < 0]
+        if raising:
+            parts.append("主要因素：" + "；".join(f"{p.label}（{p.detail}）" for p in raising) + "。")
+        if lowering:
+            parts.append("降低风险的因素：" + "；".join(f"{p.label}（{p.detail}）" for p in lowering) + "。")
+        if judgement.response.status == "overdue":
+            parts.append("超过回应时限未见官方回应，等级已上调，请督促责任单位尽快发布权威信息。")
     return "".join(parts)
 
 
@@ -426,15 +455,11 @@ def build_special_report(
     now = now or utcnow()
     tz = settings.tz
     library = _library(db)
-    reasons: dict[str, Any] = {}
+    judgement: Judgement | None = None
     if event_id is not None:
         with db.reader() as session:
             event, item_ids = _event_and_items(session, event_id)
-            warning = session.scalars(
-                select(EarlyWarning).where(EarlyWarning.event_id == event_id).order_by(EarlyWarning.level).limit(1)
-            ).first()
-            if warning is not None:
-                reasons = warning.reasons
+        judgement = judgement_of(event)
         title, subject = event.title, f"事件 #{event_id}"
         level, score, point_names = event.level, event.score, list(event.risk_points)
         rows = _rows_for_items(db, item_ids)
@@ -447,7 +472,9 @@ def build_special_report(
         events = _events_of([r.event_id for r in rows if r.event_id], db)
         leveled = [e for e in events if e.level]
         top = min(leveled, key=lambda e: (e.level, -e.score)) if leveled else None
-        level, score = (top.level, top.score) if top else (None, max((e.score for e in events), default=0.0))
+        top = top or max(events, key=lambda e: e.score, default=None)
+        level, score = (top.level, top.score) if top else (None, 0.0)
+        judgement = judgement_of(top) if top is not None else None
         point_names = sorted({p for e in events for p in e.risk_points})
         number_subject = f"expr:{expression}|{since.isoformat()}|{until.isoformat()}"
     points = _risk_points_in(db, rows[0].published_at, rows[-1].published_at + timedelta(seconds=1)) if rows else {}
@@ -465,8 +492,9 @@ def build_special_report(
         hot_words=tuple(hot_words([f"{r.title} {r.text}" for r in rows[:HOT_WORD_TEXTS]], top_k=HOT_WORDS)),
         risk_points=tuple(point_names), units=library.units(point_names), level=level,
         level_label=Level.label_of(level), level_colour=Level(level).colour if level else "",
-        score=score, assessment=_assessment(level, score, reasons, len(rows), len(sources), point_names),
+        score=score, assessment=_assessment(level, score, judgement, len(rows), len(sources), point_names),
         suggested_handling=handling(level) if handling else "", recipients=tuple(recipients) or library.units(point_names),
+        parts=judgement.parts if judgement else (), response_lines=tuple(judgement.response_lines(tz)) if judgement else (),
     )  # fmt: skip
 
 

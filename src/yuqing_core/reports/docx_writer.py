@@ -397,7 +397,7 @@ def _case_rows(lines: Sequence[CaseLine], f: Formats) -> list[list[str | Cell]]:
 def _daily(w: _Writer, doc: DailyReport) -> None:
     f = w.f
     cov = doc.coverage
-    events = sorted(doc.events, key=lambda e: e.heat, reverse=True)
+    events = sorted(doc.events, key=lambda e: e.score, reverse=True)
     w.masthead(doc.number)
     w.title("舆情日报")
     w.subtitle(f"（{f.cn_date(doc.day)}　{f.weekday(doc.day)}）")
@@ -432,15 +432,15 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
 
     w.heading("二、舆情事件")
     if events:
-        w.text(f"本日共有舆情事件 {len(events)} 起，按热度排列如下。")
+        w.text(f"本日共有舆情事件 {len(events)} 起，按风险分排列如下。")
         w.table(
-            ["序号", "事件", "级别", "热度", "条数/来源"],
+            ["序号", "事件", "级别", "风险分", "条数/来源"],
             [
                 [
                     index,
                     Cell(e.title, note=_event_note(e, f)),
                     _level_cell(e.level, e.level_label, e.level_colour),
-                    f.number(e.heat),
+                    f.number(e.score),
                     f"{e.items}/{e.sources}",
                 ]
                 for index, e in enumerate(events, 1)
@@ -450,11 +450,12 @@ def _daily(w: _Writer, doc: DailyReport) -> None:
         )
     else:
         w.note("本日无舆情事件。")
+    _responses(w, doc)
 
     w.heading("三、新增预警")
     if doc.new_warnings:
         w.table(
-            ["级别", "事件", "状态", "得分", "预警时间"],
+            ["级别", "事件", "状态", "风险分", "预警时间"],
             [
                 [
                     _level_cell(x.effective_level, x.effective_label, x.level_colour if x.effective_level == x.level else ""),
@@ -589,6 +590,28 @@ def _counts_or_note(w: _Writer, counts: Sequence[Count], label: str, empty: str)
         w.note(empty)
 
 
+def _responses(w: _Writer, doc: DailyReport) -> None:
+    """快速回应: on time / late / unanswered counts, then one row per event."""
+    f, section = w.f, doc.response_section
+    w.subheading("快速回应")
+    w.text(section.sentence)
+    if section.events:
+        w.table(
+            ["事件", "首发时间", "首次官方回应", "用时（工作/自然小时）", "状态"],
+            [
+                [
+                    Cell(r.title, note=r.level_label),
+                    f.short_datetime(r.first_signal),
+                    f.short_datetime(r.first_response) if r.first_response else "尚无",
+                    f"{f.number(r.work_hours or 0)} / {f.number(r.clock_hours or 0)}",
+                    Cell(r.status_label, colour=RED if r.status in ("overdue", "late") else None),
+                ]
+                for r in section.events
+            ],
+            [56.0, 28.0, 28.0, 24.0, 20.0],
+        )
+
+
 def _special(w: _Writer, doc: SpecialReport) -> None:
     f = w.f
     w.masthead(doc.number)
@@ -599,7 +622,7 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
     w.text(
         f"{f.span(doc.period_start, doc.period_end)}，监测到相关信息 {doc.items} 条，来自 {doc.sources} 个信息源。当前研判为",
         (doc.level_label or f.level_text(doc.level), {"bold": True, "colour": LEVEL_RGB.get(doc.level or 0)}),
-        (f"（{doc.level_colour}预警）" if doc.level_colour else "") + f"，综合得分 {f.number(doc.score)}。",
+        (f"（{doc.level_colour}预警）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}。",
     )
 
     w.heading("二、事件经过")
@@ -635,7 +658,18 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
 
     w.heading("七、研判意见")
     w.text("研判级别：", (doc.level_label or f.level_text(doc.level), {"bold": True, "colour": LEVEL_RGB.get(doc.level or 0)}),
-           f"（{doc.level_colour}）" if doc.level_colour else "")  # fmt: skip
+           (f"（{doc.level_colour}）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}")  # fmt: skip
+    if doc.parts:
+        w.table(
+            ["构成", "分值", "说明"],
+            [[p.label, f"{p.points:+g}", p.detail] for p in doc.parts],
+            [30.0, 18.0, 108.0],
+            numeric=(1,),
+        )
+    if doc.response_lines:
+        w.subheading("快速回应")
+        for line in doc.response_lines:
+            w.text(line)
     w.paragraphs(doc.assessment)
 
     w.heading("八、处置建议")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from yuqing_core.cases.metrics import CaseSection
+from yuqing_core.risk.response import ResponseTiming
+from yuqing_core.risk.scoring import ScorePart
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,41 @@ class EventSummary:
     risk_points: tuple[str, ...]
     units: tuple[str, ...]
     hot_words: tuple[str, ...]
+    parts: tuple[ScorePart, ...] = ()  # the risk score's named parts (risk.scoring)
+    response: ResponseTiming | None = None  # 快速回应 timing
+
+
+@dataclass(frozen=True)
+class EventResponse:
+    """One event's 快速回应 line in the daily report."""
+
+    event_id: int
+    title: str
+    level_label: str  # "" when not warned
+    status: str  # on_time | late | overdue | pending
+    status_label: str  # 按时 / 超时 / 未回应（已超时限） / 待回应
+    first_signal: datetime
+    first_response: datetime | None
+    work_hours: float | None  # signal to response (or to the last refresh while unanswered)
+    clock_hours: float | None
+    target_hours: float | None
+
+
+@dataclass(frozen=True)
+class ResponseSection:
+    """快速回应: the day's events with a response target, answered on time, late, or not (yet)."""
+
+    events: tuple[EventResponse, ...] = ()
+
+    def count(self, status: str) -> int:
+        return sum(1 for e in self.events if e.status == status)
+
+    @property
+    def sentence(self) -> str:
+        if not self.events:
+            return "本日无需计算回应时效的事件。"
+        return (f"需回应事件 {len(self.events)} 起：按时回应 {self.count('on_time')} 起，超时回应 {self.count('late')} 起，"
+                f"超过时限未回应 {self.count('overdue')} 起，待回应 {self.count('pending')} 起。")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,7 @@ class DailyReport:
     trend: tuple[TrendPoint, ...]  # the 14 days ending with ``day``, oldest first
     summary: str  # two or three sentences leading the report
     responses: int = 0  # relevant items whose stance answers the public: official response, 辟谣, resolution
+    response_section: ResponseSection = field(default_factory=ResponseSection)
 
 
 @dataclass(frozen=True)
@@ -177,6 +215,8 @@ class SpecialReport:
     assessment: str  # why this level, in sentences
     suggested_handling: str  # the configurable handling text for this level
     recipients: tuple[str, ...]
+    parts: tuple[ScorePart, ...] = ()  # the risk score's named parts (for one event)
+    response_lines: tuple[str, ...] = ()  # 快速回应: 首发时间, 首次官方回应, 回应用时, 状态
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ def _events() -> tuple[EventSummary, ...]:
             risk_points=("正面宣传",),
             units=("县委宣传部",),
             hot_words=("茶文化", "梅岭", "旅游节"),
+            score=0.0,  # positive coverage is no risk (risk.scoring)
             start="08:30",
             end="21:00",
         ),
@@ -493,7 +494,7 @@ def special_report(level: int | None = 2) -> SpecialReport:
         assessment=(
             "事件涉及化工园区安全和群众健康，网民情绪较为激烈，出现“求扩散”等动员性表述。\n"
             "9个信息源参与传播，省级媒体云江日报已跟进报道，传播范围超出本县；早7时至10时集中爆发，"
-            "官方回应后热度有所回落但仍在高位。综合得分76.5，研判为II级（重大）。"
+            "官方回应后热度有所回落但仍在高位。风险分76.5，研判为II级（重大）。"
         ),
         suggested_handling=suggested_handling(level),
         recipients=("县委办公室", "县政府办公室", "县委宣传部", "县应急管理局", "县生态环境分局", "白沙镇人民政府"),

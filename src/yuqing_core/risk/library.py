@@ -24,6 +24,9 @@ A library file::
     sensitive_words: [死亡, 中毒, 维权, 堵路]   # the sensitive-language flag in scoring
     warning_levels: {IV: 40, III: 55, II: 70, I: 85}   # score thresholds (see ``risk.scoring``)
     escalation: {I: 10, II: 30, III: 120, IV: null}    # minutes unacknowledged before each escalation step
+    response:                                          # 快速回应 targets (see ``risk.response``)
+      target_hours: {I: 2, II: 4, III: 8, IV: 24}      # working hours to the first official response
+      office_hours: ["08:30-12:00", "14:30-17:30"]     # office hours on working days (Asia/Shanghai)
 
 An item is *relevant* if a region rule matches it or it comes from a local
 source; *excluded* if an exclusion matches. A risk point counts for an item
@@ -35,6 +38,10 @@ differently worded posts are about one happening (``topic_keys``).
 next step of the units file's ``escalation_chain`` every so many minutes
 (step *k* after *k* times the minutes); ``null`` never escalates that level.
 Omitted levels keep the defaults shown.
+
+``response``: how fast an official source should answer an event, in working hours (office hours
+on the office's working days), by the event's level; an incident with no official response past
+its target is raised one level (``risk.scoring``). Omitted keys keep the defaults shown.
 
 Validation names the file, line and field of every problem, including rule
 syntax errors (with the column inside the expression); nothing is imported
@@ -54,6 +61,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yuqing_core.errors import InvalidInput
+from yuqing_core.risk.response import ResponseSpec
 from yuqing_core.rules import MatchText, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
 from yuqing_core.yamlfile import ConfigFileError, Problem, YamlDocument, load_document, read_yaml_text, validate
 
@@ -175,6 +183,7 @@ class LibrarySpec(BaseModel):
     sensitive_words: list[str] = Field(default_factory=list)
     warning_levels: WarningLevels = Field(default_factory=WarningLevels)
     escalation: EscalationMinutes = Field(default_factory=EscalationMinutes)
+    response: ResponseSpec = Field(default_factory=ResponseSpec)
 
     @field_validator("source_weights")
     @classmethod
@@ -421,6 +430,7 @@ def diff_libraries(old: LibrarySpec | None, new: LibrarySpec) -> dict[str, Any]:
     empty = LibrarySpec.model_construct(
         name="", region=RegionSpec.model_construct(county_names=[], terms=[], rules=[], local_sources=[]), exclusions=[], risk_points=[],
         source_weights={}, sensitive_words=[], warning_levels=WarningLevels(), escalation=EscalationMinutes(),
+        response=ResponseSpec(),
     )  # fmt: skip
     old = old or empty
     changes: dict[str, Any] = {}
@@ -477,6 +487,8 @@ def diff_libraries(old: LibrarySpec | None, new: LibrarySpec) -> dict[str, Any]:
         changes["warning_levels"] = [old.warning_levels.model_dump(by_alias=True), new.warning_levels.model_dump(by_alias=True)]
     if old.escalation != new.escalation:
         changes["escalation"] = [old.escalation.model_dump(by_alias=True), new.escalation.model_dump(by_alias=True)]
+    if old.response != new.response:
+        changes["response"] = [old.response.model_dump(by_alias=True), new.response.model_dump(by_alias=True)]
     return changes
 
 
@@ -517,4 +529,7 @@ def describe_changes(changes: dict[str, Any]) -> list[str]:
     if "escalation" in changes:
         before, after = changes["escalation"]
         lines.append(f"~ 预警升级等待（分钟）：{before} → {after}")
+    if "response" in changes:
+        before, after = changes["response"]
+        lines.append(f"~ 回应时限与办公时段：{before} → {after}")
     return lines
