@@ -442,7 +442,7 @@ def warnings() -> None:
     """Warnings (预警): list, and acknowledge / downgrade / dismiss with a reason."""
 
 
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除"}
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
 
 
 @warnings.command("list")

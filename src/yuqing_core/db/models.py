@@ -288,6 +288,8 @@ class Event(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     level: Mapped[int | None] = mapped_column(Integer)  # 4 = IV 一般 ... 1 = I 特别重大
     updated_at: Mapped[datetime]
+    # Set when this event was found to be part of another: its items, warnings and cases went there.
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id"))
 
 
 class EventItem(Base):
@@ -306,6 +308,8 @@ class EventItem(Base):
     # How the signature was computed (EventGrouper.signature_scheme); another scheme's bytes are recomputed.
     signature_scheme: Mapped[str | None] = mapped_column(String(80))
     joined_at: Mapped[datetime]
+    # The analyst who put the item in this event by hand (a split): grouping never moves it out again.
+    pinned_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class EarlyWarning(Base):
@@ -320,10 +324,13 @@ class EarlyWarning(Base):
     score: Mapped[float] = mapped_column(Float)
     version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | downgraded | dismissed
+    # open | acknowledged | downgraded | dismissed | merged (its event merged into one warned at the same level)
+    status: Mapped[str] = mapped_column(String(16), default="open")
     effective_level: Mapped[int] = mapped_column(Integer)  # level after an analyst's downgrade
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # For status 'merged': the surviving event's warning at the same level, which carries on for both.
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("warnings.id"))
 
 
 class EarlyWarningAction(Base):
@@ -333,11 +340,58 @@ class EarlyWarningAction(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     warning_id: Mapped[int] = mapped_column(BigId, ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # acknowledge | downgrade | dismiss
+    action: Mapped[str] = mapped_column(String(16))  # acknowledge | downgrade | dismiss | merge
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     from_level: Mapped[int] = mapped_column(Integer)
     to_level: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class EventMerge(Base):
+    """The audit of events merged and split: which items moved from which event into which, why, by whom.
+
+    ``kind`` 'merge': event ``from_event_id`` was found to be part of
+    ``into_event_id`` (the survivor) and all its items moved there. ``kind``
+    'split': an analyst moved ``item_ids`` out of ``from_event_id`` into the
+    new event ``into_event_id``. ``actor`` is 'system' for merges found by
+    grouping, else the analyst. ``details`` lists what followed the event
+    (warnings moved or merged, cases relinked, document numbers). Append-only.
+    """
+
+    __tablename__ = "event_merges"
+    __table_args__ = (Index("ix_event_merges_from", "from_event_id"), Index("ix_event_merges_into", "into_event_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # merge | split
+    from_event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    into_event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    item_id: Mapped[int | None] = mapped_column(BigId)  # the item whose evidence tied the two (system merges)
+    item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the items that moved
+    reason: Mapped[str] = mapped_column(String(16))  # minhash | title | topic | ... | analyst
+    similarity: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class EventSeparation(Base):
+    """An analyst's "these two are different happenings": grouping never merges them (``event_a_id < event_b_id``).
+
+    Either end may later be merged into another event; the separation then
+    holds for the survivor (ends are resolved through ``Event.merged_into_id``).
+    """
+
+    __tablename__ = "event_separations"
+    __table_args__ = (UniqueConstraint("event_a_id", "event_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    event_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"), index=True)
+    merge_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("event_merges.id"))  # the split that made it
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
