@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -33,6 +34,7 @@ from yuqing_core.db.models import (
 from yuqing_core.events import EventGrouper, GroupItem, Merge, NewEvent
 from yuqing_core.risk.decisions import decide
 from yuqing_core.risk.versions import active_library
+from yuqing_core.timeutil import utcnow
 
 STORY = "青溪河石桥村段河面漂着一大片死鱼，岸边一股腥臭味，是不是上游哪里偷排污水了"
 OTHER = "城东片区拆迁补偿标准太低，买不起同地段的房子，大家说说怎么办才好呢这个事情"
@@ -312,3 +314,58 @@ def test_analysts_merge_and_split_survive_a_re_analysis_with_a_new_library(count
     summary = analyze(db, since=NOW - timedelta(days=1), until=NOW + timedelta(hours=1), now=NOW + timedelta(hours=1))
     assert summary.version == 2 and summary.grouped.merged == 0
     assert state() == before
+
+
+# --- the command line ----------------------------------------------------------------------------------------------
+
+
+def test_cli_merge_split_show_and_list(env_settings, county, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from yuqing_core.cli import main
+
+    db = county
+    runner = CliRunner()
+    now = utcnow()
+    rows = [
+        post(f"r{i}", "白沙镇东坪村刺鼻气味，疑似化工园区泄漏", LEAK + f"（{i}）", now - timedelta(hours=5 - i)) for i in range(3)
+    ]
+    rows.append(
+        post(
+            "t", "青禾县梅岭茶文化旅游节开幕", "青禾县第五届梅岭茶文化旅游节在梅岭乡开幕，游客体验采茶", now - timedelta(hours=1)
+        )
+    )
+    load(db, env_settings, tmp_path, "青禾论坛", rows)
+    analyze(db, now=now)
+    with db.reader() as session:
+        members = session.execute(select(EventItem.event_id, EventItem.item_id).order_by(EventItem.published_at)).all()
+    leak, tea = members[0].event_id, members[-1].event_id
+    leak_items = [m.item_id for m in members if m.event_id == leak]
+
+    merged = runner.invoke(main, ["events", "merge", str(leak), str(tea), "--note", "演示合并", "--by", "王"])
+    assert merged.exit_code == 0, merged.output
+    assert f"事件 #{tea} 已并入事件 #{leak}：1 条信息" in merged.output
+    again = runner.invoke(main, ["events", "merge", str(leak), str(tea), "--note", "再来", "--format", "jsonl"])
+    assert json.loads(again.output)["merge_id"] is None
+    itself = runner.invoke(main, ["events", "merge", str(leak), str(leak), "--note", "x"])
+    assert itself.exit_code == 1 and f"不能把事件 {leak} 并入它自己" in itself.output
+
+    shown = runner.invoke(main, ["events", "show", str(tea)])
+    assert shown.exit_code == 0, shown.output
+    assert f"事件 #{tea} 已并入事件 {leak}" in shown.output and f"事件 #{leak}：" in shown.output
+    assert f"王：事件 #{tea} 并入事件 #{leak}（分析员合并；1 条信息） 说明：演示合并" in shown.output
+    listed = runner.invoke(main, ["events", "list", "--format", "jsonl"])
+    assert [json.loads(line)["event_id"] for line in listed.output.splitlines()] == [leak]
+
+    split = runner.invoke(
+        main, ["events", "split", str(leak), "--items", f"{leak_items[0]},{leak_items[1]}", "--note", "另一回事", "--by", "李"]
+    )
+    assert split.exit_code == 0, split.output
+    new = resolve_event_id(db, max(leak, tea) + 1)
+    assert f"已从事件 #{leak} 拆出信息 #{leak_items[0]}、#{leak_items[1]}，另立事件 #{new}" in split.output
+    shown = runner.invoke(main, ["events", "show", str(leak)]).output
+    assert f"李：从事件 #{leak} 拆出信息" in shown and f"不与事件 #{new} 合并（李：另一回事）" in shown
+    refused = runner.invoke(main, ["events", "merge", str(leak), str(new), "--note", "合回"])
+    assert refused.exit_code == 1 and "已由 李 分开" in refused.output and "Traceback" not in refused.output
+    bad = runner.invoke(main, ["events", "split", str(leak), "--items", "a,b", "--note", "x"])
+    assert bad.exit_code == 1 and "--items 应为逗号分隔的信息编号" in bad.output
