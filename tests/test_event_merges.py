@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from helpers import add_sources
 from test_analysis import LEAK, LIBRARY, NOW, library, load, post
@@ -369,3 +369,32 @@ def test_cli_merge_split_show_and_list(env_settings, county, tmp_path) -> None:
     assert refused.exit_code == 1 and "已由 李 分开" in refused.output and "Traceback" not in refused.output
     bad = runner.invoke(main, ["events", "split", str(leak), "--items", "a,b", "--note", "x"])
     assert bad.exit_code == 1 and "--items 应为逗号分隔的信息编号" in bad.output
+
+
+def test_an_event_holding_hand_placed_items_is_never_absorbed_by_the_system(county, settings, tmp_path) -> None:
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("a", "青溪河死了好多鱼", "青禾县" + STORY, NOW - timedelta(hours=6))])
+    load(db, settings, tmp_path, "江华日报", [post("b", "青禾县" + TITLE, "死鱼", NOW - timedelta(hours=5))], "b.jsonl")
+    analyze(db, now=NOW - timedelta(hours=4))
+    with db.writer() as session:
+        first, second = sorted(session.scalars(select(Event.id)))
+        session.execute(update(EventItem).where(EventItem.event_id == second).values(pinned_by="王"))
+    with pytest.raises(MergeRefused, match=f"事件 {second} 含分析员手工归入的信息"):
+        merge_events(db, first, second, actor="system", reason="minhash")
+    tie = post("c", "青禾县" + TITLE, "青禾县" + STORY + "转", NOW - timedelta(hours=3))
+    load(db, settings, tmp_path, "云江日报", [tie], "c.jsonl")
+    assert analyze(db, now=NOW).grouped.merged == 0
+    assert merge_events(db, first, second, actor="王", note="确是一件事", now=NOW).audit_id is not None
+
+
+def test_a_report_on_a_merged_event_is_on_its_survivor(county, settings, tmp_path) -> None:
+    from yuqing_core.reports.data import build_special_report
+
+    db = county
+    survivor, absorbed = two_leak_events(db, settings, tmp_path)
+    before = build_special_report(db, settings, event_id=absorbed, now=NOW)
+    merge_events(db, survivor, absorbed, actor="王", note="同一事件", now=NOW)
+    refresh_events(db, active_library(db), [survivor], now=NOW)
+    after = build_special_report(db, settings, event_id=absorbed, now=NOW)
+    assert after.subject == f"事件 #{survivor}" and after.items == 2
+    assert after.number == before.number  # the number issued for the absorbed event passed to the survivor
