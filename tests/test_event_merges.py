@@ -398,3 +398,22 @@ def test_a_report_on_a_merged_event_is_on_its_survivor(county, settings, tmp_pat
     after = build_special_report(db, settings, event_id=absorbed, now=NOW)
     assert after.subject == f"事件 #{survivor}" and after.items == 2
     assert after.number == before.number  # the number issued for the absorbed event passed to the survivor
+
+
+def test_items_never_go_to_an_event_merged_while_their_batch_was_grouped(county, settings, tmp_path, monkeypatch) -> None:
+    import yuqing_core.analysis.grouping as grouping
+
+    db = county
+    survivor, absorbed = two_leak_events(db, settings, tmp_path)
+    real = grouping._never_merge
+
+    def analyst_merges_meanwhile(db_, event_ids):  # after the batch read its index, before it writes
+        merge_events(db, survivor, absorbed, actor="王", note="同一事件", now=NOW)
+        return real(db_, event_ids)
+
+    monkeypatch.setattr(grouping, "_never_merge", analyst_merges_meanwhile)
+    repost = post("3", "东坪村化工厂又有刺鼻味", "今天又闻到了", NOW - timedelta(minutes=30))  # same title as the absorbed one's
+    load(db, settings, tmp_path, "江华日报", [repost], "c.jsonl")
+    analyze(db, now=NOW)
+    with db.reader() as session:
+        assert set(session.scalars(select(EventItem.event_id))) == {survivor}

@@ -27,7 +27,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, select
 
-from yuqing_core.analysis.merging import SYSTEM_ACTOR, MergeRefused, merge_in_session, pinned_event_ids, separated_pairs
+from yuqing_core.analysis.merging import (
+    SYSTEM_ACTOR,
+    MergeRefused,
+    merge_in_session,
+    pinned_event_ids,
+    separated_pairs,
+    survivor_map,
+)
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
@@ -206,6 +213,11 @@ def group_batch(
             if seeds
             else {}
         )
+        # Lock the stored events this batch writes to, so an analyst's merge cannot slip in between; items
+        # of an event merged since the index was read go to its survivor, never to the dead event.
+        targets = sorted({label for label in final.values() if isinstance(label, int)})
+        if targets:
+            session.execute(select(Event.id).where(Event.id.in_(targets)).order_by(Event.id).with_for_update()).all()
         for merge in merges:
             # A new event folded into another needs nothing stored: its items go straight to the survivor.
             if isinstance(merge.survivor, int) and isinstance(merge.absorbed, int):
@@ -218,10 +230,11 @@ def group_batch(
                     log.warning("未合并事件 %d 与 %d：%s", merge.survivor, merge.absorbed, refused)
                     continue
                 summary.merged += 1
+        survivor_of = survivor_map(session)
         rows = []
         for assignment in assignments:
             label = final[assignment.item_id]
-            event_id = event_of_seed[label.seed_item_id] if isinstance(label, NewEvent) else label
+            event_id = event_of_seed[label.seed_item_id] if isinstance(label, NewEvent) else survivor_of.get(label, label)
             signature = grouper.signature_of(assignment.item_id)
             rows.append(
                 {

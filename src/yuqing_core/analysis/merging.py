@@ -130,8 +130,8 @@ def resolve_event_id(db: Database, event_id: int) -> int:
         return _resolve(session, event_id)
 
 
-def _survivor_map(session: Session) -> dict[int, int]:
-    """Every merged event's final survivor."""
+def survivor_map(session: Session) -> dict[int, int]:
+    """Every merged event's final survivor (events never merged are not in it)."""
     parent: dict[int, int] = {
         event_id: into
         for event_id, into in session.execute(select(Event.id, Event.merged_into_id).where(Event.merged_into_id.is_not(None)))
@@ -148,7 +148,7 @@ def _survivor_map(session: Session) -> dict[int, int]:
 
 def _separations(session: Session) -> list[tuple[int, int, EventSeparation]]:
     """Separations with both ends resolved to live events (ends merged into one are dropped)."""
-    final = _survivor_map(session)
+    final = survivor_map(session)
     pairs = []
     for separation in session.scalars(select(EventSeparation).order_by(EventSeparation.id)):
         a, b = final.get(separation.event_a_id, separation.event_a_id), final.get(separation.event_b_id, separation.event_b_id)
@@ -223,6 +223,11 @@ def merge_in_session(
     if not actor or not actor.strip():
         raise MergeRefused("合并事件须写明操作人")
     survivor, absorbed = _resolve(session, survivor_id), _resolve(session, absorbed_id)
+    if survivor == absorbed:
+        return MergeResult(survivor, absorbed, None)
+    # One merge at a time per event (and none while a grouping batch writes to them); then read again.
+    session.execute(select(Event.id).where(Event.id.in_([survivor, absorbed])).order_by(Event.id).with_for_update()).all()
+    survivor, absorbed = _resolve(session, survivor), _resolve(session, absorbed)
     if survivor == absorbed:
         return MergeResult(survivor, absorbed, None)
     details: dict[str, Any] = {}
@@ -436,7 +441,7 @@ def merge_history(db: Database, event_id: int) -> list[HistoryEntry]:
     """Every merge and split touching the event or the events merged into it, oldest first."""
     with db.reader() as session:
         live = _resolve(session, event_id)
-        final = _survivor_map(session)
+        final = survivor_map(session)
         family = {live} | {merged for merged, survivor in final.items() if survivor == live}
         rows = session.scalars(
             select(EventMerge)
