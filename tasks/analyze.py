@@ -181,7 +181,9 @@ def publish_analysis_summary(plan: AnalysisPlan, matched: list[MatchSummary], gr
     lines = [
         f"# 分析结果（风险库第 {plan.version} 版，截至 {format_local(plan.now)}）",
         "",
-        f"分析 {total.items} 条，本县相关 {total.relevant} 条，排除 {total.excluded} 条；新事件 {groups.new_events} 个，预警通知 {len(warnings)} 条（新预警 {sum(w.kind == 'new' for w in warnings)} 条）。",
+        f"分析 {total.items} 条，本县相关 {total.relevant} 条，排除 {total.excluded} 条；新事件 {groups.new_events} 个，"
+        + (f"合并事件 {groups.merged} 个，" if groups.merged else "")
+        + f"预警通知 {len(warnings)} 条（新预警 {sum(w.kind == 'new' for w in warnings)} 条）。",
         "",
         "| 风险点 | 命中条数 |",
         "|---|---|",

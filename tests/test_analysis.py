@@ -412,3 +412,36 @@ def test_migration_0008_keeps_one_warning_per_event_with_every_action(county, se
     upgrade(db)
     assert warning_rows(db) == [(warning.event_id, 2, 2, "open")]  # the most severe kept
     assert [(a.action, a.actor) for a in history(db, severe)] == [("acknowledge", "王"), ("dismiss", "李")]
+
+
+def test_downgrading_and_upgrading_keeps_every_row_that_hangs_on_events(county, settings, tmp_path) -> None:
+    # Migrations 0007 and 0008 alter events and warnings; on SQLite that rebuilds the tables, and a rebuild
+    # with foreign keys on would delete every membership, warning and decision hanging on them.
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from yuqing_core.db import upgrade
+    from yuqing_core.db.migrate import alembic_config
+
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [post("1", "东坪村化工园区有异味", LEAK, NOW - timedelta(hours=1))])
+    (warning,) = analyze(db, now=NOW).warnings
+    decide(db, warning.id, "acknowledge", actor="王", reason="已转应急局核实")
+
+    def counts() -> dict[str, int]:
+        with db.engine.connect() as connection:
+            names = [n for n in inspect(connection).get_table_names() if n != "alembic_version"]
+            return {n: connection.execute(text(f"SELECT count(*) FROM {n}")).scalar_one() for n in names}
+
+    before = counts()
+    assert before["event_items"] and before["warnings"] and before["warning_actions"]
+    config = alembic_config()
+    with db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        connection.commit()
+    upgrade(db)
+    assert counts() == before
+    if db.engine.dialect.name == "sqlite":  # and the keys are back on for every later connection
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1

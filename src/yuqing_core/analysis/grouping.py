@@ -8,17 +8,33 @@ hours; ``yuqing_core.events``), in publication order; each item's MinHash
 signature is stored with its membership so later batches rebuild the index
 without recomputing. Idempotent: an item already in an event is never
 grouped again, and new events are keyed by the item that founded them.
+
+When a new item ties two stored events (its best candidates by title, text
+and topic lie in both), the grouper merges them and so do we, in the same
+transaction (``analysis.merging``: items, warnings, cases follow the
+survivor, with an audit row by 'system'). Analysts' corrections hold:
+events they separated (by a split or by hand) are never merged, and an
+event holding items they placed by hand is never absorbed into another.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, select
 
+from yuqing_core.analysis.merging import (
+    SYSTEM_ACTOR,
+    MergeRefused,
+    merge_in_session,
+    pinned_event_ids,
+    separated_pairs,
+    survivor_map,
+)
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
@@ -33,21 +49,27 @@ SIMILARITY_THRESHOLD = 0.5
 # against 55% for datasketch's balanced 25 x 5); every candidate is still verified against the threshold.
 LSH_WEIGHTS = (0.2, 0.8)
 
+log = logging.getLogger(__name__)
 
-def new_grouper(window: timedelta = GROUPING_WINDOW) -> EventGrouper:
-    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS)
+
+def new_grouper(window: timedelta = GROUPING_WINDOW, never_merge: Iterable[tuple[int, int]] = ()) -> EventGrouper:
+    return EventGrouper(
+        threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, merging=True, never_merge=never_merge
+    )
 
 
 @dataclass
 class GroupingSummary:
     grouped: int = 0
     new_events: int = 0
+    merged: int = 0  # stored events merged into others
     joined_by: Counter[str] = field(default_factory=Counter)
     touched_event_ids: set[int] = field(default_factory=set)
 
     def add(self, other: GroupingSummary) -> None:
         self.grouped += other.grouped
         self.new_events += other.new_events
+        self.merged += other.merged
         self.joined_by.update(other.joined_by)
         self.touched_event_ids |= other.touched_event_ids
 
@@ -151,13 +173,18 @@ def group_batch(
         return summary
     since, until = items[0].published_at - window, items[-1].published_at + window
     index_keys = _topic_keys(db, library, and_(EventItem.published_at >= since, EventItem.published_at <= until), via_events=True)
-    grouper = new_grouper(window)
-    grouper.add_many(_index(db, since, until, grouper.signature_scheme, index_keys))
+    scheme = new_grouper(window).signature_scheme
+    index = _index(db, since, until, scheme, index_keys)
+    grouper = new_grouper(window, _never_merge(db, {event_id for _, event_id in index}))
+    grouper.add_many(index)
     assignments = grouper.assign(items)
+    merges = grouper.take_merges()
+    # After merges an item's event is the one it ended in, not the one it first joined.
+    final = {a.item_id: grouper.event_of(a.item_id) or a.event for a in assignments}
     by_id = {item.item_id: item for item in items}
 
     with db.writer() as session:
-        seeds = [a.item_id for a in assignments if isinstance(a.event, NewEvent) and a.event.seed_item_id == a.item_id]
+        seeds = sorted({label.seed_item_id for label in final.values() if isinstance(label, NewEvent)})
         insert_ignore(
             session,
             Event.__table__,
@@ -186,11 +213,28 @@ def group_batch(
             if seeds
             else {}
         )
+        # Lock the stored events this batch writes to, so an analyst's merge cannot slip in between; items
+        # of an event merged since the index was read go to its survivor, never to the dead event.
+        targets = sorted({label for label in final.values() if isinstance(label, int)})
+        if targets:
+            session.execute(select(Event.id).where(Event.id.in_(targets)).order_by(Event.id).with_for_update()).all()
+        for merge in merges:
+            # A new event folded into another needs nothing stored: its items go straight to the survivor.
+            if isinstance(merge.survivor, int) and isinstance(merge.absorbed, int):
+                try:
+                    merge_in_session(
+                        session, merge.survivor, merge.absorbed, actor=SYSTEM_ACTOR, reason=merge.reason,
+                        item_id=merge.item_id, similarity=merge.similarity, now=now,
+                    )  # fmt: skip
+                except MergeRefused as refused:  # the grouper was told of every separation; say so if one slipped by
+                    log.warning("未合并事件 %d 与 %d：%s", merge.survivor, merge.absorbed, refused)
+                    continue
+                summary.merged += 1
+        survivor_of = survivor_map(session)
         rows = []
         for assignment in assignments:
-            event_id = (
-                event_of_seed[assignment.event.seed_item_id] if isinstance(assignment.event, NewEvent) else assignment.event
-            )
+            label = final[assignment.item_id]
+            event_id = event_of_seed[label.seed_item_id] if isinstance(label, NewEvent) else survivor_of.get(label, label)
             signature = grouper.signature_of(assignment.item_id)
             rows.append(
                 {
@@ -211,6 +255,15 @@ def group_batch(
     summary.grouped = len(inserted)
     summary.new_events = len(seeds)
     return summary
+
+
+def _never_merge(db: Database, event_ids: set[int]) -> set[tuple[int, int]]:
+    """Pairs of the indexed events grouping must not merge: those analysts separated, and any pair in which
+    an event holding hand-placed items would be absorbed (the lower id survives a merge)."""
+    with db.reader() as session:
+        separated = {pair for pair in separated_pairs(session) if pair[0] in event_ids and pair[1] in event_ids}
+        pinned = pinned_event_ids(session, event_ids)
+    return separated | {(other, event) for event in pinned for other in event_ids if other < event}
 
 
 def events_of(db: Database, item_ids: Sequence[int]) -> set[int]:

@@ -19,8 +19,12 @@ STREAM_BATCH = 1000
 def list_events(
     db: Database, *, since: datetime | None = None, min_items: int = 1, with_risk: bool = False, limit: int | None = None
 ) -> list[Event]:
-    """Events last seen since ``since``, highest risk score first (the hotter first among equals)."""
-    query = select(Event).where(Event.item_count >= min_items).order_by(Event.score.desc(), Event.heat.desc(), Event.id)
+    """Events last seen since ``since``, highest risk score first (the hotter first among equals; not those merged into another)."""
+    query = (
+        select(Event)
+        .where(Event.item_count >= min_items, Event.merged_into_id.is_(None))
+        .order_by(Event.score.desc(), Event.heat.desc(), Event.id)
+    )
     if since is not None:
         query = query.where(Event.last_seen_at >= since)
     if limit is not None and not with_risk:

@@ -257,7 +257,9 @@ def refresh_events(
     user_words = list(library.compiled.ruleset.terms)
 
     with db.writer() as session:
-        events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+        # An event merged into another has no items left and stays as a pointer to its survivor.
+        live = select(Event).where(Event.id.in_(event_ids), Event.merged_into_id.is_(None))
+        events = {e.id: e for e in session.scalars(live)}
         warnings = {
             w.event_id: w
             for w in session.scalars(select(EarlyWarning).where(EarlyWarning.event_id.in_(event_ids)).with_for_update())

@@ -397,8 +397,13 @@ def events_export(output: str, since: str | None, until: str | None) -> None:
 @user_errors
 def events_show(event_id: int) -> None:
     """One event with every item and why it matched."""
+    from yuqing_core.analysis.merging import resolve_event_id
     from yuqing_core.analysis.queries import event_item_ids, explain_items, get_event
 
+    live = resolve_event_id(database(), event_id)
+    if live != event_id:
+        click.echo(f"事件 #{event_id} 已并入事件 {live}，以下为事件 #{live}。")
+        event_id = live
     event = get_event(database(), event_id)
     if event is None:
         raise click.ClickException(f"没有编号为 {event_id} 的事件")
@@ -419,6 +424,155 @@ def events_show(event_id: int) -> None:
     click.echo(f"  热词：{'、'.join(w for w, _ in event.hot_words)}")
     for line in explanation_lines(explain_items(database(), ids)):
         click.echo(line)
+    for line in merge_lines(event_id):
+        click.echo(line)
+
+
+def merge_lines(event_id: int) -> list[str]:
+    """The event's merge history and the events it is kept apart from."""
+    from yuqing_core.analysis.merging import merge_history, separations_of
+
+    tz = settings().tz
+    lines = []
+    history = merge_history(database(), event_id)
+    if history:
+        lines.append("  合并与拆分记录：")
+    for h in history:
+        when, who = format_local(h.created_at, tz), "系统" if h.actor == "system" else h.actor
+        if h.kind == "merge":
+            why = MERGE_REASONS.get(h.reason, h.reason)
+            if h.item_id is not None:
+                why += f"，由信息 #{h.item_id} 关联"
+            if h.similarity is not None:
+                why += f"，相似度 {h.similarity:.2f}"
+            line = f"    {when} {who}：事件 #{h.from_event_id} 并入事件 #{h.into_event_id}（{why}；{len(h.item_ids)} 条信息）"
+        else:
+            moved = "、".join(f"#{i}" for i in h.item_ids)
+            line = f"    {when} {who}：从事件 #{h.from_event_id} 拆出信息 {moved}，另立事件 #{h.into_event_id}"
+        lines.append(line + (f" 说明：{h.note}" if h.note else ""))
+    for other, actor, note in separations_of(database(), event_id):
+        lines.append(f"  不与事件 #{other} 合并（{actor}：{note or '未写理由'}）")
+    return lines
+
+
+MERGE_REASONS = {
+    "minhash": "正文相似",
+    "title": "标题相同",
+    "topic": "同一风险点同一地点",
+    "url": "链接相同",
+    "analyst": "分析员合并",
+}
+_by = click.option("--by", "actor", help="Who decides (default: YUQING_AUTHOR or the login name).")
+_note = click.option("--note", required=True, help="Why (kept in the merge history).")
+
+
+def _refresh(event_ids: list[int]) -> None:
+    """Recompute the changed events' figures and say of any warning that raised (sent by the next analyze run)."""
+    from yuqing_core.analysis import refresh_events
+    from yuqing_core.risk.versions import NoActiveLibrary, active_library
+
+    try:
+        library = active_library(database())
+    except NoActiveLibrary:
+        click.echo("尚未导入风险库，事件数据未重新计算。", err=True)
+        return
+    for warning in refresh_events(database(), library, event_ids).warnings:
+        click.echo(f"事件 #{warning.event_id} 升为{warning.label}预警（预警 #{warning.id}）。")
+
+
+@events.command("merge")
+@click.argument("survivor", type=int)
+@click.argument("absorbed", type=int, nargs=-1, required=True)
+@_note
+@_by
+@click.option("--force", is_flag=True, help="Also merge events an analyst kept apart (lifts the separation).")
+@output_format_option()
+@user_errors
+def events_merge(survivor: int, absorbed: tuple[int, ...], note: str, actor: str | None, force: bool, output: str) -> None:
+    """Merge events into SURVIVOR: their items, warnings, cases and report numbers follow it.
+
+    Example:
+
+        yuqing events merge 12 15 17 --note "同一次化工园区泄漏"
+    """
+    from yuqing_core.analysis.merging import merge_events, resolve_event_id
+    from yuqing_core.risk.versions import default_author
+
+    if not note.strip():
+        raise click.ClickException("须写明理由（--note）")
+    who = actor or default_author()
+    results = [
+        merge_events(database(), survivor, other, actor=who, note=note.strip(), override_separation=force) for other in absorbed
+    ]
+    _refresh([resolve_event_id(database(), survivor)])
+    for r in results:
+        if output == "jsonl":
+            click.echo(json.dumps({"survivor": r.survivor_id, "absorbed": r.absorbed_id, "merge_id": r.audit_id,
+                                   "items": r.items_moved, "warnings_moved": r.warnings_moved,
+                                   "warnings_merged": {str(k): v for k, v in r.warnings_merged.items()},
+                                   "cases": r.cases_relinked}, ensure_ascii=False))  # fmt: skip
+        elif r.audit_id is None:
+            click.echo(f"事件 #{r.absorbed_id} 已在事件 #{r.survivor_id} 中，无需合并。")
+        else:
+            extra = "".join(
+                [f"，预警 {len(r.warnings_moved)} 条随之转入" if r.warnings_moved else "",
+                 f"，同级预警 {len(r.warnings_merged)} 条并入" if r.warnings_merged else "",
+                 f"，督办件 {'、'.join(r.cases_relinked)} 改属该事件" if r.cases_relinked else ""]
+            )  # fmt: skip
+            click.echo(f"事件 #{r.absorbed_id} 已并入事件 #{r.survivor_id}：{len(r.items_moved)} 条信息{extra}。")
+
+
+@events.command("split")
+@click.argument("event_id", type=int)
+@click.option("--items", "items", required=True, help="The item ids to move out, comma-separated (e.g. 12,13).")
+@_note
+@_by
+@output_format_option()
+@user_errors
+def events_split(event_id: int, items: str, note: str, actor: str | None, output: str) -> None:
+    """Move items out of an event into a new one; the two are never merged automatically again.
+
+    Example:
+
+        yuqing events split 12 --items 301,302 --note "这两条说的是另一处异味"
+    """
+    from yuqing_core.analysis.merging import split_event
+    from yuqing_core.risk.versions import default_author
+
+    try:
+        ids = [int(part) for part in items.replace("，", ",").split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.ClickException(f"--items 应为逗号分隔的信息编号，收到 {items!r}") from exc
+    result = split_event(database(), event_id, ids, actor=actor or default_author(), note=note)
+    _refresh([result.event_id, result.new_event_id])
+    if output == "jsonl":
+        click.echo(json.dumps({"event_id": result.event_id, "new_event_id": result.new_event_id,
+                               "merge_id": result.audit_id, "items": result.items_moved}, ensure_ascii=False))  # fmt: skip
+        return
+    moved = "、".join(f"#{i}" for i in result.items_moved)
+    click.echo(f"已从事件 #{result.event_id} 拆出信息 {moved}，另立事件 #{result.new_event_id}；两事件今后不会自动合并。")
+
+
+@events.command("separate")
+@click.argument("first", type=int)
+@click.argument("second", type=int)
+@_note
+@_by
+@user_errors
+def events_separate(first: int, second: int, note: str, actor: str | None) -> None:
+    """Record that two events are different happenings: grouping never merges them.
+
+    Example:
+
+        yuqing events separate 12 15 --note "两处异味来源不同"
+    """
+    from yuqing_core.analysis.merging import separate_events
+    from yuqing_core.risk.versions import default_author
+
+    if separate_events(database(), first, second, actor=actor or default_author(), note=note):
+        click.echo(f"已记录：事件 #{first} 与事件 #{second} 不会自动合并。")
+    else:
+        click.echo(f"事件 #{first} 与事件 #{second} 早已分开，未重复记录。")
 
 
 def explanation_lines(items: list[Any]) -> list[str]:
@@ -452,7 +606,7 @@ def warnings() -> None:
     """Warnings (预警): list, and acknowledge / downgrade / dismiss with a reason."""
 
 
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除"}
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
 
 
 @warnings.command("list")

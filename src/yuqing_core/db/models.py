@@ -298,6 +298,8 @@ class Event(Base):
     response_due_at: Mapped[datetime | None]
     response_status: Mapped[str | None] = mapped_column(String(16))  # on_time | late | overdue | pending
     updated_at: Mapped[datetime]
+    # Set when this event was found to be part of another: its items, warnings and cases went there.
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.id"))
 
 
 class EventItem(Base):
@@ -316,6 +318,8 @@ class EventItem(Base):
     # How the signature was computed (EventGrouper.signature_scheme); another scheme's bytes are recomputed.
     signature_scheme: Mapped[str | None] = mapped_column(String(80))
     joined_at: Mapped[datetime]
+    # The analyst who put the item in this event by hand (a split): grouping never moves it out again.
+    pinned_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class EarlyWarning(Base):
@@ -335,10 +339,13 @@ class EarlyWarning(Base):
     score: Mapped[float] = mapped_column(Float)
     version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | downgraded | dismissed
+    # open | acknowledged | downgraded | dismissed | merged (its event merged into another warned one)
+    status: Mapped[str] = mapped_column(String(16), default="open")
     effective_level: Mapped[int] = mapped_column(Integer)  # level after an analyst's downgrade
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # For status 'merged': the surviving event's warning, which carries on for both (this row stays on its own event).
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("warnings.id"))
 
 
 class EarlyWarningAction(Base):
@@ -348,12 +355,59 @@ class EarlyWarningAction(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     warning_id: Mapped[int] = mapped_column(BigId, ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
-    # An analyst's acknowledge | downgrade | dismiss; the system's raise (level rose) | change (material change)
+    # An analyst's acknowledge | downgrade | dismiss; the system's raise (level rose) | change (material change) | merge
     action: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     from_level: Mapped[int] = mapped_column(Integer)
     to_level: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class EventMerge(Base):
+    """The audit of events merged and split: which items moved from which event into which, why, by whom.
+
+    ``kind`` 'merge': event ``from_event_id`` was found to be part of
+    ``into_event_id`` (the survivor) and all its items moved there. ``kind``
+    'split': an analyst moved ``item_ids`` out of ``from_event_id`` into the
+    new event ``into_event_id``. ``actor`` is 'system' for merges found by
+    grouping, else the analyst. ``details`` lists what followed the event
+    (warnings moved or merged, cases relinked, document numbers). Append-only.
+    """
+
+    __tablename__ = "event_merges"
+    __table_args__ = (Index("ix_event_merges_from", "from_event_id"), Index("ix_event_merges_into", "into_event_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # merge | split
+    from_event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    into_event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    item_id: Mapped[int | None] = mapped_column(BigId)  # the item whose evidence tied the two (system merges)
+    item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the items that moved
+    reason: Mapped[str] = mapped_column(String(16))  # minhash | title | topic | ... | analyst
+    similarity: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class EventSeparation(Base):
+    """An analyst's "these two are different happenings": grouping never merges them (``event_a_id < event_b_id``).
+
+    Either end may later be merged into another event; the separation then
+    holds for the survivor (ends are resolved through ``Event.merged_into_id``).
+    """
+
+    __tablename__ = "event_separations"
+    __table_args__ = (UniqueConstraint("event_a_id", "event_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"))
+    event_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id"), index=True)
+    merge_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("event_merges.id"))  # the split that made it
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 

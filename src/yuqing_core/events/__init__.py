@@ -38,6 +38,7 @@ from yuqing_core.events._grouping import (
     Assignment,
     EventGrouper,
     GroupItem,
+    Merge,
     NewEvent,
     lsh_parameters,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "Assignment",
     "EventGrouper",
     "GroupItem",
+    "Merge",
     "NewEvent",
     "SpikeResult",
     "canonical_url",

@@ -23,8 +23,12 @@ within ``window`` of it (in either direction), in a fixed chain:
 The first rule that finds anything decides. Within a rule the candidate
 with the highest similarity wins (for ``url`` and ``title`` all are equal),
 then the one closest in time, then the lowest item id. The item joins that
-candidate's event; two existing events are never merged, even when an item
-resembles both.
+candidate's event. With ``merging=True`` (a minimal stand-in for the
+merging grouper), when the item's best ``title``, ``minhash`` and ``topic``
+candidates belong to different events, those events are merged into one
+(``take_merges``), except pairs of stored events named in ``never_merge``
+or ``forbid_merge``; otherwise two existing events are never merged, even
+when an item resembles both.
 
 The LSH index is our own banding over the signatures with datasketch's
 parameters: ``MinHashLSH(threshold, num_perm)`` chooses ``b`` bands of
@@ -132,14 +136,41 @@ class Assignment:
 EventLabel = int | NewEvent
 
 
-class _EventRef:
-    """The event an indexed item belongs to; shared by its items so ``resolve`` is O(1)."""
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """Two events found to be one: ``absorbed`` is now part of ``survivor``.
 
-    __slots__ = ("label", "size")
+    ``item_id`` is the item whose evidence tied them, ``reason`` the rule that
+    found the second event (``'minhash'``, ``'title'``, ``'topic'``, ...),
+    ``similarity`` its estimated Jaccard similarity where it has one.
+    """
+
+    survivor: EventLabel
+    absorbed: EventLabel
+    item_id: int
+    reason: str
+    similarity: float | None
+
+
+class _EventRef:
+    """The event an indexed item belongs to; shared by its items so ``resolve`` is O(1).
+
+    An event merged into another keeps its ref (its entries still point at
+    it); ``aliases`` are the refs merged into this one, relabelled with it.
+    """
+
+    __slots__ = ("aliases", "label", "merged", "size")
 
     def __init__(self, label: EventLabel) -> None:
         self.label = label
         self.size = 0
+        self.aliases: list[_EventRef] = []
+        self.merged = False  # merged into another event, which now counts this one's items
+
+    def relabel(self, label: EventLabel) -> None:
+        self.label = label
+        for alias in self.aliases:
+            alias.label = label
 
 
 class _Entry:
@@ -268,6 +299,8 @@ class EventGrouper:
         lsh_weights: tuple[float, float] = (0.5, 0.5),
         title_min_similarity: float = 0.2,
         topic_window: timedelta | None = timedelta(hours=48),
+        merging: bool = False,
+        never_merge: Iterable[tuple[int, int]] = (),
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
@@ -296,6 +329,11 @@ class EventGrouper:
         self._store = _SignatureStore(num_perm)
         self._expiry: list[tuple[float, int]] = []
         self._source_keys: dict[str, str | None] = {}
+        self.merging = merging
+        self._merges: list[Merge] = []
+        self._forbidden: dict[int, set[int]] = {}
+        for first, second in never_merge:
+            self.forbid_merge(first, second)
 
     # --- public API ---------------------------------------------------------------
 
@@ -375,10 +413,20 @@ class EventGrouper:
             ref = self._events.pop(new_event, None)
             if ref is None:
                 continue
-            ref.label = event_id
+            ref.relabel(event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
             self._events.setdefault(event_id, ref)
+
+    def forbid_merge(self, first: int, second: int) -> None:
+        """Never merge the stored events ``first`` and ``second`` (an analyst kept them apart)."""
+        self._forbidden.setdefault(first, set()).add(second)
+        self._forbidden.setdefault(second, set()).add(first)
+
+    def take_merges(self) -> list[Merge]:
+        """The merges made since the last call, in order; the list is cleared."""
+        merges, self._merges = self._merges, []
+        return merges
 
     def evict_before(self, cutoff: datetime) -> int:
         """Drop indexed items published before ``cutoff``; returns how many were dropped."""
@@ -479,7 +527,67 @@ class EventGrouper:
             joined_by = JOINED_BY_TOPIC if matched is not None else joined_by
         ref = self._event_ref(NewEvent(item.item_id)) if matched is None else self._entries[matched].event
         self._index(item, ref, ready, timestamp)
-        return Assignment(item.item_id, ref.label, joined_by, similarity, matched)
+        label = ref.label
+        if self.merging and matched is not None:
+            self._merge_other_candidates(item, ready, timestamp, ref)
+        return Assignment(item.item_id, label, joined_by, similarity, matched)
+
+    def _merge_other_candidates(self, item: GroupItem, ready: _Prepared, timestamp: float, joined: _EventRef) -> None:
+        """Merge into the item's event the events of its best title, MinHash and topic candidates."""
+        found: list[tuple[int, str, float | None]] = []
+        if ready.title_key is not None and ready.title_key in self._by_title:
+            row = ready.row if ready.band_keys is not None else None
+            others = [i for i in self._by_title[ready.title_key] if i != item.item_id]
+            best = self._closest(others, timestamp, row=row) if others else None
+            if best is not None:
+                found.append((best, JOINED_BY_TITLE, None))
+        if ready.band_keys is not None:
+            similar = self._most_similar(ready.row, ready.band_keys, timestamp, exclude=item.item_id)
+            if similar is not None:
+                found.append((similar[0], JOINED_BY_MINHASH, similar[1]))
+        if item.topic_keys and self._topic_window_s is not None:
+            topical = self._same_topic(item.topic_keys, timestamp, self._topic_window_s, exclude=item.item_id)
+            if topical is not None:
+                found.append((topical, JOINED_BY_TOPIC, None))
+        for other_item, reason, similarity in found:
+            self._merge(joined, self._entries[other_item].event, item.item_id, reason, similarity)
+
+    def _merge(self, first: _EventRef, second: _EventRef, item_id: int, reason: str, similarity: float | None) -> None:
+        if first.label == second.label:
+            return
+        a, b = first.label, second.label
+        if isinstance(a, int) and isinstance(b, int) and b in self._forbidden.get(a, ()):
+            return
+        survivor, absorbed = (first, second) if self._survives(a, b) else (second, first)
+        survivor = self._events.get(survivor.label, survivor)
+        absorbed = self._events.get(absorbed.label, absorbed)
+        absorbed_label = absorbed.label
+        if isinstance(absorbed_label, int) and isinstance(survivor.label, int):
+            for other in self._forbidden.pop(absorbed_label, set()):
+                self._forbidden[other].discard(absorbed_label)
+                self.forbid_merge(survivor.label, other)
+        self._events.pop(absorbed_label, None)
+        survivor.aliases += [absorbed, *absorbed.aliases]
+        absorbed.aliases = []
+        for ref in survivor.aliases:
+            ref.label = survivor.label
+        survivor.size += absorbed.size
+        absorbed.size = 0
+        absorbed.merged = True
+        self._merges.append(Merge(survivor.label, absorbed_label, item_id, reason, similarity))
+
+    def _survives(self, a: EventLabel, b: EventLabel) -> bool:
+        """Whether ``a`` survives a merge with ``b``: stored events over new ones, then the lower id or earlier seed."""
+        if isinstance(a, int) != isinstance(b, int):
+            return isinstance(a, int)
+        if isinstance(a, int) and isinstance(b, int):
+            return a < b
+        assert isinstance(a, NewEvent) and isinstance(b, NewEvent)
+        return self._seed_rank(a) < self._seed_rank(b)
+
+    def _seed_rank(self, event: NewEvent) -> tuple[float, int]:
+        entry = self._entries.get(event.seed_item_id)
+        return (entry.timestamp if entry else float("-inf"), event.seed_item_id)
 
     def _closest(self, item_ids: list[int], timestamp: float, *, row: np.ndarray | None = None) -> int | None:
         """The candidate in the window closest in time (then lowest id).
@@ -498,13 +606,13 @@ class EventGrouper:
         best = min(entries, key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id), default=None)
         return best.item_id if best else None
 
-    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float) -> int | None:
+    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float, *, exclude: int | None = None) -> int | None:
         """The indexed item within the topic window sharing the most topic keys (then closest in time, lowest id)."""
         best: tuple[int, float, int] | None = None
         seen: set[int] = set()
         for key in keys:
             for item_id in self._by_topic.get(key, ()):
-                if item_id in seen:
+                if item_id in seen or item_id == exclude:
                     continue
                 seen.add(item_id)
                 entry = self._entries[item_id]
@@ -516,7 +624,9 @@ class EventGrouper:
                     best = rank
         return best[2] if best else None
 
-    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float) -> tuple[int, float] | None:
+    def _most_similar(
+        self, row: np.ndarray, keys: list[int], timestamp: float, *, exclude: int | None = None
+    ) -> tuple[int, float] | None:
         candidates: set[int] = set()
         buckets = self._buckets
         for key in keys:
@@ -527,6 +637,8 @@ class EventGrouper:
                 candidates.add(found)
             else:
                 candidates.update(found)
+        if exclude is not None:
+            candidates.discard(exclude)
         if not candidates:
             return None
         entries = self._entries
@@ -595,6 +707,11 @@ class EventGrouper:
                         buckets[band_key] = found[0]
         self._store.release(entry.slot)
         ref = entry.event
+        if ref.merged:
+            owner = self._events.get(ref.label)
+            if owner is None:
+                return
+            ref = owner
         ref.size -= 1
         if ref.size == 0 and self._events.get(ref.label) is ref:
             del self._events[ref.label]

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from yuqing_core.analysis.merging import resolve_event_id
 from yuqing_core.cases.metrics import case_section
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
@@ -65,7 +66,7 @@ MAX_LISTED_ITEMS = 40
 MAX_EVENTS = 15
 HOT_WORDS = 12
 HOT_WORD_TEXTS = 500
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除"}
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
 
 
 def office(settings: Settings) -> Office:
@@ -457,6 +458,7 @@ def build_special_report(
     library = _library(db)
     judgement: Judgement | None = None
     if event_id is not None:
+        event_id = resolve_event_id(db, event_id)  # a report on an event merged away is one on its survivor
         with db.reader() as session:
             event, item_ids = _event_and_items(session, event_id)
         judgement = judgement_of(event)
@@ -540,6 +542,7 @@ def build_supervision_notice(
     """舆情督报 to ``unit`` about an event or an item."""
     now = now or utcnow()
     if event_id is not None and item_id is None:
+        event_id = resolve_event_id(db, event_id)
         with db.reader() as session:
             event, ids = _event_and_items(session, event_id)
         rows = _rows_for_items(db, ids)
@@ -601,6 +604,9 @@ def latest_events(db: Database, *, limit: int = 5) -> list[int]:
     with db.reader() as session:
         return list(
             session.scalars(
-                select(Event.id).where(Event.level.is_not(None)).order_by(Event.level, Event.heat.desc()).limit(limit)
+                select(Event.id)
+                .where(Event.level.is_not(None), Event.merged_into_id.is_(None))
+                .order_by(Event.level, Event.heat.desc())
+                .limit(limit)
             )
         )
