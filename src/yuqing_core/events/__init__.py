@@ -31,6 +31,7 @@ one per flow run)::
 
 from yuqing_core.events._grouping import (
     JOINED_BY_MINHASH,
+    JOINED_BY_PROFILE,
     JOINED_BY_SEED,
     JOINED_BY_TITLE,
     JOINED_BY_TOPIC,
@@ -38,6 +39,7 @@ from yuqing_core.events._grouping import (
     Assignment,
     EventGrouper,
     GroupItem,
+    Merge,
     NewEvent,
     lsh_parameters,
 )
@@ -55,6 +57,7 @@ from yuqing_core.events._spikes import SpikeResult, daily_counts, hourly_counts,
 
 __all__ = [
     "JOINED_BY_MINHASH",
+    "JOINED_BY_PROFILE",
     "JOINED_BY_SEED",
     "JOINED_BY_TITLE",
     "JOINED_BY_TOPIC",
@@ -65,6 +68,7 @@ __all__ = [
     "Assignment",
     "EventGrouper",
     "GroupItem",
+    "Merge",
     "NewEvent",
     "SpikeResult",
     "canonical_url",
