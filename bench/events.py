@@ -19,7 +19,10 @@ their text ties them to the original. Items arrive in ``published_at`` order.
     Ours: ``EventGrouper.assign`` over batches of 1,000 items (as the
     events flow will call it), which includes cleaning each item
     (``canonical_url``, ``title_key``, ``event_text``), computing the
-    signatures of the batch, LSH lookup, verification and indexing. The
+    signatures of the batch, LSH lookup, verification and indexing, and
+    the profile rule over the items' word counts (computed beforehand and
+    not timed: the match step stores them with every relevant item, as
+    ``count_words`` gives them). The
     anchor is plain datasketch usage on the same items with the same
     options: per item the same cleaned text (``event_text(title, text)``),
     ``MinHash(num_perm=128, seed=1, hashfunc=_gram_hash32,
@@ -80,6 +83,7 @@ from yuqing_core.events import (
     EventGrouper,
     GroupItem,
     NewEvent,
+    count_words,
     event_text,
     signature_from_bytes,
     signature_to_bytes,
@@ -212,9 +216,15 @@ def build_items(count: int) -> list[Synthetic]:
             drafts.append((published, index, index, title, text, url, False))
     drafts.sort(key=lambda draft: draft[0])
     item_id_of = {draft[1]: item_id for item_id, draft in enumerate(drafts)}
+    # Word counts as the match step stores them with each relevant item (not timed: the match step pays for them).
+    counts = count_words([f"{title} {text}" for _, _, _, title, text, _, _ in drafts])
     return [
-        Synthetic(GroupItem(item_id, at, url, title, text, rng.choice(SOURCES)), item_id_of[story], repost)
-        for item_id, (at, _, story, title, text, url, repost) in enumerate(drafts)
+        Synthetic(
+            GroupItem(item_id, at, url, title, text, rng.choice(SOURCES), word_counts=counted["words"]),
+            item_id_of[story],
+            repost,
+        )
+        for item_id, ((at, _, story, title, text, url, repost), counted) in enumerate(zip(drafts, counts, strict=True))
     ]
 
 

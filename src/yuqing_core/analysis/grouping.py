@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 
@@ -75,9 +76,14 @@ def _topic_keys(
     return {item_id: topic_keys(found, places.get(item_id, ())) for item_id, found in points.items()}
 
 
+def _words(stored: dict[str, Any] | None) -> dict[str, int] | None:
+    """The jieba word counts the match step stored (``count_words``), for the grouper's profile rule."""
+    return stored["words"] if stored else None
+
+
 def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[str]]) -> list[GroupItem]:
     query = (
-        select(Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name)
+        select(Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts)
         .join(Source, Source.id == Item.source_id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
@@ -96,6 +102,7 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
                 text=r.text,
                 source=r.name,
                 topic_keys=keys.get(r.id, frozenset()),
+                word_counts=_words(r.word_counts),
             )
             for r in session.execute(query)
         ]
@@ -117,9 +124,11 @@ def _index(
             Item.title,
             Item.text,
             Source.name,
+            ItemAnalysis.word_counts,
         )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == EventItem.item_id)
         .where(EventItem.published_at >= since, EventItem.published_at <= until)
     )
     with db.reader() as session:
@@ -130,6 +139,7 @@ def _index(
         item = GroupItem(
             item_id=r.item_id, published_at=r.published_at, url=r.url, title=r.title, text=r.text, source=r.name,
             signature=signature_from_bytes(r.signature) if usable else None, topic_keys=keys.get(r.item_id, frozenset()),
+            word_counts=_words(r.word_counts),
         )  # fmt: skip
         index.append((item, r.event_id))
     return index

@@ -87,7 +87,7 @@ JOINED_BY_SEED = "seed"
 # An item's term vector keeps its heaviest words only, weights scaled to
 # integers: profiles are sums of integers, so adding, removing and merging
 # members in any order gives exactly the same profile (batches == all at once).
-PROFILE_WORDS = 48
+PROFILE_WORDS = 24
 PROFILE_SCALE = 1000
 
 
@@ -202,8 +202,8 @@ class _EventRef:
 
 class _Entry:
     __slots__ = (
-        "event", "in_lsh", "in_profile", "item_id", "norm2", "slot", "timestamp", "title_key", "topic_keys", "url_key",
-        "weights", "words",
+        "event", "evidence", "in_lsh", "in_profile", "item_id", "norm2", "slot", "timestamp", "title_key", "topic_keys",
+        "url_key", "weights", "words",
     )  # fmt: skip
 
     def __init__(
@@ -229,19 +229,24 @@ class _Entry:
         self.words: tuple[str, ...] = terms.words if terms else ()
         self.weights: array[int] = terms.weights if terms else array("H")
         self.norm2 = terms.norm2 if terms else 0
+        self.evidence = terms.evidence if terms else 0
         self.in_profile = False
 
 
 class _Terms:
-    """An item's term vector: its heaviest words, integer weights, squared length, and which words are evidence."""
+    """An item's term vector: its heaviest words, their integer weights and squared length.
+
+    The first ``evidence`` words are rare enough in general text to tie
+    items (the profile rule looks up only those).
+    """
 
     __slots__ = ("evidence", "norm2", "weights", "words")
 
-    def __init__(self, words: tuple[str, ...], weights: array[int], evidence: tuple[int, ...]) -> None:
+    def __init__(self, words: tuple[str, ...], weights: array[int], evidence: int, norm2: int) -> None:
         self.words = words
         self.weights = weights
-        self.norm2 = sum(weight * weight for weight in weights)
-        self.evidence = evidence  # positions of words rare enough in general text to tie items
+        self.evidence = evidence
+        self.norm2 = norm2
 
 
 class _Prepared:
@@ -317,24 +322,61 @@ def lsh_parameters(threshold: float, num_perm: int, weights: tuple[float, float]
     return index.b, index.r
 
 
-def term_vector(word_counts: Mapping[str, int], idf: Mapping[str, float], median_idf: float, min_idf: float) -> _Terms | None:
-    """The item's ``PROFILE_WORDS`` heaviest words by (1 + ln count) x idf, as a unit vector scaled to integers."""
-    weighted = sorted(
-        ((-(1.0 + math.log(count)) * idf.get(word, median_idf), word) for word, count in word_counts.items() if count > 0),
-    )[:PROFILE_WORDS]
-    length = math.sqrt(sum(weight * weight for weight, _ in weighted))
-    if not length:
-        return None
-    words, weights = [], array("H")
-    for weight, word in weighted:
-        scaled = round(-weight / length * PROFILE_SCALE)
-        if scaled:
-            words.append(sys.intern(word))
-            weights.append(scaled)
-    if not words:
-        return None
-    evidence = tuple(index for index, word in enumerate(words) if idf.get(word, median_idf) >= min_idf)
-    return _Terms(tuple(words), weights, evidence)
+def term_vectors(
+    word_counts: Sequence[Mapping[str, int]], idf: Mapping[str, float], median_idf: float, min_idf: float
+) -> list[_Terms | None]:
+    """Each item's ``PROFILE_WORDS`` heaviest words by (1 + ln count) x idf, as a unit vector scaled to integers.
+
+    One vectorised pass over the words of all items; equal weights keep the
+    order of the item's counts (a stable sort), so the same counts always
+    give the same vector. Words of at least ``min_idf`` are the evidence.
+    """
+    sizes = np.fromiter((len(counts) for counts in word_counts), dtype=np.int64, count=len(word_counts))
+    total = int(sizes.sum())
+    if not total:
+        return [None] * len(word_counts)
+    words = [word for counts in word_counts for word in counts]
+    counts = np.fromiter((count for found in word_counts for count in found.values()), dtype=np.float64, count=total)
+    get = idf.get
+    idfs = np.fromiter((get(word, median_idf) for word in words), dtype=np.float64, count=total)
+    owner = np.repeat(np.arange(len(word_counts)), sizes)
+    weights = np.where(counts > 0, (1.0 + np.log(np.maximum(counts, 1.0))) * idfs, 0.0)
+    # Heaviest first within each item (stable), then keep the first PROFILE_WORDS of each.
+    order = np.lexsort((-weights, owner))
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rank = np.arange(total) - np.repeat(starts, sizes)
+    kept = order[(rank < PROFILE_WORDS) & (weights[order] > 0)]
+    kept_owner = owner[kept]
+    squares = np.zeros(len(word_counts))
+    np.add.at(squares, kept_owner, weights[kept] ** 2)
+    scaled = np.rint(weights[kept] * (PROFILE_SCALE / np.sqrt(squares[kept_owner]))).astype(np.uint16)
+    useful = scaled > 0
+    kept, kept_owner, scaled = kept[useful], kept_owner[useful], scaled[useful]
+    # Evidence words first within each item (stable again), then the rest.
+    evidence = idfs[kept] >= min_idf
+    regroup = np.lexsort((~evidence, kept_owner))
+    kept, kept_owner, scaled, evidence = kept[regroup], kept_owner[regroup], scaled[regroup], evidence[regroup]
+    evidence_counts = np.bincount(kept_owner[evidence], minlength=len(word_counts))
+    norms = np.bincount(kept_owner, weights=scaled.astype(np.float64) ** 2, minlength=len(word_counts))
+    bounds = np.searchsorted(kept_owner, np.arange(len(word_counts) + 1))
+    intern = sys.intern
+    vectors: list[_Terms | None] = []
+    for index in range(len(word_counts)):
+        first, last = int(bounds[index]), int(bounds[index + 1])
+        if first == last:
+            vectors.append(None)
+            continue
+        item_weights = array("H")
+        item_weights.frombytes(scaled[first:last].tobytes())
+        vectors.append(
+            _Terms(
+                tuple(intern(words[position]) for position in kept[first:last].tolist()),
+                item_weights,
+                int(evidence_counts[index]),
+                int(norms[index]),  # exact: a sum of at most PROFILE_WORDS squares below 2**20
+            )
+        )
+    return vectors
 
 
 class EventGrouper:
@@ -426,7 +468,7 @@ class EventGrouper:
         self._by_url: dict[str, list[int]] = {}
         self._by_title: dict[str, list[int]] = {}
         self._by_topic: dict[str, list[int]] = {}
-        # word -> the events whose profile holds it
+        # evidence word -> the events whose profile holds it
         self._by_word: dict[str, set[_EventRef]] = {}
         # band key -> item id, or a list of item ids once a second item shares it
         self._buckets: dict[int, int | list[int]] = {}
@@ -611,13 +653,14 @@ class EventGrouper:
         counts: dict[int, Mapping[str, int] | None] = {index: items[index].word_counts for index in long_enough}
         uncounted = [index for index, found in counts.items() if found is None]
         if uncounted:
-            counted = count_words([f"{items[index].title or ''} {items[index].text or ''}" for index in uncounted])
-            for index, result in zip(uncounted, counted, strict=True):
+            results = count_words([f"{items[index].title or ''} {items[index].text or ''}" for index in uncounted])
+            for index, result in zip(uncounted, results, strict=True):
                 counts[index] = result["words"]
         idf, median = idf_table()
-        for index, found in counts.items():
-            if found:
-                terms[index] = term_vector(found, idf, median, self.profile_min_idf)
+        with_words = [index for index, found in counts.items() if found]
+        vectors = term_vectors([counts[index] or {} for index in with_words], idf, median, self.profile_min_idf)
+        for index, vector in zip(with_words, vectors, strict=True):
+            terms[index] = vector
         return terms
 
     def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
@@ -723,9 +766,10 @@ class EventGrouper:
             big.members[item_id] = None
         profile, by_word = big.profile, self._by_word
         for word, weight in small.profile.items():
-            holders = by_word[word]
-            holders.discard(small)
-            holders.add(big)
+            holders = by_word.get(word)
+            if holders is not None:  # an evidence word
+                holders.discard(small)
+                holders.add(big)
             profile[word] = profile.get(word, 0) + weight
         big.norm2 = sum(weight * weight for weight in profile.values())
         big.ids |= small.ids
@@ -827,7 +871,7 @@ class EventGrouper:
         dots: dict[_EventRef, int] = {}
         shared: dict[_EventRef, int] = {}
         words, weights = terms.words, terms.weights
-        for index in terms.evidence:
+        for index in range(terms.evidence):
             word = words[index]
             holders = by_word.get(word)
             if not holders or len(holders) > cap:
@@ -865,15 +909,17 @@ class EventGrouper:
         ref, by_word = entry.event, self._by_word
         profile = ref.profile
         dot = 0
-        for word, weight in zip(entry.words, entry.weights, strict=True):
+        evidence = entry.evidence
+        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
             held = profile.get(word)
             if held is None:
                 profile[word] = weight
-                holders = by_word.get(word)
-                if holders is None:
-                    by_word[word] = {ref}
-                else:
-                    holders.add(ref)
+                if position < evidence:
+                    holders = by_word.get(word)
+                    if holders is None:
+                        by_word[word] = {ref}
+                    else:
+                        holders.add(ref)
             else:
                 dot += held * weight
                 profile[word] = held + weight
@@ -885,15 +931,17 @@ class EventGrouper:
         ref, by_word = entry.event, self._by_word
         profile = ref.profile
         dot = 0
-        for word, weight in zip(entry.words, entry.weights, strict=True):
+        evidence = entry.evidence
+        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
             held = profile[word]
             dot += held * weight
             if held == weight:
                 del profile[word]
-                holders = by_word[word]
-                holders.discard(ref)
-                if not holders:
-                    del by_word[word]
+                if position < evidence:
+                    holders = by_word[word]
+                    holders.discard(ref)
+                    if not holders:
+                        del by_word[word]
             else:
                 profile[word] = held - weight
         ref.norm2 += entry.norm2 - 2 * dot
