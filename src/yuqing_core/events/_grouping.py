@@ -1,4 +1,5 @@
-"""Incremental grouping of items into events: same URL, same title, or near-duplicate text.
+"""Incremental grouping of items into events (one incident, one event): same URL, same title,
+near-duplicate text, similar words, or the same topic; and merges of events found to be one.
 
 Each new item is tried against the items already indexed and published
 within ``window`` of it (in either direction), in a fixed chain:
@@ -18,13 +19,50 @@ within ``window`` of it (in either direction), in a fixed chain:
    with the item's and whose estimated Jaccard similarity is at least
    ``threshold``; items whose event text is shorter than ``min_text_chars``
    take no part (too few grams for a trustworthy estimate);
-4. otherwise the item founds a new event (``seed``).
+4. ``profile`` — the event whose term profile is most like the item's words
+   (TDT-style single-pass clustering), at least ``profile_threshold``.
+   An item's term vector is its ``PROFILE_WORDS`` heaviest jieba words
+   (``GroupItem.word_counts``, as the match step stores them) weighted by
+   (1 + ln count) x idf, idf from jieba's bundled table (a fixed
+   general-corpus statistic, so every run weighs words alike), scaled to
+   a unit vector of integers. An event's profile is the sum of the vectors
+   of its members published within ``profile_window`` (24 hours) of the
+   item: a sliding window, so a profile follows the happening as it moves
+   on, and integer sums, so adding, removing and merging members in any
+   order give the same profile. The score is the cosine of the item's
+   vector and the profile, counting in the dot product only the item's
+   evidence words: words of idf >= ``profile_min_idf`` (rare in general
+   Chinese: places, names, what happened) that at most
+   ``profile_max_events`` events in the window hold (a word on every
+   event's lips, say 疫情 in a pandemic, ties nothing), and at least
+   ``profile_min_shared`` of them. Items too short for the MinHash rule
+   take no part here either;
+5. ``topic`` — an item sharing a topic key (a risk point at a specific
+   place, from the caller) within ``topic_window`` (48 hours);
+6. otherwise the item founds a new event (``seed``).
 
-The first rule that finds anything decides. Within a rule the candidate
-with the highest similarity wins (for ``url`` and ``title`` all are equal),
-then the one closest in time, then the lowest item id. The item joins that
-candidate's event; two existing events are never merged, even when an item
-resembles both.
+The first rule that finds anything decides the join. Within a rule the
+candidate with the highest similarity wins (for ``url``, ``title`` and
+``topic`` the closest in time), then the one closest in time, then the
+lowest item id (for ``profile``: the event last active).
+
+Merges. The item's evidence may tie it to more events than the one it
+joins: every other event with an item of the same url, of the same title
+with compared texts, a minhash candidate, a profile score of at least
+``profile_merge_threshold``, or a shared topic key. Such an event is the
+same happening, and is merged into the joined one, provided the two
+events' own profiles have a cosine of at least ``merge_min_similarity``
+(an item can resemble two unrelated events at once, e.g. a digest
+quoting both stories; then the events are not alike), and provided
+``never_merge`` does not keep them apart: pairs of stored event ids an
+analyst split, never brought into one event, also not through a third
+(each event carries the stored ids folded into it). The survivor of a
+merge is a stored event (``int``) over a new one, the lower id between
+two stored ones, the earlier seed ``(published_at, item id)`` between two
+new ones; ``take_merges`` reports each merge, ``event_of`` gives every
+indexed item's event after merges, and ``Assignment.event`` is the item's
+event when it was assigned (after the merges it caused). Without
+profiles (``profile_threshold=None``) nothing is merged.
 
 The LSH index is our own banding over the signatures with datasketch's
 parameters: ``MinHashLSH(threshold, num_perm)`` chooses ``b`` bands of
@@ -41,11 +79,15 @@ with our signature matrix included; a test checks that both return the
 same candidates.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
-one ``assign`` call or several, and every rule looks only within
-``window``. So grouping in batches gives the same events as grouping all at
-once, also when the index is rebuilt between batches from stored
-signatures (``add_many``) or evicted up to the earliest upcoming
-``published_at`` minus ``window``; the tests hold us to that.
+one ``assign`` call or several, and every rule looks only within its
+window (profiles drop members as the items being assigned move past
+them). So grouping in batches gives the same events (after merges) as
+grouping all at once, also when the index is rebuilt between batches from
+stored signatures and word counts (``add_many``, with the merges applied
+to the stored events) or evicted up to the earliest upcoming
+``published_at`` minus ``window``; the tests hold us to that. Items
+arriving late (published before items already assigned) are grouped
+against profiles that may already have dropped members of their time.
 """
 
 from __future__ import annotations
@@ -132,10 +174,13 @@ class NewEvent:
 class Assignment:
     """Where one item went and why.
 
-    ``joined_by`` is ``'url'``, ``'title'``, ``'minhash'``, ``'topic'`` or ``'seed'``;
-    ``matched_item_id`` is the indexed item it was joined through (None for
-    a seed); ``similarity`` is the estimated Jaccard similarity for
-    ``'minhash'`` joins, else None.
+    ``joined_by`` is ``'url'``, ``'title'``, ``'minhash'``, ``'profile'``,
+    ``'topic'`` or ``'seed'``; ``matched_item_id`` is the indexed item it was
+    joined through (None for a seed; for ``'profile'`` the event's latest
+    item); ``similarity`` is the estimated Jaccard similarity for
+    ``'minhash'`` joins, the profile score for ``'profile'`` joins, else
+    None. ``event`` is the item's event when it was assigned, after the
+    merges it caused; later merges are followed by ``EventGrouper.event_of``.
     """
 
     item_id: int
