@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, case, null, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
@@ -109,10 +109,11 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
 
 
 def _index(
-    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]]
+    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]], words_since: datetime
 ) -> list[tuple[GroupItem, int]]:
     """Already grouped items published in [since, until], with their events and stored signatures
-    (recomputed from the text where stored under another scheme)."""
+    (recomputed from the text where stored under another scheme), and the word counts of those
+    published from ``words_since`` (older ones are out of the grouper's profile window)."""
     query = (
         select(
             EventItem.item_id,
@@ -124,7 +125,7 @@ def _index(
             Item.title,
             Item.text,
             Source.name,
-            ItemAnalysis.word_counts,
+            case((EventItem.published_at >= words_since, ItemAnalysis.word_counts), else_=null()).label("word_counts"),
         )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
@@ -162,7 +163,8 @@ def group_batch(
     since, until = items[0].published_at - window, items[-1].published_at + window
     index_keys = _topic_keys(db, library, and_(EventItem.published_at >= since, EventItem.published_at <= until), via_events=True)
     grouper = new_grouper(window)
-    grouper.add_many(_index(db, since, until, grouper.signature_scheme, index_keys))
+    words_since = items[0].published_at - grouper.profile_window
+    grouper.add_many(_index(db, since, until, grouper.signature_scheme, index_keys, words_since))
     assignments = grouper.assign(items)
     by_id = {item.item_id: item for item in items}
 

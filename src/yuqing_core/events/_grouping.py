@@ -506,6 +506,8 @@ class EventGrouper:
         self.profile_min_idf = profile_min_idf
         self.merge_min_similarity = merge_min_similarity
         self._profile_window_s = min(window, profile_window or window).total_seconds()
+        # The items whose word counts the profile rule may read: published this long before the next item.
+        self.profile_window = timedelta(seconds=self._profile_window_s)
         self.bands, self.rows_per_band = lsh_parameters(threshold, num_perm, tuple(lsh_weights))
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
@@ -522,6 +524,7 @@ class EventGrouper:
         self._profile_expiry: list[tuple[float, int]] = []
         self._source_keys: dict[str, str | None] = {}
         self._merges: list[Merge] = []
+        self._pending: list[tuple[_Entry, GroupItem]] = []
         self._never: dict[int, set[int]] = {}
         for a, b in never_merge:
             self.forbid_merge(a, b)
@@ -577,11 +580,15 @@ class EventGrouper:
         for _, event_id in pairs:
             if not isinstance(event_id, int) or isinstance(event_id, bool):
                 raise TypeError(f"event_id must be an int (the database id), got {event_id!r}")
-        prepared = self._prepare(items)
+        # Term vectors wait for the next assign(): only members within the
+        # profile window of what it assigns are needed (_join_pending).
+        prepared = self._prepare(items, terms=False)
         for (item, event_id), ready in zip(pairs, prepared, strict=True):
             if item.item_id in self._entries:
                 self._remove(self._entries[item.item_id], band_keys_of_item=None)
             self._index(item, self._event_ref(event_id), ready)
+            if ready.band_keys is not None and self.profile_threshold is not None:
+                self._pending.append((self._entries[item.item_id], item))
 
     def assign(self, items: Sequence[GroupItem]) -> list[Assignment]:
         """Assign new items to events, in ``(published_at, item_id)`` order, and index them.
@@ -603,6 +610,8 @@ class EventGrouper:
             if item.item_id in self._entries:
                 raise ValueError(f"item {item.item_id} is already indexed; assign() takes new items only")
         prepared = self._prepare(items)
+        if items:
+            self._join_pending(min(item.published_at for item in items).timestamp())
         order = sorted(range(len(items)), key=lambda i: (items[i].published_at, items[i].item_id))
         assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
         return [assigned[index] for index in range(len(items))]
@@ -653,7 +662,7 @@ class EventGrouper:
 
     # --- internals ----------------------------------------------------------------
 
-    def _prepare(self, items: Sequence[GroupItem]) -> list[_Prepared]:
+    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> list[_Prepared]:
         """Keys, event-text length, signature row and term vector of each item; missing ones in one call."""
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
@@ -684,9 +693,9 @@ class EventGrouper:
                 long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist(), strict=True
             ):
                 keys[index] = item_keys
-        terms = self._terms(items, long_enough)
+        vectors = self._terms(items, long_enough) if terms else [None] * len(items)
         return [
-            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index], terms[index])
+            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index], vectors[index])
             for index, item in enumerate(items)
         ]
 
@@ -707,6 +716,30 @@ class EventGrouper:
         for index, vector in zip(with_words, vectors, strict=True):
             terms[index] = vector
         return terms
+
+    def _join_pending(self, first_timestamp: float) -> None:
+        """Put the items loaded by ``add_many`` into their events' profiles, those the next items can see.
+
+        Members published more than the profile window before the earliest
+        item about to be assigned would leave the profile before it is
+        scored, so they are never vectorised: the profiles are the same as
+        if every member had joined at once, and rebuilding an index of a
+        week costs term vectors for a day only.
+        """
+        limit = first_timestamp - self._profile_window_s
+        pending = [
+            (entry, item)
+            for entry, item in self._pending
+            if self._entries.get(entry.item_id) is entry and entry.timestamp >= limit and not entry.in_profile
+        ]
+        self._pending = []
+        if not pending:
+            return
+        vectors = self._terms([item for _, item in pending], list(range(len(pending))))
+        for (entry, _), terms in zip(pending, vectors, strict=True):
+            if terms is not None:
+                entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
+                self._join_profile(entry)
 
     def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
         if not slots:
