@@ -1,4 +1,4 @@
-"""Quality of the stance classifier (``yuqing_core.risk.stance``) on an evaluation set of real Chinese texts.
+"""Quality of the stance classifier (``yuqing_core.risk.stance``) and of incident grouping on real Chinese texts.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/quality.py``). Every line on stdout is one JSON
 object, as in the other benchmarks::
@@ -28,7 +28,11 @@ Cost, last line (``items_per_s``): the classifier over the demo county's items (
 beside the anchor the match step already pays per item, the demo risk library's
 ``CompiledLibrary.judge_many`` over the same items; interleaved rounds, medians (``benchlib``).
 
-Read the figures with the set's caveats (its README): classes are confounded with genre and
+Then the grouping lines (``grouping_*``): B-cubed precision, recall and F1 of ``EventGrouper`` on
+``grouping.jsonl`` (dev and test halves) and on the demo county, beside plain MinHash-LSH; see
+``bench/grouping_quality.py`` for what exactly is measured and how the rows are fed.
+
+Read the stance figures with the set's caveats (its README): classes are confounded with genre and
 source (citizen messages vs. government replies vs. @人民日报 posts vs. debunked Weibo rumours),
 several classes are thin (resolution 9 rows, question 28), and 300 labels were given by an AI
 assistant in one pass without adjudication -- silver labels, not ground truth. The lexicons were
@@ -47,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import emit, figure, figure_from_rounds, interleave, log
+from grouping_quality import EVAL_FILE as GROUPING_FILE
+from grouping_quality import grouping_lines
 from yuqing_core.demo import load_county
 from yuqing_core.demo.backlog import RISK_FILE
 from yuqing_core.risk.library import CompiledLibrary, load_library_file
@@ -116,7 +122,14 @@ def main() -> int:
     path = eval_dir() / EVAL_FILE
     if not path.is_file():
         emit({"bench": BENCH, "metric": "skipped", "reason": f"evaluation set not found: {path} (set YUQING_EVAL_DIR)"})
-        return 0
+    else:
+        stance_lines(path)
+    for line in grouping_lines(eval_dir() / GROUPING_FILE):
+        emit(line)
+    return 0
+
+
+def stance_lines(path: Path) -> None:
     rows = load_rows(path)
     gold = [r["label"] for r in rows]
     started = time.perf_counter()
@@ -157,7 +170,6 @@ def main() -> int:
             emit(line(f"macro_f1[labelled_by={who}]", macro_f1(g, subset(ours, who)), "role_only",
                       macro_f1(g, subset(role_only, who)), rows=len(g)))  # fmt: skip
     emit(throughput())
-    return 0
 
 
 def throughput(repeat: int = 20, rounds: int = 5) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from yuqing_core.db.models import (
     EventItem,
     EventMerge,
 )
-from yuqing_core.events import EventGrouper, GroupItem, Merge, NewEvent
 from yuqing_core.risk.decisions import decide
 from yuqing_core.risk.versions import active_library
 from yuqing_core.timeutil import utcnow
@@ -47,39 +46,6 @@ def county(db, settings, tmp_path):
                 云江日报="http://example.org/yj.xml")  # fmt: skip
     library(db, tmp_path)
     return db
-
-
-# --- the grouper stand-in ----------------------------------------------------------------------------------
-
-
-def test_grouper_merges_the_events_an_item_ties_unless_told_not_to() -> None:
-    at = NOW
-    grouper = EventGrouper(merging=True)
-    grouper.add(GroupItem(1, at, None, "青溪河死了好多鱼", STORY, "甲"), event_id=7)
-    grouper.add(GroupItem(2, at, None, TITLE, "死鱼", "乙"), event_id=5)
-    tie = GroupItem(3, at + timedelta(hours=1), None, TITLE, STORY + "转", "丙")
-    new = GroupItem(4, at + timedelta(hours=2), None, "", OTHER, "丁")
-    grouper.assign([tie, new])
-    [merge] = grouper.take_merges()
-    assert (merge.survivor, merge.absorbed, merge.item_id, merge.reason) == (5, 7, 3, "minhash")
-    assert [grouper.event_of(i) for i in (1, 2, 3)] == [5, 5, 5] and grouper.event_of(4) == NewEvent(4)
-    assert grouper.take_merges() == []
-
-    kept_apart = EventGrouper(merging=True, never_merge=[(5, 7)])
-    kept_apart.add(GroupItem(1, at, None, "青溪河死了好多鱼", STORY, "甲"), event_id=7)
-    kept_apart.add(GroupItem(2, at, None, TITLE, "死鱼", "乙"), event_id=5)
-    kept_apart.assign([tie])
-    assert kept_apart.take_merges() == [] and (kept_apart.event_of(1), kept_apart.event_of(2)) == (7, 5)
-
-
-def test_a_stored_event_survives_a_new_one() -> None:
-    grouper = EventGrouper(merging=True)
-    grouper.add(GroupItem(1, NOW, None, TITLE, "死鱼", "甲"), event_id=9)
-    first = GroupItem(2, NOW, None, "青溪河死了好多鱼", STORY, "乙")
-    tie = GroupItem(3, NOW + timedelta(hours=1), None, TITLE, STORY + "转", "丙")
-    grouper.assign([first, tie])
-    assert grouper.take_merges() == [Merge(9, NewEvent(2), 3, "minhash", pytest.approx(0.8, abs=0.2))]
-    assert grouper.event_of(2) == 9
 
 
 # --- merge_events --------------------------------------------------------------------------------------------
@@ -235,16 +201,36 @@ def test_split_moves_items_pins_them_and_keeps_the_events_apart(county, settings
     assert separations_of(db, event) == []
 
 
+def two_stored_events_and_a_bridge(db, settings, tmp_path) -> tuple[int, int, dict]:
+    """Two stored events about one leak, as a grouper before merging left them, and a post tying them.
+
+    SMELL and LEAK (tests/test_events_merging.py) join one event by their words today; the second is
+    moved into an event of its own, the way the URL/title/MinHash chain alone stored them.
+    """
+    from test_events_merging import ASK, SMELL
+    from test_events_merging import LEAK as LEAK_TOLD_AGAIN
+
+    load(db, settings, tmp_path, "青禾论坛", [post("a", "", SMELL, NOW - timedelta(hours=6))])
+    load(db, settings, tmp_path, "江华日报", [post("b", "", LEAK_TOLD_AGAIN, NOW - timedelta(hours=5))], "b.jsonl")
+    analyze(db, now=NOW - timedelta(hours=4))
+    with db.writer() as session:
+        (first,) = session.scalars(select(Event.id))
+        _, later = sorted(session.scalars(select(EventItem.item_id)))
+        stamp = session.scalar(select(EventItem.published_at).where(EventItem.item_id == later))
+        second = Event(seed_item_id=later, title="", first_seen_at=stamp, last_seen_at=stamp, updated_at=NOW)
+        session.add(second)
+        session.flush()
+        session.execute(update(EventItem).where(EventItem.item_id == later).values(event_id=second.id, joined_by="seed"))
+        second_id = second.id
+    refresh_events(db, active_library(db), [first, second_id], now=NOW - timedelta(hours=4))
+    return first, second_id, post("c", "", ASK, NOW - timedelta(hours=3))
+
+
 def test_a_separation_blocks_the_automatic_merge_a_new_item_would_make(county, settings, tmp_path) -> None:
     db = county
-    load(db, settings, tmp_path, "青禾论坛", [post("a", "青溪河死了好多鱼", "青禾县" + STORY, NOW - timedelta(hours=6))])
-    load(db, settings, tmp_path, "江华日报", [post("b", "青禾县" + TITLE, "死鱼", NOW - timedelta(hours=5))], "b.jsonl")
-    analyze(db, now=NOW - timedelta(hours=4))
-    with db.reader() as session:
-        first, second = sorted(session.scalars(select(Event.id)))
+    first, second, tie = two_stored_events_and_a_bridge(db, settings, tmp_path)
     assert separate_events(db, first, second, actor="王", note="两回事", now=NOW)
     assert not separate_events(db, second, first, actor="王", note="两回事", now=NOW)
-    tie = post("c", "青禾县" + TITLE, "青禾县" + STORY + "转", NOW - timedelta(hours=3))
     load(db, settings, tmp_path, "云江日报", [tie], "c.jsonl")
     summary = analyze(db, now=NOW)
     assert summary.grouped.merged == 0
@@ -255,19 +241,14 @@ def test_a_separation_blocks_the_automatic_merge_a_new_item_would_make(county, s
 
 def test_grouping_merges_the_stored_events_a_new_item_ties(county, settings, tmp_path) -> None:
     db = county
-    load(db, settings, tmp_path, "青禾论坛", [post("a", "青溪河死了好多鱼", "青禾县" + STORY, NOW - timedelta(hours=6))])
-    load(db, settings, tmp_path, "江华日报", [post("b", "青禾县" + TITLE, "死鱼", NOW - timedelta(hours=5))], "b.jsonl")
-    analyze(db, now=NOW - timedelta(hours=4))
-    with db.reader() as session:
-        first, second = sorted(session.scalars(select(Event.id)))
-    tie = post("c", "青禾县" + TITLE, "青禾县" + STORY + "转", NOW - timedelta(hours=3))
+    first, second, tie = two_stored_events_and_a_bridge(db, settings, tmp_path)
     load(db, settings, tmp_path, "云江日报", [tie], "c.jsonl")
     summary = analyze(db, now=NOW)
     assert summary.grouped.merged == 1
     with db.reader() as session:
         (audit,) = session.scalars(select(EventMerge))
         assert set(session.scalars(select(EventItem.event_id))) == {first}
-    assert (audit.into_event_id, audit.from_event_id, audit.actor, audit.reason) == (first, second, "system", "minhash")
+    assert (audit.into_event_id, audit.from_event_id, audit.actor, audit.reason) == (first, second, "system", "profile")
 
 
 def test_analysts_merge_and_split_survive_a_re_analysis_with_a_new_library(county, settings, tmp_path) -> None:
@@ -358,15 +339,11 @@ def test_cli_merge_split_show_and_list(env_settings, county, tmp_path) -> None:
 
 def test_an_event_holding_hand_placed_items_is_never_absorbed_by_the_system(county, settings, tmp_path) -> None:
     db = county
-    load(db, settings, tmp_path, "青禾论坛", [post("a", "青溪河死了好多鱼", "青禾县" + STORY, NOW - timedelta(hours=6))])
-    load(db, settings, tmp_path, "江华日报", [post("b", "青禾县" + TITLE, "死鱼", NOW - timedelta(hours=5))], "b.jsonl")
-    analyze(db, now=NOW - timedelta(hours=4))
+    first, second, tie = two_stored_events_and_a_bridge(db, settings, tmp_path)
     with db.writer() as session:
-        first, second = sorted(session.scalars(select(Event.id)))
         session.execute(update(EventItem).where(EventItem.event_id == second).values(pinned_by="王"))
     with pytest.raises(MergeRefused, match=f"事件 {second} 含分析员手工归入的信息"):
         merge_events(db, first, second, actor="system", reason="minhash")
-    tie = post("c", "青禾县" + TITLE, "青禾县" + STORY + "转", NOW - timedelta(hours=3))
     load(db, settings, tmp_path, "云江日报", [tie], "c.jsonl")
     assert analyze(db, now=NOW).grouped.merged == 0
     assert merge_events(db, first, second, actor="王", note="确是一件事", now=NOW).audit_id is not None

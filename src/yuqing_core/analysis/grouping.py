@@ -24,8 +24,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, case, null, select
 
 from yuqing_core.analysis.merging import (
     SYSTEM_ACTOR,
@@ -53,9 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def new_grouper(window: timedelta = GROUPING_WINDOW, never_merge: Iterable[tuple[int, int]] = ()) -> EventGrouper:
-    return EventGrouper(
-        threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, merging=True, never_merge=never_merge
-    )
+    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, never_merge=never_merge)
 
 
 @dataclass
@@ -97,9 +96,14 @@ def _topic_keys(
     return {item_id: topic_keys(found, places.get(item_id, ())) for item_id, found in points.items()}
 
 
+def _words(stored: dict[str, Any] | None) -> dict[str, int] | None:
+    """The jieba word counts the match step stored (``count_words``), for the grouper's profile rule."""
+    return stored["words"] if stored else None
+
+
 def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[str]]) -> list[GroupItem]:
     query = (
-        select(Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name)
+        select(Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts)
         .join(Source, Source.id == Item.source_id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
@@ -118,16 +122,18 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
                 text=r.text,
                 source=r.name,
                 topic_keys=keys.get(r.id, frozenset()),
+                word_counts=_words(r.word_counts),
             )
             for r in session.execute(query)
         ]
 
 
 def _index(
-    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]]
+    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]], words_since: datetime
 ) -> list[tuple[GroupItem, int]]:
     """Already grouped items published in [since, until], with their events and stored signatures
-    (recomputed from the text where stored under another scheme)."""
+    (recomputed from the text where stored under another scheme), and the word counts of those
+    published from ``words_since`` (older ones are out of the grouper's profile window)."""
     query = (
         select(
             EventItem.item_id,
@@ -139,9 +145,11 @@ def _index(
             Item.title,
             Item.text,
             Source.name,
+            case((EventItem.published_at >= words_since, ItemAnalysis.word_counts), else_=null()).label("word_counts"),
         )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
+        .outerjoin(ItemAnalysis, ItemAnalysis.item_id == EventItem.item_id)
         .where(EventItem.published_at >= since, EventItem.published_at <= until)
     )
     with db.reader() as session:
@@ -152,6 +160,7 @@ def _index(
         item = GroupItem(
             item_id=r.item_id, published_at=r.published_at, url=r.url, title=r.title, text=r.text, source=r.name,
             signature=signature_from_bytes(r.signature) if usable else None, topic_keys=keys.get(r.item_id, frozenset()),
+            word_counts=_words(r.word_counts),
         )  # fmt: skip
         index.append((item, r.event_id))
     return index
@@ -173,8 +182,9 @@ def group_batch(
         return summary
     since, until = items[0].published_at - window, items[-1].published_at + window
     index_keys = _topic_keys(db, library, and_(EventItem.published_at >= since, EventItem.published_at <= until), via_events=True)
-    scheme = new_grouper(window).signature_scheme
-    index = _index(db, since, until, scheme, index_keys)
+    probe = new_grouper(window)
+    words_since = items[0].published_at - probe.profile_window
+    index = _index(db, since, until, probe.signature_scheme, index_keys, words_since)
     grouper = new_grouper(window, _never_merge(db, {event_id for _, event_id in index}))
     grouper.add_many(index)
     assignments = grouper.assign(items)

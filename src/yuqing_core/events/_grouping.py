@@ -1,4 +1,5 @@
-"""Incremental grouping of items into events: same URL, same title, or near-duplicate text.
+"""Incremental grouping of items into events (one incident, one event): same URL, same title,
+near-duplicate text, similar words, or the same topic; and merges of events found to be one.
 
 Each new item is tried against the items already indexed and published
 within ``window`` of it (in either direction), in a fixed chain:
@@ -18,17 +19,50 @@ within ``window`` of it (in either direction), in a fixed chain:
    with the item's and whose estimated Jaccard similarity is at least
    ``threshold``; items whose event text is shorter than ``min_text_chars``
    take no part (too few grams for a trustworthy estimate);
-4. otherwise the item founds a new event (``seed``).
+4. ``profile`` — the event whose term profile is most like the item's words
+   (TDT-style single-pass clustering), at least ``profile_threshold``.
+   An item's term vector is its ``PROFILE_WORDS`` heaviest jieba words
+   (``GroupItem.word_counts``, as the match step stores them) weighted by
+   (1 + ln count) x idf, idf from jieba's bundled table (a fixed
+   general-corpus statistic, so every run weighs words alike), scaled to
+   a unit vector of integers. An event's profile is the sum of the vectors
+   of its members published within ``profile_window`` (24 hours) of the
+   item: a sliding window, so a profile follows the happening as it moves
+   on, and integer sums, so adding, removing and merging members in any
+   order give the same profile. The score is the cosine of the item's
+   vector and the profile, counting in the dot product only the item's
+   evidence words: words of idf >= ``profile_min_idf`` (rare in general
+   Chinese: places, names, what happened) that at most
+   ``profile_max_events`` events in the window hold (a word on every
+   event's lips, say 疫情 in a pandemic, ties nothing), and at least
+   ``profile_min_shared`` of them. Items too short for the MinHash rule
+   take no part here either;
+5. ``topic`` — an item sharing a topic key (a risk point at a specific
+   place, from the caller) within ``topic_window`` (48 hours);
+6. otherwise the item founds a new event (``seed``).
 
-The first rule that finds anything decides. Within a rule the candidate
-with the highest similarity wins (for ``url`` and ``title`` all are equal),
-then the one closest in time, then the lowest item id. The item joins that
-candidate's event. With ``merging=True`` (a minimal stand-in for the
-merging grouper), when the item's best ``title``, ``minhash`` and ``topic``
-candidates belong to different events, those events are merged into one
-(``take_merges``), except pairs of stored events named in ``never_merge``
-or ``forbid_merge``; otherwise two existing events are never merged, even
-when an item resembles both.
+The first rule that finds anything decides the join. Within a rule the
+candidate with the highest similarity wins (for ``url``, ``title`` and
+``topic`` the closest in time), then the one closest in time, then the
+lowest item id (for ``profile``: the event last active).
+
+Merges. The item's evidence may tie it to more events than the one it
+joins: every other event with an item of the same url, of the same title
+with compared texts, a minhash candidate, a profile score of at least
+``profile_merge_threshold``, or a shared topic key. Such an event is the
+same happening, and is merged into the joined one, provided the two
+events' own profiles have a cosine of at least ``merge_min_similarity``
+(an item can resemble two unrelated events at once, e.g. a digest
+quoting both stories; then the events are not alike), and provided
+``never_merge`` does not keep them apart: pairs of stored event ids an
+analyst split, never brought into one event, also not through a third
+(each event carries the stored ids folded into it). The survivor of a
+merge is a stored event (``int``) over a new one, the lower id between
+two stored ones, the earlier seed ``(published_at, item id)`` between two
+new ones; ``take_merges`` reports each merge, ``event_of`` gives every
+indexed item's event after merges, and ``Assignment.event`` is the item's
+event when it was assigned (after the merges it caused). Without
+profiles (``profile_threshold=None``) nothing is merged.
 
 The LSH index is our own banding over the signatures with datasketch's
 parameters: ``MinHashLSH(threshold, num_perm)`` chooses ``b`` bands of
@@ -45,16 +79,23 @@ with our signature matrix included; a test checks that both return the
 same candidates.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
-one ``assign`` call or several, and every rule looks only within
-``window``. So grouping in batches gives the same events as grouping all at
-once, also when the index is rebuilt between batches from stored
-signatures (``add_many``) or evicted up to the earliest upcoming
-``published_at`` minus ``window``; the tests hold us to that.
+one ``assign`` call or several, and every rule looks only within its
+window (profiles drop members as the items being assigned move past
+them). So grouping in batches gives the same events (after merges) as
+grouping all at once, also when the index is rebuilt between batches from
+stored signatures and word counts (``add_many``, with the merges applied
+to the stored events) or evicted up to the earliest upcoming
+``published_at`` minus ``window``; the tests hold us to that. Items
+arriving late (published before items already assigned) are grouped
+against profiles that may already have dropped members of their time.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+import sys
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +103,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from yuqing_core.events._hotwords import count_words, idf_table
 from yuqing_core.events._minhash import (
     SIGNATURE_DTYPE,
     SIGNATURE_SCHEME_VERSION,
@@ -80,8 +122,15 @@ from yuqing_core.events._normalize import (
 JOINED_BY_URL = "url"
 JOINED_BY_TITLE = "title"
 JOINED_BY_MINHASH = "minhash"
+JOINED_BY_PROFILE = "profile"
 JOINED_BY_TOPIC = "topic"
 JOINED_BY_SEED = "seed"
+
+# An item's term vector keeps its heaviest words only, weights scaled to
+# integers: profiles are sums of integers, so adding, removing and merging
+# members in any order gives exactly the same profile (batches == all at once).
+PROFILE_WORDS = 24
+PROFILE_SCALE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +146,10 @@ class GroupItem:
     specific place it names); items sharing a key within ``topic_window``
     join one event even when their wording differs (the last rule of the
     chain).
+
+    ``word_counts`` are the item's jieba word counts, the ``"words"`` of
+    ``count_words([f"{title} {text}"])`` (the analyze stage stores them per
+    item); the grouper counts them itself where they are None.
     """
 
     item_id: int
@@ -107,6 +160,7 @@ class GroupItem:
     source: str
     signature: np.ndarray | None = field(default=None, compare=False, repr=False)
     topic_keys: frozenset[str] = field(default=frozenset(), compare=False)
+    word_counts: Mapping[str, int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +174,13 @@ class NewEvent:
 class Assignment:
     """Where one item went and why.
 
-    ``joined_by`` is ``'url'``, ``'title'``, ``'minhash'``, ``'topic'`` or ``'seed'``;
-    ``matched_item_id`` is the indexed item it was joined through (None for
-    a seed); ``similarity`` is the estimated Jaccard similarity for
-    ``'minhash'`` joins, else None.
+    ``joined_by`` is ``'url'``, ``'title'``, ``'minhash'``, ``'profile'``,
+    ``'topic'`` or ``'seed'``; ``matched_item_id`` is the indexed item it was
+    joined through (None for a seed; for ``'profile'`` the event's latest
+    item); ``similarity`` is the estimated Jaccard similarity for
+    ``'minhash'`` joins, the profile score for ``'profile'`` joins, else
+    None. ``event`` is the item's event when it was assigned, after the
+    merges it caused; later merges are followed by ``EventGrouper.event_of``.
     """
 
     item_id: int
@@ -138,11 +195,13 @@ EventLabel = int | NewEvent
 
 @dataclass(frozen=True, slots=True)
 class Merge:
-    """Two events found to be one: ``absorbed`` is now part of ``survivor``.
+    """Two events found to be one: ``absorbed`` was folded into ``survivor`` because of ``item_id``.
 
-    ``item_id`` is the item whose evidence tied them, ``reason`` the rule that
-    found the second event (``'minhash'``, ``'title'``, ``'topic'``, ...),
-    ``similarity`` its estimated Jaccard similarity where it has one.
+    ``reason`` is the rule whose evidence tied the item to the absorbed
+    event (``'url'``, ``'title'``, ``'minhash'`` or ``'profile'``, as in
+    ``Assignment.joined_by``); ``similarity`` its score (Jaccard estimate
+    for ``'minhash'``, profile similarity for ``'profile'``; for ``'title'``
+    the Jaccard estimate where the texts were compared), else None.
     """
 
     survivor: EventLabel
@@ -153,28 +212,44 @@ class Merge:
 
 
 class _EventRef:
-    """The event an indexed item belongs to; shared by its items so ``resolve`` is O(1).
+    """One event in the index: its label, live members and term profile; shared by its items' entries.
 
-    An event merged into another keeps its ref (its entries still point at
-    it); ``aliases`` are the refs merged into this one, relabelled with it.
+    ``profile`` is the sum of the term vectors of the members still within
+    the profile window, ``norm2`` its exact squared length. ``ids`` are the
+    stored event ids folded into this event (for ``never_merge``); ``seed``
+    orders events founded in memory (survivor rule); ``latest`` is the
+    member last in ``(published_at, item_id)``. An event absorbed by another
+    points at it with ``alias``.
     """
 
-    __slots__ = ("aliases", "label", "merged", "size")
+    __slots__ = ("alias", "ids", "label", "latest", "members", "norm2", "profile", "seed")
 
-    def __init__(self, label: EventLabel) -> None:
+    def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
-        self.size = 0
-        self.aliases: list[_EventRef] = []
-        self.merged = False  # merged into another event, which now counts this one's items
+        self.members: dict[int, None] = {}
+        self.profile: dict[str, int] = {}
+        self.norm2 = 0
+        self.ids: set[int] = {label} if isinstance(label, int) else set()
+        self.seed = seed
+        self.latest: tuple[float, int] | None = None
+        self.alias: _EventRef | None = None
 
-    def relabel(self, label: EventLabel) -> None:
-        self.label = label
-        for alias in self.aliases:
-            alias.label = label
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def live(self) -> _EventRef:
+        ref = self
+        while ref.alias is not None:
+            ref = ref.alias
+        return ref
 
 
 class _Entry:
-    __slots__ = ("event", "in_lsh", "item_id", "slot", "timestamp", "title_key", "topic_keys", "url_key")
+    __slots__ = (
+        "event", "evidence", "in_lsh", "in_profile", "item_id", "norm2", "slot", "timestamp", "title_key", "topic_keys",
+        "url_key", "weights", "words",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -186,6 +261,7 @@ class _Entry:
         slot: int,
         in_lsh: bool,
         topic_keys: frozenset[str] = frozenset(),
+        terms: _Terms | None = None,
     ) -> None:
         self.item_id = item_id
         self.timestamp = timestamp
@@ -195,18 +271,54 @@ class _Entry:
         self.slot = slot
         self.in_lsh = in_lsh
         self.topic_keys = topic_keys
+        self.words: tuple[str, ...] = terms.words if terms else ()
+        self.weights: array[int] = terms.weights if terms else array("H")
+        self.norm2 = terms.norm2 if terms else 0
+        self.evidence = terms.evidence if terms else 0
+        self.in_profile = False
+
+
+class _Terms:
+    """An item's term vector: its heaviest words, their integer weights and squared length.
+
+    The first ``evidence`` words are rare enough in general text to tie
+    items (the profile rule looks up only those).
+    """
+
+    __slots__ = ("evidence", "norm2", "weights", "words")
+
+    def __init__(self, words: tuple[str, ...], weights: array[int], evidence: int, norm2: int) -> None:
+        self.words = words
+        self.weights = weights
+        self.evidence = evidence
+        self.norm2 = norm2
 
 
 class _Prepared:
     """What the chain needs of one item, computed once per call."""
 
-    __slots__ = ("band_keys", "row", "title_key", "url_key")
+    __slots__ = ("band_keys", "row", "terms", "title_key", "url_key")
 
-    def __init__(self, url_key: str | None, title_key: str | None, row: np.ndarray, band_keys: list[int] | None) -> None:
+    def __init__(
+        self, url_key: str | None, title_key: str | None, row: np.ndarray, band_keys: list[int] | None, terms: _Terms | None
+    ) -> None:
         self.url_key = url_key
         self.title_key = title_key
         self.row = row
         self.band_keys = band_keys  # None when the event text is too short for the MinHash rule
+        self.terms = terms  # None when the item has no words to compare
+
+
+class _Tie:
+    """Evidence tying the item to one event: which rule, how strongly, through which indexed item."""
+
+    __slots__ = ("event", "matched", "reason", "similarity")
+
+    def __init__(self, reason: str, event: _EventRef, matched: int, similarity: float | None) -> None:
+        self.reason = reason
+        self.event = event
+        self.matched = matched
+        self.similarity = similarity
 
 
 class _SignatureStore:
@@ -255,13 +367,71 @@ def lsh_parameters(threshold: float, num_perm: int, weights: tuple[float, float]
     return index.b, index.r
 
 
+def term_vectors(
+    word_counts: Sequence[Mapping[str, int]], idf: Mapping[str, float], median_idf: float, min_idf: float
+) -> list[_Terms | None]:
+    """Each item's ``PROFILE_WORDS`` heaviest words by (1 + ln count) x idf, as a unit vector scaled to integers.
+
+    One vectorised pass over the words of all items; equal weights keep the
+    order of the item's counts (a stable sort), so the same counts always
+    give the same vector. Words of at least ``min_idf`` are the evidence.
+    """
+    sizes = np.fromiter((len(counts) for counts in word_counts), dtype=np.int64, count=len(word_counts))
+    total = int(sizes.sum())
+    if not total:
+        return [None] * len(word_counts)
+    words = [word for counts in word_counts for word in counts]
+    counts = np.fromiter((count for found in word_counts for count in found.values()), dtype=np.float64, count=total)
+    get = idf.get
+    idfs = np.fromiter((get(word, median_idf) for word in words), dtype=np.float64, count=total)
+    owner = np.repeat(np.arange(len(word_counts)), sizes)
+    weights = np.where(counts > 0, (1.0 + np.log(np.maximum(counts, 1.0))) * idfs, 0.0)
+    # Heaviest first within each item (stable), then keep the first PROFILE_WORDS of each.
+    order = np.lexsort((-weights, owner))
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rank = np.arange(total) - np.repeat(starts, sizes)
+    kept = order[(rank < PROFILE_WORDS) & (weights[order] > 0)]
+    kept_owner = owner[kept]
+    squares = np.zeros(len(word_counts))
+    np.add.at(squares, kept_owner, weights[kept] ** 2)
+    scaled = np.rint(weights[kept] * (PROFILE_SCALE / np.sqrt(squares[kept_owner]))).astype(np.uint16)
+    useful = scaled > 0
+    kept, kept_owner, scaled = kept[useful], kept_owner[useful], scaled[useful]
+    # Evidence words first within each item (stable again), then the rest.
+    evidence = idfs[kept] >= min_idf
+    regroup = np.lexsort((~evidence, kept_owner))
+    kept, kept_owner, scaled, evidence = kept[regroup], kept_owner[regroup], scaled[regroup], evidence[regroup]
+    evidence_counts = np.bincount(kept_owner[evidence], minlength=len(word_counts))
+    norms = np.bincount(kept_owner, weights=scaled.astype(np.float64) ** 2, minlength=len(word_counts))
+    bounds = np.searchsorted(kept_owner, np.arange(len(word_counts) + 1))
+    intern = sys.intern
+    vectors: list[_Terms | None] = []
+    for index in range(len(word_counts)):
+        first, last = int(bounds[index]), int(bounds[index + 1])
+        if first == last:
+            vectors.append(None)
+            continue
+        item_weights = array("H")
+        item_weights.frombytes(scaled[first:last].tobytes())
+        vectors.append(
+            _Terms(
+                tuple(intern(words[position]) for position in kept[first:last].tolist()),
+                item_weights,
+                int(evidence_counts[index]),
+                int(norms[index]),  # exact: a sum of at most PROFILE_WORDS squares below 2**20
+            )
+        )
+    return vectors
+
+
 class EventGrouper:
     """An incremental in-memory index of recent items, assigning new ones to events.
 
     Load what the database already grouped with ``add``/``add_many``, group
-    new items with ``assign``, give founded events their database ids with
+    new items with ``assign``, collect the events it found to be one with
+    ``take_merges``, give founded events their database ids with
     ``resolve``, and bound memory with ``evict_before``. See the module
-    docstring for the join chain.
+    docstring for the join chain and merges.
 
     ``lsh_weights`` are datasketch's ``(false positive, false negative)``
     weights for choosing the bands. The default (0.5, 0.5) gives 25 bands of
@@ -270,6 +440,10 @@ class EventGrouper:
     probability 0.55, at 0.6 with 0.87, at 0.7 with 0.99. Since every
     candidate is verified anyway, a recall-leaning (0.2, 0.8) (30 bands of
     4: 0.86 at 0.5, 0.98 at 0.6) costs only some verification time.
+
+    The ``profile_*`` options drive the profile rule (module docstring);
+    ``profile_threshold=None`` turns it off. ``never_merge`` (and
+    ``forbid_merge``) name pairs of stored event ids that must stay apart.
 
     Not thread-safe: use one grouper per flow run, or guard it with a lock.
 
@@ -299,7 +473,13 @@ class EventGrouper:
         lsh_weights: tuple[float, float] = (0.5, 0.5),
         title_min_similarity: float = 0.2,
         topic_window: timedelta | None = timedelta(hours=48),
-        merging: bool = False,
+        profile_threshold: float | None = 0.3,
+        profile_merge_threshold: float = 0.35,
+        profile_window: timedelta | None = timedelta(hours=24),
+        profile_max_events: int = 8,
+        profile_min_shared: int = 2,
+        profile_min_idf: float = 8.0,
+        merge_min_similarity: float = 0.2,
         never_merge: Iterable[tuple[int, int]] = (),
     ) -> None:
         if not 0.0 < threshold <= 1.0:
@@ -308,6 +488,8 @@ class EventGrouper:
             raise ValueError("window must not be negative")
         if ngram < 1 or min_text_chars < 0:
             raise ValueError("ngram must be at least 1 and min_text_chars not negative")
+        if profile_threshold is not None and not 0.0 < profile_threshold <= profile_merge_threshold:
+            raise ValueError("profile_threshold must be in (0, profile_merge_threshold]")
         self.threshold = threshold
         self.num_perm = num_perm
         self.ngram = ngram
@@ -317,6 +499,15 @@ class EventGrouper:
         self.title_min_similarity = title_min_similarity
         # Topic joins look only this far apart: a risk point at one place two weeks later is another happening.
         self._topic_window_s = min(window, topic_window).total_seconds() if topic_window is not None else None
+        self.profile_threshold = profile_threshold
+        self.profile_merge_threshold = profile_merge_threshold
+        self.profile_max_events = profile_max_events
+        self.profile_min_shared = profile_min_shared
+        self.profile_min_idf = profile_min_idf
+        self.merge_min_similarity = merge_min_similarity
+        self._profile_window_s = min(window, profile_window or window).total_seconds()
+        # The items whose word counts the profile rule may read: published this long before the next item.
+        self.profile_window = timedelta(seconds=self._profile_window_s)
         self.bands, self.rows_per_band = lsh_parameters(threshold, num_perm, tuple(lsh_weights))
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
@@ -324,16 +515,19 @@ class EventGrouper:
         self._by_url: dict[str, list[int]] = {}
         self._by_title: dict[str, list[int]] = {}
         self._by_topic: dict[str, list[int]] = {}
+        # evidence word -> the events whose profile holds it
+        self._by_word: dict[str, set[_EventRef]] = {}
         # band key -> item id, or a list of item ids once a second item shares it
         self._buckets: dict[int, int | list[int]] = {}
         self._store = _SignatureStore(num_perm)
         self._expiry: list[tuple[float, int]] = []
+        self._profile_expiry: list[tuple[float, int]] = []
         self._source_keys: dict[str, str | None] = {}
-        self.merging = merging
         self._merges: list[Merge] = []
-        self._forbidden: dict[int, set[int]] = {}
-        for first, second in never_merge:
-            self.forbid_merge(first, second)
+        self._pending: list[tuple[_Entry, GroupItem]] = []
+        self._never: dict[int, set[int]] = {}
+        for a, b in never_merge:
+            self.forbid_merge(a, b)
 
     # --- public API ---------------------------------------------------------------
 
@@ -353,7 +547,7 @@ class EventGrouper:
         return item_id in self._entries
 
     def event_of(self, item_id: int) -> EventLabel | None:
-        """The event an indexed item belongs to, or None if it is not indexed."""
+        """The event an indexed item belongs to now (after any merges), or None if it is not indexed."""
         entry = self._entries.get(item_id)
         return entry.event.label if entry else None
 
@@ -362,23 +556,39 @@ class EventGrouper:
         entry = self._entries.get(item_id)
         return self._store.rows[entry.slot].copy() if entry else None
 
+    def take_merges(self) -> list[Merge]:
+        """The merges made since the last call, in the order made (and forget them)."""
+        merges, self._merges = self._merges, []
+        return merges
+
+    def forbid_merge(self, a: int, b: int) -> None:
+        """Never merge stored events ``a`` and ``b``, nor any two events holding them (an analyst split them)."""
+        if a == b:
+            raise ValueError("an event cannot be kept apart from itself")
+        self._never.setdefault(a, set()).add(b)
+        self._never.setdefault(b, set()).add(a)
+
     def add(self, item: GroupItem, event_id: int) -> None:
         """Index an item the database has already grouped into ``event_id`` (replacing any earlier entry)."""
         self.add_many([(item, event_id)])
 
     def add_many(self, pairs: Iterable[tuple[GroupItem, int]]) -> None:
-        """Index many already-grouped items; signatures missing are computed in one vectorised call."""
+        """Index many already-grouped items; signatures and word counts missing are computed in one call each."""
         pairs = list(pairs)
         items = [item for item, _ in pairs]
         _check_items(items)
         for _, event_id in pairs:
             if not isinstance(event_id, int) or isinstance(event_id, bool):
                 raise TypeError(f"event_id must be an int (the database id), got {event_id!r}")
-        prepared = self._prepare(items)
+        # Term vectors wait for the next assign(): only members within the
+        # profile window of what it assigns are needed (_join_pending).
+        prepared = self._prepare(items, terms=False)
         for (item, event_id), ready in zip(pairs, prepared, strict=True):
             if item.item_id in self._entries:
                 self._remove(self._entries[item.item_id], band_keys_of_item=None)
             self._index(item, self._event_ref(event_id), ready)
+            if ready.band_keys is not None and self.profile_threshold is not None:
+                self._pending.append((self._entries[item.item_id], item))
 
     def assign(self, items: Sequence[GroupItem]) -> list[Assignment]:
         """Assign new items to events, in ``(published_at, item_id)`` order, and index them.
@@ -386,7 +596,9 @@ class EventGrouper:
         Returns one ``Assignment`` per item, in the order given. Items later
         in the batch can join events founded earlier in it: they get the
         same ``NewEvent(seed)``, as do items of later batches until
-        ``resolve`` names that event's database id.
+        ``resolve`` names that event's database id. ``Assignment.event`` is
+        the event at the time of assignment; events merged later (see
+        ``take_merges``) are followed by ``event_of``.
 
         Raises ValueError for a naive ``published_at``, a repeated item id,
         or an item that is already indexed (``add`` replaces; ``assign``
@@ -398,6 +610,8 @@ class EventGrouper:
             if item.item_id in self._entries:
                 raise ValueError(f"item {item.item_id} is already indexed; assign() takes new items only")
         prepared = self._prepare(items)
+        if items:
+            self._join_pending(min(item.published_at for item in items).timestamp())
         order = sorted(range(len(items)), key=lambda i: (items[i].published_at, items[i].item_id))
         assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
         return [assigned[index] for index in range(len(items))]
@@ -406,27 +620,18 @@ class EventGrouper:
         """Give events founded by ``assign`` their database ids.
 
         Indexed items of ``NewEvent(seed)`` then report ``ids[NewEvent(seed)]``,
-        and later items joining them are assigned that id. Unknown or
-        already-evicted new events are ignored.
+        and later items joining them are assigned that id. Unknown,
+        already-evicted or merged-away new events are ignored.
         """
         for new_event, event_id in ids.items():
             ref = self._events.pop(new_event, None)
             if ref is None:
                 continue
-            ref.relabel(event_id)
+            ref.label = event_id
+            ref.ids.add(event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
             self._events.setdefault(event_id, ref)
-
-    def forbid_merge(self, first: int, second: int) -> None:
-        """Never merge the stored events ``first`` and ``second`` (an analyst kept them apart)."""
-        self._forbidden.setdefault(first, set()).add(second)
-        self._forbidden.setdefault(second, set()).add(first)
-
-    def take_merges(self) -> list[Merge]:
-        """The merges made since the last call, in order; the list is cleared."""
-        merges, self._merges = self._merges, []
-        return merges
 
     def evict_before(self, cutoff: datetime) -> int:
         """Drop indexed items published before ``cutoff``; returns how many were dropped."""
@@ -448,15 +653,17 @@ class EventGrouper:
         return len(evicted)
 
     def memory_bytes(self) -> int:
-        """A rough size of the index: signature matrix plus an estimate per entry and bucket."""
+        """A rough size of the index: signature matrix plus an estimate per entry, bucket and profile word."""
         per_entry = 360  # _Entry, its float, dict slots in _entries, url/title lists and the expiry heap
         per_bucket = 110  # dict slot, 64-bit int key, share of spilled lists
-        return self._store.nbytes + per_entry * len(self._entries) + per_bucket * len(self._buckets)
+        per_word = 150  # the entry's word tuple slot and weight, profile dict slot, share of _by_word sets
+        words = sum(len(entry.words) for entry in self._entries.values())
+        return self._store.nbytes + per_entry * len(self._entries) + per_bucket * len(self._buckets) + per_word * words
 
     # --- internals ----------------------------------------------------------------
 
-    def _prepare(self, items: Sequence[GroupItem]) -> list[_Prepared]:
-        """Keys, event-text length and signature row of each item; missing signatures in one call."""
+    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> list[_Prepared]:
+        """Keys, event-text length, signature row and term vector of each item; missing ones in one call."""
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
         title_keys: list[str | None] = []
@@ -486,9 +693,53 @@ class EventGrouper:
                 long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist(), strict=True
             ):
                 keys[index] = item_keys
+        vectors = self._terms(items, long_enough) if terms else [None] * len(items)
         return [
-            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index]) for index, item in enumerate(items)
+            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index], vectors[index])
+            for index, item in enumerate(items)
         ]
+
+    def _terms(self, items: Sequence[GroupItem], long_enough: list[int]) -> list[_Terms | None]:
+        """Term vectors of the items whose event text is long enough to compare (as for the MinHash rule)."""
+        terms: list[_Terms | None] = [None] * len(items)
+        if self.profile_threshold is None or not long_enough:
+            return terms
+        counts: dict[int, Mapping[str, int] | None] = {index: items[index].word_counts for index in long_enough}
+        uncounted = [index for index, found in counts.items() if found is None]
+        if uncounted:
+            results = count_words([f"{items[index].title or ''} {items[index].text or ''}" for index in uncounted])
+            for index, result in zip(uncounted, results, strict=True):
+                counts[index] = result["words"]
+        idf, median = idf_table()
+        with_words = [index for index, found in counts.items() if found]
+        vectors = term_vectors([counts[index] or {} for index in with_words], idf, median, self.profile_min_idf)
+        for index, vector in zip(with_words, vectors, strict=True):
+            terms[index] = vector
+        return terms
+
+    def _join_pending(self, first_timestamp: float) -> None:
+        """Put the items loaded by ``add_many`` into their events' profiles, those the next items can see.
+
+        Members published more than the profile window before the earliest
+        item about to be assigned would leave the profile before it is
+        scored, so they are never vectorised: the profiles are the same as
+        if every member had joined at once, and rebuilding an index of a
+        week costs term vectors for a day only.
+        """
+        limit = first_timestamp - self._profile_window_s
+        pending = [
+            (entry, item)
+            for entry, item in self._pending
+            if self._entries.get(entry.item_id) is entry and entry.timestamp >= limit and not entry.in_profile
+        ]
+        self._pending = []
+        if not pending:
+            return
+        vectors = self._terms([item for _, item in pending], list(range(len(pending))))
+        for (entry, _), terms in zip(pending, vectors, strict=True):
+            if terms is not None:
+                entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
+                self._join_profile(entry)
 
     def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
         if not slots:
@@ -496,10 +747,10 @@ class EventGrouper:
         keys: list[list[int]] = band_keys(self._store.rows[slots], self.bands, self.rows_per_band).tolist()
         return keys
 
-    def _event_ref(self, label: EventLabel) -> _EventRef:
+    def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
         ref = self._events.get(label)
         if ref is None:
-            ref = self._events[label] = _EventRef(label)
+            ref = self._events[label] = _EventRef(label, seed)
         return ref
 
     def _source_key(self, source: str) -> str | None:
@@ -509,110 +760,138 @@ class EventGrouper:
 
     def _assign_one(self, item: GroupItem, ready: _Prepared) -> Assignment:
         timestamp = item.published_at.timestamp()
-        joined_by, matched, similarity = JOINED_BY_SEED, None, None
-        if ready.url_key is not None and ready.url_key in self._by_url:
-            matched = self._closest(self._by_url[ready.url_key], timestamp)
-            joined_by = JOINED_BY_URL if matched is not None else joined_by
-        if matched is None and ready.title_key is not None and ready.title_key in self._by_title:
-            comparable_row = ready.row if ready.band_keys is not None else None
-            matched = self._closest(self._by_title[ready.title_key], timestamp, row=comparable_row)
-            joined_by = JOINED_BY_TITLE if matched is not None else joined_by
-        if matched is None and ready.band_keys is not None:
-            found = self._most_similar(ready.row, ready.band_keys, timestamp)
-            if found is not None:
-                matched, similarity = found
-                joined_by = JOINED_BY_MINHASH
-        if matched is None and item.topic_keys and self._topic_window_s is not None:
-            matched = self._same_topic(item.topic_keys, timestamp, self._topic_window_s)
-            joined_by = JOINED_BY_TOPIC if matched is not None else joined_by
-        ref = self._event_ref(NewEvent(item.item_id)) if matched is None else self._entries[matched].event
-        self._index(item, ref, ready, timestamp)
+        self._expire_profiles(timestamp)
+        ties = self._ties(item, ready, timestamp)
+        if ties:
+            joined = ties[0]
+            self._merge_ties(item.item_id, joined.event, ties[1:])
+            ref = joined.event.live()
+            joined_by, matched, similarity = joined.reason, joined.matched, joined.similarity
+            if joined_by == JOINED_BY_TITLE:
+                similarity = None
+        else:
+            joined_by, matched, similarity = JOINED_BY_SEED, None, None
+            ref = self._event_ref(NewEvent(item.item_id), (timestamp, item.item_id))
         label = ref.label
-        if self.merging and matched is not None:
-            self._merge_other_candidates(item, ready, timestamp, ref)
+        self._index(item, ref, ready, timestamp)
         return Assignment(item.item_id, label, joined_by, similarity, matched)
 
-    def _merge_other_candidates(self, item: GroupItem, ready: _Prepared, timestamp: float, joined: _EventRef) -> None:
-        """Merge into the item's event the events of its best title, MinHash and topic candidates."""
-        found: list[tuple[int, str, float | None]] = []
+    def _ties(self, item: GroupItem, ready: _Prepared, timestamp: float) -> list[_Tie]:
+        """Evidence tying the item to indexed events: the join first, then the other events to merge.
+
+        The join is the best candidate of the first rule that finds
+        anything. The others are every other event tied strongly enough to
+        be the same happening: by url, by title where the texts were
+        compared, by minhash, or by profile at ``profile_merge_threshold``.
+        """
+        found: list[list[_Tie]] = []
+        if ready.url_key is not None and ready.url_key in self._by_url:
+            found.append(self._closest_per_event(JOINED_BY_URL, self._by_url[ready.url_key], timestamp))
         if ready.title_key is not None and ready.title_key in self._by_title:
-            row = ready.row if ready.band_keys is not None else None
-            others = [i for i in self._by_title[ready.title_key] if i != item.item_id]
-            best = self._closest(others, timestamp, row=row) if others else None
-            if best is not None:
-                found.append((best, JOINED_BY_TITLE, None))
+            comparable_row = ready.row if ready.band_keys is not None else None
+            found.append(self._closest_per_event(JOINED_BY_TITLE, self._by_title[ready.title_key], timestamp, row=comparable_row))
         if ready.band_keys is not None:
-            similar = self._most_similar(ready.row, ready.band_keys, timestamp, exclude=item.item_id)
-            if similar is not None:
-                found.append((similar[0], JOINED_BY_MINHASH, similar[1]))
+            found.append(self._most_similar(ready.row, ready.band_keys, timestamp))
+        if ready.terms is not None and self.profile_threshold is not None:
+            joining = not any(found)
+            found.append(self._profile_ties(ready.terms, timestamp, floor=self.profile_threshold if joining else None))
         if item.topic_keys and self._topic_window_s is not None:
-            topical = self._same_topic(item.topic_keys, timestamp, self._topic_window_s, exclude=item.item_id)
-            if topical is not None:
-                found.append((topical, JOINED_BY_TOPIC, None))
-        for other_item, reason, similarity in found:
-            self._merge(joined, self._entries[other_item].event, item.item_id, reason, similarity)
+            found.append(self._same_topic(item.topic_keys, timestamp, self._topic_window_s))
+        ties = [tie for rule in found for tie in rule]
+        if not ties:
+            return []
+        joined = ties[0]
+        merge_floor = self.profile_merge_threshold
+        return [joined] + [
+            tie
+            for tie in ties[1:]
+            if tie.event is not joined.event
+            and (tie.reason != JOINED_BY_TITLE or tie.similarity is not None)
+            and (tie.reason != JOINED_BY_PROFILE or (tie.similarity or 0.0) >= merge_floor)
+        ]
 
-    def _merge(self, first: _EventRef, second: _EventRef, item_id: int, reason: str, similarity: float | None) -> None:
-        if first.label == second.label:
-            return
-        a, b = first.label, second.label
-        if isinstance(a, int) and isinstance(b, int) and b in self._forbidden.get(a, ()):
-            return
-        survivor, absorbed = (first, second) if self._survives(a, b) else (second, first)
-        survivor = self._events.get(survivor.label, survivor)
-        absorbed = self._events.get(absorbed.label, absorbed)
-        absorbed_label = absorbed.label
-        if isinstance(absorbed_label, int) and isinstance(survivor.label, int):
-            for other in self._forbidden.pop(absorbed_label, set()):
-                self._forbidden[other].discard(absorbed_label)
-                self.forbid_merge(survivor.label, other)
-        self._events.pop(absorbed_label, None)
-        survivor.aliases += [absorbed, *absorbed.aliases]
-        absorbed.aliases = []
-        for ref in survivor.aliases:
-            ref.label = survivor.label
-        survivor.size += absorbed.size
-        absorbed.size = 0
-        absorbed.merged = True
-        self._merges.append(Merge(survivor.label, absorbed_label, item_id, reason, similarity))
+    def _merge_ties(self, item_id: int, joined: _EventRef, others: list[_Tie]) -> None:
+        """Merge every other tied event into the joined one, unless ``never_merge`` keeps them apart."""
+        for tie in others:
+            ref, other = joined.live(), tie.event.live()
+            if ref is other or self._kept_apart(ref, other):
+                continue
+            if _profile_similarity(ref, other) < self.merge_min_similarity:
+                # An item can resemble two unrelated events at once (a digest
+                # quoting both stories); the events themselves must be alike.
+                continue
+            survivor, absorbed = sorted((ref, other), key=_survival_rank)
+            if survivor.label != absorbed.label:
+                self._merges.append(Merge(survivor.label, absorbed.label, item_id, tie.reason, tie.similarity))
+            self._fold(survivor, absorbed)
 
-    def _survives(self, a: EventLabel, b: EventLabel) -> bool:
-        """Whether ``a`` survives a merge with ``b``: stored events over new ones, then the lower id or earlier seed."""
-        if isinstance(a, int) != isinstance(b, int):
-            return isinstance(a, int)
-        if isinstance(a, int) and isinstance(b, int):
-            return a < b
-        assert isinstance(a, NewEvent) and isinstance(b, NewEvent)
-        return self._seed_rank(a) < self._seed_rank(b)
+    def _kept_apart(self, a: _EventRef, b: _EventRef) -> bool:
+        never = self._never
+        if not never:
+            return False
+        return any(never.get(event_id, _NO_IDS) & b.ids for event_id in a.ids)
 
-    def _seed_rank(self, event: NewEvent) -> tuple[float, int]:
-        entry = self._entries.get(event.seed_item_id)
-        return (entry.timestamp if entry else float("-inf"), event.seed_item_id)
+    def _fold(self, survivor: _EventRef, absorbed: _EventRef) -> None:
+        """Make one event of two: the smaller's members and profile move into the larger, which takes the survivor's label."""
+        label, seed = survivor.label, survivor.seed
+        big, small = (survivor, absorbed) if survivor.size >= absorbed.size else (absorbed, survivor)
+        for event_label in (absorbed.label, survivor.label):
+            if self._events.get(event_label) in (big, small):
+                del self._events[event_label]
+        entries = self._entries
+        for item_id in small.members:
+            entries[item_id].event = big
+            big.members[item_id] = None
+        profile, by_word = big.profile, self._by_word
+        for word, weight in small.profile.items():
+            holders = by_word.get(word)
+            if holders is not None:  # an evidence word
+                holders.discard(small)
+                holders.add(big)
+            profile[word] = profile.get(word, 0) + weight
+        big.norm2 = sum(weight * weight for weight in profile.values())
+        big.ids |= small.ids
+        big.latest = max(filter(None, (big.latest, small.latest)), default=None)
+        big.label, big.seed = label, seed
+        small.members, small.profile, small.norm2, small.alias = {}, {}, 0, big
+        self._events[label] = big
 
-    def _closest(self, item_ids: list[int], timestamp: float, *, row: np.ndarray | None = None) -> int | None:
-        """The candidate in the window closest in time (then lowest id).
+    def _closest_per_event(
+        self, reason: str, item_ids: list[int], timestamp: float, *, row: np.ndarray | None = None
+    ) -> list[_Tie]:
+        """Per event, its candidate in the window closest in time (then lowest id); closest event first.
 
         With ``row`` (the item's text is comparable), if any candidate's text
-        is comparable too, only comparable candidates similar enough count.
+        is comparable too, only comparable candidates similar enough count,
+        and the ties carry their similarity.
         """
         entries = [self._entries[item_id] for item_id in item_ids]
         entries = [entry for entry in entries if abs(entry.timestamp - timestamp) <= self._window_s]
+        similarity: dict[int, float] = {}
         if row is not None:
             comparable = [entry for entry in entries if entry.in_lsh]
             if comparable:
                 similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
                 floor = self.title_min_similarity
-                entries = [entry for entry, value in zip(comparable, similarities.tolist(), strict=True) if value >= floor]
-        best = min(entries, key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id), default=None)
-        return best.item_id if best else None
+                similarity = {
+                    entry.item_id: value for entry, value in zip(comparable, similarities.tolist(), strict=True) if value >= floor
+                }
+                entries = [entry for entry in comparable if entry.item_id in similarity]
+        entries.sort(key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id))
+        ties: dict[_EventRef, _Tie] = {}
+        for entry in entries:
+            if entry.event not in ties:
+                ties[entry.event] = _Tie(reason, entry.event, entry.item_id, similarity.get(entry.item_id))
+        return list(ties.values())
 
-    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float, *, exclude: int | None = None) -> int | None:
-        """The indexed item within the topic window sharing the most topic keys (then closest in time, lowest id)."""
-        best: tuple[int, float, int] | None = None
+    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float) -> list[_Tie]:
+        """Per event, its indexed item within the topic window sharing the most topic keys (then closest in
+        time, lowest id); best event first."""
+        ranked: dict[_EventRef, tuple[int, float, int]] = {}
         seen: set[int] = set()
         for key in keys:
             for item_id in self._by_topic.get(key, ()):
-                if item_id in seen or item_id == exclude:
+                if item_id in seen:
                     continue
                 seen.add(item_id)
                 entry = self._entries[item_id]
@@ -620,13 +899,14 @@ class EventGrouper:
                 if distance > window_s:
                     continue
                 rank = (-len(keys & entry.topic_keys), distance, item_id)
+                best = ranked.get(entry.event)
                 if best is None or rank < best:
-                    best = rank
-        return best[2] if best else None
+                    ranked[entry.event] = rank
+        order = sorted(((rank, ref) for ref, rank in ranked.items()), key=lambda pair: pair[0])
+        return [_Tie(JOINED_BY_TOPIC, ref, rank[2], None) for rank, ref in order]
 
-    def _most_similar(
-        self, row: np.ndarray, keys: list[int], timestamp: float, *, exclude: int | None = None
-    ) -> tuple[int, float] | None:
+    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float) -> list[_Tie]:
+        """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
         candidates: set[int] = set()
         buckets = self._buckets
         for key in keys:
@@ -637,24 +917,113 @@ class EventGrouper:
                 candidates.add(found)
             else:
                 candidates.update(found)
-        if exclude is not None:
-            candidates.discard(exclude)
         if not candidates:
-            return None
+            return []
         entries = self._entries
         window_s = self._window_s
         near = [entries[item_id] for item_id in candidates if abs(entries[item_id].timestamp - timestamp) <= window_s]
         if not near:
-            return None
+            return []
         similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in near]])
-        best: tuple[float, float, int] | None = None
-        for entry, similarity in zip(near, similarities.tolist(), strict=True):
-            if similarity < self.threshold:
+        ranked = sorted(
+            (-similarity, abs(entry.timestamp - timestamp), entry.item_id, entry)
+            for entry, similarity in zip(near, similarities.tolist(), strict=True)
+            if similarity >= self.threshold
+        )
+        ties: dict[_EventRef, _Tie] = {}
+        for negative, _, item_id, entry in ranked:
+            if entry.event not in ties:
+                ties[entry.event] = _Tie(JOINED_BY_MINHASH, entry.event, item_id, -negative)
+        return list(ties.values())
+
+    def _profile_ties(self, terms: _Terms, timestamp: float, *, floor: float | None) -> list[_Tie]:
+        """Events whose profile is similar enough to the item's term vector; most similar first.
+
+        Only the item's evidence words count toward the dot product (words
+        rare in general text that at most ``profile_max_events`` events in
+        the window hold), and the event needs ``profile_min_shared`` of them;
+        the lengths are those of the whole vectors, so what the two share in
+        common words only makes the score smaller.
+        """
+        by_word, cap = self._by_word, self.profile_max_events
+        dots: dict[_EventRef, int] = {}
+        shared: dict[_EventRef, int] = {}
+        words, weights = terms.words, terms.weights
+        for index in range(terms.evidence):
+            word = words[index]
+            holders = by_word.get(word)
+            if not holders or len(holders) > cap:
                 continue
-            rank = (-similarity, abs(entry.timestamp - timestamp), entry.item_id)
-            if best is None or rank < best:
-                best = rank
-        return (best[2], -best[0]) if best else None
+            weight = weights[index]
+            for ref in holders:
+                dots[ref] = dots.get(ref, 0) + weight * ref.profile[word]
+                shared[ref] = shared.get(ref, 0) + 1
+        floor = self.profile_merge_threshold if floor is None else floor
+        if not dots:
+            return []
+        item_norm2 = terms.norm2
+        ranked = []
+        for ref, dot in dots.items():
+            if shared[ref] < self.profile_min_shared:
+                continue
+            score = dot / math.sqrt(item_norm2 * ref.norm2)
+            if score >= floor:
+                latest = ref.latest or (0.0, 0)
+                ranked.append((-score, -latest[0], -latest[1], ref))
+        ranked.sort(key=lambda rank: rank[:3])
+        return [_Tie(JOINED_BY_PROFILE, ref, ref.latest[1] if ref.latest else 0, -negative) for negative, _, _, ref in ranked]
+
+    def _expire_profiles(self, timestamp: float) -> None:
+        """Take members published more than the profile window before ``timestamp`` out of their events' profiles."""
+        limit = timestamp - self._profile_window_s
+        heap = self._profile_expiry
+        while heap and heap[0][0] < limit:
+            expired, item_id = heapq.heappop(heap)
+            entry = self._entries.get(item_id)
+            if entry is not None and entry.timestamp == expired and entry.in_profile:
+                self._leave_profile(entry)
+
+    def _join_profile(self, entry: _Entry) -> None:
+        ref, by_word = entry.event, self._by_word
+        profile = ref.profile
+        dot = 0
+        evidence = entry.evidence
+        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+            held = profile.get(word)
+            if held is None:
+                profile[word] = weight
+                if position < evidence:
+                    holders = by_word.get(word)
+                    if holders is None:
+                        by_word[word] = {ref}
+                    else:
+                        holders.add(ref)
+            else:
+                dot += held * weight
+                profile[word] = held + weight
+        ref.norm2 += 2 * dot + entry.norm2
+        entry.in_profile = True
+        heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
+
+    def _leave_profile(self, entry: _Entry) -> None:
+        ref, by_word = entry.event, self._by_word
+        profile = ref.profile
+        dot = 0
+        evidence = entry.evidence
+        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+            held = profile[word]
+            dot += held * weight
+            if held == weight:
+                del profile[word]
+                if position < evidence:
+                    holders = by_word[word]
+                    holders.discard(ref)
+                    if not holders:
+                        del by_word[word]
+            else:
+                profile[word] = held - weight
+        ref.norm2 += entry.norm2 - 2 * dot
+        entry.in_profile = False
 
     def _index(self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None) -> None:
         item_id = item.item_id
@@ -662,10 +1031,15 @@ class EventGrouper:
             timestamp = item.published_at.timestamp()
         keys = ready.band_keys
         entry = _Entry(
-            item_id, timestamp, ref, ready.url_key, ready.title_key, self._store.put(ready.row), keys is not None, item.topic_keys
-        )
+            item_id, timestamp, ref, ready.url_key, ready.title_key, self._store.put(ready.row), keys is not None,
+            item.topic_keys, ready.terms,
+        )  # fmt: skip
         self._entries[item_id] = entry
-        ref.size += 1
+        ref.members[item_id] = None
+        if ref.latest is None or (timestamp, item_id) > ref.latest:
+            ref.latest = (timestamp, item_id)
+        if entry.words:
+            self._join_profile(entry)
         if ready.url_key is not None:
             self._by_url.setdefault(ready.url_key, []).append(item_id)
         if ready.title_key is not None:
@@ -686,6 +1060,8 @@ class EventGrouper:
 
     def _remove(self, entry: _Entry, *, band_keys_of_item: list[int] | None) -> None:
         item_id = entry.item_id
+        if entry.in_profile:
+            self._leave_profile(entry)
         del self._entries[item_id]
         if entry.url_key is not None:
             _discard(self._by_url, entry.url_key, item_id)
@@ -707,14 +1083,31 @@ class EventGrouper:
                         buckets[band_key] = found[0]
         self._store.release(entry.slot)
         ref = entry.event
-        if ref.merged:
-            owner = self._events.get(ref.label)
-            if owner is None:
-                return
-            ref = owner
-        ref.size -= 1
-        if ref.size == 0 and self._events.get(ref.label) is ref:
+        del ref.members[item_id]
+        if ref.latest is not None and ref.latest[1] == item_id:
+            ref.latest = max(((self._entries[member].timestamp, member) for member in ref.members), default=None)
+        if not ref.members and self._events.get(ref.label) is ref:
             del self._events[ref.label]
+
+
+_NO_IDS: frozenset[int] = frozenset()
+
+
+def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
+    """Cosine similarity of two events' profiles (0.0 when either is empty)."""
+    if not a.norm2 or not b.norm2:
+        return 0.0
+    small, big = (a.profile, b.profile) if len(a.profile) <= len(b.profile) else (b.profile, a.profile)
+    dot = sum(weight * big.get(word, 0) for word, weight in small.items())
+    return dot / math.sqrt(a.norm2 * b.norm2)
+
+
+def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
+    """Sort key putting the survivor of a merge first: stored events (lowest id first), then the earliest seed."""
+    if isinstance(ref.label, int):
+        return (0, 0.0, ref.label)
+    seed = ref.seed or (math.inf, ref.label.seed_item_id)
+    return (1, seed[0], seed[1])
 
 
 def _discard(index: dict[str, list[int]], key: str, item_id: int) -> None:

@@ -164,6 +164,16 @@ def hot_words_from_counts(
     return [(word, weight) for word, weight in ranked if word not in excluded][:top_k]
 
 
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's bundled inverse document frequencies (a fixed general-corpus table) and their median.
+
+    The median is what ``hot_words`` gives a word the table lacks.
+    """
+    with _lock:
+        tfidf = _extractor()
+    return tfidf.idf_freq, tfidf.median_idf
+
+
 def hot_words(
     texts: Sequence[str], *, top_k: int = 10, user_words: Iterable[str] = (), stop_words: Iterable[str] = ()
 ) -> list[tuple[str, float]]:
