@@ -228,8 +228,22 @@ def test_demo_county_incidents_hold_together(demo_events: tuple[list, EventGroup
             sizes.setdefault(s.story, Counter())[grouper.event_of(s.item.item_id)] += 1
     for story, events in sizes.items():
         largest = events.most_common(1)[0][1]
-        # Most of every story is in one event (the chem-leak odour incident: 33 of its 50 items, see bench/quality.py).
-        assert largest / sum(events.values()) >= 0.6, (story, sorted(events.values(), reverse=True))
+        # Most of every story is in one event (the chem-leak odour incident: 37 of its 50 items, see bench/quality.py).
+        assert largest / sum(events.values()) >= 0.7, (story, sorted(events.values(), reverse=True))
+
+
+def test_demo_county_every_risk_bearing_item_of_an_incident_is_in_one_event(demo_events: tuple[list, EventGrouper]) -> None:
+    # What the office is warned of: the items that match a risk point. Per story they are one event.
+    story_items, grouper = demo_events
+    events: dict[str, set[object]] = {}
+    for s in story_items:
+        if s.story and any(key.startswith("@") for key in s.item.topic_keys):  # "@<risk point>": it matched one
+            events.setdefault(s.story, set()).add(grouper.event_of(s.item.item_id))
+    # One event per incident; wages is two: the 12345 hotline's general reply on wage claims, days before the
+    # 柳湾镇 protest began, names no place and no running wage incident to belong to.
+    assert {story: len(found) for story, found in events.items()} == {
+        "demolition": 1, "wages": 2, "fish-kill": 1, "canteen": 1, "chem-leak": 1, "dam-rumor": 1, "accident": 1,
+    }  # fmt: skip
 
 
 def test_demo_county_word_counts_spare_the_grouper_a_second_segmentation(demo_events: tuple[list, EventGrouper]) -> None:
@@ -238,3 +252,46 @@ def test_demo_county_word_counts_spare_the_grouper_a_second_segmentation(demo_ev
     again = EventGrouper()
     again.assign([replace(s.item, word_counts=None) for s in story_items])  # counted by the grouper itself
     assert len(again) == len(story_items)
+
+
+# --- the point rule: a placeless post of a running incident's kind ----------------------------------------
+
+
+def keyed(item_id: int, hours: float, text: str, *keys: str) -> GroupItem:
+    return replace(item(item_id, hours, text), topic_keys=frozenset(keys))
+
+
+RUNNING = [
+    keyed(1, 0, SMELL, "化工园区异味泄漏@东坪村", "@化工园区异味泄漏"),
+    keyed(2, 1, LEAK, "化工园区异味泄漏@东坪村", "@化工园区异味泄漏"),
+    keyed(3, 2, REPORT, "化工园区异味泄漏@东坪村", "@化工园区异味泄漏"),
+]
+PLACELESS = "化工园区的事有没有官方消息啊，等了一上午了"
+
+
+def test_a_placeless_post_joins_the_running_incident_of_its_kind() -> None:
+    grouper = EventGrouper()
+    grouper.assign(RUNNING)
+    [placeless] = grouper.assign([keyed(4, 5, PLACELESS, "@化工园区异味泄漏")])
+    assert (placeless.event, placeless.joined_by) == (NewEvent(1), "point")
+    assert grouper.take_merges() == []
+
+
+def test_a_placeless_post_is_ambiguous_between_two_running_incidents() -> None:
+    other = [
+        keyed(10 + i, 1 + i, f"柳湾镇化工厂附近有刺鼻异味第{i}天", "化工园区异味泄漏@柳湾镇", "@化工园区异味泄漏")
+        for i in range(3)
+    ]
+    grouper = EventGrouper()
+    grouper.assign(RUNNING + other)
+    [placeless] = grouper.assign([keyed(4, 5, PLACELESS, "@化工园区异味泄漏")])
+    assert placeless.joined_by == "seed"
+
+
+def test_the_point_rule_needs_a_running_incident_and_its_window() -> None:
+    young = EventGrouper()
+    young.assign(RUNNING[:2])  # two posts are not yet an incident to attach hearsay to
+    assert young.assign([keyed(4, 5, PLACELESS, "@化工园区异味泄漏")])[0].joined_by == "seed"
+    late = EventGrouper()
+    late.assign(RUNNING)
+    assert late.assign([keyed(4, 60, PLACELESS, "@化工园区异味泄漏")])[0].joined_by == "seed"  # past the 48-hour window

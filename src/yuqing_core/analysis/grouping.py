@@ -40,7 +40,7 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import EventGrouper, GroupItem, NewEvent, signature_from_bytes, signature_to_bytes
-from yuqing_core.risk.library import topic_keys
+from yuqing_core.risk.library import grouping_keys
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.timeutil import utcnow
 
@@ -93,7 +93,7 @@ def _topic_keys(
                 points.setdefault(item_id, set()).add(point)
             else:
                 places.setdefault(item_id, set()).update(h["term"] for h in hits if h["term"] in specific)
-    return {item_id: topic_keys(found, places.get(item_id, ())) for item_id, found in points.items()}
+    return {item_id: grouping_keys(found, places.get(item_id, ()), library.spec) for item_id, found in points.items()}
 
 
 def _words(stored: dict[str, Any] | None) -> dict[str, int] | None:

@@ -14,7 +14,7 @@ from datetime import date
 
 from yuqing_core.demo import County, item_time
 from yuqing_core.events import GroupItem, count_words
-from yuqing_core.risk.library import CompiledLibrary, topic_keys
+from yuqing_core.risk.library import CompiledLibrary, grouping_keys
 from yuqing_core.rules import MatchText
 
 # A fixed day, so the demo's relative dates give the same times in every run.
@@ -54,7 +54,7 @@ def county_group_items(county: County, library: CompiledLibrary, today: date = D
             title=entry.get("title") or "",
             text=entry.get("text") or "",
             source=entry["source"],
-            topic_keys=topic_keys(verdict.risk_points, places),
+            topic_keys=grouping_keys(verdict.risk_points, places, library.spec),
             word_counts=counted["words"],
         )
         found.append(StoryItem(entry["id"], entry.get("story"), item))

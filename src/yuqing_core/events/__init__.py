@@ -37,11 +37,13 @@ one per flow run)::
 
 from yuqing_core.events._grouping import (
     JOINED_BY_MINHASH,
+    JOINED_BY_POINT,
     JOINED_BY_PROFILE,
     JOINED_BY_SEED,
     JOINED_BY_TITLE,
     JOINED_BY_TOPIC,
     JOINED_BY_URL,
+    POINT_KEY_PREFIX,
     Assignment,
     EventGrouper,
     GroupItem,
@@ -63,11 +65,13 @@ from yuqing_core.events._spikes import SpikeResult, daily_counts, hourly_counts,
 
 __all__ = [
     "JOINED_BY_MINHASH",
+    "JOINED_BY_POINT",
     "JOINED_BY_PROFILE",
     "JOINED_BY_SEED",
     "JOINED_BY_TITLE",
     "JOINED_BY_TOPIC",
     "JOINED_BY_URL",
+    "POINT_KEY_PREFIX",
     "SIGNATURE_DTYPE",
     "SIGNATURE_SCHEME_VERSION",
     "TRACKING_PARAMS",

@@ -39,7 +39,16 @@ within ``window`` of it (in either direction), in a fixed chain:
    take no part here either;
 5. ``topic`` — an item sharing a topic key (a risk point at a specific
    place, from the caller) within ``topic_window`` (48 hours);
-6. otherwise the item founds a new event (``seed``).
+6. ``point`` — an item that names a risk point but no specific place (a
+   caller's key ``@<risk point>`` and no ``point@place`` key: "化工园区的事
+   有没有官方消息") joins the event that holds at least
+   ``point_min_items`` (3) and ``point_min_share`` (three quarters) of the
+   indexed items of that risk point within ``topic_window``: while one
+   incident of a kind is running, a placeless post of that kind is about
+   it, as an analyst would read it; with two running (two accidents in
+   two towns) it is ambiguous and founds its own event. This rule never
+   merges events;
+7. otherwise the item founds a new event (``seed``).
 
 The first rule that finds anything decides the join. Within a rule the
 candidate with the highest similarity wins (for ``url``, ``title`` and
@@ -124,6 +133,9 @@ JOINED_BY_TITLE = "title"
 JOINED_BY_MINHASH = "minhash"
 JOINED_BY_PROFILE = "profile"
 JOINED_BY_TOPIC = "topic"
+JOINED_BY_POINT = "point"
+# A topic key naming a risk point alone (no place): ``@化工园区异味泄漏``; see the ``point`` rule.
+POINT_KEY_PREFIX = "@"
 JOINED_BY_SEED = "seed"
 
 # An item's term vector keeps its heaviest words only, weights scaled to
@@ -473,6 +485,8 @@ class EventGrouper:
         lsh_weights: tuple[float, float] = (0.5, 0.5),
         title_min_similarity: float = 0.2,
         topic_window: timedelta | None = timedelta(hours=48),
+        point_min_items: int = 3,
+        point_min_share: float = 0.75,
         profile_threshold: float | None = 0.3,
         profile_merge_threshold: float = 0.35,
         profile_window: timedelta | None = timedelta(hours=24),
@@ -499,6 +513,8 @@ class EventGrouper:
         self.title_min_similarity = title_min_similarity
         # Topic joins look only this far apart: a risk point at one place two weeks later is another happening.
         self._topic_window_s = min(window, topic_window).total_seconds() if topic_window is not None else None
+        self.point_min_items = point_min_items
+        self.point_min_share = point_min_share
         self.profile_threshold = profile_threshold
         self.profile_merge_threshold = profile_merge_threshold
         self.profile_max_events = profile_max_events
@@ -796,7 +812,11 @@ class EventGrouper:
             joining = not any(found)
             found.append(self._profile_ties(ready.terms, timestamp, floor=self.profile_threshold if joining else None))
         if item.topic_keys and self._topic_window_s is not None:
-            found.append(self._same_topic(item.topic_keys, timestamp, self._topic_window_s))
+            places, points = _split_topic_keys(item.topic_keys)
+            if places:
+                found.append(self._same_topic(places, timestamp, self._topic_window_s))
+            elif points and not any(found):
+                found.append(self._dominant_point_event(points, timestamp, self._topic_window_s))
         ties = [tie for rule in found for tie in rule]
         if not ties:
             return []
@@ -904,6 +924,33 @@ class EventGrouper:
                     ranked[entry.event] = rank
         order = sorted(((rank, ref) for ref, rank in ranked.items()), key=lambda pair: pair[0])
         return [_Tie(JOINED_BY_TOPIC, ref, rank[2], None) for rank, ref in order]
+
+    def _dominant_point_event(self, points: frozenset[str], timestamp: float, window_s: float) -> list[_Tie]:
+        """The event holding most of the indexed items of these risk points within the window, if it holds
+        enough of them to be *the* running incident of that kind (``point`` rule); else nothing."""
+        counts: dict[_EventRef, int] = {}
+        closest: dict[_EventRef, tuple[float, int]] = {}
+        seen: set[int] = set()
+        for key in points:
+            for item_id in self._by_topic.get(key, ()):
+                if item_id in seen:
+                    continue
+                seen.add(item_id)
+                entry = self._entries[item_id]
+                distance = abs(entry.timestamp - timestamp)
+                if distance > window_s:
+                    continue
+                ref = entry.event.live()
+                counts[ref] = counts.get(ref, 0) + 1
+                rank = (distance, item_id)
+                if ref not in closest or rank < closest[ref]:
+                    closest[ref] = rank
+        if not counts:
+            return []
+        ref, held = max(counts.items(), key=lambda pair: (pair[1], -closest[pair[0]][0], -closest[pair[0]][1]))
+        if held < self.point_min_items or held < self.point_min_share * sum(counts.values()):
+            return []
+        return [_Tie(JOINED_BY_POINT, ref, closest[ref][1], None)]
 
     def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
@@ -1130,3 +1177,9 @@ def _check_items(items: Sequence[GroupItem]) -> None:
         if item.item_id in seen:
             raise ValueError(f"item {item.item_id} appears twice in one call")
         seen.add(item.item_id)
+
+
+def _split_topic_keys(keys: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """``(point@place keys, @point keys)`` of an item's topic keys."""
+    points = frozenset(key for key in keys if key.startswith(POINT_KEY_PREFIX))
+    return keys - points, points

@@ -61,6 +61,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yuqing_core.errors import InvalidInput
+from yuqing_core.events import POINT_KEY_PREFIX
 from yuqing_core.risk.response import ResponseSpec
 from yuqing_core.rules import MatchText, RuleMatch, RuleSet, RuleSyntaxError, normalize_for_matching, parse_rule
 from yuqing_core.yamlfile import ConfigFileError, Problem, YamlDocument, load_document, read_yaml_text, validate
@@ -360,6 +361,19 @@ def topic_keys(risk_points: Iterable[str], places: Iterable[str]) -> frozenset[s
     """Keys naming a happening: each risk point at each specific place, e.g. ``化工园区异味泄漏@东坪村``."""
     places = list(places)
     return frozenset(f"{point}@{place}" for point in risk_points for place in places)
+
+
+def grouping_keys(risk_points: Iterable[str], places: Iterable[str], spec: LibrarySpec) -> frozenset[str]:
+    """The topic keys the grouper gets for an item: ``topic_keys``, and each of its non-positive risk points
+    alone as ``@<risk point>`` (the grouper's ``point`` rule for posts that name no place).
+
+    >>> spec = LibrarySpec(risk_points=[{"name": "异味", "rules": ["异味"]}, {"name": "丰收", "positive": True, "rules": ["丰收"]}])
+    >>> sorted(grouping_keys(["异味", "丰收"], ["东坪村"], spec))
+    ['@异味', '丰收@东坪村', '异味@东坪村']
+    """
+    risk_points = list(risk_points)
+    positive = {point.name for point in spec.risk_points if point.positive}
+    return topic_keys(risk_points, places) | {POINT_KEY_PREFIX + point for point in risk_points if point not in positive}
 
 
 class CompiledLibrary:
