@@ -105,7 +105,7 @@ import heapq
 import math
 import sys
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -904,10 +904,8 @@ class EventGrouper:
                 ties[entry.event] = _Tie(reason, entry.event, entry.item_id, similarity.get(entry.item_id))
         return list(ties.values())
 
-    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float) -> list[_Tie]:
-        """Per event, its indexed item within the topic window sharing the most topic keys (then closest in
-        time, lowest id); best event first."""
-        ranked: dict[_EventRef, tuple[int, float, int]] = {}
+    def _keyed_within(self, keys: frozenset[str], timestamp: float, window_s: float) -> Iterator[tuple[_Entry, float]]:
+        """Each indexed item holding any of the topic keys within ``window_s`` of ``timestamp``, once, with its distance."""
         seen: set[int] = set()
         for key in keys:
             for item_id in self._by_topic.get(key, ()):
@@ -916,12 +914,18 @@ class EventGrouper:
                 seen.add(item_id)
                 entry = self._entries[item_id]
                 distance = abs(entry.timestamp - timestamp)
-                if distance > window_s:
-                    continue
-                rank = (-len(keys & entry.topic_keys), distance, item_id)
-                best = ranked.get(entry.event)
-                if best is None or rank < best:
-                    ranked[entry.event] = rank
+                if distance <= window_s:
+                    yield entry, distance
+
+    def _same_topic(self, keys: frozenset[str], timestamp: float, window_s: float) -> list[_Tie]:
+        """Per event, its indexed item within the topic window sharing the most topic keys (then closest in
+        time, lowest id); best event first."""
+        ranked: dict[_EventRef, tuple[int, float, int]] = {}
+        for entry, distance in self._keyed_within(keys, timestamp, window_s):
+            rank = (-len(keys & entry.topic_keys), distance, entry.item_id)
+            best = ranked.get(entry.event)
+            if best is None or rank < best:
+                ranked[entry.event] = rank
         order = sorted(((rank, ref) for ref, rank in ranked.items()), key=lambda pair: pair[0])
         return [_Tie(JOINED_BY_TOPIC, ref, rank[2], None) for rank, ref in order]
 
@@ -930,21 +934,12 @@ class EventGrouper:
         enough of them to be *the* running incident of that kind (``point`` rule); else nothing."""
         counts: dict[_EventRef, int] = {}
         closest: dict[_EventRef, tuple[float, int]] = {}
-        seen: set[int] = set()
-        for key in points:
-            for item_id in self._by_topic.get(key, ()):
-                if item_id in seen:
-                    continue
-                seen.add(item_id)
-                entry = self._entries[item_id]
-                distance = abs(entry.timestamp - timestamp)
-                if distance > window_s:
-                    continue
-                ref = entry.event.live()
-                counts[ref] = counts.get(ref, 0) + 1
-                rank = (distance, item_id)
-                if ref not in closest or rank < closest[ref]:
-                    closest[ref] = rank
+        for entry, distance in self._keyed_within(points, timestamp, window_s):
+            ref = entry.event.live()
+            counts[ref] = counts.get(ref, 0) + 1
+            rank = (distance, entry.item_id)
+            if ref not in closest or rank < closest[ref]:
+                closest[ref] = rank
         if not counts:
             return []
         ref, held = max(counts.items(), key=lambda pair: (pair[1], -closest[pair[0]][0], -closest[pair[0]][1]))
