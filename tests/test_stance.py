@@ -170,3 +170,14 @@ def test_the_daily_report_does_not_count_responses_as_sensitive(db, settings, tm
     assert [i.title for i in report.sensitive_items] == ["柳湾工地欠薪"]
     assert "敏感信息 1 条" in report.summary and "官方回应、辟谣和问题解决 1 条" in report.summary
     assert report.trend[-1].sensitive == 1
+
+
+def test_a_reports_headline_states_its_act_over_the_grievance_its_body_retells() -> None:
+    body = "记者从县人社局获悉，柳湾镇某项目拖欠的86万元农民工工资已全部兑付到位。此前有工人在网上反映被拖欠工资、讨薪无果。"
+    paper = classify_stance("柳湾镇一项目欠薪86万元已全部兑付", body, "media")
+    assert paper.stance == "resolution" and "以标题为准" in paper.reason["rule"]
+    # Not for the public: a post headed with an outcome it disputes is still a grievance.
+    assert (
+        classify_stance("说是已全部兑付，我们还没拿到钱", "拖欠工资三个月，讨薪无果，强烈要求给个说法", "public").stance
+        == "complaint"
+    )
