@@ -367,7 +367,7 @@ def grouping_keys(risk_points: Iterable[str], places: Iterable[str], spec: Libra
     """The topic keys the grouper gets for an item: ``topic_keys``, and each of its non-positive risk points
     alone as ``@<risk point>`` (the grouper's ``point`` rule for posts that name no place).
 
-    >>> spec = LibrarySpec(risk_points=[{"name": "异味", "rules": ["异味"]}, {"name": "丰收", "positive": True, "rules": ["丰收"]}])
+    >>> spec = load_library_text("{region: {terms: [东坪村]}, risk_points: [{name: 异味, rules: [异味]}, {name: 丰收, positive: true, rules: [丰收]}]}")
     >>> sorted(grouping_keys(["异味", "丰收"], ["东坪村"], spec))
     ['@异味', '丰收@东坪村', '异味@东坪村']
     """
