@@ -163,6 +163,28 @@ def test_same_title_with_clearly_different_text_is_not_joined() -> None:
     assert (short.joined_by, short.matched_item_id) == ("title", 1)
 
 
+REPORT = (
+    "【青禾县疫情通报】{day}日0时至24时，青禾县新增确诊病例{new}例，其中柳湾镇{town}例；累计治愈出院{cured}例，"
+    "在院治疗{ward}例，尚在医学观察的密切接触者{watched}人。请广大群众做好个人防护，非必要不外出。"
+)
+
+
+def test_a_templated_report_with_other_figures_is_another_day_not_the_same_event() -> None:
+    # Day-by-day reports differ only in their date and figures: near-duplicates by MinHash and
+    # by their words, but each day is its own happening; a repost naming the same figures is not.
+    monday = REPORT.format(day=23, new=5, town=3, cured=41, ward=12, watched=156)
+    tuesday = REPORT.format(day=24, new=2, town=1, cured=44, ward=11, watched=170)
+    grouper = EventGrouper()
+    [_, repost, second] = grouper.assign(
+        [item(1, text=monday), item(2, hours=2, text="转发微博//@青禾人:" + monday), item(3, hours=23, text=tuesday)]
+    )
+    assert (repost.joined_by, repost.event) == ("minhash", NewEvent(1))
+    assert (second.joined_by, second.event) == ("seed", NewEvent(3))
+    # Without the figures check the template chains the days together.
+    chained = EventGrouper(numbers_min_compared=None).assign([item(1, text=monday), item(3, hours=23, text=tuesday)])
+    assert chained[1].event == NewEvent(1)
+
+
 def test_a_title_equal_to_the_source_name_does_not_join() -> None:
     grouper = EventGrouper()
     grouper.add(item(1, title="青禾县人民政府网站", text=OTHER, source="青禾县人民政府网站"), event_id=1)
