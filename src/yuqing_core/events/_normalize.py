@@ -319,9 +319,10 @@ def numbers_of(text: str) -> frozenset[str]:
     >>> sorted(numbers_of("11月24日8时至20时，全县新增病例2例，达标率97.5%，编号007"))
     ['11', '2', '20', '24', '7', '8', '97.5']
     """
-    if not any(char.isdigit() for char in text):
+    found = _NUMBER.findall(text)
+    if not found:
         return _NO_NUMBERS
-    return frozenset((number.lstrip("0") or "0") if "." not in number else number for number in _NUMBER.findall(text))
+    return frozenset((number.lstrip("0") or "0") if "." not in number else number for number in found)
 
 
 _NO_NUMBERS: frozenset[str] = frozenset()
