@@ -185,6 +185,21 @@ def test_a_templated_report_with_other_figures_is_another_day_not_the_same_event
     assert chained[1].event == NewEvent(1)
 
 
+def test_a_reworded_report_with_other_figures_is_not_joined_by_its_words() -> None:
+    # Too reworded for MinHash, alike in words: the profile rule compares the figures of the event.
+    monday = REPORT.format(day=23, new=5, town=3, cured=41, ward=12, watched=156)
+    tuesday = (
+        "青禾县卫健委24日通报：当日全县新增确诊病例2例（柳湾镇1例），在院治疗11例，累计治愈出院44例，"
+        "密切接触者170人正在医学观察。请广大群众做好个人防护，非必要不外出。"
+    )
+    same_figures = tuesday.replace("24日", "23日").replace("2例（柳湾镇1例）", "5例（柳湾镇3例）")
+    same_figures = same_figures.replace("11例", "12例").replace("44例", "41例").replace("170人", "156人")
+    for numbers_min_compared, figures, joined in ((None, tuesday, True), (3, tuesday, False), (3, same_figures, True)):
+        grouper = EventGrouper(numbers_min_compared=numbers_min_compared)
+        [_, later] = grouper.assign([item(1, text=monday), item(2, hours=5, text=figures)])
+        assert (later.joined_by == "profile") is joined, (numbers_min_compared, figures)
+
+
 def test_a_title_equal_to_the_source_name_does_not_join() -> None:
     grouper = EventGrouper()
     grouper.add(item(1, title="青禾县人民政府网站", text=OTHER, source="青禾县人民政府网站"), event_id=1)
