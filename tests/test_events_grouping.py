@@ -180,6 +180,16 @@ def test_a_templated_report_with_other_figures_is_another_day_not_the_same_event
     )
     assert (repost.joined_by, repost.event) == ("minhash", NewEvent(1))
     assert (second.joined_by, second.event) == ("seed", NewEvent(3))
+    # Under one title too, and a short post under that title does not bridge the days.
+    title = "青禾县新冠肺炎疫情情况"
+    titled = EventGrouper().assign(
+        [
+            item(1, title=title, text=monday),
+            item(2, hours=20, title=title, text="如题"),
+            item(3, hours=23, title=title, text=tuesday),
+        ]
+    )
+    assert [(a.joined_by, a.event) for a in titled[1:]] == [("title", NewEvent(1)), ("seed", NewEvent(3))]
     # Without the figures check the template chains the days together.
     chained = EventGrouper(numbers_min_compared=None).assign([item(1, text=monday), item(3, hours=23, text=tuesday)])
     assert chained[1].event == NewEvent(1)

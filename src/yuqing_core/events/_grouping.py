@@ -931,7 +931,8 @@ class EventGrouper:
         """Per event, its candidate in the window closest in time (then lowest id); closest event first.
 
         With ``row`` (the item's text is comparable), if any candidate's text
-        is comparable too, only comparable candidates similar enough count,
+        is comparable too, only comparable candidates similar enough (and not
+        naming other figures than ``numbers``) count,
         and the ties carry their similarity.
         """
         entries = [self._entries[item_id] for item_id in item_ids]
@@ -939,14 +940,15 @@ class EventGrouper:
         similarity: dict[int, float] = {}
         if row is not None:
             comparable = [entry for entry in entries if entry.in_lsh]
-            if comparable and numbers is not None:
-                comparable = [entry for entry in comparable if not self._numbers_differ(numbers, entry.numbers)]
-                entries = [entry for entry in entries if not entry.in_lsh] if not comparable else entries
             if comparable:
+                # Compared texts decide, short ones then count no more: also when every compared
+                # one names other figures (``numbers``), so a short post cannot bridge two days.
                 similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
                 floor = self.title_min_similarity
                 similarity = {
-                    entry.item_id: value for entry, value in zip(comparable, similarities.tolist(), strict=True) if value >= floor
+                    entry.item_id: value
+                    for entry, value in zip(comparable, similarities.tolist(), strict=True)
+                    if value >= floor and not (numbers and self._numbers_differ(numbers, entry.numbers))
                 }
                 entries = [entry for entry in comparable if entry.item_id in similarity]
         entries.sort(key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id))
