@@ -163,6 +163,53 @@ def test_same_title_with_clearly_different_text_is_not_joined() -> None:
     assert (short.joined_by, short.matched_item_id) == ("title", 1)
 
 
+REPORT = (
+    "【青禾县疫情通报】{day}日0时至24时，青禾县新增确诊病例{new}例，其中柳湾镇{town}例；累计治愈出院{cured}例，"
+    "在院治疗{ward}例，尚在医学观察的密切接触者{watched}人。请广大群众做好个人防护，非必要不外出。"
+)
+
+
+def test_a_templated_report_with_other_figures_is_another_day_not_the_same_event() -> None:
+    # Day-by-day reports differ only in their date and figures: near-duplicates by MinHash and
+    # by their words, but each day is its own happening; a repost naming the same figures is not.
+    monday = REPORT.format(day=23, new=5, town=3, cured=41, ward=12, watched=156)
+    tuesday = REPORT.format(day=24, new=2, town=1, cured=44, ward=11, watched=170)
+    grouper = EventGrouper()
+    [_, repost, second] = grouper.assign(
+        [item(1, text=monday), item(2, hours=2, text="转发微博//@青禾人:" + monday), item(3, hours=23, text=tuesday)]
+    )
+    assert (repost.joined_by, repost.event) == ("minhash", NewEvent(1))
+    assert (second.joined_by, second.event) == ("seed", NewEvent(3))
+    # Under one title too, and a short post under that title does not bridge the days.
+    title = "青禾县新冠肺炎疫情情况"
+    titled = EventGrouper().assign(
+        [
+            item(1, title=title, text=monday),
+            item(2, hours=20, title=title, text="如题"),
+            item(3, hours=23, title=title, text=tuesday),
+        ]
+    )
+    assert [(a.joined_by, a.event) for a in titled[1:]] == [("title", NewEvent(1)), ("seed", NewEvent(3))]
+    # Without the figures check the template chains the days together.
+    chained = EventGrouper(numbers_min_compared=None).assign([item(1, text=monday), item(3, hours=23, text=tuesday)])
+    assert chained[1].event == NewEvent(1)
+
+
+def test_a_reworded_report_with_other_figures_is_not_joined_by_its_words() -> None:
+    # Too reworded for MinHash, alike in words: the profile rule compares the figures of the event.
+    monday = REPORT.format(day=23, new=5, town=3, cured=41, ward=12, watched=156)
+    tuesday = (
+        "青禾县卫健委24日通报：当日全县新增确诊病例2例（柳湾镇1例），在院治疗11例，累计治愈出院44例，"
+        "密切接触者170人正在医学观察。请广大群众做好个人防护，非必要不外出。"
+    )
+    same_figures = tuesday.replace("24日", "23日").replace("2例（柳湾镇1例）", "5例（柳湾镇3例）")
+    same_figures = same_figures.replace("11例", "12例").replace("44例", "41例").replace("170人", "156人")
+    for numbers_min_compared, figures, joined in ((None, tuesday, True), (3, tuesday, False), (3, same_figures, True)):
+        grouper = EventGrouper(numbers_min_compared=numbers_min_compared)
+        [_, later] = grouper.assign([item(1, text=monday), item(2, hours=5, text=figures)])
+        assert (later.joined_by == "profile") is joined, (numbers_min_compared, figures)
+
+
 def test_a_title_equal_to_the_source_name_does_not_join() -> None:
     grouper = EventGrouper()
     grouper.add(item(1, title="青禾县人民政府网站", text=OTHER, source="青禾县人民政府网站"), event_id=1)

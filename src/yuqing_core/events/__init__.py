@@ -5,8 +5,10 @@
   LSH over character n-grams, similar words (the item's IDF-weighted jieba
   words against the event's term profile of the last 24 hours), or -- last
   -- the same topic key (a risk point at a specific place, given by the
-  caller) within 48 hours; incremental, and every assignment records which
-  rule of the chain joined the item. Events an item ties together are
+  caller) within 48 hours; templated reports naming other figures (one
+  day's 疫情通报 and the next's) are not tied by title, text or words;
+  incremental, and every assignment records which rule of the chain joined
+  the item. Events an item ties together are
   merged (``Merge``, ``take_merges``), except pairs an analyst split
   (``never_merge``, ``forbid_merge``).
 - Spike detection per risk point or event against its own baseline

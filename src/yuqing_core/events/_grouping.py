@@ -50,6 +50,19 @@ within ``window`` of it (in either direction), in a fixed chain:
    merges events;
 7. otherwise the item founds a new event (``seed``).
 
+Figures. Templated series posts (a daily 疫情通报, "11月23日全县新增病例5例，
+在院治疗12例…" and the next day's "11月24日…2例，在院治疗11例…") are near-duplicates
+in their characters and their words, yet each day is its own happening.
+So the ``title`` (where texts are compared), ``minhash`` and ``profile``
+rules do not tie an item to an indexed item (for ``profile``: to an event,
+by the numbers its members in the profile name) when both name at least
+``numbers_min_compared`` (3) distinct numbers (``numbers_of`` its cleaned
+title and body: digit runs, so counts, dates and times) and the side naming
+fewer shares under ``numbers_min_share`` (half) of them with the other. A
+repost names the same figures and still joins; a post with one or two
+numbers (a follow-up's "排查出隐患点位9处") is not judged by them at all.
+``numbers_min_compared=None`` turns this off.
+
 The first rule that finds anything decides the join. Within a rule the
 candidate with the highest similarity wins (for ``url``, ``title`` and
 ``topic`` the closest in time), then the one closest in time, then the
@@ -105,7 +118,7 @@ import heapq
 import math
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -123,7 +136,7 @@ from yuqing_core.events._minhash import (
 from yuqing_core.events._normalize import (
     canonical_url,
     clean_title,
-    event_text_of_clean,
+    event_text_and_numbers_of_clean,
     title_key,
     title_key_of_clean,
 )
@@ -234,13 +247,15 @@ class _EventRef:
     points at it with ``alias``.
     """
 
-    __slots__ = ("alias", "ids", "label", "latest", "members", "norm2", "profile", "seed")
+    __slots__ = ("alias", "ids", "label", "latest", "members", "norm2", "numbers", "profile", "seed")
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
         self.members: dict[int, None] = {}
         self.profile: dict[str, int] = {}
         self.norm2 = 0
+        # number -> how many members in the profile name it
+        self.numbers: dict[str, int] = {}
         self.ids: set[int] = {label} if isinstance(label, int) else set()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
@@ -259,8 +274,8 @@ class _EventRef:
 
 class _Entry:
     __slots__ = (
-        "event", "evidence", "in_lsh", "in_profile", "item_id", "norm2", "slot", "timestamp", "title_key", "topic_keys",
-        "url_key", "weights", "words",
+        "event", "evidence", "in_lsh", "in_profile", "item_id", "norm2", "numbers", "slot", "timestamp", "title_key",
+        "topic_keys", "url_key", "weights", "words",
     )  # fmt: skip
 
     def __init__(
@@ -274,6 +289,7 @@ class _Entry:
         in_lsh: bool,
         topic_keys: frozenset[str] = frozenset(),
         terms: _Terms | None = None,
+        numbers: frozenset[str] = frozenset(),
     ) -> None:
         self.item_id = item_id
         self.timestamp = timestamp
@@ -283,6 +299,7 @@ class _Entry:
         self.slot = slot
         self.in_lsh = in_lsh
         self.topic_keys = topic_keys
+        self.numbers = numbers
         self.words: tuple[str, ...] = terms.words if terms else ()
         self.weights: array[int] = terms.weights if terms else array("H")
         self.norm2 = terms.norm2 if terms else 0
@@ -309,12 +326,19 @@ class _Terms:
 class _Prepared:
     """What the chain needs of one item, computed once per call."""
 
-    __slots__ = ("band_keys", "row", "terms", "title_key", "url_key")
+    __slots__ = ("band_keys", "numbers", "row", "terms", "title_key", "url_key")
 
     def __init__(
-        self, url_key: str | None, title_key: str | None, row: np.ndarray, band_keys: list[int] | None, terms: _Terms | None
+        self,
+        url_key: str | None,
+        title_key: str | None,
+        row: np.ndarray,
+        band_keys: list[int] | None,
+        terms: _Terms | None,
+        numbers: frozenset[str],
     ) -> None:
         self.url_key = url_key
+        self.numbers = numbers
         self.title_key = title_key
         self.row = row
         self.band_keys = band_keys  # None when the event text is too short for the MinHash rule
@@ -454,7 +478,9 @@ class EventGrouper:
     4: 0.86 at 0.5, 0.98 at 0.6) costs only some verification time.
 
     The ``profile_*`` options drive the profile rule (module docstring);
-    ``profile_threshold=None`` turns it off. ``never_merge`` (and
+    ``profile_threshold=None`` turns it off. ``numbers_min_compared`` and
+    ``numbers_min_share`` keep templated reports with other figures apart
+    (module docstring, "Figures"); ``numbers_min_compared=None`` turns that off. ``never_merge`` (and
     ``forbid_merge``) name pairs of stored event ids that must stay apart.
 
     Not thread-safe: use one grouper per flow run, or guard it with a lock.
@@ -494,6 +520,8 @@ class EventGrouper:
         profile_min_shared: int = 2,
         profile_min_idf: float = 8.0,
         merge_min_similarity: float = 0.2,
+        numbers_min_compared: int | None = 3,
+        numbers_min_share: float = 0.5,
         never_merge: Iterable[tuple[int, int]] = (),
     ) -> None:
         if not 0.0 < threshold <= 1.0:
@@ -521,6 +549,10 @@ class EventGrouper:
         self.profile_min_shared = profile_min_shared
         self.profile_min_idf = profile_min_idf
         self.merge_min_similarity = merge_min_similarity
+        if numbers_min_compared is not None and numbers_min_compared < 1:
+            raise ValueError("numbers_min_compared must be at least 1 (or None)")
+        self.numbers_min_compared = numbers_min_compared
+        self.numbers_min_share = numbers_min_share
         self._profile_window_s = min(window, profile_window or window).total_seconds()
         # The items whose word counts the profile rule may read: published this long before the next item.
         self.profile_window = timedelta(seconds=self._profile_window_s)
@@ -682,11 +714,14 @@ class EventGrouper:
         """Keys, event-text length, signature row and term vector of each item; missing ones in one call."""
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
+        numbers: list[frozenset[str]] = []
         title_keys: list[str | None] = []
         missing: list[int] = []
         for index, item in enumerate(items):
             cleaned = clean_title(item.title) if item.title else ""
-            texts.append(event_text_of_clean(cleaned, item.text))
+            text, named = event_text_and_numbers_of_clean(cleaned, item.text)
+            texts.append(text)
+            numbers.append(named)
             key = title_key_of_clean(cleaned) if cleaned else None
             title_keys.append(key if key is None or key != self._source_key(item.source) else None)
             if item.signature is None:
@@ -711,7 +746,7 @@ class EventGrouper:
                 keys[index] = item_keys
         vectors = self._terms(items, long_enough) if terms else [None] * len(items)
         return [
-            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index], vectors[index])
+            _Prepared(canonical_url(item.url), title_keys[index], rows[index], keys[index], vectors[index], numbers[index])
             for index, item in enumerate(items)
         ]
 
@@ -805,12 +840,18 @@ class EventGrouper:
             found.append(self._closest_per_event(JOINED_BY_URL, self._by_url[ready.url_key], timestamp))
         if ready.title_key is not None and ready.title_key in self._by_title:
             comparable_row = ready.row if ready.band_keys is not None else None
-            found.append(self._closest_per_event(JOINED_BY_TITLE, self._by_title[ready.title_key], timestamp, row=comparable_row))
+            found.append(
+                self._closest_per_event(
+                    JOINED_BY_TITLE, self._by_title[ready.title_key], timestamp, row=comparable_row, numbers=ready.numbers
+                )
+            )
         if ready.band_keys is not None:
-            found.append(self._most_similar(ready.row, ready.band_keys, timestamp))
+            found.append(self._most_similar(ready.row, ready.band_keys, timestamp, ready.numbers))
         if ready.terms is not None and self.profile_threshold is not None:
             joining = not any(found)
-            found.append(self._profile_ties(ready.terms, timestamp, floor=self.profile_threshold if joining else None))
+            found.append(
+                self._profile_ties(ready.terms, ready.numbers, timestamp, floor=self.profile_threshold if joining else None)
+            )
         if item.topic_keys and self._topic_window_s is not None:
             places, points = _split_topic_keys(item.topic_keys)
             if places:
@@ -870,19 +911,28 @@ class EventGrouper:
                 holders.add(big)
             profile[word] = profile.get(word, 0) + weight
         big.norm2 = sum(weight * weight for weight in profile.values())
+        for number, held in small.numbers.items():
+            big.numbers[number] = big.numbers.get(number, 0) + held
         big.ids |= small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
         big.label, big.seed = label, seed
-        small.members, small.profile, small.norm2, small.alias = {}, {}, 0, big
+        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, {}, 0, {}, big
         self._events[label] = big
 
     def _closest_per_event(
-        self, reason: str, item_ids: list[int], timestamp: float, *, row: np.ndarray | None = None
+        self,
+        reason: str,
+        item_ids: list[int],
+        timestamp: float,
+        *,
+        row: np.ndarray | None = None,
+        numbers: frozenset[str] | None = None,
     ) -> list[_Tie]:
         """Per event, its candidate in the window closest in time (then lowest id); closest event first.
 
         With ``row`` (the item's text is comparable), if any candidate's text
-        is comparable too, only comparable candidates similar enough count,
+        is comparable too, only comparable candidates similar enough (and not
+        naming other figures than ``numbers``) count,
         and the ties carry their similarity.
         """
         entries = [self._entries[item_id] for item_id in item_ids]
@@ -891,10 +941,14 @@ class EventGrouper:
         if row is not None:
             comparable = [entry for entry in entries if entry.in_lsh]
             if comparable:
+                # Compared texts decide, short ones then count no more: also when every compared
+                # one names other figures (``numbers``), so a short post cannot bridge two days.
                 similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
                 floor = self.title_min_similarity
                 similarity = {
-                    entry.item_id: value for entry, value in zip(comparable, similarities.tolist(), strict=True) if value >= floor
+                    entry.item_id: value
+                    for entry, value in zip(comparable, similarities.tolist(), strict=True)
+                    if value >= floor and not (numbers and self._numbers_differ(numbers, entry.numbers))
                 }
                 entries = [entry for entry in comparable if entry.item_id in similarity]
         entries.sort(key=lambda entry: (abs(entry.timestamp - timestamp), entry.item_id))
@@ -947,7 +1001,7 @@ class EventGrouper:
             return []
         return [_Tie(JOINED_BY_POINT, ref, closest[ref][1], None)]
 
-    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float) -> list[_Tie]:
+    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float, numbers: frozenset[str]) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
         candidates: set[int] = set()
         buckets = self._buckets
@@ -964,6 +1018,8 @@ class EventGrouper:
         entries = self._entries
         window_s = self._window_s
         near = [entries[item_id] for item_id in candidates if abs(entries[item_id].timestamp - timestamp) <= window_s]
+        if numbers:
+            near = [entry for entry in near if not self._numbers_differ(numbers, entry.numbers)]
         if not near:
             return []
         similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in near]])
@@ -978,7 +1034,7 @@ class EventGrouper:
                 ties[entry.event] = _Tie(JOINED_BY_MINHASH, entry.event, item_id, -negative)
         return list(ties.values())
 
-    def _profile_ties(self, terms: _Terms, timestamp: float, *, floor: float | None) -> list[_Tie]:
+    def _profile_ties(self, terms: _Terms, numbers: frozenset[str], timestamp: float, *, floor: float | None) -> list[_Tie]:
         """Events whose profile is similar enough to the item's term vector; most similar first.
 
         Only the item's evidence words count toward the dot product (words
@@ -1006,7 +1062,7 @@ class EventGrouper:
         item_norm2 = terms.norm2
         ranked = []
         for ref, dot in dots.items():
-            if shared[ref] < self.profile_min_shared:
+            if shared[ref] < self.profile_min_shared or (numbers and self._numbers_differ(numbers, ref.numbers)):
                 continue
             score = dot / math.sqrt(item_norm2 * ref.norm2)
             if score >= floor:
@@ -1014,6 +1070,18 @@ class EventGrouper:
                 ranked.append((-score, -latest[0], -latest[1], ref))
         ranked.sort(key=lambda rank: rank[:3])
         return [_Tie(JOINED_BY_PROFILE, ref, ref.latest[1] if ref.latest else 0, -negative) for negative, _, _, ref in ranked]
+
+    def _numbers_differ(self, numbers: frozenset[str], other: Collection[str]) -> bool:
+        """Whether two texts name different numbers: both name at least ``numbers_min_compared`` and the
+        one naming fewer shares under ``numbers_min_share`` of them with the other (``other`` may be an
+        event's numbers)."""
+        least = self.numbers_min_compared
+        if least is None:
+            return False
+        small, big = (numbers, other) if len(numbers) <= len(other) else (other, numbers)
+        if len(small) < least:
+            return False
+        return sum(number in big for number in small) < self.numbers_min_share * len(small)
 
     def _expire_profiles(self, timestamp: float) -> None:
         """Take members published more than the profile window before ``timestamp`` out of their events' profiles."""
@@ -1044,6 +1112,9 @@ class EventGrouper:
                 dot += held * weight
                 profile[word] = held + weight
         ref.norm2 += 2 * dot + entry.norm2
+        numbers = ref.numbers
+        for number in entry.numbers:
+            numbers[number] = numbers.get(number, 0) + 1
         entry.in_profile = True
         heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
 
@@ -1065,6 +1136,13 @@ class EventGrouper:
             else:
                 profile[word] = held - weight
         ref.norm2 += entry.norm2 - 2 * dot
+        numbers = ref.numbers
+        for number in entry.numbers:
+            held = numbers[number]
+            if held == 1:
+                del numbers[number]
+            else:
+                numbers[number] = held - 1
         entry.in_profile = False
 
     def _index(self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None) -> None:
@@ -1074,7 +1152,7 @@ class EventGrouper:
         keys = ready.band_keys
         entry = _Entry(
             item_id, timestamp, ref, ready.url_key, ready.title_key, self._store.put(ready.row), keys is not None,
-            item.topic_keys, ready.terms,
+            item.topic_keys, ready.terms, ready.numbers,
         )  # fmt: skip
         self._entries[item_id] = entry
         ref.members[item_id] = None

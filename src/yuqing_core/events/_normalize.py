@@ -144,6 +144,7 @@ _SOURCE_SUFFIX = re.compile(r"(?:\s+[-–—]+\s*|\s*[_|]\s*)((?:[^\W_]|[.·]){2
 _TRAILING_ELLIPSIS = re.compile(r"(?:\s*(?:\.{2,}|。{2,}|⋯+|…+))+$")
 _NON_WORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 TITLE_KEY_MIN_CHARS = 6
 TITLE_KEY_MIN_INFORMATIVE_CHARS = 4
@@ -299,3 +300,29 @@ def event_text(title: str, text: str) -> str:
 def event_text_of_clean(cleaned_title: str, text: str) -> str:
     """``event_text`` for a title already passed through ``clean_title``."""
     return _NON_WORD.sub("", cleaned_title + " " + clean_body(text))
+
+
+def event_text_and_numbers_of_clean(cleaned_title: str, text: str) -> tuple[str, frozenset[str]]:
+    """``event_text_of_clean`` and the numbers the same cleaned title and body name (``numbers_of``)."""
+    cleaned = cleaned_title + " " + clean_body(text)
+    return _NON_WORD.sub("", cleaned), numbers_of(cleaned)
+
+
+def numbers_of(text: str) -> frozenset[str]:
+    """The distinct numbers a text names: digit runs (a decimal part kept), without leading zeros.
+
+    Counts, dates and times are what tell one day's templated report from
+    the next ("11月23日全县新增病例5例" vs "11月24日…2例"); links and
+    mentions should be cleaned off first (``clean_body``), their digits are
+    no statement.
+
+    >>> sorted(numbers_of("11月24日8时至20时，全县新增病例2例，达标率97.5%，编号007"))
+    ['11', '2', '20', '24', '7', '8', '97.5']
+    """
+    found = _NUMBER.findall(text)
+    if not found:
+        return _NO_NUMBERS
+    return frozenset((number.lstrip("0") or "0") if "." not in number else number for number in found)
+
+
+_NO_NUMBERS: frozenset[str] = frozenset()
