@@ -16,7 +16,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
-from tasks.policies import PER_RUN_CACHE, database_error
+from tasks.policies import PER_RUN_CACHE, database_error, task_timeout
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
@@ -66,7 +66,7 @@ def notify_config(settings: Settings) -> UnitsFile | None:
     return spec
 
 
-@task(name="build-daily-report", task_run_name="build-daily-report-{day}", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("report"), name="build-daily-report", task_run_name="build-daily-report-{day}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_condition_fn=database_error)  # fmt: skip
 def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     """Build the day's report from the database and write it as HTML, Markdown, DOCX and short text."""
@@ -81,7 +81,7 @@ def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     return written
 
 
-@task(name="build-special-report", task_run_name="build-special-report", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("report"), name="build-special-report", task_run_name="build-special-report", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_condition_fn=database_error)  # fmt: skip
 def build_special(event_id: int | None, expression: str | None, since: datetime | None, until: datetime | None,
                   recipients: list[str], out_dir: str | None = None) -> WrittenReport:  # fmt: skip
@@ -108,7 +108,13 @@ def _publish(written: WrittenReport, *, key: str) -> None:
     get_run_logger().info("%s 已写出 %d 个文件", written.title, len(written.files))
 
 
-@task(name="deliver-report", task_run_name="deliver-{kind}", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="deliver-report",
+    task_run_name="deliver-{kind}",
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
     """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
     settings = get_settings()
@@ -145,7 +151,13 @@ def warning_body(warning: RaisedWarning) -> str:
     return "\n".join(lines)
 
 
-@task(name="notify-warnings", task_run_name="notify-warnings", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="notify-warnings",
+    task_run_name="notify-warnings",
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     """Tell each warning notice (new, level rise, material change) to whoever is on duty, then to the units its level routes to.
 
@@ -190,7 +202,13 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     return total.lines()
 
 
-@task(name="escalate-warnings", task_run_name="escalate-warnings", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="escalate-warnings",
+    task_run_name="escalate-warnings",
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def escalate_open_warnings(now: datetime | None = None) -> list[str]:
     """Send the escalation steps due now for warnings nobody has acknowledged; emit ``yuqing.warning.escalated`` for each."""
     settings = get_settings()
