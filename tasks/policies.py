@@ -21,6 +21,19 @@ def database_error(task: Any, task_run: TaskRun, state: State) -> bool:
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
+def database_error_or_failed_sends(task: Any, task_run: TaskRun, state: State) -> bool:
+    """As ``database_error``, and also when sends failed outright: the retry sends only those again
+    (the ledger keeps sent rows sent; unreachable units and uncertain sends are not retried)."""
+    from yuqing_core.notify import DeliveryFailed
+
+    error = state.data
+    return database_error(task, task_run, state) or (isinstance(error, DeliveryFailed) and error.retryable)
+
+
+# Waits before a delivery task's retries: long enough for a channel's hiccup to pass.
+SEND_RETRY_DELAYS_S = [30, 120]
+
+
 TaskKind = Literal["collect", "analyze", "report", "notify", "cases", "risk"]
 
 
