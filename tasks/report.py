@@ -143,11 +143,12 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
 
 def sends_of(state: State[list[str]]) -> tuple[list[str], str | None]:
     """A delivery task's final state as (report lines, failure line or None); other errors are raised."""
+    # _sync: the result itself even inside an async flow (monitor), not a coroutine.
     if state.is_failed():
-        error = state.result(raise_on_failure=False)
+        error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
         if isinstance(error, DeliveryFailed):
             return error.lines, error.summary
-    return state.result(), None
+    return state.result(_sync=True), None  # type: ignore[call-overload]
 
 
 def warning_body(warning: RaisedWarning) -> str:
