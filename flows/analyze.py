@@ -18,10 +18,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.states import Completed, State
+from prefect.states import Completed, Failed, State
 
 from tasks.analyze import analyze_stage
-from tasks.report import notify_warnings
+from tasks.report import notify_warnings, sends_of
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 DEFAULT_BATCH = 2000
@@ -35,5 +35,7 @@ def _run_name() -> str:
 def analyze(since: datetime | None = None, until: datetime | None = None, batch_size: int = DEFAULT_BATCH) -> State:
     """Analyse the items not yet analysed, or those published in [since, until)."""
     summary = analyze_stage(since, until, batch_size)
-    notify_warnings(summary.warnings)
+    _sent, failure = sends_of(notify_warnings(summary.warnings, return_state=True))
+    if failure:  # the analysis stands; some warning notices did not get through
+        return Failed(message=f"{summary.description} {failure}", data=summary)
     return Completed(message=summary.description, data=summary)

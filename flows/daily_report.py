@@ -18,9 +18,9 @@ from datetime import date
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Completed, State
+from prefect.states import Completed, Failed, State
 
-from tasks.report import build_daily, deliver_report
+from tasks.report import build_daily, deliver_report, sends_of
 from yuqing_core.config import get_settings
 from yuqing_core.reports.data import yesterday
 
@@ -37,5 +37,11 @@ def daily_report(
     """Write the daily report of ``day`` (default: yesterday) and deliver it to its recipients."""
     day = day or yesterday(get_settings())
     written = build_daily(day, out_dir)
-    sent = deliver_report(written, "daily_report", f"daily-report:{day.isoformat()}", recipients) if deliver else []
-    return Completed(message=written.summary[:300], data={"report": written, "delivery": sent})
+    sent, failure = [], None
+    if deliver:
+        sent, failure = sends_of(deliver_report(written, "daily_report", f"daily-report:{day.isoformat()}", recipients,
+                                                return_state=True))  # fmt: skip
+    data = {"report": written, "delivery": sent, "failed": failure}
+    if failure:  # the files are written; some recipients did not get them
+        return Failed(message=failure, data=data)
+    return Completed(message=written.summary[:300], data=data)

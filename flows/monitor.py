@@ -22,7 +22,7 @@ from prefect.states import Completed, Failed, State
 
 from tasks.analyze import analyze_stage
 from tasks.collect import collect_stage
-from tasks.report import escalate_open_warnings, notify_warnings
+from tasks.report import escalate_open_warnings, notify_warnings, sends_of
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 DEFAULT_BATCH = 2000
@@ -37,13 +37,17 @@ async def monitor(all_sources: bool = False, batch_size: int = DEFAULT_BATCH, sh
     """Poll the due sources (``shard`` "k/n": this machine's share of them), then analyse what is new."""
     collected = await collect_stage(all_sources, shard=shard)
     analysed = analyze_stage(None, None, batch_size)
-    notify_warnings(analysed.warnings)
-    escalated = escalate_open_warnings()
+    _sent, notify_failure = sends_of(notify_warnings(analysed.warnings, return_state=True))
+    escalated, escalate_failure = sends_of(escalate_open_warnings(return_state=True))
+    failures = [failure for failure in (notify_failure, escalate_failure) if failure]
     message = f"{collected.description()} {analysed.description}" + (f" 预警升级 {len(escalated)} 次。" if escalated else "")
     data = {"collect": collected, "analyze": analysed}
     if collected.trouble:
         return Failed(
-            message=f"{len(collected.trouble)} 个信息源采集失败：" + "、".join(collected.trouble) + "；" + analysed.description,
+            message=f"{len(collected.trouble)} 个信息源采集失败：" + "、".join(collected.trouble) + "；" + analysed.description
+            + "".join(f"；{failure}" for failure in failures),
             data=data,
-        )
+        )  # fmt: skip
+    if failures:
+        return Failed(message=message + " " + "；".join(failures), data=data)
     return Completed(message=message, data=data)

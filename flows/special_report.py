@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.states import Completed, State
+from prefect.states import Completed, Failed, State
 
-from tasks.report import build_special, deliver_report
+from tasks.report import build_special, deliver_report, sends_of
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 
@@ -38,5 +38,10 @@ def special_report(
     """One event (``event_id``), or the items ``expression`` matches in [since, until)."""
     written = build_special(event_id, expression, since, until, recipients or [], out_dir)
     key = f"special-report:{written.number}"
-    sent = deliver_report(written, "special_report", key, recipients) if deliver else []
-    return Completed(message=written.title, data={"report": written, "delivery": sent})
+    sent, failure = (
+        sends_of(deliver_report(written, "special_report", key, recipients, return_state=True)) if deliver else ([], None)
+    )
+    data = {"report": written, "delivery": sent, "failed": failure}
+    if failure:  # the files are written; some recipients did not get them
+        return Failed(message=failure, data=data)
+    return Completed(message=written.title, data=data)

@@ -15,7 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
-from tasks.policies import PER_RUN_CACHE, database_error
+from tasks.policies import PER_RUN_CACHE, database_error, task_timeout
 from yuqing_core.analysis import (
     AnalysisSummary,
     batches,
@@ -79,6 +79,7 @@ class AnalysisPlan:
 
 
 @task(
+    timeout_seconds=task_timeout("analyze"),
     name="plan-analysis",
     task_run_name="plan-analysis",
     cache_policy=PER_RUN_CACHE,
@@ -97,7 +98,7 @@ def plan_analysis(since: datetime | None, until: datetime | None, batch_size: in
     return plan
 
 
-@task(name="match-items", task_run_name="match-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("analyze"), name="match-items", task_run_name="match-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def match_items(version_id: int, index: int, item_ids: list[int], now: datetime) -> MatchSummary:
     """Run every rule of the library over the batch; store verdicts and matches."""
@@ -110,7 +111,7 @@ def match_items(version_id: int, index: int, item_ids: list[int], now: datetime)
     return summary
 
 
-@task(name="group-events", task_run_name="group-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("analyze"), name="group-events", task_run_name="group-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def group_events(version_id: int, index: int, item_ids: list[int], now: datetime) -> GroupingSummary:
     """Assign the batch's relevant items to events (new or existing)."""
@@ -120,7 +121,7 @@ def group_events(version_id: int, index: int, item_ids: list[int], now: datetime
     return summary
 
 
-@task(name="score-and-warn", task_run_name="warn-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("analyze"), name="score-and-warn", task_run_name="warn-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def score_and_warn(version_id: int, index: int, item_ids: list[int], now: datetime) -> list[RaisedWarning]:
     """Refresh the batch's events, score them, raise warnings, and announce each as a Prefect event."""
@@ -131,7 +132,7 @@ def score_and_warn(version_id: int, index: int, item_ids: list[int], now: dateti
     return summary.warnings
 
 
-@task(name="check-responses", task_run_name="check-responses", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("analyze"), name="check-responses", task_run_name="check-responses", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def check_responses(version_id: int, now: datetime) -> list[RaisedWarning]:
     """Refresh the events whose response target passed unanswered (overdue even without new items); announce changes."""
@@ -168,7 +169,7 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     return summary
 
 
-@task(name="publish-analysis-summary", task_run_name="publish-analysis-summary")
+@task(timeout_seconds=task_timeout("analyze"), name="publish-analysis-summary", task_run_name="publish-analysis-summary")
 def publish_analysis_summary(plan: AnalysisPlan, matched: list[MatchSummary], grouped: list[GroupingSummary],
                              warnings: list[RaisedWarning]) -> str:  # fmt: skip
     """A markdown artifact: matches per risk point, events, warnings."""

@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
-from tasks.policies import database_error
+from tasks.policies import database_error, task_timeout
 from tasks.report import notify_config
 from yuqing_core.cases import act, load_policy
 from yuqing_core.cases.states import STATE_LABELS
@@ -18,7 +18,14 @@ from yuqing_core.db import get_database
 from yuqing_core.notify import sweep
 
 
-@task(name="track-cases", task_run_name="track-cases", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("cases"),
+    name="track-cases",
+    task_run_name="track-cases",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=database_error,
+)
 def track(now: datetime | None = None) -> TrackingSummary:
     """Reminders, overdue notices, reprimand listings and provisional deadlines, each notice sent once."""
     settings = get_settings()
@@ -39,7 +46,13 @@ def track(now: datetime | None = None) -> TrackingSummary:
     return summary
 
 
-@task(name="case-action", task_run_name="{action}-{case_number}", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("cases"),
+    name="case-action",
+    task_run_name="{action}-{case_number}",
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def record_action(case_number: str, action: str, actor: str, note: str | None, answer: str | None,
                   until: datetime | None, expected_version: int | None) -> dict:  # fmt: skip
     """Apply one action to one case (refused transitions fail the task with the reason)."""

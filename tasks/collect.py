@@ -22,7 +22,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.states import Completed, Failed, State
 
-from tasks.policies import PER_RUN_CACHE, database_error
+from tasks.policies import PER_RUN_CACHE, database_error, task_timeout
 from yuqing_core.collect.fetch import Fetcher
 from yuqing_core.collect.service import SourceRef, SourceResult, due_sources
 from yuqing_core.collect.service import collect_source as core_collect_source
@@ -47,6 +47,7 @@ async def shared_fetcher() -> AsyncIterator[Fetcher]:
 
 
 @task(
+    timeout_seconds=task_timeout("collect"),
     name="select-due-sources",
     task_run_name="select-due-sources",
     cache_policy=PER_RUN_CACHE,
@@ -62,6 +63,7 @@ def select_due_sources(all_sources: bool = False, names: list[str] | None = None
 
 
 @task(
+    timeout_seconds=task_timeout("collect"),
     name="collect-source",
     task_run_name="{source_name}",
     cache_policy=PER_RUN_CACHE,
@@ -111,7 +113,7 @@ async def collect_stage(all_sources: bool = False, names: list[str] | None = Non
     return summary
 
 
-@task(name="publish-collect-summary", task_run_name="publish-collect-summary")
+@task(timeout_seconds=task_timeout("collect"), name="publish-collect-summary", task_run_name="publish-collect-summary")
 def publish_collect_summary(summary: CollectSummary) -> str:
     """A table artifact: new items per source, the sources in trouble listed first."""
     description = summary.description()

@@ -15,14 +15,16 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
+from prefect.states import State
 
-from tasks.policies import PER_RUN_CACHE, database_error
+from tasks.policies import PER_RUN_CACHE, SEND_RETRY_DELAYS_S, database_error, database_error_or_failed_sends, task_timeout
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
 from yuqing_core.levels import Level
 from yuqing_core.notify import (
+    DeliveryFailed,
     DeliveryReport,
     Message,
     UnitsFile,
@@ -66,7 +68,7 @@ def notify_config(settings: Settings) -> UnitsFile | None:
     return spec
 
 
-@task(name="build-daily-report", task_run_name="build-daily-report-{day}", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("report"), name="build-daily-report", task_run_name="build-daily-report-{day}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_condition_fn=database_error)  # fmt: skip
 def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     """Build the day's report from the database and write it as HTML, Markdown, DOCX and short text."""
@@ -81,7 +83,7 @@ def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     return written
 
 
-@task(name="build-special-report", task_run_name="build-special-report", cache_policy=PER_RUN_CACHE, persist_result=True,
+@task(timeout_seconds=task_timeout("report"), name="build-special-report", task_run_name="build-special-report", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_condition_fn=database_error)  # fmt: skip
 def build_special(event_id: int | None, expression: str | None, since: datetime | None, until: datetime | None,
                   recipients: list[str], out_dir: str | None = None) -> WrittenReport:  # fmt: skip
@@ -108,7 +110,14 @@ def _publish(written: WrittenReport, *, key: str) -> None:
     get_run_logger().info("%s 已写出 %d 个文件", written.title, len(written.files))
 
 
-@task(name="deliver-report", task_run_name="deliver-{kind}", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="deliver-report",
+    task_run_name="deliver-{kind}",
+    retries=2,
+    retry_delay_seconds=SEND_RETRY_DELAYS_S,
+    retry_condition_fn=database_error_or_failed_sends,
+)
 def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
     """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
     settings = get_settings()
@@ -125,7 +134,21 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
                       attachments=attachments, reference=written.files[0])  # fmt: skip
     report = deliver(db, message, to, config=config)
     _delivery_artifact(report, kind.replace("_", "-") + "-delivery")
+    failure = DeliveryFailed.of(report)
+    if failure is not None:  # every recipient was tried; the task ends Failed (a retry resends the failed ones)
+        logger.error(failure.summary)
+        raise failure
     return report.lines()
+
+
+def sends_of(state: State[list[str]]) -> tuple[list[str], str | None]:
+    """A delivery task's final state as (report lines, failure line or None); other errors are raised."""
+    # _sync: the result itself even inside an async flow (monitor), not a coroutine.
+    if state.is_failed():
+        error = state.result(raise_on_failure=False, _sync=True)  # type: ignore[call-overload]
+        if isinstance(error, DeliveryFailed):
+            return error.lines, error.summary
+    return state.result(_sync=True), None  # type: ignore[call-overload]
 
 
 def warning_body(warning: RaisedWarning) -> str:
@@ -145,7 +168,14 @@ def warning_body(warning: RaisedWarning) -> str:
     return "\n".join(lines)
 
 
-@task(name="notify-warnings", task_run_name="notify-warnings", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="notify-warnings",
+    task_run_name="notify-warnings",
+    retries=2,
+    retry_delay_seconds=SEND_RETRY_DELAYS_S,
+    retry_condition_fn=database_error_or_failed_sends,
+)
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     """Tell each warning notice (new, level rise, material change) to whoever is on duty, then to the units its level routes to.
 
@@ -187,10 +217,21 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
         if line.startswith(("已转兜底单位", "无法送达")):
             logger.warning(line)
     _delivery_artifact(total, "warning-delivery")
+    failure = DeliveryFailed.of(total, unreachable_counts=False)  # unreachable units went to the fallback unit
+    if failure is not None:
+        logger.error(failure.summary)
+        raise failure
     return total.lines()
 
 
-@task(name="escalate-warnings", task_run_name="escalate-warnings", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("notify"),
+    name="escalate-warnings",
+    task_run_name="escalate-warnings",
+    retries=2,
+    retry_delay_seconds=SEND_RETRY_DELAYS_S,
+    retry_condition_fn=database_error_or_failed_sends,
+)
 def escalate_open_warnings(now: datetime | None = None) -> list[str]:
     """Send the escalation steps due now for warnings nobody has acknowledged; emit ``yuqing.warning.escalated`` for each."""
     settings = get_settings()
@@ -228,6 +269,10 @@ def escalate_open_warnings(now: datetime | None = None) -> list[str]:
         )
     if steps:
         _delivery_artifact(total, "warning-escalation")
+    failure = DeliveryFailed.of(total, unreachable_counts=False)
+    if failure is not None:
+        logger.error(failure.summary)
+        raise DeliveryFailed(failure.summary, [step.line() for step in steps], failure.retryable)
     return [step.line() for step in steps]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from tasks.policies import PER_RUN_CACHE, database_error
+from tasks.policies import PER_RUN_CACHE, database_error, task_timeout
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.notify.units import configured_unit_names
@@ -19,7 +19,7 @@ from yuqing_core.risk.notices import NoticeRecord, write_risk_notices
 from yuqing_core.risk.versions import ImportResult, active_library, import_library
 
 
-@task(name="validate-library", task_run_name="validate-library")
+@task(timeout_seconds=task_timeout("risk"), name="validate-library", task_run_name="validate-library")
 def validate_library(path: str) -> int:
     """Check the file; a bad file fails here with every problem named (file, line, field).
 
@@ -35,6 +35,7 @@ def validate_library(path: str) -> int:
 
 
 @task(
+    timeout_seconds=task_timeout("risk"),
     name="backtest-library",
     task_run_name="backtest-library",
     cache_policy=PER_RUN_CACHE,
@@ -53,6 +54,7 @@ def backtest_library(path: str, days: int) -> list[str]:
 
 
 @task(
+    timeout_seconds=task_timeout("risk"),
     name="import-library",
     task_run_name="import-library",
     cache_policy=PER_RUN_CACHE,
@@ -72,7 +74,13 @@ def import_library_version(path: str, author: str | None, note: str | None) -> I
     return result
 
 
-@task(name="write-risk-notices", task_run_name="write-risk-notices", retries=2, retry_condition_fn=database_error)
+@task(
+    timeout_seconds=task_timeout("risk"),
+    name="write-risk-notices",
+    task_run_name="write-risk-notices",
+    retries=2,
+    retry_condition_fn=database_error,
+)
 def write_notices() -> list[NoticeRecord]:
     """A risk notice record for each risk point whose signals are rising today."""
     db = get_database()

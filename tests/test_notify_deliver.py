@@ -543,3 +543,56 @@ def test_no_secret_value_in_ledger_logs_reports_or_errors(
     texts += [record.getMessage() for record in caplog.records] + [caplog.text]
     leaks = [(secret, text) for text in texts for secret in SECRET_VALUES if secret in text]
     assert leaks == []
+
+
+def test_a_whole_url_secret_is_masked_in_every_form_in_debug_logs(
+    db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook kept whole in one secret: Apprise rewrites it and urllib3 logs it in pieces; no piece gets out."""
+    import io
+    from urllib.parse import quote
+
+    path_token, query_token = "Tk9xQ2vR7sLm4pZw", "qT3-8f1e0c7b6a5d"
+    whole = hook.url(f"/yjj/{path_token}") + f"?-token={query_token}"
+    monkeypatch.setenv("YJJ_HOOK_URL", whole)
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)  # a handler the process configured, on the root logger
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        config = setup(yjj="${YJJ_HOOK_URL}")
+        send(db, config, warning(70, 3), [YJJ], at(10))  # delivered
+        hook.status = 500
+        refused = send(db, config, warning(71, 3), [YJJ], at(10, 1))  # refused
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    assert hook.posts and hook.posts[0].path.endswith(path_token) and refused.failed
+    logged = buffer.getvalue()
+    assert "127.0.0.1" in logged and ("apprise" in logged or "urllib3" in logged)  # the libraries did log, at DEBUG
+    forms = {whole, path_token, query_token, quote(whole, safe=""), quote(whole), quote(quote(whole, safe=""), safe="")}
+    texts = [logged] + refused.lines() + [str(row.channel) + str(row.error) for row in ledger(db)]
+    assert [(form, text) for text in texts for form in forms if form in text] == []
+
+
+def test_failure_summary_counts_what_did_not_arrive(
+    db: Database, setup: Callable[..., UnitsFile], smtp: SmtpReceiver, hook: WebhookReceiver
+) -> None:
+    from yuqing_core.notify import DeliveryFailed
+
+    config = setup(office=office_url(smtp, free_port()))  # the office's mail server is down
+    hook.status = 500  # and the webhook refuses
+    report = send(db, config, warning(80, 2), [OFFICE, YJJ, LEADER], at(10))
+    assert len(report.sent) == 1 and len(smtp.wait_for(1)) == 1  # the leader still got it
+    summary = report.failure_summary()
+    assert summary is not None and summary.startswith("送达失败 2 条（共 3 条）：") and OFFICE in summary and YJJ in summary
+    failure = DeliveryFailed.of(report)
+    assert failure is not None and failure.retryable and str(failure) == summary
+    import pickle
+
+    assert str(pickle.loads(pickle.dumps(failure))) == summary
+    hook.status = 200
+    assert DeliveryFailed.of(send(db, config, warning(81, 4), [YJJ], at(10, 5))) is None

@@ -150,3 +150,57 @@ def test_cli_report_commands_print_paths(county, db, tmp_path) -> None:
     notice = runner.invoke(main, ["report", "supervision", "--unit", "县应急管理局", "--item", "1", "--requirements", "请核实并反馈",
                                   "--deadline", (date.today() + timedelta(days=3)).isoformat(), "--out", str(out / "d")])  # fmt: skip
     assert notice.exit_code == 0, notice.output and len(notice.output.splitlines()) == 4
+
+
+def test_a_failed_send_fails_the_task_the_flow_and_the_command_after_trying_everyone(county, db, tmp_path, monkeypatch) -> None:
+    from tasks.report import deliver_report
+
+    _settings, day, smtp, hook = county
+    analyze(return_state=True)
+    before = len(smtp.messages)
+    monkeypatch.setattr("flows.daily_report.deliver_report", deliver_report.with_options(retries=0))
+    hook.status = 500  # the leadership's webhook refuses; the office's mail gets through
+
+    result = CliRunner().invoke(main, ["report", "daily", "--day", day.isoformat(), "--out", str(tmp_path / "out"), "--deliver"])
+
+    assert result.exit_code == 1, result.output
+    assert "送达失败 1 条（共 2 条）：县委宣传部" in result.output
+    assert sum(1 for line in result.output.splitlines() if line.startswith(str(tmp_path / "out"))) == 4  # files still listed
+    assert any("舆情日报" in mail.subject for mail in smtp.wait_for(before + 1)[before:])  # the others were delivered
+    rows = list_deliveries(db, message_key=f"daily-report:{day.isoformat()}")
+    assert sorted(row.status for row in rows) == ["failed", "sent"]
+
+    hook.status = 200  # the run again: only the failed send goes out, and it all ends well
+    state = daily_report(day=day, out_dir=str(tmp_path / "again"), return_state=True)
+    assert state.is_completed(), state.message
+    assert {row.status for row in list_deliveries(db, message_key=f"daily-report:{day.isoformat()}")} == {"sent"}
+    assert sum(1 for mail in smtp.messages if "舆情日报" in mail.subject) == 1
+
+
+def test_the_flow_ends_failed_with_the_files_when_a_send_fails(county, monkeypatch) -> None:
+    from tasks.report import deliver_report
+
+    _settings, day, _smtp, hook = county
+    monkeypatch.setattr("flows.daily_report.deliver_report", deliver_report.with_options(retries=0))
+    hook.status = 500
+    state = daily_report(day=day, return_state=True)
+    assert state.is_failed() and state.message.startswith("送达失败 1 条（共 2 条）")
+    data = state.result(raise_on_failure=False)
+    assert data["failed"] == state.message and all(Path(p).exists() for p in data["report"].files)
+
+
+def test_failed_sends_are_retried_but_unreachable_units_are_not() -> None:
+    from types import SimpleNamespace
+
+    from tasks.policies import database_error_or_failed_sends
+    from tasks.report import deliver_report, escalate_open_warnings, notify_warnings
+    from yuqing_core.notify import DeliveryFailed
+
+    def retried(error: BaseException) -> bool:
+        return database_error_or_failed_sends(None, None, SimpleNamespace(data=error))  # type: ignore[arg-type]
+
+    assert retried(DeliveryFailed("送达失败 1 条（共 2 条）", [], retryable=True))
+    assert not retried(DeliveryFailed("送达失败 1 条（共 1 条）", [], retryable=False))
+    assert not retried(ValueError("a bug"))
+    for task in (deliver_report, notify_warnings, escalate_open_warnings):
+        assert task.retries == 2 and task.retry_condition_fn is database_error_or_failed_sends

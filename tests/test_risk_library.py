@@ -142,3 +142,13 @@ def test_backtest_shows_newly_and_stopped(db, settings, tmp_path) -> None:
     assert len(report.points["化工异味"].stopped) == 1 and report.points["欠薪"].after == 1
     text = "\n".join(report.lines())
     assert "化工异味：2 → 1（-1）" in text and "青禾县化工园区泄漏传闻" in text
+
+
+@pytest.mark.parametrize("rule", ["化工 & /(a+)+$/", "化工 & /(\\d+人)\\1/"])
+def test_slow_regular_expressions_are_refused_with_file_line_and_column(tmp_path, rule: str) -> None:
+    path = write(tmp_path, with_point(SMALL, "慢正则", rule))
+    joined = "\n".join(problems(path))
+    assert str(path) in joined or path.name in joined
+    line = with_point(SMALL, "慢正则", rule).splitlines().index(f"    rules: ['{rule}']") + 1
+    assert f"第 {line} 行" in joined and "列" in joined
+    assert "可能极慢" in joined

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
         600, ge=0, le=MAX_DURATION_S, description="Publication dates further ahead than this are treated as wrong."
     )
 
+    # Every Prefect task has a timeout (read when the tasks module is imported): a run that hangs
+    # (a slow regular expression, a stuck connection) fails instead of holding its worker forever.
+    task_timeout_collect_s: int = Field(900, ge=10, le=MAX_DURATION_S, description="Timeout of each collect task.")
+    task_timeout_analyze_s: int = Field(1800, ge=10, le=MAX_DURATION_S, description="Timeout of each analyze task (one batch).")
+    task_timeout_report_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of building a report's files.")
+    task_timeout_notify_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of a delivery or escalation task.")
+    task_timeout_cases_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of a case-tracking task.")
+    task_timeout_risk_s: int = Field(1800, ge=10, le=MAX_DURATION_S, description="Timeout of a risk-library task (backtests).")
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

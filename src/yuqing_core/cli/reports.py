@@ -22,13 +22,18 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _print_files(state: State[Any]) -> None:
+    """The report's paths on stdout, the delivery lines on stderr; exit 1 if it was not written or a send failed."""
     data = state.result(raise_on_failure=False)
-    if state.is_failed() or not isinstance(data, dict):
+    if not isinstance(data, dict) or "report" not in data:
         raise click.ClickException(f"报告未生成：{state.message}")
     for path in data["report"].files:
         click.echo(path)
     for line in data["delivery"]:
         click.echo(line, err=True)
+    if data.get("failed"):  # the others were delivered; say plainly that not everyone got it
+        raise click.ClickException(data["failed"])
+    if state.is_failed():
+        raise click.ClickException(f"报告已生成，但流程失败：{state.message}")
 
 
 @main.group()
@@ -41,7 +46,10 @@ def report() -> None:
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of the reports folder."
 )
-@click.option("--deliver/--no-deliver", default=False, show_default=True, help="Also send it to the routed recipients.")
+@click.option(
+    "--deliver/--no-deliver", default=False, show_default=True,
+    help="Also send it to the routed recipients; exits 1 (送达失败 N 条（共 M 条）：…) if any send failed, after trying them all.",
+)  # fmt: skip
 @user_errors
 def report_daily(day: str | None, out_dir: Path | None, deliver: bool) -> None:
     """Write the daily report (HTML, Markdown, DOCX, short text) and print the paths, one per line.
@@ -63,7 +71,10 @@ def report_daily(day: str | None, out_dir: Path | None, deliver: bool) -> None:
 @click.option("--until", help="... and before this one.")
 @click.option("--to", "recipients", multiple=True, help="Recipient unit (repeatable; default: the risk points' units).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--deliver/--no-deliver", default=False, show_default=True)
+@click.option(
+    "--deliver/--no-deliver", default=False, show_default=True,
+    help="Also send it to the recipients; exits 1 (送达失败 N 条（共 M 条）：…) if any send failed, after trying them all.",
+)  # fmt: skip
 @user_errors
 def report_special(event_id: int | None, expression: str | None, since: str | None, until: str | None,
                    recipients: tuple[str, ...], out_dir: Path | None, deliver: bool) -> None:  # fmt: skip

@@ -14,6 +14,7 @@ See ``notify.units`` for the units file, ``notify.deliver`` and
 
 from yuqing_core.notify.channels import AppriseSender, DeliveryUncertain, Sender, SendError, check_target, target_id
 from yuqing_core.notify.deliver import (
+    DeliveryFailed,
     DeliveryOutcome,
     DeliveryReport,
     Message,
@@ -51,6 +52,7 @@ __all__ = [
     "STATUSES",
     "AppriseSender",
     "ConfigFileError",
+    "DeliveryFailed",
     "DeliveryOutcome",
     "DeliveryReport",
     "DeliveryUncertain",

@@ -137,6 +137,31 @@ class DeliveryOutcome:
         )
 
 
+class DeliveryFailed(Exception):
+    """Some sends of a task failed: ``summary`` says which in one line, ``lines`` is the whole report.
+
+    Raised by the delivery tasks after every recipient was tried, so the task (and its flow)
+    ends Failed; a retry sends only the failed rows again (the ledger keeps the sent ones sent).
+    """
+
+    def __init__(self, summary: str, lines: list[str], retryable: bool = True) -> None:
+        super().__init__(summary, lines, retryable)
+        self.summary = summary
+        self.lines = lines
+        self.retryable = retryable  # some sends failed outright: another attempt may get them through
+
+    @classmethod
+    def of(cls, report: DeliveryReport, *, unreachable_counts: bool = True) -> DeliveryFailed | None:
+        """The failure of ``report`` (None if everything arrived or waits on purpose)."""
+        if not unreachable_counts and report.unreachable:
+            report = replace(report, unreachable=[])
+        summary = report.failure_summary()
+        return cls(summary, report.lines(), retryable=bool(report.failed)) if summary else None
+
+    def __str__(self) -> str:
+        return self.summary
+
+
 @dataclass
 class DeliveryReport:
     """What a run did, per ledger row; ``lines()`` says it in Chinese for people and artifacts."""
@@ -155,6 +180,24 @@ class DeliveryReport:
     def ok(self) -> bool:
         """Nothing failed, nothing uncertain, everyone reachable."""
         return not (self.failed or self.uncertain or self.unreachable)
+
+    @property
+    def total(self) -> int:
+        """Ledger rows met (the fallback rows stand in for unreachable ones and are not counted again)."""
+        return sum(len(rows) for name, rows in vars(self).items() if name not in ("recorded", "fallback"))
+
+    def failure_summary(self) -> str | None:
+        """One plain line when anything did not arrive (``送达失败 3 条（共 4 条）：…``), else None.
+
+        Failed and unreachable rows did not arrive; uncertain rows may have, and are counted apart.
+        """
+        if self.ok:
+            return None
+        failed = [f"{row.recipient}（{row.error or row.channel}）" for row in self.failed + self.unreachable]
+        line = f"送达失败 {len(failed)} 条（共 {self.total} 条）" + ("：" + "；".join(failed) if failed else "")
+        if self.uncertain:
+            line += f"；状态不明 {len(self.uncertain)} 条：" + "；".join(row.recipient for row in self.uncertain)
+        return line
 
     def extend(self, other: DeliveryReport) -> DeliveryReport:
         for name in self.__dataclass_fields__:

@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from yuqing_core.errors import NotFound
 
@@ -45,8 +45,12 @@ MIN_MASKED_CHARS = 3
 SECRET_PARAMS = frozenset(
     {"password", "pass", "pwd", "secret", "token", "key", "apikey", "api_key", "access_token", "sign", "signature"}
 )
-# Loggers that may write URLs or request lines: Apprise itself, and urllib3 under requests.
-REDACTED_LOGGERS = ("apprise", "urllib3.connectionpool", "yuqing_core.notify")
+# Loggers that may write URLs or request lines: Apprise, urllib3 under requests, httpx/httpcore,
+# Prefect's run loggers and ours. The filter also goes on every handler configured in the process
+# (a logger's own filter does not see records of its child loggers; a handler sees them all).
+REDACTED_LOGGERS = (
+    "apprise", "urllib3", "urllib3.connectionpool", "httpx", "httpcore", "prefect", "yuqing_core", "yuqing_core.notify",
+)  # fmt: skip
 
 BlockLoader = Callable[[str], str | None]
 
@@ -163,13 +167,45 @@ def remember_secret(value: str) -> None:
     global _patterns  # noqa: PLW0603 - replaced whole under the lock, so _mask_known reads it without one
     if len(value) < MIN_MASKED_CHARS:
         return
-    forms = {value, quote(value, safe=""), quote_plus(value), quote(value)}
+    forms = {form for part in _secret_parts(value) for form in _encoded_forms(part)}
     with _known_lock:
         if forms <= _known:
             return
         _known.update(forms)
         # Longest first, so a value is masked whole before any shorter value inside it.
         _patterns = re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True)))
+
+
+def _encoded_forms(value: str) -> set[str]:
+    """``value`` as it may be written into a URL: as is, percent-encoded (once or twice), form-encoded."""
+    once = quote(value, safe="")
+    return {value, once, quote(once, safe=""), quote_plus(value), quote(value), quote(value, safe=":/@")}
+
+
+# A path segment that looks like a token (long, with digits or mixed case), not a word like ``send``.
+_TOKEN_SEGMENT = re.compile(r"^(?=.*[0-9A-Z_-])[A-Za-z0-9._~%-]{8,}$")
+
+
+def _secret_parts(value: str) -> list[str]:
+    """``value``, and, when it is a whole URL, the parts a library may log on their own.
+
+    Apprise rewrites a URL (``json://`` for ``https://``, its own privacy form) and urllib3
+    logs the host and the request line apart, so the whole value never appears; its password,
+    user, query values and token-like path segments do.
+    """
+    parts = [value]
+    try:
+        url = urlsplit(value.strip())
+    except ValueError:
+        return parts
+    if not (url.scheme and url.netloc):
+        return parts
+    for piece in (url.password, url.path + (f"?{url.query}" if url.query else "")):
+        if piece and piece not in ("/",):
+            parts.append(piece)
+    parts += [unquote(v) for pair in url.query.split("&") if (v := pair.partition("=")[2])]
+    parts += [unquote(segment) for segment in url.path.split("/") if _TOKEN_SEGMENT.match(segment)]
+    return [part for part in dict.fromkeys(parts) if len(part) >= MIN_MASKED_CHARS]
 
 
 def _mask_known(text: str) -> str:
@@ -180,10 +216,19 @@ def _mask_known(text: str) -> str:
 _USERINFO_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@?#]*:)(?P<password>[^@\s/?#]+)@", re.IGNORECASE)
 
 
+# ``token=...`` (also ``-token=``, ``access_token=``) in a query string or a logged request line.
+_SECRET_PARAM = re.compile(
+    r"(?P<head>[?&;][-+:]?(?P<name>[A-Za-z_]*(?:token|secret|password|passwd|pwd|key|sign|signature))=)"
+    r"(?P<value>[^&\s\"'#]+)",
+    re.IGNORECASE,
+)
+
+
 def redact_text(text: str) -> str:
-    """Free text (an error, a log line) with known secret values and URL passwords masked."""
+    """Free text (an error, a log line) with known secret values, URL passwords and secret query values masked."""
     text = _mask_known(text)
-    return _USERINFO_PASSWORD.sub(lambda m: m["head"] + _keep_placeholder(m["password"]) + "@", text)
+    text = _USERINFO_PASSWORD.sub(lambda m: m["head"] + _keep_placeholder(m["password"]) + "@", text)
+    return _SECRET_PARAM.sub(lambda m: m["head"] + _keep_placeholder(m["value"]), text)
 
 
 def redact(url: str) -> str:
@@ -269,10 +314,10 @@ _silenced = threading.local()
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a log record with secrets masked (and drops it inside ``silenced_apprise``)."""
+    """Rewrites a log record with secrets masked (and drops Apprise's records inside ``silenced_apprise``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(_silenced, "depth", 0):
+        if getattr(_silenced, "depth", 0) and record.name.split(".")[0] == "apprise":
             return False
         try:
             message = record.getMessage()
@@ -288,11 +333,21 @@ _FILTER = RedactingFilter()
 
 
 def install_log_redaction() -> None:
-    """Attach the redacting filter to the loggers that may print URLs (idempotent)."""
-    for name in REDACTED_LOGGERS:
-        logger = logging.getLogger(name)
+    """Attach the redacting filter to the loggers that may print URLs and to every handler
+    configured in the process so far: the root logger's and every named logger's (idempotent).
+
+    Called before each batch of sends, so handlers configured after start-up (Prefect's) are
+    covered by the time a secret is in use.
+    """
+    loggers: list[logging.Logger] = [logging.getLogger(name) for name in REDACTED_LOGGERS]
+    loggers.append(logging.getLogger())
+    loggers += [logger for logger in list(logging.Logger.manager.loggerDict.values()) if isinstance(logger, logging.Logger)]
+    for logger in loggers:
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+        for handler in list(logger.handlers):
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)
 
 
 @contextmanager

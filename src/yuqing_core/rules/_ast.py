@@ -13,12 +13,18 @@ as ``RuleSyntaxError`` with a column.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from yuqing_core.errors import InvalidInput
 
 from ._normalize import normalize_for_matching
+
+# The parser behind re.compile and its opcodes (sre_parse, sre_constants): private, not in typeshed.
+_parser: Any = importlib.import_module("re._parser")
+_constants: Any = importlib.import_module("re._constants")
 
 __all__ = ["FIELDS", "And", "Near", "Node", "Not", "Or", "Regex", "Scope", "Term"]
 
@@ -229,6 +235,61 @@ def regex_problem(pattern: str) -> tuple[int, str] | None:
         return (exc.pos or 0), f"正则表达式有误：{_regex_message(exc.msg)}"
     except (RecursionError, OverflowError, ValueError, Warning) as exc:  # pathological nesting or repeat counts
         return 0, f"正则表达式有误：{type(exc).__name__}"
+    return _slow_regex_problem(pattern)
+
+
+_REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
+
+
+def _slow_regex_problem(pattern: str) -> tuple[int, str] | None:
+    """``(0, message)`` if ``pattern`` may backtrack catastrophically: a repeated part that itself
+    holds an unbounded repeat (``(a+)+``, ``(a*)*``, ``(\\d+\\s*){2,}``), or a backreference.
+
+    The parsed pattern (``re._parser``) is inspected, not the text. Possessive repeats and atomic
+    groups do not backtrack and are allowed.
+
+    >>> _slow_regex_problem("(a+)+$")[1]
+    '正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+'
+    >>> _slow_regex_problem(r"\\d+人(死亡|受伤)") is None
+    True
+    """
+    try:
+        parsed = _parser.parse(pattern, REGEX_FLAGS)
+    except (re.error, RecursionError, OverflowError, ValueError):  # already reported by re.compile
+        return None
+    found = _walk(list(parsed), inside_repeat=False)
+    if found == "nested":
+        return 0, "正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+"
+    if found == "backref":
+        return 0, "正则表达式不支持反向引用（如 \\1、(?P=name)）：匹配可能极慢"
+    return None
+
+
+def _walk(items: list[tuple[Any, Any]], *, inside_repeat: bool) -> str | None:
+    """``"nested"`` or ``"backref"`` for the first slow construct among parsed ``items``, else None."""
+    for op, av in items:
+        found: str | None = None
+        if op in (_constants.GROUPREF, _constants.GROUPREF_EXISTS):
+            return "backref"
+        if op in _REPEATS:
+            _low, high, sub = av
+            unbounded = high == _constants.MAXREPEAT
+            if unbounded and inside_repeat:
+                return "nested"
+            found = _walk(list(sub), inside_repeat=inside_repeat or high > 1)
+        elif op == _constants.POSSESSIVE_REPEAT:
+            found = _walk(list(av[2]), inside_repeat=False)
+        elif op == _constants.ATOMIC_GROUP:
+            found = _walk(list(av), inside_repeat=False)
+        elif op == _constants.SUBPATTERN:
+            found = _walk(list(av[3]), inside_repeat=inside_repeat)
+        elif op == _constants.BRANCH:
+            for branch in av[1]:
+                found = found or _walk(list(branch), inside_repeat=inside_repeat)
+        elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
+            found = _walk(list(av[1]), inside_repeat=inside_repeat)
+        if found:
+            return found
     return None
 
 
