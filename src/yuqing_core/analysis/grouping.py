@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,8 +53,8 @@ LSH_WEIGHTS = (0.2, 0.8)
 log = logging.getLogger(__name__)
 
 
-def new_grouper(window: timedelta = GROUPING_WINDOW, never_merge: Iterable[tuple[int, int]] = ()) -> EventGrouper:
-    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, never_merge=never_merge)
+def new_grouper(window: timedelta = GROUPING_WINDOW) -> EventGrouper:
+    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS)
 
 
 @dataclass
@@ -182,10 +182,11 @@ def group_batch(
         return summary
     since, until = items[0].published_at - window, items[-1].published_at + window
     index_keys = _topic_keys(db, library, and_(EventItem.published_at >= since, EventItem.published_at <= until), via_events=True)
-    probe = new_grouper(window)
-    words_since = items[0].published_at - probe.profile_window
-    index = _index(db, since, until, probe.signature_scheme, index_keys, words_since)
-    grouper = new_grouper(window, _never_merge(db, {event_id for _, event_id in index}))
+    grouper = new_grouper(window)
+    words_since = items[0].published_at - grouper.profile_window
+    index = _index(db, since, until, grouper.signature_scheme, index_keys, words_since)
+    for a, b in _never_merge(db, {event_id for _, event_id in index}):
+        grouper.forbid_merge(a, b)
     grouper.add_many(index)
     assignments = grouper.assign(items)
     merges = grouper.take_merges()
