@@ -46,3 +46,13 @@ def task_timeout(kind: TaskKind) -> float:
     from yuqing_core.config import Settings
 
     return float(getattr(Settings(), f"task_timeout_{kind}_s"))
+
+
+def sending_task_options() -> dict[str, Any]:
+    """The ``@task`` options every task that sends shares: the notify timeout, and retries of failed sends only."""
+    return {
+        "timeout_seconds": task_timeout("notify"),
+        "retries": 2,
+        "retry_delay_seconds": SEND_RETRY_DELAYS_S,
+        "retry_condition_fn": database_error_or_failed_sends,
+    }

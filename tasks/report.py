@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.states import State
 
-from tasks.policies import PER_RUN_CACHE, SEND_RETRY_DELAYS_S, database_error, database_error_or_failed_sends, task_timeout
+from tasks.policies import PER_RUN_CACHE, database_error, sending_task_options, task_timeout
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
@@ -110,14 +110,7 @@ def _publish(written: WrittenReport, *, key: str) -> None:
     get_run_logger().info("%s 已写出 %d 个文件", written.title, len(written.files))
 
 
-@task(
-    timeout_seconds=task_timeout("notify"),
-    name="deliver-report",
-    task_run_name="deliver-{kind}",
-    retries=2,
-    retry_delay_seconds=SEND_RETRY_DELAYS_S,
-    retry_condition_fn=database_error_or_failed_sends,
-)
+@task(name="deliver-report", task_run_name="deliver-{kind}", **sending_task_options())
 def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
     """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
     settings = get_settings()
@@ -168,14 +161,7 @@ def warning_body(warning: RaisedWarning) -> str:
     return "\n".join(lines)
 
 
-@task(
-    timeout_seconds=task_timeout("notify"),
-    name="notify-warnings",
-    task_run_name="notify-warnings",
-    retries=2,
-    retry_delay_seconds=SEND_RETRY_DELAYS_S,
-    retry_condition_fn=database_error_or_failed_sends,
-)
+@task(name="notify-warnings", task_run_name="notify-warnings", **sending_task_options())
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     """Tell each warning notice (new, level rise, material change) to whoever is on duty, then to the units its level routes to.
 
@@ -224,14 +210,7 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     return total.lines()
 
 
-@task(
-    timeout_seconds=task_timeout("notify"),
-    name="escalate-warnings",
-    task_run_name="escalate-warnings",
-    retries=2,
-    retry_delay_seconds=SEND_RETRY_DELAYS_S,
-    retry_condition_fn=database_error_or_failed_sends,
-)
+@task(name="escalate-warnings", task_run_name="escalate-warnings", **sending_task_options())
 def escalate_open_warnings(now: datetime | None = None) -> list[str]:
     """Send the escalation steps due now for warnings nobody has acknowledged; emit ``yuqing.warning.escalated`` for each."""
     settings = get_settings()
