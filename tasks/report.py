@@ -18,6 +18,7 @@ from prefect.events import emit_event
 from prefect.states import State
 
 from tasks.policies import PER_RUN_CACHE, database_error, sending_task_options, task_timeout
+from yuqing_core.analysis.notices import send_warning_notices
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.config import Settings, get_settings
 from yuqing_core.db import get_database
@@ -33,14 +34,11 @@ from yuqing_core.notify import (
     import_units,
     load_units_file,
     resolve_recipients,
-    sweep,
 )
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, SpecialReport
 from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
-from yuqing_core.risk.library import unknown_units
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
-from yuqing_core.timeutil import utcnow
 
 ESCALATED_EVENT = "yuqing.warning.escalated"
 
@@ -144,23 +142,6 @@ def sends_of(state: State[list[str]]) -> tuple[list[str], str | None]:
     return state.result(_sync=True), None  # type: ignore[call-overload]
 
 
-def warning_body(warning: RaisedWarning) -> str:
-    """The text of a warning notice: what happened to the warning, why, and its numbers."""
-    if warning.kind == "level" and warning.previous_level is not None:
-        head = f"预警由{Level(warning.previous_level).label}上调为{warning.label}：{warning.title}"
-    elif warning.kind == "change":
-        head = f"{warning.label}预警有新情况：{warning.title}"
-    else:
-        head = f"{warning.label}预警：{warning.title}"
-    lines = [head, f"风险点：{'、'.join(warning.risk_points)}；风险分 {warning.score}。"]
-    if warning.changes:
-        lines.append("变化：" + "；".join(warning.changes) + "。")
-    if warning.reasons:
-        lines.append("依据：" + "；".join(warning.reasons) + "。")
-    lines.append(f"事件编号 {warning.event_id}，预警编号 {warning.id}。")
-    return "\n".join(lines)
-
-
 @task(name="notify-warnings", task_run_name="notify-warnings", **sending_task_options())
 def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     """Tell each warning notice (new, level rise, material change) to whoever is on duty, then to the units its level routes to.
@@ -181,24 +162,10 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     except NoActiveLibrary:
         spec = None
     logger = get_run_logger()
-    if spec is not None:
-        missing = unknown_units(spec, {unit.name for unit in config.units})
-        if missing:
-            logger.warning(
-                "风险库中的责任单位不在单位文件中，这些单位收不到预警（修正单位文件或风险库前每次运行都会提示）：%s",
-                "；".join(f"{unit}（风险点 {'、'.join(points)}）" for unit, points in missing.items()),
-            )
-    total = DeliveryReport()
-    for warning in warnings:
-        points = [spec.risk_point(name) for name in warning.risk_points] if spec else []
-        units = [unit for point in points if point for unit in point.units]
-        message = Message(kind="warning", key=warning.key or f"warning:{warning.id}:level:{warning.level}",
-                          subject=warning.subject, body=warning_body(warning), level=warning.level,
-                          reference=f"warning:{warning.id}")  # fmt: skip
-        recipients = resolve_recipients(db, warning.level, units, config=config)
-        now = utcnow()
-        total.extend(deliver(db, message, recipients, config=config, now=now, on_duty=config.on_duty(now), fallback=True))
-    total.extend(sweep(db, config=config))
+    outcome = send_warning_notices(db, warnings, config=config, spec=spec)
+    if (line := outcome.unknown_units_line()) is not None:
+        logger.warning(line)
+    total = outcome.report
     for line in total.lines()[1:]:
         if line.startswith(("已转兜底单位", "无法送达")):
             logger.warning(line)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from helpers import add_sources
 from receivers import WebhookReceiver
@@ -23,7 +23,7 @@ from test_analysis import LEAK, load, post
 from yuqing_core.analysis import analyze
 from yuqing_core.cli import main
 from yuqing_core.db import Database
-from yuqing_core.db.models import Delivery, EarlyWarning
+from yuqing_core.db.models import Delivery, EarlyWarning, EarlyWarningAction, EventItem
 from yuqing_core.levels import Level
 from yuqing_core.notify import (
     ConfigFileError,
@@ -40,6 +40,7 @@ from yuqing_core.notify import (
 from yuqing_core.risk.decisions import decide
 from yuqing_core.risk.library import UNITS_NOT_CHECKED, load_library_file
 from yuqing_core.risk.versions import active_library, import_library
+from yuqing_core.timeutil import utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE, HEAD, YJJ, LEADER, ZJJ = "县网络舆情应急监控中心", "中心主任", "县应急管理局", "分管副县长", "县住建局"
@@ -307,8 +308,8 @@ def test_an_unacknowledged_II_warning_reaches_the_next_on_the_chain_after_its_mi
     with db.reader() as session:
         keys = sorted(session.scalars(select(Delivery.key).where(Delivery.kind == "warning_escalation")))
     assert [key.split("|")[0] for key in keys] == [
-        f"warning:{open_warning.id}:escalate:1",
-        f"warning:{open_warning.id}:escalate:2",
+        f"warning:{open_warning.id}:level:2:escalate:1",
+        f"warning:{open_warning.id}:level:2:escalate:2",
     ]
 
 
@@ -333,6 +334,65 @@ def test_a_raised_warning_escalates_from_its_rise_at_its_new_level(
     assert escalate(db, config, start + timedelta(minutes=minutes - 1)) == []
     steps = escalate(db, config, start + timedelta(minutes=minutes))
     assert [(step.warning_id, step.step) for step in steps] == [(first.id, 1)]
+
+
+def test_a_warning_raised_after_its_chain_started_walks_the_chain_again_at_the_new_level(
+    db: Database, config: UnitsFile, hook: WebhookReceiver, open_warning: EarlyWarning
+) -> None:
+    """III escalated to the head of the centre; then the incident grew to II: the head hears of the II too."""
+    warned_at = open_warning.created_at
+    with db.writer() as session:  # the warning as it stood before the rise: III, first warned at warned_at
+        session.execute(update(EarlyWarning).where(EarlyWarning.id == open_warning.id).values(level=3, effective_level=3))
+    assert [(s.step, s.level) for s in escalate(db, config, warned_at + timedelta(minutes=60))] == [(1, 3)]
+    hook.wait_for(1)
+    risen_at = warned_at + timedelta(minutes=90)
+    with db.writer() as session:  # what refresh_events records when the level rises
+        session.execute(update(EarlyWarning).where(EarlyWarning.id == open_warning.id).values(level=2, effective_level=2))
+        session.add(EarlyWarningAction(warning_id=open_warning.id, action="raise", actor="系统", reason="等级上调",
+                                       from_level=3, to_level=2, created_at=risen_at))  # fmt: skip
+    assert escalate(db, config, risen_at + timedelta(minutes=29)) == []
+    again = escalate(db, config, risen_at + timedelta(minutes=30))
+    assert [(s.step, s.level, s.recipients) for s in again] == [(1, 2, [HEAD])]
+    hook.wait_for(2)
+    assert paths(hook) == ["/head", "/head"] and f"【{Level.II.label}预警】" in str(hook.posts[1].json)
+    assert escalate(db, config, risen_at + timedelta(minutes=31)) == []
+
+
+def test_a_warning_made_by_an_analysts_split_is_sent_by_the_command(
+    db: Database, hook: WebhookReceiver, env_settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``events split`` refreshes the events it changed; a new warning there goes out at once, not never."""
+    from yuqing_core.config import get_settings
+
+    library = tmp_path / "risk.yaml"
+    library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")
+    units = tmp_path / "units.yaml"
+    units.write_text(units_text(hook), encoding="utf-8")
+    monkeypatch.setenv("YUQING_UNITS_FILE", str(units))
+    get_settings.cache_clear()
+    now = utcnow()
+    add_sources(db, env_settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")  # type: ignore[arg-type]
+    import_library(db, load_library_file(library), author="测试", now=now - timedelta(days=1))
+    posts = [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), now - timedelta(minutes=10 * i + 5)) for i in range(8)]
+    load(db, env_settings, tmp_path, "青禾论坛", posts)
+    analyze(db, now=now)
+    with db.reader() as session:
+        (event_id,) = set(session.scalars(select(EventItem.event_id)))
+        items = sorted(session.scalars(select(EventItem.item_id)))
+        before = set(session.scalars(select(Delivery.key)))
+    runner = CliRunner()
+    split = runner.invoke(main, ["events", "split", str(event_id), "--items", ",".join(map(str, items[:4])), "--note", "另一处"])
+    assert split.exit_code == 0, split.output
+    with db.reader() as session:
+        new = session.scalars(select(EarlyWarning).where(EarlyWarning.event_id != event_id)).one()
+        sent = {key.split("|")[0] for key in session.scalars(select(Delivery.key))} - {k.split("|")[0] for k in before}
+    assert f"升为{Level(new.level).label}预警（预警 #{new.id}）" in split.output
+    assert f"warning:{new.id}:level:{new.level}" in sent, sent
+    lines = split.output.splitlines()
+    assert lines[0].startswith(f"已从事件 #{event_id} 拆出信息") and "通知：已发送" in split.output, split.output
+    hook.wait_for(1)
+    assert any(f"预警编号 {new.id}" in p.json["message"] for p in hook.posts)
+    get_settings.cache_clear()
 
 
 def test_an_acknowledged_warning_does_not_escalate(
@@ -383,7 +443,7 @@ def test_an_escalation_step_nobody_can_receive_goes_to_the_fallback(
 def test_a_level_rise_is_one_new_notice_with_its_own_key_sent_once(
     db: Database, config: UnitsFile, hook: WebhookReceiver, settings: object, tmp_path: Path
 ) -> None:
-    from tasks.report import warning_body
+    from yuqing_core.analysis.notices import warning_body
 
     library = tmp_path / "risk.yaml"
     library.write_text(LIBRARY.replace("      - 县不存在局\n", "").replace("severity: 1", "severity: 3"), encoding="utf-8")

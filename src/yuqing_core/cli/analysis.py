@@ -466,9 +466,16 @@ _by = click.option("--by", "actor", help="Who decides (default: YUQING_AUTHOR or
 _note = click.option("--note", required=True, help="Why (kept in the merge history).")
 
 
-def _refresh(event_ids: list[int]) -> None:
-    """Recompute the changed events' figures and say of any warning that raised (sent by the next analyze run)."""
+def _refresh(event_ids: list[int], *, err: bool = False) -> None:
+    """Recompute the changed events' figures; send the notices of any warning raised or changed, as the pipeline would.
+
+    A level rise caused by an analyst's merge is recorded on the warning at once, so no later
+    analyze run would see it as new: its notice goes out here (once, through the ledger), when a
+    units file is configured; without one, the command says the notice was not sent.
+    """
     from yuqing_core.analysis import refresh_events
+    from yuqing_core.analysis.notices import send_warning_notices
+    from yuqing_core.notify import DeliveryFailed, import_units, load_units_file
     from yuqing_core.risk.versions import NoActiveLibrary, active_library
 
     try:
@@ -476,8 +483,26 @@ def _refresh(event_ids: list[int]) -> None:
     except NoActiveLibrary:
         click.echo("尚未导入风险库，事件数据未重新计算。", err=True)
         return
-    for warning in refresh_events(database(), library, event_ids).warnings:
-        click.echo(f"事件 #{warning.event_id} 升为{warning.label}预警（预警 #{warning.id}）。")
+    notices = refresh_events(database(), library, event_ids).warnings
+    for warning in notices:
+        what = {"new": f"升为{warning.label}预警", "level": f"预警上调为{warning.label}"}.get(warning.kind, "预警有新情况")
+        click.echo(f"事件 #{warning.event_id} {what}（预警 #{warning.id}）。", err=err)
+    if not notices:
+        return
+    units_file = settings().units_file
+    if units_file is None:
+        click.echo("未配置单位文件（YUQING_UNITS_FILE），以上预警通知未发送。", err=True)
+        return
+    config = load_units_file(units_file)
+    import_units(database(), config)
+    outcome = send_warning_notices(database(), notices, config=config, spec=library.spec)
+    if (line := outcome.unknown_units_line()) is not None:
+        click.echo(line, err=True)
+    for line in outcome.report.lines():
+        click.echo(line, err=err)
+    failure = DeliveryFailed.of(outcome.report, unreachable_counts=False)
+    if failure is not None:
+        raise click.ClickException(failure.summary)
 
 
 @events.command("merge")
@@ -504,7 +529,6 @@ def events_merge(survivor: int, absorbed: tuple[int, ...], note: str, actor: str
     results = [
         merge_events(database(), survivor, other, actor=who, note=note.strip(), override_separation=force) for other in absorbed
     ]
-    _refresh([resolve_event_id(database(), survivor)])
     for r in results:
         if output == "jsonl":
             click.echo(json.dumps({"survivor": r.survivor_id, "absorbed": r.absorbed_id, "merge_id": r.audit_id,
@@ -520,6 +544,7 @@ def events_merge(survivor: int, absorbed: tuple[int, ...], note: str, actor: str
                  f"，督办件 {'、'.join(r.cases_relinked)} 改属该事件" if r.cases_relinked else ""]
             )  # fmt: skip
             click.echo(f"事件 #{r.absorbed_id} 已并入事件 #{r.survivor_id}：{len(r.items_moved)} 条信息{extra}。")
+    _refresh([resolve_event_id(database(), survivor)], err=output == "jsonl")
 
 
 @events.command("split")
@@ -544,13 +569,13 @@ def events_split(event_id: int, items: str, note: str, actor: str | None, output
     except ValueError as exc:
         raise click.ClickException(f"--items 应为逗号分隔的信息编号，收到 {items!r}") from exc
     result = split_event(database(), event_id, ids, actor=actor or default_author(), note=note)
-    _refresh([result.event_id, result.new_event_id])
     if output == "jsonl":
         click.echo(json.dumps({"event_id": result.event_id, "new_event_id": result.new_event_id,
                                "merge_id": result.audit_id, "items": result.items_moved}, ensure_ascii=False))  # fmt: skip
-        return
-    moved = "、".join(f"#{i}" for i in result.items_moved)
-    click.echo(f"已从事件 #{result.event_id} 拆出信息 {moved}，另立事件 #{result.new_event_id}；两事件今后不会自动合并。")
+    else:
+        moved = "、".join(f"#{i}" for i in result.items_moved)
+        click.echo(f"已从事件 #{result.event_id} 拆出信息 {moved}，另立事件 #{result.new_event_id}；两事件今后不会自动合并。")
+    _refresh([result.event_id, result.new_event_id], err=output == "jsonl")
 
 
 @events.command("separate")

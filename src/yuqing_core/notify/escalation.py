@@ -10,8 +10,9 @@ library's ``escalation``)::
     for step in escalate_warnings(db, config=units_file, minutes=minutes, units_of=lambda points: [...]):
         print(step.line())
 
-Each step is a message keyed ``warning:<id>:escalate:<step>`` through the
-send-once ledger, so running the check twice (or retrying it) tells nobody
+Each step is a message keyed ``warning:<id>:level:<n>:escalate:<step>``
+through the send-once ledger (the level in the key: a warning raised from III
+to II walks the chain again at II, from the rise), so running the check twice (or retrying it) tells nobody
 twice; the ledger is also the record of which steps went out, so no state
 is kept elsewhere. A step whose units are all unreachable goes to the
 fallback unit. Escalations of II and I are never held by quiet hours; III
@@ -43,8 +44,13 @@ LOOKBACK = timedelta(days=7)  # open warnings older than this are the daily repo
 URGENT_LEVEL = Level.II  # escalations of this level or more severe are never held by quiet hours
 
 
-def escalation_key(warning_id: int, step: int) -> str:
-    """The message key of one escalation step: ``warning:17:escalate:2``."""
+def escalation_key(warning_id: int, level: int, step: int) -> str:
+    """The message key of one escalation step at one level: ``warning:17:level:2:escalate:1``."""
+    return f"warning:{warning_id}:level:{level}:escalate:{step}"
+
+
+def _legacy_escalation_key(warning_id: int, step: int) -> str:
+    """The key steps had before the level was part of it (databases written by earlier versions)."""
     return f"warning:{warning_id}:escalate:{step}"
 
 
@@ -99,9 +105,10 @@ class OpenWarning:
     id: int
     event_id: int
     level: int
-    created_at: datetime
+    created_at: datetime  # when it reached its level: raised, or first warned
     title: str
     risk_points: list[str]
+    raised: bool = False  # its level rose since it was first warned
 
 
 def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -> list[OpenWarning]:
@@ -118,7 +125,15 @@ def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -
     )
     since = func.coalesce(rises.c.raised_at, EarlyWarning.created_at)
     query = (
-        select(EarlyWarning.id, EarlyWarning.event_id, EarlyWarning.level, since.label("since"), Event.title, Event.risk_points)
+        select(
+            EarlyWarning.id,
+            EarlyWarning.event_id,
+            EarlyWarning.level,
+            since.label("since"),
+            Event.title,
+            Event.risk_points,
+            rises.c.raised_at,
+        )
         .join(Event, Event.id == EarlyWarning.event_id)
         .outerjoin(rises, rises.c.warning_id == EarlyWarning.id)
         .where(EarlyWarning.status == OPEN, since >= now - lookback, since <= now)
@@ -130,8 +145,12 @@ def open_warnings(db: Database, now: datetime, lookback: timedelta = LOOKBACK) -
     for row in rows:
         created = _aware(row.since)
         by_event.setdefault(
-            row.event_id, OpenWarning(row.id, row.event_id, row.level, created, row.title or "", list(row.risk_points or []))
-        )
+            row.event_id,
+            OpenWarning(
+                row.id, row.event_id, row.level, created, row.title or "", list(row.risk_points or []),
+                raised=row.raised_at is not None,
+            ),
+        )  # fmt: skip
     return list(by_event.values())
 
 
@@ -166,8 +185,10 @@ def escalate_warnings(
             continue
         concerned = units_of(warning.risk_points)
         for step in range(1, steps_due(warning.created_at, now, wait, len(chain)) + 1):
-            key = escalation_key(warning.id, step)
-            if list_deliveries(db, message_key=key, limit=1):
+            keys = [escalation_key(warning.id, warning.level, step)]
+            if not warning.raised:
+                keys.append(_legacy_escalation_key(warning.id, step))
+            if any(list_deliveries(db, message_key=key, limit=1) for key in keys):
                 continue  # recorded by an earlier check: the ledger and ``sweep`` take it from here
             recipients = resolve_entries(source, chain[step - 1], concerned)
             message = _message(warning, step, wait * step, config)
@@ -190,7 +211,7 @@ def _message(warning: OpenWarning, step: int, waited: int, config: NotifyConfig)
     )
     return Message(
         kind=ESCALATION_KIND,
-        key=escalation_key(warning.id, step),
+        key=escalation_key(warning.id, warning.level, step),
         subject=f"【预警升级·第{step}级】【{label}预警】{warning.title}"[:300],
         body=body,
         level=warning.level,
