@@ -104,6 +104,20 @@ def test_what_counts_as_signal_and_as_answer() -> None:
     assert is_problem_item("official", "harm_report") and not is_problem_item("public", "positive")
 
 
+def test_an_official_statement_before_the_first_complaint_is_a_proactive_disclosure_on_time() -> None:
+    """县应急管理局 announces the leak on Friday evening; residents complain on Monday: nobody is late."""
+    disclosure = (local(2026, 11, 27, 20), "official", "official_response")
+    complaint = (local(2026, 11, 30, 9), "public", "complaint")
+    result = timing(disclosure, complaint, level=2, now=local(2026, 12, 3, 9))
+    assert (result.status, result.proactive, result.delay_work_h, result.delay_clock_h) == ("on_time", True, 0.0, 0.0)
+    assert (result.first_signal_at, result.first_response_at) == (complaint[0], disclosure[0])
+    assert "主动发布" in result.describe() and "按时" in result.describe()
+    assert result.as_json()["proactive"] is True
+    # An answer after the complaint is timed as before, not proactive.
+    later = timing(complaint, (local(2026, 11, 30, 10), "official", "official_response"), level=2)
+    assert (later.status, later.proactive, later.delay_work_h) == ("on_time", False, 1.0)
+
+
 def test_below_every_level_an_unanswered_event_is_not_chased_but_an_answer_is_timed() -> None:
     signal = (local(2026, 12, 1, 9), "public", "complaint")
     assert timing(signal, level=None, now=local(2026, 12, 20, 9)).status is None

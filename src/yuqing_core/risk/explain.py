@@ -65,10 +65,11 @@ def judgement_of(event: Any) -> Judgement:
         for p in (event.score_parts or [])
     )
     signal, answer = event.first_signal_at, event.first_response_at
+    proactive = signal is not None and answer is not None and answer < signal  # 主动发布 (risk.response)
     until = answer or event.updated_at
     clock = round((until - signal).total_seconds() / 3600, 2) if signal is not None and until is not None else None
     timing = ResponseTiming(
-        signal, answer, event.response_delay_work_h, clock, event.response_target_work_h, event.response_due_at,
-        event.response_status,
+        signal, answer, event.response_delay_work_h, 0.0 if proactive else clock, event.response_target_work_h,
+        event.response_due_at, event.response_status, proactive=proactive,
     )  # fmt: skip
     return Judgement(event.score, event.level, parts, timing)

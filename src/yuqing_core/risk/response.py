@@ -20,7 +20,8 @@ signal on Friday evening is not "late" on Saturday.
   resolution) from anyone, and nothing but a harm report from an official source (an official
   source's meeting notice or work report is not the public raising a matter);
 * **first official response** (首次官方回应): the earliest item from an ``official`` source with a
-  response stance, at or after the first signal;
+  response stance. One published *before* the first signal is a proactive disclosure (主动发布):
+  the authorities spoke first, so the delay is 0 and the response is on time;
 * **delay**: working hours (office hours on working days) from signal to response, and clock hours;
 * **status**: ``on_time`` (answered within the target), ``late`` (answered after it), ``overdue``
   (no answer and the target has passed), ``pending`` (no answer, target not yet passed), or
@@ -266,6 +267,7 @@ class ResponseTiming:
     target_work_h: float | None
     due_at: datetime | None
     status: ResponseStatus | None
+    proactive: bool = False  # the first official response came before the public signal (主动发布)
 
     @property
     def status_label(self) -> str:
@@ -287,6 +289,7 @@ class ResponseTiming:
             "target_work_h": self.target_work_h,
             "due_at": self.due_at.isoformat() if self.due_at else None,
             "status": self.status,
+            "proactive": self.proactive,
         }
 
     def describe(self) -> str:
@@ -297,6 +300,8 @@ class ResponseTiming:
         """
         if self.first_signal_at is None:
             return "无群众诉求或风险信号，不计回应时效"
+        if self.proactive and self.first_response_at is not None:
+            return f"官方先于群众发声（主动发布，早于首发 {(self.first_signal_at - self.first_response_at).total_seconds() / 3600:.1f} 小时）：{self.status_label}"
         if self.first_response_at is not None and self.delay_work_h is not None:
             text = f"首次官方回应用时 {self.delay_work_h:g} 个工作小时（自然时长 {self.delay_clock_h:g} 小时）"
         elif self.delay_work_h is not None:
@@ -330,12 +335,24 @@ def response_timing(
     >>> late = response_timing(rows, level=2, now=t0 + timedelta(hours=8), calendar=WeekdayCalendar(), spec=ResponseSpec())
     >>> late.status, late.delay_work_h, late.overdue_by_work_h
     ('overdue', 5.5, 1.5)
+
+    An official statement before the first complaint is a proactive disclosure, on time:
+
+    >>> early = response_timing([(t0 - timedelta(hours=2), "official", "official_response")] + rows,
+    ...                         level=2, now=t0 + timedelta(hours=8), calendar=WeekdayCalendar(), spec=ResponseSpec())
+    >>> early.status, early.proactive, early.delay_work_h
+    ('on_time', True, 0.0)
     """
     ordered = sorted(items, key=lambda row: row[0])
     signal = next((at for at, role, stance in ordered if is_problem_item(role, stance)), None)
     if signal is None:
         return ResponseTiming(None, None, None, None, None, None, None)
-    answer = next((at for at, role, stance in ordered if at >= signal and is_official_response(role, stance)), None)
+    answer = next((at for at, role, stance in ordered if is_official_response(role, stance)), None)
+    if answer is not None and answer < signal:  # 主动发布: the authorities spoke before anyone raised it
+        targets = spec.target_hours.by_level()
+        target = targets[level] if level in targets else targets[4]
+        return ResponseTiming(signal, answer, 0.0, 0.0, target, add_work_hours(signal, target, calendar, spec), "on_time",
+                              proactive=True)  # fmt: skip
     until = answer if answer is not None else max(now, signal)
     delay_clock = round((until - signal).total_seconds() / 3600, 2)
     targets = spec.target_hours.by_level()
