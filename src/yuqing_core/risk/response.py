@@ -349,10 +349,10 @@ def response_timing(
         return ResponseTiming(None, None, None, None, None, None, None)
     answer = next((at for at, role, stance in ordered if is_official_response(role, stance)), None)
     if answer is not None and answer < signal:  # 主动发布: the authorities spoke before anyone raised it
-        targets = spec.target_hours.by_level()
-        target = targets[level] if level in targets else targets[4]
-        return ResponseTiming(signal, answer, 0.0, 0.0, target, add_work_hours(signal, target, calendar, spec), "on_time",
-                              proactive=True)  # fmt: skip
+        hours = spec.target_hours.by_level()
+        timed_by = hours[level] if level in hours else hours[4]
+        return ResponseTiming(signal, answer, 0.0, 0.0, timed_by, add_work_hours(signal, timed_by, calendar, spec),
+                              "on_time", proactive=True)  # fmt: skip
     until = answer if answer is not None else max(now, signal)
     delay_clock = round((until - signal).total_seconds() / 3600, 2)
     targets = spec.target_hours.by_level()
