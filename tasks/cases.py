@@ -8,14 +8,14 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 
-from tasks.policies import database_error, task_timeout
+from tasks.policies import database_error, database_error_or_failed_sends, task_timeout
 from tasks.report import notify_config
 from yuqing_core.cases import act, load_policy
 from yuqing_core.cases.states import STATE_LABELS
 from yuqing_core.cases.tracking import TrackingSummary, track_cases
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
-from yuqing_core.notify import sweep
+from yuqing_core.notify import DeliveryFailed, sweep
 
 
 @task(
@@ -24,7 +24,7 @@ from yuqing_core.notify import sweep
     task_run_name="track-cases",
     retries=2,
     retry_delay_seconds=[5, 30],
-    retry_condition_fn=database_error,
+    retry_condition_fn=database_error_or_failed_sends,
 )
 def track(now: datetime | None = None) -> TrackingSummary:
     """Reminders, overdue notices, reprimand listings and provisional deadlines, each notice sent once."""
@@ -38,11 +38,17 @@ def track(now: datetime | None = None) -> TrackingSummary:
             event="yuqing.case.overdue", resource={"prefect.resource.id": f"yuqing.case.{number}"}, payload={"case": number}
         )
     if config is not None:
-        summary.delivery += sweep(db, now, config=config).lines()
+        swept = sweep(db, now, config=config)
+        summary.delivery += swept.lines()
+        summary.sends.extend(swept)
     for line in summary.lines():
         logger.info(line)
     create_markdown_artifact(key="track-cases", markdown="\n".join(["# 督办跟踪", "", *(f"- {line}" for line in summary.lines())]),
                              description=summary.lines()[0])  # fmt: skip
+    failure = DeliveryFailed.of(summary.sends)
+    if failure is not None:  # every notice was tried; the task ends Failed, a retry resends only the failed rows
+        logger.error(failure.summary)
+        raise failure
     return summary
 
 

@@ -97,3 +97,37 @@ def test_case_action_and_track_cases_flows(env_settings, warned, db, prefect_har
 
     tracked = track_cases(now=case.deadline_at - timedelta(hours=1), return_state=True)
     assert tracked.is_completed() and tracked.result().reminders == [case.number]
+
+
+@pytest.mark.prefect
+def test_a_reminder_that_fails_to_send_fails_the_track_cases_flow_and_the_next_run_sends_it(
+    env_settings, warned, db, prefect_harness, tmp_path, monkeypatch
+) -> None:
+    from flows.track_cases import track_cases
+    from receivers import WebhookReceiver
+    from tasks.cases import track
+    from yuqing_core.cases import CasePolicy, open_case, origin_of
+    from yuqing_core.config import get_settings
+    from yuqing_core.notify import list_deliveries
+
+    with WebhookReceiver() as hook:
+        units = tmp_path / "units.yaml"
+        units.write_text(f"""units:
+  - {{name: 舆情中心, kind: office, targets: ["{hook.url("/office")}"]}}
+  - {{name: 县应急管理局, kind: department, targets: ["{hook.url("/emergency")}"]}}
+routing: {{IV: [舆情中心], III: [舆情中心], II: [舆情中心], I: [舆情中心]}}
+""", encoding="utf-8")  # fmt: skip
+        monkeypatch.setenv("YUQING_UNITS_FILE", str(units))
+        get_settings.cache_clear()
+        monkeypatch.setattr("flows.track_cases.track", track.with_options(retries=0))
+        case = open_case(db, CasePolicy(), actor="中心", origin=origin_of(db, warning_id=warned.id), dispatch=True)
+        hook.status = 500  # the bureau's webhook refuses the reminder
+        failed = track_cases(now=case.deadline_at - timedelta(hours=1), return_state=True)
+        assert failed.is_failed() and failed.message.startswith("送达失败 1 条（共 1 条）"), failed.message
+        assert "县应急管理局" in failed.message
+        hook.status = 200  # the next hourly run: the failed reminder goes out, once
+        again = track_cases(now=case.deadline_at - timedelta(minutes=50), return_state=True)
+        assert again.is_completed(), again.message
+        rows = [row for row in list_deliveries(db) if row.kind == "case_reminder"]
+        assert [row.status for row in rows] == ["sent"] and len([p for p in hook.posts if p.path == "/emergency"]) == 1
+    get_settings.cache_clear()

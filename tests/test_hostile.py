@@ -284,6 +284,19 @@ def test_an_alias_bomb_is_refused_within_a_bounded_cost() -> None:
     assert str(excinfo.value).startswith(f"{HOSTILE / 'alias-bomb.yaml'} 第 {line} 行第 {column} 列，字段 ")
 
 
+def test_a_handling_file_in_the_templates_folder_is_read_with_the_same_bounds(tmp_path: Path) -> None:
+    from yuqing_core.reports.render import TemplatesError, suggested_handling
+
+    (tmp_path / "handling.yaml").write_bytes((HOSTILE / "alias-bomb.yaml").read_bytes())
+    started = time.thread_time()
+    with pytest.raises(TemplatesError, match=f"展开后超过 {MAX_YAML_VALUES} 个值") as excinfo:
+        suggested_handling(1, tmp_path)
+    assert time.thread_time() - started < 10 and str(tmp_path / "handling.yaml") in str(excinfo.value)
+    (tmp_path / "handling.yaml").write_text("levels:\n  I: 立即报告。\n  V: 五级\n", encoding="utf-8")
+    with pytest.raises(TemplatesError, match=r"第 3 行第 6 列，字段 levels\.V：未知级别 'V'"):
+        suggested_handling(1, tmp_path)
+
+
 def test_an_alias_inside_the_node_it_names_is_refused() -> None:
     with pytest.raises(ConfigFileError) as excinfo:
         load_sources_file(HOSTILE / "self-alias.yaml")

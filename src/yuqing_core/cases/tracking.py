@@ -21,7 +21,7 @@ from yuqing_core.cases.service import _audit, deadline_for
 from yuqing_core.cases.states import OPEN_STATES, STATE_LABELS
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Case
-from yuqing_core.notify import Message, NotifyConfig, deliver, resolve_recipients
+from yuqing_core.notify import DeliveryReport, Message, NotifyConfig, deliver, resolve_recipients
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 # Where case notices go when the units file does not say: the lead and co-units, and for
@@ -41,6 +41,7 @@ class TrackingSummary:
     recomputed: list[str] = field(default_factory=list)
     overdue_notified: list[str] = field(default_factory=list)  # cases whose overdue notice went out in this run
     delivery: list[str] = field(default_factory=list)
+    sends: DeliveryReport = field(default_factory=DeliveryReport)  # every send this run tried, for its failures
 
     def lines(self) -> list[str]:
         out = [f"到期应催办 {len(self.reminders)} 件，超期 {len(self.overdue)} 件，新列入通报 {len(self.reprimanded)} 件，"
@@ -79,6 +80,7 @@ def track_cases(db: Database, policy: CasePolicy, config: NotifyConfig | None, *
             return False
         report = deliver(db, message, resolve_recipients(db, kind, concerned, config=routes), config=routes, now=now)
         summary.delivery += report.lines()
+        summary.sends.extend(report)
         return bool(report.sent)
 
     calendar = policy.calendar()

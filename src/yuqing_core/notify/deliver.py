@@ -156,7 +156,7 @@ class DeliveryFailed(Exception):
         if not unreachable_counts and report.unreachable:
             report = replace(report, unreachable=[])
         summary = report.failure_summary()
-        return cls(summary, report.lines(), retryable=bool(report.failed)) if summary else None
+        return cls(summary, report.lines(), retryable=bool(report._still_failed())) if summary else None
 
     def __str__(self) -> str:
         return self.summary
@@ -176,15 +176,30 @@ class DeliveryReport:
     fallback: list[DeliveryOutcome] = field(default_factory=list)  # nobody reachable: sent to the fallback unit instead
     recorded: list[str] = field(default_factory=list)  # ledger keys this run inserted (it owns their first send)
 
+    def _still_failed(self) -> list[DeliveryOutcome]:
+        """Failed rows, each once (its last error), leaving out those a later step of the same run got through.
+
+        A report that joins a delivery with the sweep after it (which retries failures at once) meets a
+        failed row twice; it is one row that did not arrive, or none if the retry sent it.
+        """
+        arrived = {row.key for row in self.sent}
+        last: dict[str, DeliveryOutcome] = {}
+        for row in self.failed:
+            if row.key not in arrived:
+                last.pop(row.key, None)
+                last[row.key] = row
+        return list(last.values())
+
     @property
     def ok(self) -> bool:
         """Nothing failed, nothing uncertain, everyone reachable."""
-        return not (self.failed or self.uncertain or self.unreachable)
+        return not (self._still_failed() or self.uncertain or self.unreachable)
 
     @property
     def total(self) -> int:
-        """Ledger rows met (the fallback rows stand in for unreachable ones and are not counted again)."""
-        return sum(len(rows) for name, rows in vars(self).items() if name not in ("recorded", "fallback"))
+        """Ledger rows met, each once (the fallback rows stand in for unreachable ones and are not counted again)."""
+        keys = {row.key for name, rows in vars(self).items() if name not in ("recorded", "fallback") for row in rows}
+        return len(keys)
 
     def failure_summary(self) -> str | None:
         """One plain line when anything did not arrive (``送达失败 3 条（共 4 条）：…``), else None.
@@ -193,7 +208,7 @@ class DeliveryReport:
         """
         if self.ok:
             return None
-        failed = [f"{row.recipient}（{row.error or row.channel}）" for row in self.failed + self.unreachable]
+        failed = [f"{row.recipient}（{row.error or row.channel}）" for row in self._still_failed() + self.unreachable]
         line = f"送达失败 {len(failed)} 条（共 {self.total} 条）" + ("：" + "；".join(failed) if failed else "")
         if self.uncertain:
             line += f"；状态不明 {len(self.uncertain)} 条：" + "；".join(row.recipient for row in self.uncertain)

@@ -35,7 +35,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 from jinja2.filters import make_attrgetter
 from markupsafe import Markup
@@ -56,6 +55,7 @@ from yuqing_core.reports.model import (
     Report,
 )
 from yuqing_core.timeutil import SHANGHAI
+from yuqing_core.yamlfile import ConfigFileError, load_document
 
 __all__ = [
     "KINDS",
@@ -102,19 +102,21 @@ HANDLING_KEYS = {"I": 1, "II": 2, "III": 3, "IV": 4, "unrated": None}
 
 
 def _load_handling(path: Path) -> dict[int | None, str]:
+    """The texts of a handling file, read with the bounds of every YAML file people edit (``yamlfile``)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TemplatesError(f"{path}：无法读取处置建议文件（{exc}）") from exc
+        document = load_document(path)
+    except ConfigFileError as exc:
+        raise TemplatesError(f"无法读取处置建议文件：{exc}") from exc
+    data = document.data
     levels = data.get("levels") if isinstance(data, dict) else None
     if not isinstance(levels, dict):
-        raise TemplatesError(f"{path}：应为 levels: 下按级别（I、II、III、IV、unrated）写处置建议文字")
+        raise TemplatesError(str(document.problem(("levels",), "应为 levels: 下按级别（I、II、III、IV、unrated）写处置建议文字")))
     texts: dict[int | None, str] = {}
     for key, text in levels.items():
         if str(key) not in HANDLING_KEYS:
-            raise TemplatesError(f"{path}：未知级别 {key!r}，可用：{'、'.join(HANDLING_KEYS)}")
+            raise TemplatesError(str(document.problem(("levels", key), f"未知级别 {key!r}，可用：{'、'.join(HANDLING_KEYS)}")))
         if not isinstance(text, str) or not text.strip():
-            raise TemplatesError(f"{path}：级别 {key} 的处置建议应为非空文字")
+            raise TemplatesError(str(document.problem(("levels", key), f"级别 {key} 的处置建议应为非空文字")))
         texts[HANDLING_KEYS[str(key)]] = text.strip()
     return texts
 
