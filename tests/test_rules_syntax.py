@@ -211,6 +211,21 @@ ERRORS = [
     ("a & /(a+)+$/", 6, "正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+"),
     ("/(a*)*/", 2, "正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+"),
     ("/(?:\\d+\\s*){2,}/", 2, "正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+"),
+    (
+        "/(a|aa)+$/",
+        2,
+        "正则表达式可能极慢：不限次数重复的部分能以不止一种方式切分同一段文字（如 (a|aa)+、(x?x)+），请改写，例如 a+",
+    ),
+    (
+        "a | /(x?x)+/",
+        6,
+        "正则表达式可能极慢：不限次数重复的部分能以不止一种方式切分同一段文字（如 (a|aa)+、(x?x)+），请改写，例如 a+",
+    ),
+    (
+        "/(\\d|1x)*/",
+        2,
+        "正则表达式可能极慢：不限次数重复的部分能以不止一种方式切分同一段文字（如 (a|aa)+、(x?x)+），请改写，例如 a+",
+    ),
     ("/(x)\\1/", 2, "正则表达式不支持反向引用（如 \\1、(?P=name)）：匹配可能极慢"),
     ("/(?P<x>a)(?P=x)/", 2, "正则表达式不支持反向引用（如 \\1、(?P=name)）：匹配可能极慢"),
     ("near(a, b, -1)", 12, "near() 的第三个参数应为非负整数"),
@@ -340,3 +355,10 @@ def test_any_text_parses_or_raises_rule_syntax_error(expression: str) -> None:
         assert error.message
         return
     assert parse_rule(format_rule(node)) == node
+
+
+@pytest.mark.parametrize("pattern", ["(ab|a)+", "(死亡|受伤)+", "(.|\\n)*", "(\\w|\\d)+", "(a|ab)*c", "\\d+人(死亡|受伤)",
+                                     "(化工|化学)(园区)?泄漏+", "(https?:\\/\\/)?\\S+"])  # fmt: skip
+def test_repeats_that_split_text_one_way_only_are_accepted(pattern: str) -> None:
+    """Only an unbounded repeat that can split one run of text several ways is refused; these cannot."""
+    assert parse_rule(f"/{pattern}/") is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,7 +244,10 @@ _REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
 
 def _slow_regex_problem(pattern: str) -> tuple[int, str] | None:
     """``(0, message)`` if ``pattern`` may backtrack catastrophically: a repeated part that itself
-    holds an unbounded repeat (``(a+)+``, ``(a*)*``, ``(\\d+\\s*){2,}``), or a backreference.
+    holds an unbounded repeat (``(a+)+``, ``(a*)*``, ``(\\d+\\s*){2,}``), an unboundedly repeated
+    choice whose branches can start with the same character (``(a|aa)+``, ``(\\w|\\d)*``: each
+    run of characters can be split among the branches in exponentially many ways), or a
+    backreference.
 
     The parsed pattern (``re._parser``) is inspected, not the text. Possessive repeats and atomic
     groups do not backtrack and are allowed.
@@ -252,6 +256,8 @@ def _slow_regex_problem(pattern: str) -> tuple[int, str] | None:
     '正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+'
     >>> _slow_regex_problem(r"\\d+人(死亡|受伤)") is None
     True
+    >>> _slow_regex_problem("(a|aa)+$")[1][:20], _slow_regex_problem("(死亡|受伤)+") is None
+    ('正则表达式可能极慢：不限次数重复的部分能', True)
     """
     try:
         parsed = _parser.parse(pattern, REGEX_FLAGS)
@@ -260,6 +266,8 @@ def _slow_regex_problem(pattern: str) -> tuple[int, str] | None:
     found = _walk(list(parsed), inside_repeat=False)
     if found == "nested":
         return 0, "正则表达式可能极慢：重复的部分里又有不限次数的重复（如 (a+)+），请改写，例如 a+"
+    if found == "overlap":
+        return 0, "正则表达式可能极慢：不限次数重复的部分能以不止一种方式切分同一段文字（如 (a|aa)+、(x?x)+），请改写，例如 a+"
     if found == "backref":
         return 0, "正则表达式不支持反向引用（如 \\1、(?P=name)）：匹配可能极慢"
     return None
@@ -276,6 +284,8 @@ def _walk(items: list[tuple[Any, Any]], *, inside_repeat: bool) -> str | None:
             unbounded = high == _constants.MAXREPEAT
             if unbounded and inside_repeat:
                 return "nested"
+            if unbounded and _ambiguous_body(list(sub)):
+                return "overlap"
             found = _walk(list(sub), inside_repeat=inside_repeat or high > 1)
         elif op == _constants.POSSESSIVE_REPEAT:
             found = _walk(list(av[2]), inside_repeat=False)
@@ -291,6 +301,125 @@ def _walk(items: list[tuple[Any, Any]], *, inside_repeat: bool) -> str | None:
         if found:
             return found
     return None
+
+
+_CATEGORY_ESCAPES = {
+    _constants.CATEGORY_DIGIT: r"\d", _constants.CATEGORY_NOT_DIGIT: r"\D",
+    _constants.CATEGORY_WORD: r"\w", _constants.CATEGORY_NOT_WORD: r"\W",
+    _constants.CATEGORY_SPACE: r"\s", _constants.CATEGORY_NOT_SPACE: r"\S",
+}  # fmt: skip
+# Characters tried against both branches' first characters, beside the ones the pattern names.
+_PROBES = "0aZ_ \n.-中。，"
+
+
+def _first_character(items: list[tuple[Any, Any]]) -> Callable[[str], bool] | None:
+    """A test for the characters a branch can start with, or None when that is not simply known
+    (an empty branch, an optional first part, an anchor): those branches are not judged."""
+    if not items:
+        return None
+    op, av = items[0]
+    if op in (_constants.LITERAL, _constants.NOT_LITERAL):
+        same = chr(av).casefold()
+        wanted = op == _constants.LITERAL
+
+        def literal(char: str) -> bool:
+            return (char.casefold() == same) is wanted
+
+        return literal
+    if op == _constants.ANY:  # without DOTALL, "." is anything but a line break
+        dotall = bool(REGEX_FLAGS & re.DOTALL)
+
+        def anything(char: str) -> bool:
+            return dotall or char != "\n"
+
+        return anything
+    if op == _constants.IN:
+        text = _class_text(av)
+        if text is None:
+            return None
+        members = re.compile(text, REGEX_FLAGS)
+
+        def member(char: str) -> bool:
+            return members.fullmatch(char) is not None
+
+        return member
+    if op == _constants.SUBPATTERN:
+        return _first_character(list(av[3]))
+    if op in _REPEATS and av[0] >= 1:
+        return _first_character(list(av[2]))
+    return None
+
+
+def _class_text(av: list[tuple[Any, Any]]) -> str | None:
+    """The character class ``[...]`` of a parsed IN, rebuilt as text (None if it holds anything else)."""
+    parts: list[str] = []
+    for op, value in av:
+        if op == _constants.NEGATE:
+            parts.insert(0, "^")
+        elif op == _constants.LITERAL:
+            parts.append(re.escape(chr(value)))
+        elif op == _constants.RANGE:
+            parts.append(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+        elif op == _constants.CATEGORY and value in _CATEGORY_ESCAPES:
+            parts.append(_CATEGORY_ESCAPES[value])
+        else:
+            return None
+    return "[" + "".join(parts) + "]"
+
+
+def _literals(items: list[tuple[Any, Any]]) -> set[str]:
+    """Characters a parsed branch names (probes for the overlap test)."""
+    found: set[str] = set()
+    for op, av in items:
+        if op in (_constants.LITERAL, _constants.NOT_LITERAL):
+            found.add(chr(av))
+        elif op == _constants.IN:
+            for inner, value in av:
+                if inner == _constants.LITERAL:
+                    found.add(chr(value))
+                elif inner == _constants.RANGE:
+                    found.update((chr(value[0]), chr(value[1])))
+        elif op == _constants.SUBPATTERN:
+            found |= _literals(list(av[3]))
+        elif op in _REPEATS:
+            found |= _literals(list(av[2]))
+        elif op == _constants.BRANCH:
+            for branch in av[1]:
+                found |= _literals(list(branch))
+    return found
+
+
+def _overlap(first: Callable[[str], bool], second: Callable[[str], bool], probes: set[str]) -> bool:
+    return any(first(char) and second(char) for char in probes)
+
+
+def _ambiguous_body(body: list[tuple[Any, Any]]) -> bool:
+    """Whether the body of an unbounded repeat can split one run of text in more than one way.
+
+    Two shapes, judged on the characters they can start with: a choice whose branches can start
+    alike (``(\\d|1x)+``), and an optional part followed — later in the body, or by the next
+    round of the repeat — by something that can start alike (``(a|aa)+``, which ``re`` reads as
+    ``(a(?:|a))+``; ``(x?x)+``). ``(ab|a)+`` and ``(死亡|受伤)+`` split one way only and pass.
+    """
+    while len(body) == 1 and body[0][0] == _constants.SUBPATTERN:
+        body = list(body[0][1][3])
+    probes = set(_PROBES) | _literals(body)
+    for index, (op, av) in enumerate(body):
+        if op == _constants.BRANCH:
+            branches = [list(branch) for branch in av[1]]
+            starts = [test for branch in branches if branch and (test := _first_character(branch)) is not None]
+            if any(_overlap(a, b, probes) for i, a in enumerate(starts) for b in starts[i + 1 :]):
+                return True
+            optional = any(not branch for branch in branches)
+        else:
+            optional = op in _REPEATS and av[0] == 0
+            starts = [test] if optional and (test := _first_character(list(av[2]))) is not None else []
+        if not optional:
+            continue
+        after = _first_character(body[index + 1 :]) or _first_character(body)
+        if after is not None and any(_overlap(start, after, probes) for start in starts):
+            return True
+    return False
 
 
 # The re module's commonest complaints, in the words analysts read.
