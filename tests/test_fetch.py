@@ -6,7 +6,10 @@ import asyncio
 import gzip
 import ipaddress
 import re
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import zlib
@@ -416,6 +419,32 @@ def test_a_name_is_connected_at_the_address_that_was_checked(feed_server, monkey
     result = fetch(f"http://feeds.example.test:{port}/feed.xml", allowing(f"127.0.0.0/8:{port}"))
     assert result.body == FEED
     assert feed_server.request_headers["/feed.xml"][0]["Host"] == f"feeds.example.test:{port}"
+
+
+def test_tls_is_verified_against_the_name_not_the_checked_address(feed_server, monkeypatch, tmp_path) -> None:
+    # A certificate for the name only: were TLS started with the connected address, verification would fail.
+    name = "feeds.example.test"
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("没有 openssl 命令，无法生成测试证书")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    feed_server._server.socket = server_side.wrap_socket(feed_server._server.socket, server_side=True)
+    trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    monkeypatch.setattr(fetch_module.httpx, "create_ssl_context", lambda **options: trusting)
+    names = RebindingResolver(name, first=["127.0.0.1"], then=["127.0.0.1"])
+    monkeypatch.setattr(netpolicy, "resolve", names)
+    feed_server.add("/feed.xml", FEED)
+    port = feed_server.base_url.rsplit(":", 1)[1]
+    assert fetch(f"https://{name}:{port}/feed.xml", allowing(f"127.0.0.1:{port}")).body == FEED
+    assert names.lookups == 2
+    with pytest.raises(NetworkFailure, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(f"https://127.0.0.1:{port}/feed.xml", allowing(f"127.0.0.1:{port}"))
 
 
 def test_an_ipv6_entry_with_a_port(tmp_path) -> None:

@@ -40,6 +40,7 @@ Every lookup goes through ``resolve``, so tests can substitute a resolver.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
@@ -209,14 +210,15 @@ class PolicyNetworkBackend(httpcore.AsyncNetworkBackend):
                 )
         if not candidates:
             raise httpcore.ConnectError(f"{host} 没有可连接的地址")
-        failure: Exception | None = None
-        for address in candidates:
+        connect = functools.partial(
+            self.inner.connect_tcp, port=port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        for address in candidates[:-1]:
             try:
-                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+                return await connect(address)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue  # the next checked address
+        return await connect(candidates[-1])
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
