@@ -18,10 +18,12 @@ from email.utils import formatdate
 
 import brotli
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 
 from helpers import RebindingResolver, listener
 from yuqing_core.allowlist import AllowedNetwork, parse_allowed_networks
+from yuqing_core.cli import main
 from yuqing_core.collect import fetch as fetch_module
 from yuqing_core.collect import netpolicy
 from yuqing_core.collect.decode import BoundedDecoder
@@ -36,7 +38,7 @@ from yuqing_core.collect.fetch import (
     RateLimited,
     RedirectFailure,
 )
-from yuqing_core.config import Settings
+from yuqing_core.config import Settings, get_settings
 from yuqing_core.demo.server import FeedServer
 
 FEED = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>青禾</title></channel></rss>'.encode()
@@ -597,3 +599,15 @@ def test_per_host_concurrency_limit(feed_server) -> None:
 
     asyncio.run(go())
     assert state["max"] == 2
+
+
+def test_the_command_line_shows_a_settings_mistake_without_a_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["sources", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "环境变量设置有误：\n  YUQING_FETCH_ALLOW_PRIVATE_NETWORKS 已停用" in result.output
+    assert "Traceback" not in result.output

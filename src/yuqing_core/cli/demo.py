@@ -80,6 +80,7 @@ def run_demo(home: Path) -> int:
     os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")
     os.environ["YUQING_UNITS_FILE"] = str(home / "units.yaml")
 
+    from yuqing_core.cli.app import settings as checked_settings
     from yuqing_core.collect.sources import import_sources, load_sources_file
     from yuqing_core.config import get_settings
     from yuqing_core.db import get_database
@@ -90,7 +91,7 @@ def run_demo(home: Path) -> int:
         # The sample feeds are on loopback, which is not public: allow exactly this server's address and port.
         os.environ["YUQING_FETCH_ALLOWED_NETWORKS"] = server.base_url.removeprefix("http://")
         get_settings.cache_clear()
-        settings = get_settings()
+        settings = checked_settings()
         serve_county(server, county)
         inbox = "/".join(server.base_url.split("/")[2:]) + "/inbox"
         for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water", "departments",
