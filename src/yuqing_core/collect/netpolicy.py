@@ -8,13 +8,14 @@ public, or when it matches an entry of ``YUQING_FETCH_ALLOWED_NETWORKS``
 port; the tests and the demo list their local servers there). Host names are
 never entries: a name can resolve anywhere.
 
-Public means global (``ipaddress``'s ``is_global``), not multicast, not
-IPv6 site-local (fec0::/10), and every IPv4 address carried inside an IPv6
-address public by the same rules: IPv4-mapped ``::ffff:0:0/96`` (judged as
-the IPv4 address alone), IPv4-compatible ``::/96``, NAT64 ``64:ff9b::/96``
+Public means global (``ipaddress``'s ``is_global``), not multicast and not
+IPv6 site-local (fec0::/10). An IPv6 address that stands for an IPv4 one is
+judged as that IPv4 address by the same rules: IPv4-mapped ``::ffff:0:0/96``,
+IPv4-compatible ``::/96`` (but ``::`` and ``::1``), NAT64 ``64:ff9b::/96``
 and ``64:ff9b:1::/48`` (the last 32 bits) and 6to4 ``2002::/16`` (bits
-16-48). So ``[64:ff9b::a9fe:a9fe]`` is as refused as ``169.254.169.254``.
-Teredo (2001::/32) is not global and is refused outright.
+16-48). So ``[64:ff9b::a9fe:a9fe]`` is as refused as ``169.254.169.254``,
+and ``[64:ff9b::808:808]`` as public as ``8.8.8.8``. Teredo (2001::/32) is
+not global and is refused outright, whatever it carries.
 
 Matching an allow-list entry: an IPv4-mapped address is the IPv4 host
 itself, so ``127.0.0.1:8080`` also lets ``[::ffff:127.0.0.1]:8080`` through
@@ -73,26 +74,24 @@ def parse_address(address: str) -> IPAddress | None:
         return None
 
 
-def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo).
+def carried_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4), if it is one of those.
 
-    >>> embedded_ipv4(ipaddress.ip_address("64:ff9b::a9fe:a9fe")), embedded_ipv4(ipaddress.ip_address("2002:a00:1::"))
-    ([IPv4Address('169.254.169.254')], [IPv4Address('10.0.0.1')])
+    >>> carried_ipv4(ipaddress.ip_address("64:ff9b::a9fe:a9fe")), carried_ipv4(ipaddress.ip_address("2002:a00:1::"))
+    (IPv4Address('169.254.169.254'), IPv4Address('10.0.0.1'))
     """
     if isinstance(ip, ipaddress.IPv4Address):
-        return []
+        return None
     if ip.ipv4_mapped is not None:
-        return [ip.ipv4_mapped]
+        return ip.ipv4_mapped
     if ip.sixtofour is not None:
-        return [ip.sixtofour]
-    if ip.teredo is not None:
-        return list(ip.teredo)
+        return ip.sixtofour
     last_32_bits = ipaddress.IPv4Address(ip.packed[-4:])
     if any(ip in network for network in NAT64_NETWORKS):
-        return [last_32_bits]
+        return last_32_bits
     if ip in IPV4_COMPATIBLE_NETWORK and int(ip) > 1:  # :: and ::1 are the unspecified and loopback addresses
-        return [last_32_bits]
-    return []
+        return last_32_bits
+    return None
 
 
 def is_public_address(address: str) -> bool:
@@ -102,13 +101,14 @@ def is_public_address(address: str) -> bool:
 
 
 def _is_public(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # the IPv4 host itself, reached through the IPv6 socket API
+    # An address that stands for an IPv4 one is exactly as public as it: decided here rather than by
+    # ``is_global``, whose answer for 2002::/16 and 64:ff9b:1::/48 changed between Python patch releases.
+    carried = carried_ipv4(ip)
+    if carried is not None:
+        return _is_public(carried)
     if not ip.is_global or ip.is_multicast:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip in SITE_LOCAL_NETWORK:
-        return False
-    return all(_is_public(inner) for inner in embedded_ipv4(ip))
+    return not (isinstance(ip, ipaddress.IPv6Address) and ip in SITE_LOCAL_NETWORK)
 
 
 def is_permitted(address: str, port: int, allowed: Iterable[AllowedNetwork]) -> bool:
