@@ -89,7 +89,6 @@ def main() -> int:
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results"),
         "YUQING_HOME": str(home),
-        "YUQING_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
         "YUQING_COUNTY_NAME": "青禾县",
     })  # fmt: skip
     for name in ("YUQING_DATABASE_URL", "YUQING_UNITS_FILE", "PREFECT_API_URL"):
@@ -104,6 +103,8 @@ def main() -> int:
     try:
         with FeedServer() as feeds:
             serve_county(feeds, load_county())
+            # The sample county's feeds are on 127.0.0.1: allow exactly that server's address and port.
+            os.environ["YUQING_FETCH_ALLOWED_NETWORKS"] = feeds.base_url.removeprefix("http://")
             flow_run_id = run_monitor(home, feeds.base_url)
         page = f"{api.removesuffix('/api')}/runs/flow-run/{flow_run_id}"
         args.out.parent.mkdir(parents=True, exist_ok=True)

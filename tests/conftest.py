@@ -163,12 +163,17 @@ def pg_db(postgresql_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+# The local servers the tests start listen on 127.0.0.1 with a port of the system's choosing: allow
+# that address on every port (tests about the allow-list itself build settings of their own).
+LOCAL_SERVERS = "127.0.0.1"
+
+
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(
         home=tmp_path,
         database_url=db_url,
-        fetch_allow_private_networks=True,
+        fetch_allowed_networks=[LOCAL_SERVERS],
         fetch_total_timeout_s=10,
         fetch_connect_timeout_s=5,
     )
@@ -186,7 +191,7 @@ def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     """Settings on SQLite only, for tests about parsing rather than databases."""
     path = tmp_path / "yuqing.db"
     shutil.copyfile(sqlite_template, path)
-    return Settings(home=tmp_path, database_url=f"sqlite:///{path}", fetch_allow_private_networks=True)
+    return Settings(home=tmp_path, database_url=f"sqlite:///{path}", fetch_allowed_networks=[LOCAL_SERVERS])
 
 
 @pytest.fixture
@@ -201,7 +206,7 @@ def env_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     """Make ``settings`` what ``get_settings()`` returns (for the CLI and Prefect tasks)."""
     monkeypatch.setenv("YUQING_HOME", str(settings.home))
     monkeypatch.setenv("YUQING_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("YUQING_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("YUQING_FETCH_ALLOWED_NETWORKS", LOCAL_SERVERS)
     monkeypatch.setenv("YUQING_FETCH_TOTAL_TIMEOUT_S", str(settings.fetch_total_timeout_s))
     get_settings.cache_clear()
     forget_databases()

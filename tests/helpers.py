@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from yuqing_core.collect import netpolicy
 from yuqing_core.collect.fetch import Fetcher
 from yuqing_core.collect.service import SourceResult, collect_source
 from yuqing_core.collect.sources import SourceSpec, import_sources
@@ -131,3 +137,62 @@ async def prefect_events(name: str, *, since: datetime, expected: int, flow_run_
                 break
             await asyncio.sleep(0.25)
     return events
+
+
+# --- hostile networks ---------------------------------------------------------
+
+
+@dataclass
+class Listener:
+    """A TCP port on 127.0.0.1 that counts the connections it accepts (an internal service to protect)."""
+
+    port: int
+    connections: int = 0
+
+
+@contextmanager
+def listener() -> Iterator[Listener]:
+    """A ``Listener`` for the duration of the block; it closes every connection it accepts."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(0.05)
+        counted = Listener(port=server.getsockname()[1])
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    connection, _ = server.accept()
+                except TimeoutError:
+                    continue
+                counted.connections += 1
+                connection.close()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            yield counted
+        finally:
+            stop.set()
+            thread.join()
+
+
+@dataclass
+class RebindingResolver:
+    """A stand-in for ``netpolicy.resolve``: ``name`` resolves to ``first``, then to ``then`` on every later lookup.
+
+    Other names resolve as usual. ``lookups`` counts the lookups of ``name``.
+    """
+
+    name: str
+    first: list[str]
+    then: list[str]
+    lookups: int = 0
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        if host != self.name:
+            return await REAL_RESOLVE(host, port)
+        self.lookups += 1
+        return list(self.first if self.lookups == 1 else self.then)
+
+
+REAL_RESOLVE = netpolicy.resolve

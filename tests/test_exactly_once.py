@@ -437,7 +437,7 @@ def _worker(argv: list[str]) -> int:
     settings = Settings(
         home=Path(args.home),
         database_url=args.db,
-        fetch_allow_private_networks=True,
+        fetch_allowed_networks=["127.0.0.1"],
         fetch_concurrency=args.concurrency,
         fetch_per_host_concurrency=args.per_host,
         fetch_total_timeout_s=45,

@@ -18,9 +18,9 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from helpers import add_sources, collect, entries, item_rows, rss, source_row
+from helpers import RebindingResolver, add_sources, collect, entries, item_rows, listener, rss, source_row
 from yuqing_core.cases import load_policy
-from yuqing_core.collect import service
+from yuqing_core.collect import netpolicy, service
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
 from yuqing_core.collect.normalize import ItemRecord
@@ -29,6 +29,7 @@ from yuqing_core.collect.service import commit_poll
 from yuqing_core.collect.sources import SourcesFile, import_sources, load_sources_file
 from yuqing_core.config import Settings
 from yuqing_core.db import FetchAttempt, Item, Source
+from yuqing_core.demo.server import FeedServer
 from yuqing_core.notify.units import load_units_file
 from yuqing_core.risk.library import load_library_file
 from yuqing_core.text import storable
@@ -414,11 +415,81 @@ def test_every_configuration_file_goes_through_the_bounds(tmp_path, loader: str)
         load[loader](path)
 
 
+# --- 6. the address policy ------------------------------------------------------------
+# The collector may reach exactly the feed server's address and port (as in the demo); a feed that
+# redirects elsewhere, or a name that rebinds, is refused before anything is sent to the target,
+# nothing is stored and the source's health says why.
+
+
+def only(settings: Settings, server: FeedServer) -> Settings:
+    """``settings`` allowing exactly ``server``'s address and port, nothing else on loopback."""
+    return Settings(
+        home=settings.home,
+        database_url=settings.database_url,
+        fetch_allowed_networks=[server.base_url.removeprefix("http://")],
+        fetch_total_timeout_s=settings.fetch_total_timeout_s,
+        fetch_connect_timeout_s=settings.fetch_connect_timeout_s,
+    )
+
+
+def _refused_and_recorded(db, name: str, result, message: str, items_before: list[tuple]) -> None:
+    assert result.failed and message in result.error, result.error
+    assert "YUQING_FETCH_ALLOWED_NETWORKS" in result.error
+    source = source_row(db, name)
+    assert (source.consecutive_errors, source.last_error, source.last_status) == (1, result.error, result.status)
+    assert item_rows(db) == items_before
+
+
+@pytest.mark.parametrize("status", [301, 302])
+def test_a_redirect_to_the_metadata_service_is_refused_and_recorded(db, settings, feed_server, status: int) -> None:
+    settings = only(settings, feed_server)
+    feed_server.add("/feed.xml", rss(entries(2)))
+    ids = add_sources(db, settings, gov=feed_server.url("/feed.xml"))
+    collect(db, settings, ids["gov"])
+    before = item_rows(db)
+    assert len(before) == 2
+    target = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    feed_server.add_handler("/feed.xml", lambda request: _redirect(request, status, target))
+    (result,) = collect(db, settings, ids["gov"])
+    _refused_and_recorded(db, "gov", result, "指向内网或保留地址 169.254.169.254:80，已拒绝", before)
+    assert source_row(db, "gov").url == feed_server.url("/feed.xml")  # a permanent redirect does not move it there
+
+
+def test_a_redirect_to_an_unlisted_loopback_port_is_refused_and_that_port_sees_nothing(db, settings, feed_server) -> None:
+    settings = only(settings, feed_server)
+    with listener() as internal:
+        feed_server.add_handler("/feed.xml", lambda request: _redirect(request, 302, f"http://127.0.0.1:{internal.port}/"))
+        ids = add_sources(db, settings, forum=feed_server.url("/feed.xml"))
+        (result,) = collect(db, settings, ids["forum"])
+    assert internal.connections == 0
+    _refused_and_recorded(db, "forum", result, f"127.0.0.1:{internal.port}，已拒绝", [])
+
+
+def test_a_rebinding_name_is_refused_before_anything_is_sent(db, settings, feed_server, monkeypatch) -> None:
+    settings = only(settings, feed_server)
+    rebinding = RebindingResolver("feeds.rebind.test", first=["93.184.216.34"], then=["127.0.0.1"])
+    monkeypatch.setattr(netpolicy, "resolve", rebinding)
+    with listener() as internal:
+        ids = add_sources(db, settings, tieba=f"http://feeds.rebind.test:{internal.port}/feed.xml")
+        (result,) = collect(db, settings, ids["tieba"])
+    assert internal.connections == 0 and rebinding.lookups == 2
+    _refused_and_recorded(db, "tieba", result, "连接前复查：feeds.rebind.test 此时解析到内网或保留地址", [])
+    assert "未发送任何请求" in result.error
+
+
+def _redirect(request, status: int, location: str) -> None:
+    request.send_response(status)
+    request.send_header("Location", location)
+    request.send_header("Content-Length", "0")
+    request.end_headers()
+
+
 # --- the corpus ----------------------------------------------------------------------
 
 # What each file of tests/hostile must come to: "items" (a feed or archive whose every entry is
 # kept), "refused" (a feed refused and recorded in the source's health), "config error" (a YAML
-# file refused with file, line and field) or "sources" (a YAML file that loads).
+# file refused with file, line and field), "sources" (a YAML file that loads) or "blocked" (a
+# sources file that loads, whose every source is refused by the address policy when collected).
 HOSTILE_OUTCOMES = {
     "surrogate.rss": ("items", 3),
     "lone-surrogate.json": ("items", 2),
@@ -430,6 +501,7 @@ HOSTILE_OUTCOMES = {
     "deep-nesting.yaml": ("config error", "嵌套超过"),
     "poll-interval-huge.yaml": ("config error", "太长"),
     "merge-key.yaml": ("sources", 3),
+    "internal-addresses.yaml": ("blocked", "内网或保留地址"),
 }
 HOSTILE_FILES = sorted(path.name for path in HOSTILE.iterdir() if path.name != "README.md")
 
@@ -449,10 +521,22 @@ def test_every_hostile_file_fails_safely(db, settings, feed_server, name: str) -
                 load_sources_file(path)
             assert all(p.file == str(path) and p.line for p in excinfo.value.problems)
             assert expected in str(excinfo.value)
-        else:
+        elif kind == "sources":
             specs = load_sources_file(path)
             assert len(specs) == expected
             assert len(import_sources(db, specs, settings).added) == expected
+        else:
+            settings = only(settings, feed_server)
+            specs = load_sources_file(path)
+            import_sources(db, specs, settings)
+            with db.reader() as session:
+                ids = list(session.scalars(select(Source.id)))
+            results = {result.name: result for result in collect(db, settings, *ids)}
+            assert sorted(results) == sorted(spec.name for spec in specs)
+            for spec in specs:
+                result = results[spec.name]
+                assert result.failed and expected in result.error, (spec.url, result.error)
+                assert source_row(db, spec.name).last_error == result.error
     elif path.suffix == ".jsonl":
         assert import_archive(db, settings, path, "archive").items_new == expected
     else:

@@ -57,7 +57,7 @@ def prepare_database(url: str, feeds: FeedServer, home: Path) -> Database:
     """An application database with the sample county's sources and risk library."""
     db = Database(url)
     upgrade(db)
-    settings = Settings(home=home, database_url=url, fetch_allow_private_networks=True)
+    settings = Settings(home=home, database_url=url, fetch_allowed_networks=["127.0.0.1"])
     path = home / "sources.yaml"
     path.write_text(sources_yaml(load_county(), feeds.base_url), encoding="utf-8")
     import_sources(db, load_sources_file(path), settings)
@@ -88,7 +88,7 @@ def operations(tmp_path_factory):
             "PREFECT_LOGGING_LEVEL": "INFO",
             "YUQING_HOME": str(home),
             "YUQING_DATABASE_URL": url,
-            "YUQING_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+            "YUQING_FETCH_ALLOWED_NETWORKS": "127.0.0.1",
             "YUQING_FAULT_INJECTION_FILE": str(fault),
             "YUQING_SCHEDULES_ACTIVE": "false",
             "YUQING_DASK_WORKERS": "1",
@@ -216,7 +216,7 @@ def test_retrying_a_failed_monitor_run_re_runs_only_the_failed_source_and_stage(
     # The same sources and library, in a database that never saw a failure: the other sources polled and
     # analysed, then the late source polled and analysed (events grow in the order items arrive).
     clean = prepare_database(f"sqlite:///{tmp_path / 'clean.db'}", feeds, tmp_path)
-    settings = Settings(home=tmp_path, database_url=clean.url, fetch_allow_private_networks=True)
+    settings = Settings(home=tmp_path, database_url=clean.url, fetch_allowed_networks=["127.0.0.1"])
     with clean.reader() as session:
         ids = dict(session.execute(select(Source.name, Source.id)).all())
     late = ids.pop(failing["name"])
@@ -284,7 +284,7 @@ def test_backlog_analysis_through_the_served_dask_deployment(operations) -> None
         analysed = session.scalar(select(func.count()).select_from(ItemAnalysis))
         sources = list(session.scalars(select(Source.id)))
     if not analysed:  # run alone: collect and analyse first, as the module's first test did
-        collect(db, Settings(home=operations["home"], database_url=db.url, fetch_allow_private_networks=True), *sources)
+        collect(db, Settings(home=operations["home"], database_url=db.url, fetch_allowed_networks=["127.0.0.1"]), *sources)
         analyze(db)
     with db.reader() as session:
         first, last, count = session.execute(

@@ -5,24 +5,39 @@ Example::
     YUQING_HOME=/srv/yuqing YUQING_DATABASE_URL=postgresql://db/yuqing yuqing collect
 
 Every field can be set as ``YUQING_<FIELD NAME IN CAPITALS>``; for example
-``fetch_allow_private_networks`` is ``YUQING_FETCH_ALLOW_PRIVATE_NETWORKS``.
+``fetch_allowed_networks`` is ``YUQING_FETCH_ALLOWED_NETWORKS`` (a list: comma-separated there).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from yuqing_core import __version__
+from yuqing_core.allowlist import SETTING as ALLOWED_NETWORKS_SETTING
+from yuqing_core.allowlist import AllowedNetwork, parse_allowed_networks
 from yuqing_core.timeutil import ZoneName
 
 MIB = 1024 * 1024
 # The longest wait any setting may ask for: beyond it a schedule leaves the calendar (datetime's year 9999).
 MAX_DURATION_S = 366 * 24 * 3600
+# Settings that were replaced: an environment still setting one fails loudly rather than being ignored.
+REPLACED_SETTINGS = {
+    "YUQING_FETCH_ALLOW_PRIVATE_NETWORKS": (
+        f"YUQING_FETCH_ALLOW_PRIVATE_NETWORKS 已停用，由 {ALLOWED_NETWORKS_SETTING} 取代：请删除它，"
+        f"改为列出允许访问的内网地址及端口，例如 {ALLOWED_NETWORKS_SETTING}=127.0.0.1:8080,10.1.0.0/16:443"
+        "（不写端口即允许所有端口）"
+    ),
+}
+
+# A list of allow-list entries, parsed once when the settings load (comma-separated in the environment).
+AllowedNetworks = Annotated[tuple[AllowedNetwork, ...], NoDecode, BeforeValidator(parse_allowed_networks)]
 
 
 class Settings(BaseSettings):
@@ -55,8 +70,10 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_concurrency: int = Field(16, ge=1, description="Fetches in flight at once in one collect run.")
     fetch_per_host_concurrency: int = Field(2, ge=1, description="Fetches in flight at once to one host.")
-    fetch_allow_private_networks: bool = Field(
-        False, description="Allow loopback, private and link-local addresses (tests and the demo only)."
+    fetch_allowed_networks: AllowedNetworks = Field(
+        (),
+        description="Non-public addresses the collector may reach: IP or CIDR, optionally with a port "
+        "(127.0.0.1:8080, [::1]:8080, 10.0.0.0/8); empty: public addresses only.",
     )
     fetch_max_entries_per_feed: int = Field(500, ge=1)
     fetch_max_field_chars: int = Field(20_000, ge=100, description="Cap on an item's text, in characters.")
@@ -89,6 +106,15 @@ class Settings(BaseSettings):
     task_timeout_notify_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of a delivery or escalation task.")
     task_timeout_cases_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of a case-tracking task.")
     task_timeout_risk_s: int = Field(1800, ge=10, le=MAX_DURATION_S, description="Timeout of a risk-library task (backtests).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_replaced_settings(cls, data: Any) -> Any:
+        for name, message in REPLACED_SETTINGS.items():
+            field = name.removeprefix("YUQING_").lower()
+            if name in os.environ or (isinstance(data, dict) and field in data):
+                raise ValueError(message)
+        return data
 
     @property
     def tz(self) -> ZoneInfo:

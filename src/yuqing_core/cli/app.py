@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
+from pydantic import ValidationError
 
 from yuqing_core import __version__
 from yuqing_core.config import Settings, get_settings
@@ -123,7 +124,20 @@ def output_format_option(default: str = "text") -> Callable[[F], F]:
 
 
 def settings() -> Settings:
-    return get_settings()
+    """The settings from the environment; a mistake there is the user's to fix, shown without a traceback."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise click.ClickException("环境变量设置有误：\n" + "\n".join(_setting_problems(exc))) from exc
+
+
+def _setting_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        names = [str(part) for part in error["loc"]]
+        problems.append(f"  YUQING_{names[0].upper()}：{message}" if names else f"  {message}")
+    return problems
 
 
 def database() -> Database:

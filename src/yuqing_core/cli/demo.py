@@ -70,10 +70,9 @@ def run_demo(home: Path) -> int:
     if home.exists():
         shutil.rmtree(home)  # the demo starts from nothing every time
     (home / "reports").mkdir(parents=True)
-    # The demo owns its environment: its own SQLite file and its own Prefect home, loopback allowed.
+    # The demo owns its environment: its own SQLite file and its own Prefect home.
     os.environ.pop("YUQING_DATABASE_URL", None)
     os.environ["YUQING_HOME"] = str(home)
-    os.environ["YUQING_FETCH_ALLOW_PRIVATE_NETWORKS"] = "true"
     os.environ["PREFECT_HOME"] = str(home / "prefect")
     os.environ.pop("PREFECT_API_URL", None)
     os.environ.setdefault("YUQING_COUNTY_NAME", "青禾县")
@@ -81,15 +80,18 @@ def run_demo(home: Path) -> int:
     os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")
     os.environ["YUQING_UNITS_FILE"] = str(home / "units.yaml")
 
+    from yuqing_core.cli.app import settings as checked_settings
     from yuqing_core.collect.sources import import_sources, load_sources_file
     from yuqing_core.config import get_settings
     from yuqing_core.db import get_database
     from yuqing_core.items import iter_items
 
-    get_settings.cache_clear()
-    settings = get_settings()
     county = load_county()
     with FeedServer() as server:
+        # The sample feeds are on loopback, which is not public: allow exactly this server's address and port.
+        os.environ["YUQING_FETCH_ALLOWED_NETWORKS"] = server.base_url.removeprefix("http://")
+        get_settings.cache_clear()
+        settings = checked_settings()
         serve_county(server, county)
         inbox = "/".join(server.base_url.split("/")[2:]) + "/inbox"
         for unit in ("office", "propaganda", "deputy-county-head", "emergency", "environment", "baisha", "hrss", "water", "departments",

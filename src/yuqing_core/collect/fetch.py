@@ -6,7 +6,8 @@
 - Our own connect timeout and a total deadline over every hop and the body.
 - A limit on polls in flight (``slot``) and on requests in flight per host.
 - Redirects followed by us, a few hops at most, every hop checked against
-  the address policy (``netpolicy``); the result says whether every hop was
+  the address policy (``netpolicy``), and the address connected to checked
+  again before anything is sent; the result says whether every hop was
   permanent, so the caller can move a source's URL after repeated 301/308s.
 - 410, 429/503 (with Retry-After) and other failures raised as distinct
   exceptions, so the health policy can treat them differently.
@@ -24,10 +25,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
+from yuqing_core.allowlist import AllowedNetwork
 from yuqing_core.collect.decode import BodyTooLarge, BoundedDecoder, DecodingFailed, UnsupportedEncoding
-from yuqing_core.collect.netpolicy import BlockedAddress, check_peer, check_url
+from yuqing_core.collect.netpolicy import BlockedAddress, PolicyNetworkBackend, check_peer, check_url
 from yuqing_core.config import Settings
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -138,6 +141,28 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
+class PolicyTransport(httpx.AsyncHTTPTransport):
+    """httpx's default transport, connecting through ``PolicyNetworkBackend``.
+
+    ``httpx.AsyncHTTPTransport`` takes no network backend (encode/httpx#3749 proposes one), so
+    this builds the same ``httpcore.AsyncConnectionPool`` it would, with the backend added. The
+    options are those the client's default transport gets here: certificate checks on, no
+    proxy and no environment (``trust_env=False``), HTTP/1.1 only, the client's limits.
+    """
+
+    def __init__(self, allowed: tuple[AllowedNetwork, ...], limits: httpx.Limits) -> None:
+        # Not calling super().__init__: it would build a pool (and an SSL context) only to drop it.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=PolicyNetworkBackend(allowed),
+        )
+
+
 class Fetcher:
     """An HTTP client for feeds, shared by the fetches of one collect run.
 
@@ -150,14 +175,14 @@ class Fetcher:
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         total = settings.fetch_total_timeout_s
+        limits = httpx.Limits(
+            max_connections=settings.fetch_concurrency * 2, max_keepalive_connections=settings.fetch_concurrency
+        )
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=settings.fetch_connect_timeout_s, read=total, write=total, pool=total),
             follow_redirects=False,
             trust_env=False,
-            transport=transport,
-            limits=httpx.Limits(
-                max_connections=settings.fetch_concurrency * 2, max_keepalive_connections=settings.fetch_concurrency
-            ),
+            transport=transport or PolicyTransport(settings.fetch_allowed_networks, limits),
             headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         )
         self._in_flight = asyncio.Semaphore(settings.fetch_concurrency)
@@ -204,7 +229,7 @@ class Fetcher:
         all_permanent = True
         for _hop in range(self.settings.fetch_max_redirects + 1):
             try:
-                await check_url(current, allow_private=self.settings.fetch_allow_private_networks)
+                await check_url(current, self.settings.fetch_allowed_networks)
             except BlockedAddress as exc:
                 raise PolicyRefused(str(exc), final_url=current) from exc
             except socket.gaierror as exc:
@@ -231,6 +256,8 @@ class Fetcher:
         try:
             request = self._client.build_request("GET", url, headers=headers)
             response = await self._client.send(request, stream=True)
+        except BlockedAddress as exc:  # refused by the network backend, before the request was sent
+            raise PolicyRefused(str(exc), final_url=url) from exc
         except httpx.TimeoutException as exc:
             raise FetchTimeout(f"连接或读取超时（{type(exc).__name__}）", final_url=url) from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
@@ -239,7 +266,7 @@ class Fetcher:
             raise NetworkFailure(f"网络错误：{type(exc).__name__} {exc}".strip(), final_url=url) from exc
         try:
             try:
-                check_peer(_peer_address(response), allow_private=self.settings.fetch_allow_private_networks)
+                check_peer(*_peer(response), self.settings.fetch_allowed_networks)
             except BlockedAddress as exc:
                 raise PolicyRefused(str(exc), final_url=url) from exc
             status = response.status_code
@@ -310,11 +337,12 @@ def _status_failure(response: httpx.Response, url: str) -> FetchError:
     return HTTPStatusFailure(f"HTTP {status} {reason}".strip(), http_status=status, final_url=url)
 
 
-def _peer_address(response: httpx.Response) -> str | None:
+def _peer(response: httpx.Response) -> tuple[str | None, int | None]:
+    """The address and port the response came from, when the transport tells."""
     stream = response.extensions.get("network_stream")
     if stream is None:
-        return None
+        return None, None
     server_addr = stream.get_extra_info("server_addr")
-    if isinstance(server_addr, tuple) and server_addr:
-        return str(server_addr[0])
-    return None
+    if isinstance(server_addr, tuple) and len(server_addr) >= 2:
+        return str(server_addr[0]), int(server_addr[1])
+    return None, None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -129,8 +130,12 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class FeedServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 with static and scripted routes."""
+    """A threaded HTTP/1.1 server on 127.0.0.1 (or ``host``, ``::1`` included) with static and scripted routes."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, StaticRoute | Handler] = {}
@@ -139,14 +144,14 @@ class FeedServer:
         self.hits: Counter[str] = Counter()
         self.request_headers: dict[str, list[dict[str, str]]] = {}
         self._lock = threading.Lock()
-        self._server = _Server((host, port), _RequestHandler)
+        self._server = (_Server6 if ":" in host else _Server)((host, port), _RequestHandler)
         self._server.owner = self
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self._server.socket.getsockname()[:2]  # what server_address holds once bound
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
