@@ -66,9 +66,10 @@ def prepare_database(url: str, feeds: FeedServer, home: Path) -> Database:
 
 
 @pytest.fixture(scope="module")
-def operations(tmp_path_factory):
-    """A Prefect server, a FeedServer with the sample county (a week that ended ten days ago), and `yuqing serve`."""
-    from flows.deployments import start_local_server, stop
+def operations(tmp_path_factory, secured_prefect_server):
+    """The session's Prefect server (authentication on), a FeedServer with the sample county (a week that
+    ended ten days ago), and `yuqing serve` with the server's credential, as a machine that serves it would."""
+    from flows.deployments import stop
 
     home = tmp_path_factory.mktemp("ops")
     county = load_county()
@@ -76,13 +77,15 @@ def operations(tmp_path_factory):
         # Dated well in the past, so the analysis does not depend on the minute it runs (no velocity, no spike).
         for path, (body, content_type) in county_feeds(county, feeds.base_url, now=utcnow() - timedelta(days=10)).items():
             feeds.add(path, body, content_type=content_type)
-        server, api = start_local_server(home / "prefect-server")
+        # The helpers below talk to the API with httpx: through the URL that carries the credential.
+        api = secured_prefect_server.authed_api
         url = f"sqlite:///{home / 'app.db'}"
         db = prepare_database(url, feeds, home)
         fault = home / "fault"
         env = {
             **os.environ,
-            "PREFECT_API_URL": api,
+            "PREFECT_API_URL": secured_prefect_server.api,
+            "PREFECT_API_AUTH_STRING": secured_prefect_server.auth_string,
             "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results"),
             "PREFECT_RUNNER_POLL_FREQUENCY": "2",
             "PREFECT_LOGGING_LEVEL": "INFO",
@@ -115,7 +118,6 @@ def operations(tmp_path_factory):
             yield {"api": api, "db": db, "fault": fault, "feeds": feeds, "home": home, "env": env, "url": url, "inbox": inbox}
         finally:
             stop(serving)
-            stop(server)
             db.dispose()
 
 
