@@ -118,7 +118,7 @@ def test_notes_are_required_where_a_reason_matters(db) -> None:
 
 def test_a_unit_acts_only_on_its_own_cases_and_only_as_a_unit(db) -> None:
     case = new_case(db)  # led by 县应急管理局, with 白沙镇人民政府
-    with pytest.raises(ActionNotPermitted, match="县水利局 不是督办件 .* 的牵头或配合单位，不能代其「签收」"):
+    with pytest.raises(ActionNotPermitted, match=r"县水利局 不是督办件 .* 的牵头或配合单位，不能代其「签收」"):
         act(db, POLICY, case.number, "ack", actor="A", on_behalf_of="县水利局", now=MONDAY)
     case = act(db, POLICY, case.number, "ack", actor="A", on_behalf_of="白沙镇人民政府", audit_details={"run": "r1"}, now=MONDAY)
     assert history(db, case.number)[-1].details == {"run": "r1", "on_behalf_of": "白沙镇人民政府"}
