@@ -204,7 +204,8 @@ def start_local_server(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_UI_API_URL": api,
-        "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": origin,
+        # The UI's own origin, by either loopback name it may be opened as: its pages call the API at 127.0.0.1.
+        "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": f"{origin},http://localhost:{port}",
     }
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_SERVER_CORS_ALLOWED_ORIGINS", None)  # the older name of the same setting would compete
