@@ -17,16 +17,31 @@ One machine: ``yuqing serve`` starts a Prefect server on 127.0.0.1 (its
 own database under ``$YUQING_HOME/prefect-server``, never the application's)
 unless ``PREFECT_API_URL`` points at one, then serves all the deployments
 from this process. Several machines: see ``deployments/prefect.yaml``.
+
+The API is never open. The local server runs with API authentication
+(``PREFECT_SERVER_API_AUTH_STRING``): unless that is set, a credential
+``yuqing:<random>`` is made once and kept in
+``$YUQING_HOME/prefect-server/api-auth-string`` (mode 0600, reused on every
+start); the UI asks for that whole line, and this process and its flow runs
+use it as ``PREFECT_API_AUTH_STRING``. Only ``/api/health`` and ``/api/ready``
+answer without it (Prefect's probes). Cross-origin requests are allowed from
+the UI's own origin only (``PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS``), not
+from any web page. Whoever holds the credential can do everything the API
+can: run any deployment, read every block, Secret blocks included.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -116,11 +131,72 @@ class PrefectServerNotReady(UserError, RuntimeError):
     """The local Prefect server did not come up; the message says where its log is and what to try."""
 
 
-def start_local_server(home: Path, port: int | None = None, timeout_s: float = 300) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
-    """``prefect server start`` on 127.0.0.1 with its own home (its own SQLite database); returns it and its API URL."""
+class PrefectAccessDenied(UserError, RuntimeError):
+    """The Prefect API refused this process's credential (or it has none); the message says what to set."""
+
+
+CREDENTIAL_FILE = "api-auth-string"
+CREDENTIAL_USER = "yuqing"
+
+
+@dataclass(frozen=True)
+class ServerCredential:
+    """The local server's ``user:password`` and the file it is kept in (never printed)."""
+
+    auth_string: str
+    path: Path | None  # None: taken from PREFECT_SERVER_API_AUTH_STRING
+
+    @property
+    def user(self) -> str:
+        return self.auth_string.partition(":")[0]
+
+
+def server_credential(home: Path) -> ServerCredential:
+    """The local server's credential: ``PREFECT_SERVER_API_AUTH_STRING`` if set, otherwise the one kept in
+    ``home/api-auth-string`` (mode 0600), made once as ``yuqing:<random>`` and reused on every start.
+
+    A credential file that others may read is refused rather than used: anyone who read it could drive the API.
+    """
+    given = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if given:
+        return ServerCredential(given, None)
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CREDENTIAL_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return ServerCredential(_read_credential(path), path)
+    value = f"{CREDENTIAL_USER}:{secrets.token_urlsafe(32)}"
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return ServerCredential(value, path)
+
+
+def _read_credential(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PrefectAccessDenied(
+            f"Prefect 服务器凭据文件 {path} 的权限为 {mode:04o}，其他用户也能读取；"
+            f"请执行 chmod 600 {path}（若已泄露，删除此文件后重启会生成新的凭据）"
+        )
+    value = path.read_text(encoding="utf-8").strip()
+    if ":" not in value:
+        raise PrefectAccessDenied(f"Prefect 服务器凭据文件 {path} 的内容应为一行「用户名:密码」；删除此文件后重启会生成新的凭据")
+    return value
+
+
+def start_local_server(
+    home: Path, port: int | None = None, timeout_s: float = 300, *, auth_string: str | None = None
+) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """``prefect server start`` on 127.0.0.1 with its own home (its own SQLite database); returns it and its API URL.
+
+    With ``auth_string`` (``user:password``) every API route but the health probes asks for it; cross-origin
+    requests are allowed from the UI's own origin only, whatever the environment says.
+    """
     port = port or _free_port()
     home.mkdir(parents=True, exist_ok=True)
-    api = f"http://127.0.0.1:{port}/api"
+    origin = f"http://127.0.0.1:{port}"
+    api = f"{origin}/api"
     # The UI asks the API at the address it is told; without this it tries port 4200 whatever the server's port.
     env = {
         **os.environ,
@@ -128,8 +204,13 @@ def start_local_server(home: Path, port: int | None = None, timeout_s: float = 3
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_UI_API_URL": api,
+        # The UI's own origin, by either loopback name it may be opened as: its pages call the API at 127.0.0.1.
+        "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": f"{origin},http://localhost:{port}",
     }
     env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_SERVER_CORS_ALLOWED_ORIGINS", None)  # the older name of the same setting would compete
+    if auth_string:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
     log = (home / "server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -140,13 +221,33 @@ def start_local_server(home: Path, port: int | None = None, timeout_s: float = 3
         if process.poll() is not None:
             raise PrefectServerNotReady(f"Prefect 服务器启动失败（端口 {port} 是否已被占用？），详情见 {home / 'server.log'}")
         try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:  # the probe answers without credentials
                 return process, api
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     stop(process)
     raise PrefectServerNotReady(f"Prefect 服务器 {timeout_s:.0f} 秒内未就绪：机器繁忙时稍后重试，详情见 {home / 'server.log'}")
+
+
+def check_api_access(api: str, auth_string: str | None) -> None:
+    """Fail with a message that says what to set if the Prefect API at ``api`` refuses ``auth_string``."""
+    # As Prefect's client sends it: the whole string base64-encoded, whatever its colons.
+    headers = {"Authorization": "Basic " + base64.b64encode(auth_string.encode()).decode()} if auth_string else {}
+    try:
+        answer = httpx.get(f"{api}/admin/version", headers=headers, timeout=30)
+    except httpx.HTTPError as exc:
+        raise PrefectAccessDenied(f"连不上 Prefect 服务器 {api}（{type(exc).__name__}）：请检查 PREFECT_API_URL 和网络") from None
+    if answer.status_code == 401:
+        if auth_string:
+            raise PrefectAccessDenied(
+                f"Prefect 服务器 {api} 拒绝了 PREFECT_API_AUTH_STRING 中的凭据（401）："
+                "请改为与服务器的 PREFECT_SERVER_API_AUTH_STRING 相同的「用户名:密码」"
+            )
+        raise PrefectAccessDenied(
+            f"Prefect 服务器 {api} 要求认证（401）：请设置 PREFECT_API_AUTH_STRING=用户名:密码"
+            "（与服务器的 PREFECT_SERVER_API_AUTH_STRING 相同）后重试"
+        )
 
 
 def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
@@ -159,15 +260,29 @@ def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
 
 
 def serve_all(home: Path, risk_file: str | None = None) -> None:
-    """Serve every deployment from this process, starting a local server first if none is configured."""
+    """Serve every deployment from this process, starting a local server first if none is configured.
+
+    The local server is started with API authentication and the UI's origin as the only CORS origin; with
+    ``PREFECT_API_URL`` given, the credential is ``PREFECT_API_AUTH_STRING`` and a refusal stops here, with
+    a message, before anything is served.
+    """
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = None
     if not os.environ.get("PREFECT_API_URL"):
+        server_home = home / "prefect-server"
+        credential = server_credential(server_home)
         print("正在启动本地 Prefect 服务器…（首次启动要建立它的数据库，可能需要一两分钟）", flush=True)
-        server, api = start_local_server(home / "prefect-server", port=int(os.environ.get("YUQING_PREFECT_PORT", "4200")))
+        port = int(os.environ.get("YUQING_PREFECT_PORT", "4200"))
+        server, api = start_local_server(server_home, port=port, auth_string=credential.auth_string)
+        # Read by Prefect when it is imported below, and inherited by every flow run this process starts.
         os.environ["PREFECT_API_URL"] = api
+        os.environ["PREFECT_API_AUTH_STRING"] = credential.auth_string
+        where = f"凭据文件 {credential.path}" if credential.path else "环境变量 PREFECT_SERVER_API_AUTH_STRING"
         print(f"Prefect 服务器：{api.removesuffix('/api')}（界面在浏览器中打开此地址）", flush=True)
+        print(f"API 已开启认证：界面会要求输入密码，填入{where}中的整行「{credential.user}:…」", flush=True)
+    else:
+        check_api_access(os.environ["PREFECT_API_URL"], os.environ.get("PREFECT_API_AUTH_STRING"))
     try:
         from prefect import serve
 

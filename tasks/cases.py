@@ -60,11 +60,13 @@ def track(now: datetime | None = None) -> TrackingSummary:
     retry_condition_fn=database_error,
 )
 def record_action(case_number: str, action: str, actor: str, note: str | None, answer: str | None,
-                  until: datetime | None, expected_version: int | None) -> dict:  # fmt: skip
-    """Apply one action to one case (refused transitions fail the task with the reason)."""
+                  until: datetime | None, expected_version: int | None, *, on_behalf_of: str | None = None,
+                  details: dict | None = None) -> dict:  # fmt: skip
+    """Apply one action to one case (refused transitions and refused units fail the task with the reason)."""
     settings = get_settings()
     case = act(get_database(settings), load_policy(settings.cases_file), case_number, action, actor=actor, note=note,
-               answer=answer, until=until, expected_version=expected_version)  # fmt: skip
+               answer=answer, until=until, expected_version=expected_version, on_behalf_of=on_behalf_of,
+               audit_details=details)  # fmt: skip
     get_run_logger().info("%s：%s → %s（%s）", case.number, action, STATE_LABELS[case.state], actor)
     return {"case": case.number, "state": case.state, "version": case.version,
             "deadline": case.deadline_at.isoformat() if case.deadline_at else None}  # fmt: skip

@@ -20,6 +20,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import hypothesis
@@ -258,3 +259,29 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         prefect_test_harness(server_startup_timeout=120),
     ):
         yield
+
+
+@dataclass(frozen=True)
+class SecuredServer:
+    """A real ``prefect server start`` as ``yuqing serve`` starts it: API authentication, CORS for its UI only."""
+
+    api: str  # http://127.0.0.1:PORT/api, as PREFECT_API_URL is set
+    authed_api: str  # the same with the credential in the URL: httpx sends it as Basic auth
+    auth_string: str
+    home: Path
+
+
+@pytest.fixture(scope="session")
+def secured_prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredServer]:
+    """One real Prefect server for the session (a start costs 20-60 s on a busy machine)."""
+    from flows.deployments import server_credential, start_local_server, stop
+
+    home = tmp_path_factory.mktemp("secured") / "prefect-server"
+    credential = server_credential(home)
+    server, api = start_local_server(home, auth_string=credential.auth_string)
+    try:
+        user, _, password = credential.auth_string.partition(":")
+        authed = api.replace("http://", f"http://{user}:{password}@", 1)  # token_urlsafe: nothing to escape
+        yield SecuredServer(api, authed, credential.auth_string, home)
+    finally:
+        stop(server)

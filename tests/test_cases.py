@@ -10,6 +10,7 @@ from sqlalchemy import select
 from yuqing_core.cases import (
     ACTIONS,
     STATE_LABELS,
+    ActionNotPermitted,
     CaseConflict,
     CasePolicy,
     TransitionRefused,
@@ -113,6 +114,19 @@ def test_notes_are_required_where_a_reason_matters(db) -> None:
         act(db, POLICY, case.number, "return", actor="x", now=MONDAY)
     with pytest.raises(TransitionRefused, match="须写明理由"):
         act(db, POLICY, case.number, "cancel", actor="x", now=MONDAY)
+
+
+def test_a_unit_acts_only_on_its_own_cases_and_only_as_a_unit(db) -> None:
+    case = new_case(db)  # led by 县应急管理局, with 白沙镇人民政府
+    with pytest.raises(ActionNotPermitted, match=r"县水利局 不是督办件 .* 的牵头或配合单位，不能代其「签收」"):
+        act(db, POLICY, case.number, "ack", actor="A", on_behalf_of="县水利局", now=MONDAY)
+    case = act(db, POLICY, case.number, "ack", actor="A", on_behalf_of="白沙镇人民政府", audit_details={"run": "r1"}, now=MONDAY)
+    assert history(db, case.number)[-1].details == {"run": "r1", "on_behalf_of": "白沙镇人民政府"}
+    case = act(db, POLICY, case.number, "start", actor="A", on_behalf_of="县应急管理局", now=MONDAY)
+    with pytest.raises(ActionNotPermitted, match="「撤销」由监控中心办理，县应急管理局 不能代为操作"):
+        act(db, POLICY, case.number, "cancel", actor="A", note="不想办", on_behalf_of="县应急管理局", now=MONDAY)
+    assert get_case(db, case.number).version == case.version  # refusals changed nothing
+    assert act(db, POLICY, case.number, "cancel", actor="中心", note="重复立案", now=MONDAY).state == "cancelled"
 
 
 def test_stale_version_is_refused(db) -> None:

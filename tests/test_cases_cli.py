@@ -59,7 +59,9 @@ def test_open_from_a_warning_in_one_command_then_act(runner, warned, env_setting
 
     refused = runner.invoke(main, ["case", "close", number])
     assert refused.exit_code == 1 and "当前状态为「派单」，不能「办结」" in refused.output and "签收（ack）" in refused.output
-    for args in (["ack", number], ["start", number], ["return", number, "--answer", "已核查整改", "--attachment", "http://x/r.pdf"],
+    other_unit = runner.invoke(main, ["case", "ack", number, "--for", "县水利局"])
+    assert other_unit.exit_code == 1 and "县水利局 不是督办件" in other_unit.output and "牵头或配合单位" in other_unit.output
+    for args in (["ack", number, "--for", "县应急管理局"], ["start", number], ["return", number, "--answer", "已核查整改", "--attachment", "http://x/r.pdf"],
                  ["close", number, "--by", "舆情中心"]):  # fmt: skip
         result = runner.invoke(main, ["case", *args])
         assert result.exit_code == 0, result.output
@@ -84,16 +86,32 @@ def test_manual_case_needs_a_unit_and_a_title(runner, env_settings) -> None:
 
 @pytest.mark.prefect
 def test_case_action_and_track_cases_flows(env_settings, warned, db, prefect_harness) -> None:
+    from prefect.settings import PREFECT_API_AUTH_STRING, temporary_settings
+
     from flows.case_action import case_action
     from flows.track_cases import track_cases
-    from yuqing_core.cases import CasePolicy, get_case, open_case, origin_of
+    from yuqing_core.cases import CasePolicy, get_case, history, open_case, origin_of
 
     case = open_case(db, CasePolicy(), actor="中心", origin=origin_of(db, warning_id=warned.id), dispatch=True)
-    done = case_action(case_number=case.number, action="ack", actor="县应急管理局", return_state=True)
+    assert case.lead_unit == "县应急管理局"
+    # The harness checks no credential; what matters is that the worker's own is what the row records.
+    with temporary_settings({PREFECT_API_AUTH_STRING: "yuqing-ops:not-checked-by-the-harness"}):
+        done = case_action(case_number=case.number, action="ack", unit="县应急管理局", return_state=True)
     assert done.is_completed() and done.result()["state"] == "acknowledged"
-    refused = case_action(case_number=case.number, action="close", actor="中心", return_state=True)
+    row = history(db, case.number)[-1]
+    assert row.actor == "Prefect 账号 yuqing-ops（代 县应急管理局）"
+    assert row.details == {"flow_run_id": str(done.state_details.flow_run_id), "on_behalf_of": "县应急管理局"}
+
+    other_unit = case_action(case_number=case.number, action="start", unit="县水利局", return_state=True)
+    assert other_unit.is_failed() and "县水利局 不是督办件" in str(other_unit.result(raise_on_failure=False))
+    no_unit = case_action(case_number=case.number, action="start", return_state=True)
+    assert no_unit.is_failed() and "请在 unit 中填写" in no_unit.message
+    unit_closing = case_action(case_number=case.number, action="close", unit="县应急管理局", return_state=True)
+    assert unit_closing.is_failed() and "由监控中心办理" in str(unit_closing.result(raise_on_failure=False))
+    refused = case_action(case_number=case.number, action="close", return_state=True)
     assert refused.is_failed() and "不能「办结」" in str(refused.result(raise_on_failure=False))
     assert get_case(db, case.number).state == "acknowledged"
+    assert len(history(db, case.number)) == 3  # open, dispatch, ack: the refusals recorded nothing
 
     tracked = track_cases(now=case.deadline_at - timedelta(hours=1), return_state=True)
     assert tracked.is_completed() and tracked.result().reminders == [case.number]

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from yuqing_core.config import get_settings
 from yuqing_core.notify import MissingSecret, SecretResolver, check_target, redact, redact_text
 from yuqing_core.notify.secrets import install_log_redaction, placeholder_problems, placeholders, remember_secret
 
@@ -53,8 +54,9 @@ def test_a_missing_secret_names_the_placeholder_and_where_it_was_looked_for() ->
         SecretResolver({}, blocks=broken).value("WECOM_KEY")
 
     assert str(missing.value) == (
-        "缺少密钥 ${WECOM_KEY}：环境变量 YUQING_SECRET_WECOM_KEY 和 WECOM_KEY 均未设置，Prefect Secret 块 wecom-key 也不可用"
+        "缺少密钥 ${WECOM_KEY}：环境变量 YUQING_SECRET_WECOM_KEY 和 WECOM_KEY 均未设置（未启用 Prefect Secret 块查找）"
     )
+    assert "Prefect Secret 块 wecom-key 也不可用" in str(unreachable.value)
     assert "RuntimeError" in str(unreachable.value) and "hunter2" not in str(unreachable.value)
     assert unreachable.value.__cause__ is None and unreachable.value.__suppress_context__
 
@@ -74,15 +76,27 @@ def test_placeholders_must_be_well_formed() -> None:
 
 
 @pytest.mark.prefect
-def test_a_prefect_secret_block_is_found_by_its_kebab_name(prefect_harness: None) -> None:
+def test_a_prefect_secret_block_is_found_by_its_kebab_name_only_when_enabled(prefect_harness: None, monkeypatch) -> None:
     from prefect.blocks.system import Secret
 
     name = f"YUQING_TEST_{uuid.uuid4().hex[:8].upper()}"
     Secret(value="block-held-token-1234").save(name.lower().replace("_", "-"), overwrite=True)
 
-    assert SecretResolver({}).value(name) == "block-held-token-1234"
-    with pytest.raises(MissingSecret, match=r"\$\{YUQING_TEST_NO_SUCH_BLOCK\}"):
-        SecretResolver({}).value("YUQING_TEST_NO_SUCH_BLOCK")
+    # Off by default: a Secret block is readable by every holder of the Prefect API credential.
+    monkeypatch.delenv("YUQING_SECRETS_FROM_PREFECT_BLOCKS", raising=False)
+    get_settings.cache_clear()
+    with pytest.raises(MissingSecret, match="未启用 Prefect Secret 块查找"):
+        SecretResolver({}).value(name)
+
+    monkeypatch.setenv("YUQING_SECRETS_FROM_PREFECT_BLOCKS", "true")
+    get_settings.cache_clear()
+    try:
+        assert SecretResolver({}).value(name) == "block-held-token-1234"
+        with pytest.raises(MissingSecret, match=r"\$\{YUQING_TEST_NO_SUCH_BLOCK\}"):
+            SecretResolver({}).value("YUQING_TEST_NO_SUCH_BLOCK")
+    finally:
+        monkeypatch.delenv("YUQING_SECRETS_FROM_PREFECT_BLOCKS")
+        get_settings.cache_clear()
 
 
 # --- redaction ------------------------------------------------------------------------------------

@@ -66,9 +66,10 @@ def prepare_database(url: str, feeds: FeedServer, home: Path) -> Database:
 
 
 @pytest.fixture(scope="module")
-def operations(tmp_path_factory):
-    """A Prefect server, a FeedServer with the sample county (a week that ended ten days ago), and `yuqing serve`."""
-    from flows.deployments import start_local_server, stop
+def operations(tmp_path_factory, secured_prefect_server):
+    """The session's Prefect server (authentication on), a FeedServer with the sample county (a week that
+    ended ten days ago), and `yuqing serve` with the server's credential, as a machine that serves it would."""
+    from flows.deployments import stop
 
     home = tmp_path_factory.mktemp("ops")
     county = load_county()
@@ -76,13 +77,15 @@ def operations(tmp_path_factory):
         # Dated well in the past, so the analysis does not depend on the minute it runs (no velocity, no spike).
         for path, (body, content_type) in county_feeds(county, feeds.base_url, now=utcnow() - timedelta(days=10)).items():
             feeds.add(path, body, content_type=content_type)
-        server, api = start_local_server(home / "prefect-server")
+        # The helpers below talk to the API with httpx: through the URL that carries the credential.
+        api = secured_prefect_server.authed_api
         url = f"sqlite:///{home / 'app.db'}"
         db = prepare_database(url, feeds, home)
         fault = home / "fault"
         env = {
             **os.environ,
-            "PREFECT_API_URL": api,
+            "PREFECT_API_URL": secured_prefect_server.api,
+            "PREFECT_API_AUTH_STRING": secured_prefect_server.auth_string,
             "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "results"),
             "PREFECT_RUNNER_POLL_FREQUENCY": "2",
             "PREFECT_LOGGING_LEVEL": "INFO",
@@ -115,7 +118,6 @@ def operations(tmp_path_factory):
             yield {"api": api, "db": db, "fault": fault, "feeds": feeds, "home": home, "env": env, "url": url, "inbox": inbox}
         finally:
             stop(serving)
-            stop(server)
             db.dispose()
 
 
@@ -307,3 +309,32 @@ def test_backlog_analysis_through_the_served_dask_deployment(operations) -> None
     # The flow run's process started a Dask cluster (its scheduler logs to the serving process's output).
     served = (operations["home"] / "serve.log").read_bytes()[log_start:].decode("utf-8", "replace")
     assert "Creating a new Dask cluster" in served and "Register worker" in served, served[-3000:]
+
+
+def test_case_action_through_the_served_deployment_records_the_authenticated_account(operations) -> None:
+    """The UI's Run button on case-action/ui: nobody types who acted; the row names the Prefect account the
+    serving process authenticates with, the unit it acted for, and the flow run."""
+    from yuqing_core.cases import CasePolicy, history, open_case
+
+    api, db, home = operations["api"], operations["db"], operations["home"]
+    case = open_case(db, CasePolicy(), actor="县网络舆情应急监控中心", title="东坪村异味", lead_unit="县应急管理局",
+                     co_units=["白沙镇人民政府"], dispatch=True)  # fmt: skip
+    typed = start_run(
+        api, "case-action", "ui", {"case_number": case.number, "action": "ack", "unit": "县应急管理局", "actor": "县长"}
+    )
+    typed_end = wait_terminal(api, typed["id"], home)  # there is no actor to type: the flow does not bind it
+    assert typed_end["state"]["type"] in ("FAILED", "CRASHED"), typed_end["state"]
+    assert len(history(db, case.number)) == 2  # open, dispatch
+
+    other = start_run(api, "case-action", "ui", {"case_number": case.number, "action": "ack", "unit": "县水利局"})
+    refused = wait_terminal(api, other["id"], home)
+    assert refused["state"]["type"] == "FAILED", refused["state"]
+    assert "县水利局 不是督办件" in refused["state"]["message"], refused["state"]
+    assert len(history(db, case.number)) == 2  # open, dispatch
+
+    run = start_run(api, "case-action", "ui", {"case_number": case.number, "action": "ack", "unit": "县应急管理局"})
+    done = wait_terminal(api, run["id"], home)
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    row = history(db, case.number)[-1]
+    assert (row.action, row.actor) == ("ack", "Prefect 账号 yuqing（代 县应急管理局）")
+    assert row.details == {"flow_run_id": run["id"], "on_behalf_of": "县应急管理局"}

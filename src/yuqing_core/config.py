@@ -83,9 +83,20 @@ class Settings(BaseSettings):
         description="Rehearsal of failures: while this file exists, the stages named in it (one per line) fail.",
     )
 
-    dask_address: str | None = Field(
-        None, description="Scheduler of a running Dask cluster (tcp://host:8786) for the analyze/backlog deployment."
+    secrets_from_prefect_blocks: bool = Field(
+        False,
+        description="Also look ${NAME} placeholders up in Prefect Secret blocks (readable by every holder of the "
+        "Prefect API credential); off: only the environment of the machine that sends.",
     )
+
+    dask_address: str | None = Field(
+        None,
+        description="Scheduler of a running Dask cluster for the analyze/backlog deployment: tls://host:8786, "
+        "or tcp://host:8786 on a loopback or private address only.",
+    )
+    dask_tls_ca_file: Path | None = Field(None, description="CA certificate that signed the Dask cluster's (tls:// only).")
+    dask_tls_cert_file: Path | None = Field(None, description="This client's certificate for the Dask cluster (tls:// only).")
+    dask_tls_key_file: Path | None = Field(None, description="This client's private key for the Dask cluster (tls:// only).")
     dask_workers: int = Field(2, ge=1, description="Worker processes of the local Dask cluster when no address is given.")
 
     collect_disable_after_errors: int = Field(10, ge=1, description="Consecutive failures before a source is disabled.")

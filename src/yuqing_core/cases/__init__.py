@@ -9,10 +9,13 @@ sends reminders, overdue notices and reprimand listings once each;
 
 from yuqing_core.cases.config import CasePolicy, load_policy
 from yuqing_core.cases.service import (
+    UNIT_ACTIONS,
+    ActionNotPermitted,
     CaseConflict,
     CaseNotFound,
     Origin,
     act,
+    check_unit_may_act,
     get_case,
     history,
     list_cases,
@@ -24,6 +27,8 @@ from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, a
 __all__ = [
     "ACTIONS",
     "STATE_LABELS",
+    "UNIT_ACTIONS",
+    "ActionNotPermitted",
     "CaseConflict",
     "CaseNotFound",
     "CasePolicy",
@@ -31,6 +36,7 @@ __all__ = [
     "TransitionRefused",
     "act",
     "allowed_actions",
+    "check_unit_may_act",
     "get_case",
     "history",
     "list_cases",

@@ -6,6 +6,12 @@ transition against the state machine, writes the new state and one
 ``version``. A change computed from a stale read (someone else acted in
 between, or the caller passed an ``expected_version`` that no longer holds)
 fails with ``CaseConflict`` and changes nothing.
+
+Who may act: the office may take every action; a unit, named by
+``on_behalf_of``, only the unit actions (``UNIT_ACTIONS``: acknowledge,
+start, return, ask for an extension) and only on a case it leads or
+co-handles. Anything else is refused with ``ActionNotPermitted`` and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +44,28 @@ class CaseConflict(UserError, RuntimeError):
 
 class CaseNotFound(NotFound):
     pass
+
+
+class ActionNotPermitted(InvalidInput):
+    """The unit acted for may not take this action on this case; the message says why."""
+
+
+# What a unit does on its own case; everything else (dispatch, close, send back, reopen, cancel,
+# grant or refuse an extension) is the office's.
+UNIT_ACTIONS = frozenset({"ack", "start", "return", "extend"})
+
+
+def check_unit_may_act(case: Case, action: str, unit: str | None) -> None:
+    """Refuse ``action`` on ``case`` for ``unit`` unless it is a unit action on a case the unit leads or
+    co-handles; ``unit`` None is the office, which may take every action."""
+    if unit is None:
+        return
+    label = ACTIONS[action].label if action in ACTIONS else action
+    if unit != case.lead_unit and unit not in (case.co_units or []):
+        raise ActionNotPermitted(f"{unit} 不是督办件 {case.number} 的牵头或配合单位，不能代其「{label}」")
+    if action not in UNIT_ACTIONS:
+        allowed = "、".join(f"{ACTIONS[name].label}（{name}）" for name in ACTIONS if name in UNIT_ACTIONS)
+        raise ActionNotPermitted(f"「{label}」由监控中心办理，{unit} 不能代为操作；单位可执行：{allowed}")
 
 
 @dataclass(frozen=True)
@@ -181,15 +209,22 @@ def act(
     attachments: list[str] | None = None,
     until: datetime | None = None,
     expected_version: int | None = None,
+    on_behalf_of: str | None = None,
+    audit_details: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Apply ``action`` to the case; refused transitions and conflicts change nothing."""
+    """Apply ``action`` to the case; refused transitions, refused units and conflicts change nothing.
+
+    ``actor`` is who did it, as the caller authenticated them; ``on_behalf_of`` the unit they act for
+    (None: the office), checked by ``check_unit_may_act`` and kept in the audit row with ``audit_details``.
+    """
     now = now or utcnow()
     try:
         with db.writer() as session:
             case = session.scalar(select(Case).where(Case.number == number))
             if case is None:
                 raise CaseNotFound(f"没有督办件 {number}")
+            check_unit_may_act(case, action, on_behalf_of)
             if expected_version is not None and case.version != expected_version:
                 raise CaseConflict(
                     f"{number} 已被修改（当前第 {case.version} 版，您看到的是第 {expected_version} 版），请刷新后重试"
@@ -204,6 +239,9 @@ def act(
             if spec.target is not None:
                 case.state = spec.target
             case.updated_at = now
+            details = {**(audit_details or {}), **details}
+            if on_behalf_of is not None:
+                details["on_behalf_of"] = on_behalf_of
             _audit(session, case, actor, action, before, case.state, note or answer, now, details)
             session.flush()  # the version check happens here
             return case
@@ -275,11 +313,14 @@ def state_label(state: str) -> str:
 __all__ = [
     "ACTIONS",
     "DEFAULT_REQUIREMENT",
+    "UNIT_ACTIONS",
+    "ActionNotPermitted",
     "CaseConflict",
     "CaseNotFound",
     "Origin",
     "TransitionRefused",
     "act",
+    "check_unit_may_act",
     "get_case",
     "history",
     "list_cases",

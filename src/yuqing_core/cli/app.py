@@ -11,6 +11,8 @@ import functools
 import importlib
 import inspect
 import os
+import secrets
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -40,6 +42,28 @@ def prefect_defaults(*, quiet: bool = True) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def secure_ephemeral_api() -> None:
+    """Give the ephemeral Prefect API of this process a random credential of its own (``yuqing demo``).
+
+    Without ``PREFECT_API_URL`` Prefect starts an API server on 127.0.0.1, at a random port, for as long
+    as the command runs; open, any local user or web page (it allows every CORS origin) could drive it
+    meanwhile. Prefect reads its settings once, when imported, and passes them to that server's
+    subprocess: set before the import, the same credential reaches server and client. Once Prefect is
+    imported (tests, a program embedding the CLI) nothing is changed -- a server with a credential the
+    client never read would refuse this very process. The caller owns ``PREFECT_HOME`` (the demo does),
+    so no profile of the user's points this credential at another server.
+    """
+    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+        return
+    if os.environ.get("PREFECT_API_AUTH_STRING") or os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        return
+    credential = f"yuqing:{secrets.token_urlsafe(24)}"
+    os.environ["PREFECT_SERVER_API_AUTH_STRING"] = credential
+    os.environ["PREFECT_API_AUTH_STRING"] = credential
+    # No UI is served and no browser should call it: no origin is allowed (not even "null", file:// pages').
+    os.environ["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = ""
 
 
 def start_prefect_api() -> None:

@@ -140,16 +140,21 @@ def _action_command(name: str, action: str, help_text: str, *, note: str | None 
                     until: bool = False) -> None:  # fmt: skip
     @click.argument("number")
     @click.option("--by", "actor", help="Who acts (default: YUQING_AUTHOR or the login name).")
+    @click.option(
+        "--for",
+        "unit",
+        help="The unit acted for (checked: the case's lead or co-unit, unit actions only); default: the office.",
+    )
     @click.option("--version", "expected_version", type=int, help="Fail if the case changed since you saw this version.")
     @user_errors
     @_errors
-    def command(number: str, actor: str | None, expected_version: int | None, **extra: str) -> None:
+    def command(number: str, actor: str | None, unit: str | None, expected_version: int | None, **extra: str) -> None:
         from yuqing_core.cases import act
 
         when = parse_user_datetime(extra["until"], settings().tz) if extra.get("until") else None
         updated = act(database(), _policy(), number, action, actor=_actor(actor), note=extra.get("note"),
                       answer=extra.get("answer"), attachments=list(extra.get("attachment") or []), until=when,
-                      expected_version=expected_version)  # fmt: skip
+                      expected_version=expected_version, on_behalf_of=unit)  # fmt: skip
         _echo_case(updated)
 
     if note:

@@ -18,7 +18,7 @@ import click
 
 from yuqing_core.analysis.queries import iter_event_items
 from yuqing_core.cli.analysis import explanation_lines
-from yuqing_core.cli.app import main, run_flow, user_errors
+from yuqing_core.cli.app import main, run_flow, secure_ephemeral_api, user_errors
 from yuqing_core.cli.collect import print_collect_summary
 from yuqing_core.db.database import Database
 from yuqing_core.demo import load_county, serve_county, sources_yaml
@@ -51,6 +51,10 @@ def serve_command(risk_file: str | None) -> None:
     Schedules: monitor every 10 minutes, daily-report at 08:00, track-cases hourly,
     risk-library at 06:30 (Asia/Shanghai); special-report, case-action, collect and
     analyze on demand. Stop with Ctrl-C.
+
+    The local server's API asks for a credential, made once and kept in
+    $YUQING_HOME/prefect-server/api-auth-string (mode 0600); the UI asks for that
+    line. With PREFECT_API_URL set, PREFECT_API_AUTH_STRING is the credential.
     """
     import importlib
 
@@ -75,6 +79,7 @@ def run_demo(home: Path) -> int:
     os.environ["YUQING_HOME"] = str(home)
     os.environ["PREFECT_HOME"] = str(home / "prefect")
     os.environ.pop("PREFECT_API_URL", None)
+    secure_ephemeral_api()  # before Prefect is imported
     os.environ.setdefault("YUQING_COUNTY_NAME", "青禾县")
     os.environ.setdefault("YUQING_OFFICE_NAME", "青禾县网络舆情应急监控中心")
     os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")

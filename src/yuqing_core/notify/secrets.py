@@ -9,8 +9,18 @@ and only the URL handed to the channel carries the value. A placeholder
 
 1. the environment variable ``YUQING_SECRET_SMTP_PASSWORD``;
 2. the environment variable ``SMTP_PASSWORD``;
-3. the Prefect Secret block ``smtp-password`` (Prefect is imported only
-   now, and only if the environment had nothing).
+3. only with ``YUQING_SECRETS_FROM_PREFECT_BLOCKS=true``: the Prefect Secret
+   block ``smtp-password`` (Prefect is imported only now, and only if the
+   environment had nothing).
+
+Who can read what. The environment (or a secret file loaded into it by the
+service manager) of the machines that send is the default: readable by
+whoever administers those machines, and by nothing over the network. A
+Prefect Secret block is readable by anyone who holds the Prefect API
+credential -- every operator who can open the UI or run a deployment -- since
+``POST /api/block_documents/filter {"include_secrets": true}`` returns its
+value; hence the lookup is off unless switched on, for offices where the
+operators are the ones trusted with the passwords anyway.
 
 A value is percent-encoded where it lands in the URL, so passwords may hold
 ``@``, ``/`` or ``:``. A target that is one placeholder and nothing else
@@ -58,9 +68,10 @@ BlockLoader = Callable[[str], str | None]
 class MissingSecret(NotFound):
     """A placeholder with no value anywhere; the message names where it was looked for."""
 
-    def __init__(self, name: str, detail: str = "") -> None:
+    def __init__(self, name: str, detail: str = "", *, blocks: bool = True) -> None:
         self.name = name
-        where = f"环境变量 {ENV_PREFIX}{name} 和 {name} 均未设置，Prefect Secret 块 {block_name(name)} 也不可用"
+        where = f"环境变量 {ENV_PREFIX}{name} 和 {name} 均未设置"
+        where += f"，Prefect Secret 块 {block_name(name)} 也不可用" if blocks else "（未启用 Prefect Secret 块查找）"
         super().__init__(f"缺少密钥 ${{{name}}}：{where}" + (f"（{detail}）" if detail else ""))
 
 
@@ -118,17 +129,34 @@ def prefect_secret_block(name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def configured_block_loader() -> BlockLoader | None:
+    """The Prefect Secret block lookup if ``YUQING_SECRETS_FROM_PREFECT_BLOCKS`` is on, else None (the default)."""
+    from yuqing_core.config import get_settings
+
+    return prefect_secret_block if get_settings().secrets_from_prefect_blocks else None
+
+
+class _Configured:
+    """The default of ``SecretResolver(blocks=...)``: whatever the settings say."""
+
+
+CONFIGURED = _Configured()
+
+
 class SecretResolver:
-    """Looks placeholders up (environment first, then Prefect Secret blocks), once per name.
+    """Looks placeholders up (environment first, then, if enabled, Prefect Secret blocks), once per name.
 
     Make one per batch of sends: values are cached in the instance so a
     batch asks Prefect at most once per name, and a new batch sees rotated
-    secrets. ``blocks=None`` disables the Prefect lookup.
+    secrets. ``blocks`` defaults to the setting (``configured_block_loader``);
+    ``blocks=None`` disables the Prefect lookup, a function replaces it.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None, *, blocks: BlockLoader | None = prefect_secret_block) -> None:
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, *, blocks: BlockLoader | _Configured | None = CONFIGURED
+    ) -> None:
         self._environ = os.environ if environ is None else environ
-        self._blocks = blocks
+        self._blocks = configured_block_loader() if isinstance(blocks, _Configured) else blocks
         self._cache: dict[str, str] = {}
 
     def value(self, name: str) -> str:
@@ -142,7 +170,7 @@ class SecretResolver:
             except Exception as exc:
                 raise MissingSecret(name, f"读取 Prefect Secret 块出错：{type(exc).__name__}") from None
         if not value:
-            raise MissingSecret(name)
+            raise MissingSecret(name, blocks=self._blocks is not None)
         remember_secret(value)
         self._cache[name] = value
         return value
