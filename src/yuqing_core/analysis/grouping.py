@@ -3,8 +3,8 @@
 Only items about this county and not excluded are grouped. New items are
 assigned against the items already grouped within the time window
 (same canonical URL, same normalized title, near-duplicate text by MinHash
-LSH, and last the same risk point at the same specific place within 48
-hours; ``yuqing_core.events``), in publication order; each item's MinHash
+LSH, similar words, the same risk point at the same specific place within 48
+hours, and last words specific to one running incident; ``yuqing_core.events``), in publication order; each item's MinHash
 signature is stored with its membership so later batches rebuild the index
 without recomputing. Idempotent: an item already in an event is never
 grouped again, and new events are keyed by the item that founded them.
