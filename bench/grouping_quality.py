@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import emit, figure, log
-from yuqing_core.analysis.grouping import GROUPING_WINDOW, LSH_WEIGHTS, SIMILARITY_THRESHOLD, new_grouper
+from yuqing_core.analysis.grouping import GROUPING_WINDOW, LSH_WEIGHTS, MIN_TEXT_CHARS, SIMILARITY_THRESHOLD, new_grouper
 from yuqing_core.events import EventGrouper, GroupItem, NewEvent, count_words
 
 BENCH = "quality"
@@ -75,6 +75,7 @@ def production_grouper(options: Mapping[str, Any]) -> EventGrouper:
     """``new_grouper()``, or with ``options`` overriding its defaults (tuning on dev)."""
     if not options:
         return new_grouper()
+    options = {"min_text_chars": MIN_TEXT_CHARS, **options}
     return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=GROUPING_WINDOW, lsh_weights=LSH_WEIGHTS, **options)
 
 

@@ -3,8 +3,8 @@
 Only items about this county and not excluded are grouped. New items are
 assigned against the items already grouped within the time window
 (same canonical URL, same normalized title, near-duplicate text by MinHash
-LSH, and last the same risk point at the same specific place within 48
-hours; ``yuqing_core.events``), in publication order; each item's MinHash
+LSH, similar words, the same risk point at the same specific place within 48
+hours, and last words specific to one running incident; ``yuqing_core.events``), in publication order; each item's MinHash
 signature is stored with its membership so later batches rebuild the index
 without recomputing. Idempotent: an item already in an event is never
 grouped again, and new events are keyed by the item that founded them.
@@ -49,12 +49,17 @@ SIMILARITY_THRESHOLD = 0.5
 # LSH bands favouring recall (30 bands of 4 rows: 86% of pairs at Jaccard 0.5 become candidates,
 # against 55% for datasketch's balanced 25 x 5); every candidate is still verified against the threshold.
 LSH_WEIGHTS = (0.2, 0.8)
+# Texts this long take part in the text and word rules: a 10-character reply has 8 character 3-grams,
+# enough to tell a repost (Jaccard 0.5 and up) from another post. On the public evaluation set's dev
+# half, 10 instead of the grouper's default 20 raised the gold rows' B-cubed recall from 0.282 to 0.298
+# and pulled in no more unrelated posts (bench/quality.py); the demo county's events did not change.
+MIN_TEXT_CHARS = 10
 
 log = logging.getLogger(__name__)
 
 
 def new_grouper(window: timedelta = GROUPING_WINDOW) -> EventGrouper:
-    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS)
+    return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, min_text_chars=MIN_TEXT_CHARS)
 
 
 @dataclass

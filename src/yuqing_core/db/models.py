@@ -310,7 +310,9 @@ class EventItem(Base):
 
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
-    joined_by: Mapped[str] = mapped_column(String(16))  # 'seed' | 'url' | 'title' | 'minhash' | 'profile' | 'topic' | 'point'
+    joined_by: Mapped[str] = mapped_column(
+        String(16)
+    )  # 'seed' | 'url' | 'title' | 'minhash' | 'profile' | 'topic' | 'point' | 'anchor'
     similarity: Mapped[float | None] = mapped_column(Float)
     matched_item_id: Mapped[int | None] = mapped_column(BigId)
     published_at: Mapped[datetime] = mapped_column(index=True)

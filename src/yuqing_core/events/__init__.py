@@ -3,9 +3,11 @@
 - Grouping items into events (``EventGrouper``), one incident one event:
   same canonical URL, same normalised title, near-duplicate text by MinHash
   LSH over character n-grams, similar words (the item's IDF-weighted jieba
-  words against the event's term profile of the last 24 hours), or -- last
-  -- the same topic key (a risk point at a specific place, given by the
-  caller) within 48 hours; templated reports naming other figures (one
+  words against the event's term profile of the last 24 hours), the same
+  topic key (a risk point at a specific place, given by the caller) within
+  48 hours, a running incident of the item's risk point, or -- last -- words
+  specific to one running incident (its anchors: 东坪村 and 闻到 while the
+  odour incident runs); templated reports naming other figures (one
   day's 疫情通报 and the next's) are not tied by title, text or words;
   incremental, and every assignment records which rule of the chain joined
   the item. Events an item ties together are
@@ -38,6 +40,7 @@ one per flow run)::
 """
 
 from yuqing_core.events._grouping import (
+    JOINED_BY_ANCHOR,
     JOINED_BY_MINHASH,
     JOINED_BY_POINT,
     JOINED_BY_PROFILE,
@@ -66,6 +69,7 @@ from yuqing_core.events._normalize import TRACKING_PARAMS, canonical_url, event_
 from yuqing_core.events._spikes import SpikeResult, daily_counts, hourly_counts, spike_test
 
 __all__ = [
+    "JOINED_BY_ANCHOR",
     "JOINED_BY_MINHASH",
     "JOINED_BY_POINT",
     "JOINED_BY_PROFILE",

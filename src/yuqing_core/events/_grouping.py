@@ -48,7 +48,28 @@ within ``window`` of it (in either direction), in a fixed chain:
    it, as an analyst would read it; with two running (two accidents in
    two towns) it is ambiguous and founds its own event. This rule never
    merges events;
-7. otherwise the item founds a new event (``seed``).
+7. ``anchor`` — an item that names no risk point (no ``@<risk point>``
+   key: "东坪村的味道下午淡了一些") joins the running incident whose
+   anchor words it uses. A word anchors an event when it is an evidence
+   word (as for ``profile``: rare in general text) that at least
+   ``anchor_min_items`` (3) of the event's members in the profile window
+   use, and at least ``anchor_min_share`` (three quarters) of all the
+   members of any event in that window that use it: the word is specific
+   to that happening right now (a village, a company, what happened
+   there), whatever it means elsewhere. The item needs
+   ``anchor_min_shared`` (2) distinct anchors of the event -- a word inside
+   another (园区 in 化工园区) counts with it, and the specific places the
+   event's members name in their topic keys (``化工园区异味泄漏@东坪村``)
+   count once together (a road repair between 石桥村 and 凤鸣水库 names
+   where a dam rumour ran, not what it said) -- or one such place while the event is a
+   running risk incident (``point_min_items`` of its members in the
+   profile window name a risk point); and, as textual support, a profile
+   score (as for ``profile``: on at least ``profile_min_shared`` shared
+   evidence words, so never on one word) of at least ``anchor_min_similarity`` (0.2,
+   against 0.3 for a ``profile`` join). One word held by two events alike
+   anchors neither; the figures veto applies. This rule never merges
+   events;
+8. otherwise the item founds a new event (``seed``).
 
 Figures. Templated series posts (a daily 疫情通报, "11月23日全县新增病例5例，
 在院治疗12例…" and the next day's "11月24日…2例，在院治疗11例…") are near-duplicates
@@ -149,6 +170,7 @@ JOINED_BY_TOPIC = "topic"
 JOINED_BY_POINT = "point"
 # A topic key naming a risk point alone (no place): ``@化工园区异味泄漏``; see the ``point`` rule.
 POINT_KEY_PREFIX = "@"
+JOINED_BY_ANCHOR = "anchor"
 JOINED_BY_SEED = "seed"
 
 # An item's term vector keeps its heaviest words only, weights scaled to
@@ -200,7 +222,7 @@ class Assignment:
     """Where one item went and why.
 
     ``joined_by`` is ``'url'``, ``'title'``, ``'minhash'``, ``'profile'``,
-    ``'topic'`` or ``'seed'``; ``matched_item_id`` is the indexed item it was
+    ``'topic'``, ``'point'``, ``'anchor'`` or ``'seed'``; ``matched_item_id`` is the indexed item it was
     joined through (None for a seed; for ``'profile'`` the event's latest
     item); ``similarity`` is the estimated Jaccard similarity for
     ``'minhash'`` joins, the profile score for ``'profile'`` joins, else
@@ -240,14 +262,19 @@ class _EventRef:
     """One event in the index: its label, live members and term profile; shared by its items' entries.
 
     ``profile`` is the sum of the term vectors of the members still within
-    the profile window, ``norm2`` its exact squared length. ``ids`` are the
+    the profile window, ``norm2`` its exact squared length; ``holders``
+    counts those members per evidence word they use, ``pointed`` those
+    naming a risk point, ``places`` those naming each specific place in a
+    topic key (the ``anchor`` rule). ``ids`` are the
     stored event ids folded into this event (for ``never_merge``); ``seed``
     orders events founded in memory (survivor rule); ``latest`` is the
     member last in ``(published_at, item_id)``. An event absorbed by another
     points at it with ``alias``.
     """
 
-    __slots__ = ("alias", "ids", "label", "latest", "members", "norm2", "numbers", "profile", "seed")
+    __slots__ = (
+        "alias", "holders", "ids", "label", "latest", "members", "norm2", "numbers", "places", "pointed", "profile", "seed",
+    )  # fmt: skip
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
@@ -256,6 +283,9 @@ class _EventRef:
         self.norm2 = 0
         # number -> how many members in the profile name it
         self.numbers: dict[str, int] = {}
+        self.holders: dict[str, int] = {}
+        self.pointed = 0
+        self.places: dict[str, int] = {}
         self.ids: set[int] = {label} if isinstance(label, int) else set()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
@@ -480,7 +510,8 @@ class EventGrouper:
     The ``profile_*`` options drive the profile rule (module docstring);
     ``profile_threshold=None`` turns it off. ``numbers_min_compared`` and
     ``numbers_min_share`` keep templated reports with other figures apart
-    (module docstring, "Figures"); ``numbers_min_compared=None`` turns that off. ``never_merge`` (and
+    (module docstring, "Figures"); ``numbers_min_compared=None`` turns that off. The ``anchor_*`` options
+    drive the anchor rule; ``anchor_min_items=None`` turns it off. ``never_merge`` (and
     ``forbid_merge``) name pairs of stored event ids that must stay apart.
 
     Not thread-safe: use one grouper per flow run, or guard it with a lock.
@@ -513,6 +544,10 @@ class EventGrouper:
         topic_window: timedelta | None = timedelta(hours=48),
         point_min_items: int = 3,
         point_min_share: float = 0.75,
+        anchor_min_items: int | None = 3,
+        anchor_min_share: float = 0.75,
+        anchor_min_shared: int = 2,
+        anchor_min_similarity: float = 0.2,
         profile_threshold: float | None = 0.3,
         profile_merge_threshold: float = 0.35,
         profile_window: timedelta | None = timedelta(hours=24),
@@ -543,6 +578,12 @@ class EventGrouper:
         self._topic_window_s = min(window, topic_window).total_seconds() if topic_window is not None else None
         self.point_min_items = point_min_items
         self.point_min_share = point_min_share
+        if anchor_min_items is not None and (anchor_min_items < 1 or anchor_min_shared < 1):
+            raise ValueError("anchor_min_items and anchor_min_shared must be at least 1 (anchor_min_items may be None)")
+        self.anchor_min_items = anchor_min_items
+        self.anchor_min_share = anchor_min_share
+        self.anchor_min_shared = anchor_min_shared
+        self.anchor_min_similarity = anchor_min_similarity
         self.profile_threshold = profile_threshold
         self.profile_merge_threshold = profile_merge_threshold
         self.profile_max_events = profile_max_events
@@ -858,6 +899,14 @@ class EventGrouper:
                 found.append(self._same_topic(places, timestamp, self._topic_window_s))
             elif points and not any(found):
                 found.append(self._dominant_point_event(points, timestamp, self._topic_window_s))
+        if (
+            ready.terms is not None
+            and self.anchor_min_items is not None
+            and self.profile_threshold is not None
+            and not any(found)
+            and not any(key.startswith(POINT_KEY_PREFIX) for key in item.topic_keys)
+        ):
+            found.append(self._anchored_event(ready.terms, ready.numbers))
         ties = [tie for rule in found for tie in rule]
         if not ties:
             return []
@@ -913,10 +962,16 @@ class EventGrouper:
         big.norm2 = sum(weight * weight for weight in profile.values())
         for number, held in small.numbers.items():
             big.numbers[number] = big.numbers.get(number, 0) + held
+        for word, held in small.holders.items():
+            big.holders[word] = big.holders.get(word, 0) + held
+        for place, held in small.places.items():
+            big.places[place] = big.places.get(place, 0) + held
+        big.pointed += small.pointed
         big.ids |= small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
         big.label, big.seed = label, seed
         small.members, small.profile, small.norm2, small.numbers, small.alias = {}, {}, 0, {}, big
+        small.holders, small.places, small.pointed = {}, {}, 0
         self._events[label] = big
 
     def _closest_per_event(
@@ -1000,6 +1055,62 @@ class EventGrouper:
         if held < self.point_min_items or held < self.point_min_share * sum(counts.values()):
             return []
         return [_Tie(JOINED_BY_POINT, ref, closest[ref][1], None)]
+
+    def _anchored_event(self, terms: _Terms, numbers: frozenset[str]) -> list[_Tie]:
+        """The running incident whose anchor words the item uses, with support (``anchor`` rule); else nothing.
+
+        A word anchors the event of the profile window whose members use it
+        most, if they are at least ``anchor_min_items`` and at least
+        ``anchor_min_share`` of all members using it; a word on more than
+        ``profile_max_events`` events' lips anchors nothing. Anchors count
+        as distinct terms: one inside another (园区 in 化工园区) counts once,
+        and the event's specific places count once together, so two place
+        names are not two things the item says of the happening.
+        """
+        least = self.anchor_min_items
+        if least is None:
+            return []
+        by_word, cap, share = self._by_word, self.profile_max_events, self.anchor_min_share
+        anchors: dict[_EventRef, list[str]] = {}
+        words = terms.words
+        for index in range(terms.evidence):
+            word = words[index]
+            holders = by_word.get(word)
+            if not holders or len(holders) > cap:
+                continue
+            ref = max(holders, key=lambda held: (held.holders[word], held.latest or (0.0, 0)))
+            held = ref.holders[word]
+            if held >= least and held >= share * sum(other.holders[word] for other in holders):
+                anchors.setdefault(ref, []).append(word)
+        ranked = []
+        for ref, found in anchors.items():
+            count, placed = _distinct_anchors(found, ref.places)
+            if count < self.anchor_min_shared and not (placed and ref.pointed >= self.point_min_items):
+                continue
+            if numbers and self._numbers_differ(numbers, ref.numbers):
+                continue
+            if self._support(terms, ref) < self.anchor_min_similarity:
+                continue
+            latest = ref.latest or (0.0, 0)
+            ranked.append((-count, -latest[0], -latest[1], ref))
+        if not ranked:
+            return []
+        ranked.sort(key=lambda rank: rank[:3])
+        ref = ranked[0][3]
+        return [_Tie(JOINED_BY_ANCHOR, ref, ref.latest[1] if ref.latest else 0, None)]
+
+    def _support(self, terms: _Terms, ref: _EventRef) -> float:
+        """The item's profile score against one event as the ``profile`` rule scores it (0.0 unless they share
+        ``profile_min_shared`` evidence words), without its threshold."""
+        by_word, cap, profile = self._by_word, self.profile_max_events, ref.profile
+        dot = shared = 0
+        for index in range(terms.evidence):
+            word = terms.words[index]
+            weight = profile.get(word)
+            if weight is not None and len(by_word[word]) <= cap:
+                dot += terms.weights[index] * weight
+                shared += 1
+        return dot / math.sqrt(terms.norm2 * ref.norm2) if shared >= self.profile_min_shared else 0.0
 
     def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float, numbers: frozenset[str]) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
@@ -1115,6 +1226,7 @@ class EventGrouper:
         numbers = ref.numbers
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
+        _count_anchoring(ref, entry, 1)
         entry.in_profile = True
         heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
 
@@ -1143,6 +1255,7 @@ class EventGrouper:
                 del numbers[number]
             else:
                 numbers[number] = held - 1
+        _count_anchoring(ref, entry, -1)
         entry.in_profile = False
 
     def _index(self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None) -> None:
@@ -1211,6 +1324,35 @@ class EventGrouper:
 
 
 _NO_IDS: frozenset[int] = frozenset()
+
+
+def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
+    """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
+    _count(ref.holders, entry.words[: entry.evidence], step)
+    places = [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
+    _count(ref.places, places, step)
+    if len(places) < len(entry.topic_keys):
+        ref.pointed += step
+
+
+def _distinct_anchors(words: list[str], places: Mapping[str, int]) -> tuple[int, bool]:
+    """How many distinct things the anchor words name (one inside another counts once, all places once),
+    and whether a place is among them."""
+    kept: list[str] = []
+    for word in sorted(words, key=len, reverse=True):
+        if not any(word in longer for longer in kept):
+            kept.append(word)
+    placed = any(word in places for word in kept)
+    return sum(word not in places for word in kept) + placed, placed
+
+
+def _count(counts: dict[str, int], keys: Iterable[str], step: int) -> None:
+    for key in keys:
+        held = counts.get(key, 0) + step
+        if held:
+            counts[key] = held
+        else:
+            del counts[key]
 
 
 def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
