@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -157,9 +158,16 @@ def press_retry(api: str, flow_run_id: str) -> None:
 
 def start_run(api: str, flow: str, deployment: str, parameters: dict[str, object]) -> dict:
     """A flow run of a served deployment, as the UI's Run button makes it."""
-    return httpx.post(
-        f"{api}/deployments/{deployment_id(api, flow, deployment)}/create_flow_run", json={"parameters": parameters}, timeout=10
-    ).json()
+    # A busy machine can make the server's own SQLite answer 500 once; the idempotency key makes a retry safe.
+    body = {"parameters": parameters, "idempotency_key": uuid.uuid4().hex}
+    url = f"{api}/deployments/{deployment_id(api, flow, deployment)}/create_flow_run"
+    for attempt in range(3):
+        response = httpx.post(url, json=body, timeout=30)
+        if response.status_code < 500:
+            break
+        time.sleep(1 + attempt)
+    assert response.is_success, (response.status_code, response.text)
+    return response.json()
 
 
 def task_run_name(run: dict) -> str:
