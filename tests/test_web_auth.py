@@ -112,6 +112,21 @@ def test_posts_without_the_session_csrf_token_are_refused_and_change_nothing(des
     assert [e.action for e in desk.audit()] == ["login"]
 
 
+def test_signing_in_again_replaces_the_browsers_session_and_huge_passwords_are_not_hashed(desk) -> None:
+    desk.account("zhangsan", unit="柳湾镇")
+    browser = desk.client()
+    form_token = csrf_of(browser.get("/login").text)  # two tabs on the login page share this token
+    login_cookie = browser.cookies["yuqing_login_csrf"]
+    data = {"name": "zhangsan", "password": PASSWORD, "csrf_token": form_token}
+    assert browser.post("/login", data=data).status_code == 303
+    first = browser.cookies["yuqing_session"]
+    browser.cookies.set("yuqing_login_csrf", login_cookie, path="/login")
+    assert browser.post("/login", data=data).status_code == 303  # the second tab
+    assert browser.cookies["yuqing_session"] != first and len(_sessions(desk)) == 1
+    huge = login(desk.client(), "zhangsan", "x" * 5000)
+    assert huge.status_code == 401 and "账号或密码不正确" in huge.text
+
+
 def test_the_login_form_needs_its_own_token(desk) -> None:
     desk.account("zhangsan", unit="柳湾镇")
     browser = desk.client()

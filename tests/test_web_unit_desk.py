@@ -222,6 +222,24 @@ def test_an_answer_refused_by_the_core_keeps_no_files(people) -> None:
     assert attachment_rows(desk) == [] and list(desk.settings.effective_attachments_dir.rglob("*.*")) == []
 
 
+def test_an_answer_from_a_browser_form_with_no_file_chosen(people) -> None:
+    desk = people
+    case = desk.case("县应急管理局")
+    browser = desk.login("zhangsan")
+    for step in ("ack", "start"):
+        browser.post(url(case) + f"/{step}", data=form(browser, case))
+        case = desk.reload(case)
+    fields = form(browser, case, answer="已整改")
+    # What a browser sends for a file input left empty: a part with an empty filename.
+    parts = [f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+    parts.append('--B\r\nContent-Disposition: form-data; name="attachments"; filename=""\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n\r\n--B--\r\n")  # fmt: skip
+    returned = browser.post(url(case) + "/return", content="".join(parts).encode(),
+                            headers={"content-type": "multipart/form-data; boundary=B"})  # fmt: skip
+    assert returned.status_code == 303
+    assert desk.reload(case).state == "returned" and desk.reload(case).attachments == [] and attachment_rows(desk) == []
+
+
 def test_extension_needs_a_date_and_a_reason(people) -> None:
     desk = people
     case = desk.case("县应急管理局")
@@ -237,9 +255,11 @@ def test_the_office_reads_every_case_and_leaders_the_open_ones(people) -> None:
     desk = people
     ours = desk.case("县应急管理局", title="化工园区异味")
     theirs = desk.case("白沙镇", title="白沙镇积水")
+    desk.case("白沙镇", title="<script>alert(1)</script>")
     office = desk.login("analyst")
     listed = office.get("/cases").text
     assert "化工园区异味" in listed and "白沙镇积水" in listed and "全部单位" in listed
+    assert "<script>" not in listed and "&lt;script&gt;alert(1)&lt;/script&gt;" in listed  # escaped, never markup
     narrowed = office.get("/cases", params={"unit": "白沙镇"}).text
     assert "白沙镇积水" in narrowed and "化工园区异味" not in narrowed
     page = office.get(url(theirs))

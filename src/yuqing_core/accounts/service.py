@@ -36,6 +36,8 @@ ROLE_LABELS = {
 }
 OFFICE_ROLES = ("analyst", "duty", "head")
 MIN_PASSWORD_CHARS = 10
+# Longer "passwords" are refused unhashed: hashing megabytes per request would be a cheap way to load the server.
+MAX_PASSWORD_CHARS = 1024
 GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters
 # Units that handle cases get a member account from ``bootstrap_unit_accounts``; duty posts and the office do not.
 CASE_UNIT_KINDS = ("township", "department", "leadership")
@@ -70,6 +72,8 @@ def generate_password() -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidInput(f"密码至少需要 {MIN_PASSWORD_CHARS} 个字符")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidInput(f"密码不能超过 {MAX_PASSWORD_CHARS} 个字符")
 
 
 def _check_role(role: str, unit: str | None) -> None:
@@ -223,11 +227,13 @@ def authenticate(
     check_login_allowed(db, settings, name, client, now=now)
     with db.reader() as session:
         account = session.scalar(select(Account).where(Account.name == name))
-    try:
-        password_hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
-        verified = account is not None
-    except (VerificationError, InvalidHashError):
-        verified = False
+    verified = False
+    if len(password) <= MAX_PASSWORD_CHARS:
+        try:
+            password_hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+            verified = account is not None
+        except (VerificationError, InvalidHashError):
+            pass
     if not verified or account is None:
         with db.writer() as session:
             # Failures older than the window count no more: forget them as new ones come.

@@ -105,6 +105,9 @@ def login(
         account = authenticate(wb.db, wb.settings, name, password, client=client)
     except LoginRefused as exc:
         return _login_page(request, error=str(exc), status_code=429 if isinstance(exc, LoginThrottled) else 401, name=name)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # a new sign-in replaces whatever session this browser had
+        end_session(wb.db, previous)
     token, _session = start_session(wb.db, account, client=client)
     record_audit(wb.db, account=account, action="login", client=client)
     response = RedirectResponse(_safe_next(next_path), status_code=303)
