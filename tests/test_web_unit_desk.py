@@ -76,6 +76,7 @@ def test_sign_start_answer_with_attachments_and_ask_for_an_extension(people) -> 
     case = desk.reload(case)
     extended = browser.post(url(case) + "/extend", data=form(browser, case, until="2099-01-05", reason="需现场复核"))
     assert extended.status_code == 303
+    assert "申请延至 2099-01-05 18:00（需现场复核），待批准" in browser.get(url(case)).text
     case = desk.reload(case)
     assert (
         case.extension_request["until"].startswith("2099-01-05T18:00:00+08:00")
@@ -248,6 +249,8 @@ def test_extension_needs_a_date_and_a_reason(people) -> None:
     assert no_date.status_code == 400 and "请选择新的期限日期" in no_date.text
     no_reason = browser.post(url(case) + "/extend", data=form(browser, case, until="2099-01-05", reason=""))
     assert no_reason.status_code == 400 and "须写明理由" in no_reason.text
+    earlier = browser.post(url(case) + "/extend", data=form(browser, case, until="2020-01-06", reason="x"))
+    assert earlier.status_code == 400 and "新的期限须晚于当前期限（" in earlier.text
     assert desk.reload(case).extension_request is None
 
 

@@ -69,7 +69,10 @@ class Workbench:
         self.templates.filters["local"] = self.local
         self.templates.filters["case_url"] = case_url
 
-    def local(self, value: datetime | None) -> str:
+    def local(self, value: datetime | str | None) -> str:
+        """A stored time (or an ISO text of one, as in an extension request) in the configured zone."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
         return format_local(value, self.settings.tz)
 
     def render(self, request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -197,13 +197,16 @@ def case_extend(
 ) -> Response:
     """Ask for a later deadline: the new day (its deadline hour from the cases policy) and why."""
     wb = workbench(request)
-    _acting_case(wb, signed, number, "extend")
+    case = _acting_case(wb, signed, number, "extend")
     form = {"until": until, "reason": reason}
     try:
         day = date.fromisoformat(until.strip())
     except ValueError:
         return _case_page(request, wb, signed, number, status_code=400, error="请选择新的期限日期。", form=form)
     when = datetime.combine(day, wb.policy.deadline_time, tzinfo=wb.settings.tz)
+    if case.deadline_at is not None and when <= case.deadline_at:
+        return _case_page(request, wb, signed, number, status_code=400, form=form,
+                          error=f"新的期限须晚于当前期限（{wb.local(case.deadline_at)}）。")  # fmt: skip
     return _act(request, signed, number, "extend", expected_version, form=form, note=reason.strip() or None, until=when,
                 details={"until": when.isoformat()})  # fmt: skip
 
