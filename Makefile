@@ -31,8 +31,9 @@ test: $(INSTALLED)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# The web workbench (yuqing web, 127.0.0.1:8800) beside every deployment (yuqing serve); Ctrl-C stops both.
 serve: $(INSTALLED)
-	$(BIN)/yuqing serve
+	$(BIN)/yuqing web & web=$$!; trap 'kill $$web 2>/dev/null' EXIT INT TERM; $(BIN)/yuqing serve
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/collect.py

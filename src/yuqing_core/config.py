@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     task_timeout_cases_s: int = Field(600, ge=10, le=MAX_DURATION_S, description="Timeout of a case-tracking task.")
     task_timeout_risk_s: int = Field(1800, ge=10, le=MAX_DURATION_S, description="Timeout of a risk-library task (backtests).")
 
+    web_session_idle_s: int = Field(2 * 3600, ge=60, le=MAX_DURATION_S, description="A web session unused this long ends.")
+    web_session_max_s: int = Field(12 * 3600, ge=60, le=MAX_DURATION_S, description="A web session ends this long after sign-in.")
+    web_cookie_secure: bool = Field(
+        False, description="Send the session cookie only over https (also automatic when a request arrives over https)."
+    )
+    web_login_max_failures: int = Field(5, ge=1, description="Failed sign-ins of one login name before it must wait.")
+    web_login_max_failures_per_client: int = Field(
+        20, ge=1, description="Failed sign-ins from one client address before it must wait."
+    )
+    web_login_window_s: int = Field(900, ge=60, le=MAX_DURATION_S, description="The window those failures are counted in.")
+    web_max_upload_bytes: int = Field(10 * MIB, gt=0, description="Largest attachment a unit may hand in.")
+    attachments_dir: Path | None = Field(None, description="Where case attachments are kept; default: home/attachments.")
+
     @model_validator(mode="before")
     @classmethod
     def _no_replaced_settings(cls, data: Any) -> Any:
@@ -140,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def effective_reports_dir(self) -> Path:
         return self.reports_dir or self.home / "reports"
+
+    @property
+    def effective_attachments_dir(self) -> Path:
+        return self.attachments_dir or self.home / "attachments"
 
     @property
     def user_agent(self) -> str:

@@ -560,3 +560,81 @@ class CaseEvent(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Account(Base):
+    """An account of the web workbench: a role, for unit members their one unit, an argon2 password hash.
+
+    Accounts are disabled, never deleted, so the audit trail always names one.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # the login name
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # analyst | duty | head | unit | leader
+    unit: Mapped[str | None] = mapped_column(String(200), index=True)  # a units.name, for role unit only
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie token is stored, so a leaked table opens no session."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted per login name and per client address to slow password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_name_at", "name", "at"), Index("ix_login_failures_client_at", "client", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who changed what through an interface: the account's id and name as stored, never a typed name. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    account_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: the command line (name: the login user)
+    account_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))  # login, logout, case.ack, account.add, ...
+    target: Mapped[str | None] = mapped_column(String(200))  # a case number, an account name
+    client: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseAttachment(Base):
+    """A file a unit handed in with a case, stored under the yuqing home (never a web root) by its ``stored_name``."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

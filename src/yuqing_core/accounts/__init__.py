@@ -1,0 +1,51 @@
+"""Accounts, sign-in, sessions and the audit log of the web workbench."""
+
+from yuqing_core.accounts.service import (
+    OFFICE_ROLES,
+    ROLE_LABELS,
+    AccountNotFound,
+    BootstrapSummary,
+    LoginRefused,
+    LoginThrottled,
+    actor_label,
+    add_account,
+    authenticate,
+    bootstrap_unit_accounts,
+    disable_account,
+    get_account,
+    list_accounts,
+    reset_password,
+)
+from yuqing_core.accounts.sessions import (
+    SignedIn,
+    audit_entries,
+    csrf_matches,
+    end_session,
+    record_audit,
+    resolve_session,
+    start_session,
+)
+
+__all__ = [
+    "OFFICE_ROLES",
+    "ROLE_LABELS",
+    "AccountNotFound",
+    "BootstrapSummary",
+    "LoginRefused",
+    "LoginThrottled",
+    "SignedIn",
+    "actor_label",
+    "add_account",
+    "audit_entries",
+    "authenticate",
+    "bootstrap_unit_accounts",
+    "csrf_matches",
+    "disable_account",
+    "end_session",
+    "get_account",
+    "list_accounts",
+    "record_audit",
+    "reset_password",
+    "resolve_session",
+    "start_session",
+]

@@ -1,0 +1,76 @@
+"""The one answer to "may this account do this action on this case?", asked by every page and every list.
+
+Unit members see the dispatched cases their unit leads or works on as a
+co-unit; only the lead unit acts on one (签收, 开始办理, 交单, 申请延期).
+The office's analysts, duty officers and head see every case (this part of
+the workbench gives them no case actions); leaders read the open cases'
+overview only. A case an account may not see is, to it, a case that does not
+exist: the pages answer 404, as for a wrong number.
+
+>>> from yuqing_core.db.models import Account, Case
+>>> member = Account(role="unit", unit="柳湾镇", disabled=False)
+>>> case = Case(lead_unit="县应急管理局", co_units=["柳湾镇"], state="dispatched", dispatched_at=None)
+>>> may(member, "case.view", case)  # not yet dispatched
+False
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from yuqing_core.accounts.service import OFFICE_ROLES
+from yuqing_core.cases.service import list_cases
+from yuqing_core.cases.states import OPEN_STATES
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Account, Case
+
+# What a unit's answer to a case consists of; each is the core action of the same name, asked as "case.<name>".
+UNIT_ACTIONS = ("ack", "start", "return", "extend")
+DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader"]
+
+
+def concerns(account: Account, case: Case) -> bool:
+    """The case is the account's unit's: it leads it or works on it as a co-unit, once dispatched."""
+    return (
+        account.role == "unit"
+        and case.dispatched_at is not None
+        and account.unit is not None
+        and (case.lead_unit == account.unit or account.unit in (case.co_units or []))
+    )
+
+
+def may(account: Account, action: str, case: Case) -> bool:
+    """``action``: ``case.view``, ``case.attachment`` (download its files), or ``case.<one of UNIT_ACTIONS>``."""
+    if account.disabled:
+        return False
+    if action in ("case.view", "case.attachment"):
+        return account.role in OFFICE_ROLES or concerns(account, case)
+    if action.removeprefix("case.") in UNIT_ACTIONS:  # only the lead unit answers for the case
+        return concerns(account, case) and case.lead_unit == account.unit
+    return False
+
+
+def may_use(account: Account, desk: DeskAction) -> bool:
+    """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office)."""
+    if account.disabled:
+        return False
+    if desk == "desk.leader":
+        return account.role in (*OFFICE_ROLES, "leader")
+    if desk in ("desk.units", "desk.all_cases"):
+        return account.role in OFFICE_ROLES
+    return False
+
+
+def visible_cases(db: Database, account: Account, *, unit: str | None = None) -> list[Case]:
+    """The cases the account may see, by deadline; the office may narrow them to one unit (lead or co-unit)."""
+    cases = [case for case in list_cases(db) if may(account, "case.view", case)]
+    if unit and account.role in OFFICE_ROLES:
+        cases = [case for case in cases if case.lead_unit == unit or unit in (case.co_units or [])]
+    return cases
+
+
+def open_cases_overview(db: Database, account: Account) -> list[Case]:
+    """The open cases (the unit owes an answer, or it is returned and awaits the office) for the leaders' page."""
+    if not may_use(account, "desk.leader"):
+        return []
+    return list_cases(db, states=[*OPEN_STATES, "returned"])
