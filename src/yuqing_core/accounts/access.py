@@ -2,8 +2,10 @@
 
 Unit members see the dispatched cases their unit leads or works on as a
 co-unit; only the lead unit acts on one (签收, 开始办理, 交单, 申请延期).
-The office's analysts, duty officers and head see every case (this part of
-the workbench gives them no case actions); leaders read the open cases'
+The office's analysts, duty officers and head see every case and take the
+office's actions on it (``OFFICE_CASE_ACTIONS``: 派单, 办结, 退回, 延期审批,
+重新办理, 撤销) and use the office desk (``desk.office``: warnings, events,
+the cases board, item search, source health); leaders read the open cases'
 overview only. A case an account may not see is, to it, a case that does not
 exist: the pages answer 404, as for a wrong number.
 
@@ -26,7 +28,9 @@ from yuqing_core.db.models import Account, Case
 
 # What a unit's answer to a case consists of; each is the core action of the same name, asked as "case.<name>".
 UNIT_ACTIONS = ("ack", "start", "return", "extend")
-DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader"]
+# What only the office does to a case (派单, 办结, 退回, 批准或不予延期, 重新办理, 撤销): the office desk's panel.
+OFFICE_CASE_ACTIONS = ("dispatch", "close", "send_back", "grant", "refuse", "reopen", "cancel")
+DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader", "desk.office"]
 
 
 def concerns(account: Account, case: Case) -> bool:
@@ -40,23 +44,27 @@ def concerns(account: Account, case: Case) -> bool:
 
 
 def may(account: Account, action: str, case: Case) -> bool:
-    """``action``: ``case.view``, ``case.attachment`` (download its files), or ``case.<one of UNIT_ACTIONS>``."""
+    """``action``: ``case.view``, ``case.attachment`` (download its files), ``case.<one of UNIT_ACTIONS>``
+    (the lead unit) or ``case.<one of OFFICE_CASE_ACTIONS>`` (the office)."""
     if account.disabled:
         return False
     if action in ("case.view", "case.attachment"):
         return account.role in OFFICE_ROLES or concerns(account, case)
     if action.removeprefix("case.") in UNIT_ACTIONS:  # only the lead unit answers for the case
         return concerns(account, case) and case.lead_unit == account.unit
+    if action.removeprefix("case.") in OFFICE_CASE_ACTIONS:
+        return account.role in OFFICE_ROLES
     return False
 
 
 def may_use(account: Account, desk: DeskAction) -> bool:
-    """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office)."""
+    """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office),
+    the office desk (warnings, events, the cases board, item search, source health: analysts, duty officers, head)."""
     if account.disabled:
         return False
     if desk == "desk.leader":
         return account.role in (*OFFICE_ROLES, "leader")
-    if desk in ("desk.units", "desk.all_cases"):
+    if desk in ("desk.units", "desk.all_cases", "desk.office"):
         return account.role in OFFICE_ROLES
     return False
 

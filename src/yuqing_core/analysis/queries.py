@@ -155,3 +155,19 @@ def list_warnings(db: Database, *, since: datetime | None = None, status: str | 
         query = query.where(EarlyWarning.status == status)
     with db.reader() as session:
         return [(warning, event) for warning, event in session.execute(query)]
+
+
+def warning_queue(db: Database, *, statuses: list[str] | None = None) -> list[tuple[EarlyWarning, Event]]:
+    """The office's queue: warnings (in ``statuses``, or all but those merged into another) by effective level,
+    the most severe first, and the oldest first within a level."""
+    query = (
+        select(EarlyWarning, Event)
+        .join(Event, Event.id == EarlyWarning.event_id)
+        .order_by(EarlyWarning.effective_level, EarlyWarning.created_at, EarlyWarning.id)
+    )
+    if statuses:
+        query = query.where(EarlyWarning.status.in_(statuses))
+    else:
+        query = query.where(EarlyWarning.status != "merged")
+    with db.reader() as session:
+        return [(warning, event) for warning, event in session.execute(query)]

@@ -13,6 +13,7 @@ import click
 
 from yuqing_core.cli.app import database, main, output_format_option, run_flow, settings, user_errors
 from yuqing_core.levels import Level
+from yuqing_core.risk.decisions import ACTION_LABELS, STATUS_LABELS
 from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, isoformat_local, parse_user_datetime, utcnow
 
@@ -631,9 +632,6 @@ def warnings() -> None:
     """Warnings (预警): list, and acknowledge / downgrade / dismiss with a reason."""
 
 
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
-
-
 @warnings.command("list")
 @click.option("--since", help="Raised from this date/time (default: 7 days ago).")
 @click.option("--status", type=click.Choice(list(STATUS_LABELS)), help="Only warnings in this state.")
@@ -668,9 +666,6 @@ def warnings_list(since: str | None, status: str | None, output: str) -> None:
         for w, e in rows
     ]
     click.echo(render_table(table, max_column_width=40) if table else "没有预警。")
-
-
-ACTION_LABELS = {"acknowledge": "确认", "downgrade": "降级", "dismiss": "排除", "raise": "等级上调", "change": "新情况"}
 
 
 @warnings.command("show")

@@ -31,11 +31,10 @@ from yuqing_core.cases.attachments import (
 )
 from yuqing_core.db.models import Case
 from yuqing_core.errors import UserError
-from yuqing_core.notify import list_units
 from yuqing_core.timeutil import utcnow
 from yuqing_core.web.app import MAX_FILES_PER_ANSWER, Workbench, case_url, workbench
 from yuqing_core.web.auth import checked_post, client_address, signed_in
-from yuqing_core.web.views import deadline_view, desk_rows, history_lines
+from yuqing_core.web.views import case_units, deadline_view, desk_rows, history_lines
 
 router = APIRouter()
 
@@ -44,6 +43,7 @@ DONE_MESSAGES = {
     "start": "已开始办理。",
     "return": "已交单，等待舆情中心审核。",
     "extend": "延期申请已提交，等待批准。",
+    "open": "督办件已立案并派单。",
 }
 ACT_REFUSED_UNIT = "只有牵头单位可以办理此督办件。"
 ACT_REFUSED_OFFICE = "此页面只读：督办件由牵头单位办理。"
@@ -96,7 +96,7 @@ def case_list(request: Request, signed: Annotated[SignedIn, Depends(signed_in)],
     office = may_use(account, "desk.units")
     chosen = unit if office and unit else None
     rows = desk_rows(wb.policy, visible_cases(wb.db, account, unit=chosen), utcnow(), wb.settings.tz)
-    units = [u.name for u in list_units(wb.db) if u.kind not in ("duty", "office")] if office else []
+    units = case_units(wb.db) if office else []
     return wb.render(request, "case_list.html", rows=rows, units=units, chosen=chosen, office=office)
 
 

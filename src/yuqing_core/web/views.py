@@ -7,7 +7,9 @@ from datetime import datetime, tzinfo
 
 from yuqing_core.cases import ACTIONS, STATE_LABELS, CasePolicy
 from yuqing_core.cases.states import OPEN_STATES
+from yuqing_core.db.database import Database
 from yuqing_core.db.models import Case, CaseEvent
+from yuqing_core.notify import list_units
 
 WEEKDAYS = "一二三四五六日"
 FAR_FUTURE = datetime.max.replace(tzinfo=None)
@@ -75,3 +77,8 @@ def history_lines(entries: list[CaseEvent]) -> list[HistoryLine]:
         change = f"{before} → {after}" if before and before != after else after
         lines.append(HistoryLine(entry.at, entry.actor, labels.get(entry.action, entry.action), change, entry.note or ""))
     return lines
+
+
+def case_units(db: Database) -> list[str]:
+    """The units a case can be given to (or a list narrowed to): every unit but the duty roster and the office."""
+    return [unit.name for unit in list_units(db) if unit.kind not in ("duty", "office")]

@@ -1,0 +1,179 @@
+"""The office desk: warnings, events, the cases board, item search and source health, for analysts, duty officers
+and the head only (404 to units and leaders), over data made by the real analysis; every action through the core,
+with the account in the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import select
+
+from helpers import add_sources
+from test_analysis import LEAK, library, load, post
+from webdesk import Desk, csrf_of
+from yuqing_core.analysis import analyze
+from yuqing_core.cases import get_case, history
+from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction
+from yuqing_core.timeutil import utcnow
+
+WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
+
+
+@dataclass
+class County:
+    desk: Desk
+    now: datetime
+    chemical: EarlyWarning  # the larger story: more posts, two sources
+    wages: EarlyWarning
+
+
+def warnings_of(desk: Desk) -> list[EarlyWarning]:
+    with desk.db.reader() as session:
+        return list(session.scalars(select(EarlyWarning).order_by(EarlyWarning.effective_level, EarlyWarning.id)))
+
+
+@pytest.fixture
+def county(desk: Desk, settings, tmp_path) -> County:
+    """Two warnings raised by the real analysis of real posts, and an account for each role."""
+    now = utcnow().replace(microsecond=0)
+    add_sources(desk.db, settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml",
+                云江日报="http://example.org/yj.xml")  # fmt: skip
+    library(desk.db, tmp_path)
+    wave = [post(f"c{i}", f"东坪村化工园区泄漏{i}号现场", LEAK + f"（第{i}条）", now - timedelta(hours=6 - i / 2),
+                 url=f"https://bbs.example.org/t/{i}") for i in range(10)]  # fmt: skip
+    load(desk.db, settings, tmp_path, "青禾论坛", wave, "wave.jsonl")
+    load(
+        desk.db, settings, tmp_path, "云江日报", [post("p", "东坪村化工园区泄漏现场", LEAK, now - timedelta(hours=1))], "p.jsonl"
+    )
+    wages = [post(f"w{i}", f"白沙镇工地讨薪{i}", WAGES + f"（{i}）", now - timedelta(hours=2, minutes=10 * i)) for i in range(4)]
+    load(desk.db, settings, tmp_path, "青禾论坛", wages, "w.jsonl")
+    analyze(desk.db, now=now)
+    found = warnings_of(desk)
+    assert len(found) == 2 and found[0].effective_level < found[1].effective_level, [(w.level, w.score) for w in found]
+    desk.account("analyst", role="analyst", display_name="李四")
+    desk.account("duty", role="duty", display_name="值班员")
+    desk.account("head", role="head", display_name="主任")
+    desk.account("zhangsan", unit="县应急管理局", display_name="张三")
+    desk.account("leader", role="leader", display_name="县长")
+    return County(desk, now, found[0], found[1])
+
+
+def decide_form(browser, **fields: str) -> dict[str, str]:
+    return {"csrf_token": csrf_of(browser.get("/warnings").text), **fields}
+
+
+# --- warnings ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["analyst", "duty", "head"])
+def test_the_warnings_queue_lists_open_warnings_most_severe_first(county: County, role: str) -> None:
+    page = county.desk.login(role).get("/warnings")
+    assert page.status_code == 200
+    text = page.text
+    first, second = county.chemical, county.wages
+    assert text.index(f"预警 #{first.id}") < text.index(f"预警 #{second.id}")
+    assert "化工异味" in text and "讨薪" in text and f"风险分 {first.score:g}" in text
+    assert "快速回应：" in text and "待处理" in text and '<a href="/warnings">预警</a>' in text
+
+
+def test_acknowledge_downgrade_and_dismiss_go_through_the_core_and_the_audit(county: County) -> None:
+    desk, warning = county.desk, county.chemical
+    browser = desk.login("analyst")
+    done = browser.post(
+        f"/warnings/{warning.id}/decide", data=decide_form(browser, action="acknowledge", reason="已转应急局核实")
+    )
+    assert done.status_code == 303 and "预警已确认" in browser.get(done.headers["location"]).text
+    assert f"预警 #{warning.id}" not in browser.get("/warnings").text  # no longer open
+    assert f"预警 #{warning.id}" in browser.get("/warnings?status=acknowledged").text
+
+    lower = warning.effective_level + 1
+    refused = browser.post(f"/warnings/{warning.id}/decide", data=decide_form(browser, action="downgrade", reason=" ",
+                                                                              to_level=str(lower)))  # fmt: skip
+    assert refused.status_code == 400 and "必须写明理由" in refused.text
+    downgraded = browser.post(f"/warnings/{warning.id}/decide",
+                              data=decide_form(browser, action="downgrade", reason="核实为轻微", to_level=str(lower)))  # fmt: skip
+    assert downgraded.status_code == 303
+    dismissed = browser.post(f"/warnings/{county.wages.id}/decide",
+                             data=decide_form(browser, action="dismiss", reason="经核实已发放"))  # fmt: skip
+    assert dismissed.status_code == 303
+
+    with desk.db.reader() as session:
+        row = session.get(EarlyWarning, warning.id)
+        assert (row.status, row.effective_level) == ("downgraded", lower)
+        assert session.get(EarlyWarning, county.wages.id).status == "dismissed"
+        actions = session.scalars(select(EarlyWarningAction).where(EarlyWarningAction.actor == "李四（分析员）")).all()
+        assert [(a.action, a.reason) for a in actions] == [
+            ("acknowledge", "已转应急局核实"), ("downgrade", "核实为轻微"), ("dismiss", "经核实已发放")]  # fmt: skip
+    audit = [(e.action, e.account_name, e.target) for e in desk.audit() if e.action.startswith("warning.")]
+    assert audit == [("warning.acknowledge", "analyst", f"warning:{warning.id}"),
+                     ("warning.downgrade", "analyst", f"warning:{warning.id}"),
+                     ("warning.dismiss", "analyst", f"warning:{county.wages.id}")]  # fmt: skip
+    everything = browser.get("/warnings?status=all").text
+    assert "已降级" in everything and "已排除" in everything and "原为" in everything
+
+
+def test_a_case_opened_from_a_warning_has_its_units_type_and_origin(county: County) -> None:
+    desk, warning = county.desk, county.chemical
+    browser = desk.login("duty")
+    page = browser.get(f"/warnings/{warning.id}/case")
+    assert page.status_code == 200 and 'value="县应急管理局" selected' in page.text  # the risk point's unit
+    form = {"csrf_token": csrf_of(page.text), "title": "东坪村化工园区异味", "lead_unit": "县应急管理局",
+            "co_units": ["白沙镇", "柳湾镇"], "case_type": "urgent", "requirement": "请立即核查园区排放"}  # fmt: skip
+    refused = browser.post(f"/warnings/{warning.id}/case", data={**form, "lead_unit": "县不存在局"})
+    assert refused.status_code == 400 and "请从单位列表中选择" in refused.text
+    opened = browser.post(f"/warnings/{warning.id}/case", data=form)
+    assert opened.status_code == 303
+    with desk.db.reader() as session:
+        (case,) = session.scalars(select(Case)).all()
+    assert (case.origin_kind, case.origin_id, case.lead_unit, case.co_units) == ("warning", warning.id, "县应急管理局",
+                                                                                 ["白沙镇", "柳湾镇"])  # fmt: skip
+    assert (case.case_type, case.requirement, case.state) == ("urgent", "请立即核查园区排放", "dispatched")
+    assert opened.headers["location"] == "/cases/" + quote(case.number, safe="") + "?done=open"
+    shown = browser.get(opened.headers["location"]).text
+    assert "督办件已立案并派单" in shown and case.number in shown
+    assert [(e.action, e.actor) for e in history(desk.db, case.number)] == [("open", "值班员（值班员）"),
+                                                                             ("dispatch", "值班员（值班员）")]  # fmt: skip
+    (entry,) = [e for e in desk.audit() if e.action == "case.open"]
+    assert (entry.account_name, entry.target, entry.details["warning"]) == ("duty", case.number, warning.id)
+    assert get_case(desk.db, case.number).deadline_at is not None
+
+
+# --- forms and access -------------------------------------------------------------------------------
+
+
+def test_a_form_without_the_sessions_token_changes_nothing(county: County) -> None:
+    desk, warning = county.desk, county.chemical
+    browser = desk.login("analyst")
+    for token in ("", "forged"):
+        refused = browser.post(f"/warnings/{warning.id}/decide", data={"csrf_token": token, "action": "dismiss", "reason": "x"})
+        assert refused.status_code == 403 and "表单已失效" in refused.text
+        opened = browser.post(f"/warnings/{warning.id}/case", data={"csrf_token": token, "lead_unit": "县应急管理局",
+                                                                   "case_type": "urgent"})  # fmt: skip
+        assert opened.status_code == 403
+    assert warnings_of(desk)[0].status == "open"
+    with desk.db.reader() as session:
+        assert session.scalars(select(Case)).all() == []
+
+
+def office_routes(county: County) -> list[tuple[str, str]]:
+    w = county.chemical
+    return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
+            ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case")]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["zhangsan", "leader"])
+def test_units_and_leaders_get_404_on_every_office_route(county: County, name: str) -> None:
+    desk = county.desk
+    browser = desk.login(name)
+    token = csrf_of(browser.get("/cases" if name == "zhangsan" else "/leader").text)
+    for method, path in office_routes(county):
+        data = {"csrf_token": token, "action": "dismiss", "reason": "x", "lead_unit": "县应急管理局", "case_type": "urgent"}
+        response = browser.get(path) if method == "GET" else browser.post(path, data=data)
+        assert response.status_code == 404, (method, path)
+        assert '<a href="/warnings">' not in response.text
+    assert warnings_of(desk)[0].status == "open"
+    with desk.db.reader() as session:
+        assert session.scalars(select(Case)).all() == []
