@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from helpers import add_sources
-from test_analysis import LEAK, library, load, post
+from test_analysis import LEAK, NOW, library, load, post
 from webdesk import Desk, csrf_of
 from yuqing_core.analysis import analyze
+from yuqing_core.analysis.merging import merge_events
 from yuqing_core.cases import get_case, history
-from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction
-from yuqing_core.timeutil import utcnow
+from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event
 
 WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
 
@@ -38,7 +38,7 @@ def warnings_of(desk: Desk) -> list[EarlyWarning]:
 @pytest.fixture
 def county(desk: Desk, settings, tmp_path) -> County:
     """Two warnings raised by the real analysis of real posts, and an account for each role."""
-    now = utcnow().replace(microsecond=0)
+    now = NOW  # what the archive import takes for the time of collection (test_analysis.load)
     add_sources(desk.db, settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml",
                 云江日报="http://example.org/yj.xml")  # fmt: skip
     library(desk.db, tmp_path)
@@ -141,6 +141,48 @@ def test_a_case_opened_from_a_warning_has_its_units_type_and_origin(county: Coun
     assert get_case(desk.db, case.number).deadline_at is not None
 
 
+# --- events ---------------------------------------------------------------------------------------
+
+
+def test_the_days_events_list_risk_first(county: County) -> None:
+    day = county.now.astimezone(county.desk.settings.tz).date().isoformat()
+    page = county.desk.login("head").get(f"/events?day={day}")
+    assert page.status_code == 200
+    chemical, wages = county.chemical.event_id, county.wages.event_id
+    assert page.text.index(f'href="/events/{chemical}"') < page.text.index(f'href="/events/{wages}"')
+    assert "当天没有事件" in county.desk.login("head").get("/events?day=2001-01-01").text
+
+
+def test_the_event_page_explains_the_score_the_items_and_their_matches(county: County) -> None:
+    desk = county.desk
+    page = desk.login("analyst").get(f"/events/{county.chemical.event_id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "风险分构成" in text and "快速回应" in text and "首发时间" in text and "热词" in text
+    with desk.db.reader() as session:
+        event = session.get(Event, county.chemical.event_id)
+    assert all(part["label"] in text for part in event.score_parts)
+    assert f"风险分 {event.score}" in text
+    assert '<a href="https://bbs.example.org/t/3" rel="noopener noreferrer" target="_blank">' in text
+    assert "<mark>化工园区</mark>" in text and "<mark>泄漏</mark>" in text and "命中【化工异味】" in text
+    assert "投诉诉求" in text or "伤亡事故" in text  # each item's stance
+    assert text.count("<svg") == 2 and "青禾论坛" in text and "云江日报" in text
+    assert "<script" not in text
+
+
+def test_a_merged_event_sends_the_browser_to_its_survivor(county: County) -> None:
+    desk = county.desk
+    survivor, absorbed = county.chemical.event_id, county.wages.event_id
+    merge_events(desk.db, survivor, absorbed, actor="李四（分析员）", note="同一片区")
+    browser = desk.login("analyst")
+    moved = browser.get(f"/events/{absorbed}")
+    assert moved.status_code == 303 and moved.headers["location"] == f"/events/{survivor}?merged_from={absorbed}"
+    page = browser.get(moved.headers["location"]).text
+    assert f"事件 #{absorbed} 已并入本事件" in page and f"事件 #{absorbed} 并入事件 #{survivor}" in page
+    assert "同一片区" in page
+    assert browser.get("/events/999999").status_code == 404
+
+
 # --- forms and access -------------------------------------------------------------------------------
 
 
@@ -161,7 +203,8 @@ def test_a_form_without_the_sessions_token_changes_nothing(county: County) -> No
 def office_routes(county: County) -> list[tuple[str, str]]:
     w = county.chemical
     return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
-            ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case")]  # fmt: skip
+            ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case"), ("GET", "/events"),
+            ("GET", f"/events/{w.event_id}")]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["zhangsan", "leader"])

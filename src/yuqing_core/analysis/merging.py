@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -57,7 +57,7 @@ from yuqing_core.db.models import (
 )
 from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.levels import Level
-from yuqing_core.timeutil import utcnow
+from yuqing_core.timeutil import SHANGHAI, format_local, utcnow
 
 SYSTEM_ACTOR = "system"
 ANALYST_REASON = "analyst"
@@ -480,3 +480,32 @@ def separations_of(db: Database, event_id: int) -> list[tuple[int, str, str | No
     with db.reader() as session:
         live = _resolve(session, event_id)
         return [(b if a == live else a, s.actor, s.note) for a, b, s in _separations(session) if live in (a, b)]
+
+
+MERGE_REASONS = {
+    "minhash": "正文相似",
+    "title": "标题相同",
+    "topic": "同一风险点同一地点",
+    "url": "链接相同",
+    "analyst": "分析员合并",
+}
+
+
+def describe_history(entry: HistoryEntry, tz: tzinfo = SHANGHAI) -> str:
+    """One merge or split in words (``yuqing events show``, the event page)."""
+    when, who = format_local(entry.created_at, tz), "系统" if entry.actor == SYSTEM_ACTOR else entry.actor
+    if entry.kind == "merge":
+        why = MERGE_REASONS.get(entry.reason, entry.reason)
+        if entry.item_id is not None:
+            why += f"，由信息 #{entry.item_id} 关联"
+        if entry.similarity is not None:
+            why += f"，相似度 {entry.similarity:.2f}"
+        line = f"{when} {who}：事件 #{entry.from_event_id} 并入事件 #{entry.into_event_id}（{why}；{len(entry.item_ids)} 条信息）"
+    else:
+        moved = "、".join(f"#{i}" for i in entry.item_ids)
+        line = f"{when} {who}：从事件 #{entry.from_event_id} 拆出信息 {moved}，另立事件 #{entry.into_event_id}"
+    return line + (f" 说明：{entry.note}" if entry.note else "")
+
+
+def describe_separation(other: int, actor: str, note: str | None) -> str:
+    return f"不与事件 #{other} 合并（{actor}：{note or '未写理由'}）"

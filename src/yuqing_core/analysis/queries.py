@@ -17,9 +17,15 @@ STREAM_BATCH = 1000
 
 
 def list_events(
-    db: Database, *, since: datetime | None = None, min_items: int = 1, with_risk: bool = False, limit: int | None = None
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_items: int = 1,
+    with_risk: bool = False,
+    limit: int | None = None,
 ) -> list[Event]:
-    """Events last seen since ``since``, highest risk score first (the hotter first among equals; not those merged into another)."""
+    """Events last seen since ``since`` (and before ``until``), highest risk score first (the hotter first among equals; not those merged into another)."""
     query = (
         select(Event)
         .where(Event.item_count >= min_items, Event.merged_into_id.is_(None))
@@ -27,6 +33,8 @@ def list_events(
     )
     if since is not None:
         query = query.where(Event.last_seen_at >= since)
+    if until is not None:
+        query = query.where(Event.last_seen_at < until)
     if limit is not None and not with_risk:
         query = query.limit(limit)
     with db.reader() as session:

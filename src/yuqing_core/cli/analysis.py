@@ -170,20 +170,6 @@ def risk_versions() -> None:
 # --- rules test ----------------------------------------------------------------------------
 
 
-def snippet(text: str, hits: list[Any], field: str, width: int = 40) -> str:
-    """The part of ``text`` around its hits, with the hits marked."""
-    from yuqing_core.rules import TermHit, highlight
-
-    spans = [h for h in hits if h.field == field]
-    if not spans:
-        return text[: width * 2] + ("…" if len(text) > width * 2 else "")
-    start = max(0, min(h.start for h in spans) - width)
-    end = min(len(text), max(h.end for h in spans) + width)
-    shifted = [TermHit(h.term, h.field, h.start - start, h.end - start) for h in spans if h.start >= start and h.end <= end]
-    body = highlight(text[start:end], shifted, field)
-    return ("…" if start else "") + body.replace("\n", " ") + ("…" if end < len(text) else "")
-
-
 @main.group()
 def rules() -> None:
     """Keyword rules (关键词规则): try an expression or a library before importing it."""
@@ -214,7 +200,7 @@ def rules_test(expression: str | None, library_file: Path | None, input_file: Pa
     from yuqing_core.analysis.match import Document, iter_match_texts, read_match_texts
     from yuqing_core.risk.library import CompiledLibrary, load_library_file
     from yuqing_core.risk.stance import classify_stance
-    from yuqing_core.rules import RuleSet, RuleSyntaxError, parse_rule
+    from yuqing_core.rules import RuleSet, RuleSyntaxError, parse_rule, snippet
 
     if expression and library_file is None:
         try:
@@ -431,38 +417,15 @@ def events_show(event_id: int) -> None:
 
 def merge_lines(event_id: int) -> list[str]:
     """The event's merge history and the events it is kept apart from."""
-    from yuqing_core.analysis.merging import merge_history, separations_of
+    from yuqing_core.analysis.merging import describe_history, describe_separation, merge_history, separations_of
 
     tz = settings().tz
-    lines = []
     history = merge_history(database(), event_id)
-    if history:
-        lines.append("  合并与拆分记录：")
-    for h in history:
-        when, who = format_local(h.created_at, tz), "系统" if h.actor == "system" else h.actor
-        if h.kind == "merge":
-            why = MERGE_REASONS.get(h.reason, h.reason)
-            if h.item_id is not None:
-                why += f"，由信息 #{h.item_id} 关联"
-            if h.similarity is not None:
-                why += f"，相似度 {h.similarity:.2f}"
-            line = f"    {when} {who}：事件 #{h.from_event_id} 并入事件 #{h.into_event_id}（{why}；{len(h.item_ids)} 条信息）"
-        else:
-            moved = "、".join(f"#{i}" for i in h.item_ids)
-            line = f"    {when} {who}：从事件 #{h.from_event_id} 拆出信息 {moved}，另立事件 #{h.into_event_id}"
-        lines.append(line + (f" 说明：{h.note}" if h.note else ""))
-    for other, actor, note in separations_of(database(), event_id):
-        lines.append(f"  不与事件 #{other} 合并（{actor}：{note or '未写理由'}）")
-    return lines
+    lines = ["  合并与拆分记录："] if history else []
+    lines += [f"    {describe_history(h, tz)}" for h in history]
+    return lines + [f"  {describe_separation(*separation)}" for separation in separations_of(database(), event_id)]
 
 
-MERGE_REASONS = {
-    "minhash": "正文相似",
-    "title": "标题相同",
-    "topic": "同一风险点同一地点",
-    "url": "链接相同",
-    "analyst": "分析员合并",
-}
 _by = click.option("--by", "actor", help="Who decides (default: YUQING_AUTHOR or the login name).")
 _note = click.option("--note", required=True, help="Why (kept in the merge history).")
 
@@ -604,7 +567,7 @@ def events_separate(first: int, second: int, note: str, actor: str | None) -> No
 def explanation_lines(items: list[Any]) -> list[str]:
     """Each item with its stance and its matches, terms marked in title and text."""
     from yuqing_core.risk.stance import explain_stance
-    from yuqing_core.rules import TermHit
+    from yuqing_core.rules import TermHit, snippet
 
     tz = settings().tz
     lines = []

@@ -140,7 +140,8 @@ def _item_ref(row: Any, points: Iterable[str] = (), event_id: int | None = None)
     )  # fmt: skip
 
 
-def _counts(counter: Counter[str], total: int) -> tuple[Count, ...]:
+def counts_of(counter: Counter[str], total: int) -> tuple[Count, ...]:
+    """Each label's count and share of ``total``, the largest first (sources, risk points ...)."""
     return tuple(Count(label, count, count / total if total else 0.0) for label, count in counter.most_common())
 
 
@@ -331,8 +332,8 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         day=day, period_start=start, period_end=end, generated_at=now, library_version=library.version,
         items=len(rows), relevant=len(relevant_rows), sensitive=len(sensitive_items), positive=len(positive_items),
         responses=responses, response_section=response_section(day_events),
-        by_source=_counts(by_source, len(rows)), by_category=_counts(by_category, len(rows)),
-        by_risk_point=_counts(by_point, len(relevant_rows)),
+        by_source=counts_of(by_source, len(rows)), by_category=counts_of(by_category, len(rows)),
+        by_risk_point=counts_of(by_point, len(relevant_rows)),
         positive_items=tuple(_item_ref(r, n, r.event_id) for r, n in positive_items[:MAX_LISTED_ITEMS]),
         sensitive_items=tuple(_item_ref(r, n, r.event_id) for r, n in sensitive_items[:MAX_LISTED_ITEMS]),
         events=events, new_warnings=new_warnings, cases=cases,
@@ -407,10 +408,11 @@ def _timeline(rows: list[Any], points: dict[int, set[str]], limit: int = 20) -> 
     return tuple(_item_ref(r, points.get(r.id, ())) for r in chosen[:limit])
 
 
-def _by_hour(rows: list[Any], tz: Any, max_hours: int = 72) -> tuple[HourCount, ...]:
-    if not rows:
+def hour_counts(times: Iterable[datetime], tz: Any, max_hours: int = 72) -> tuple[HourCount, ...]:
+    """How many of ``times`` fell in each local hour, from the first to the last (at most ``max_hours``), empty hours too."""
+    counts: Counter[datetime] = Counter(t.astimezone(tz).replace(minute=0, second=0, microsecond=0) for t in times)
+    if not counts:
         return ()
-    counts: Counter[datetime] = Counter(r.published_at.astimezone(tz).replace(minute=0, second=0, microsecond=0) for r in rows)
     first, last = min(counts), max(counts)
     hours: list[HourCount] = []
     cursor = first
@@ -489,7 +491,7 @@ def build_special_report(
     return SpecialReport(
         office=office(settings), number=number, title=title, subject=subject, period_start=start, period_end=end,
         generated_at=now, items=len(rows), sources=len(sources), timeline=_timeline(rows, points),
-        by_source=_counts(sources, len(rows)), by_hour=_by_hour(rows, tz),
+        by_source=counts_of(sources, len(rows)), by_hour=hour_counts((r.published_at for r in rows), tz),
         key_items=tuple(_item_ref(r, points.get(r.id, ()), r.event_id) for r in key),
         hot_words=tuple(hot_words([f"{r.title} {r.text}" for r in rows[:HOT_WORD_TEXTS]], top_k=HOT_WORDS)),
         risk_points=tuple(point_names), units=library.units(point_names), level=level,

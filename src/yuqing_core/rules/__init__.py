@@ -60,7 +60,7 @@ string attributes can stand in for a ``MatchText``.
 
 from ._ast import FIELDS, And, Near, Node, Not, Or, Regex, Scope, Term
 from ._engine import MatchText, RuleMatch, RuleSet, RuleSetError, TermHit
-from ._explain import highlight
+from ._explain import highlight, marked_segments, snippet, snippet_segments
 from ._normalize import normalize_for_matching, traditional_conversion_available
 from ._syntax import MAX_NESTING, RuleSyntaxError, format_rule, parse_rule
 
@@ -91,4 +91,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, in the order the module docstrin
     "RuleSetError",
     # explain
     "highlight",
+    "marked_segments",
+    "snippet",
+    "snippet_segments",
 ]
