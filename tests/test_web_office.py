@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from helpers import add_sources
 from test_analysis import LEAK, NOW, library, load, post
-from webdesk import Desk, csrf_of
+from webdesk import Desk, csrf_of, days_ago
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
 from yuqing_core.cases import get_case, history
@@ -36,8 +36,20 @@ def warnings_of(desk: Desk) -> list[EarlyWarning]:
 
 
 @pytest.fixture
-def county(desk: Desk, settings, tmp_path) -> County:
+def staff(desk: Desk) -> Desk:
+    """An account for each role: the office's three, a member of the 县应急管理局, a leader."""
+    desk.account("analyst", role="analyst", display_name="李四")
+    desk.account("duty", role="duty", display_name="值班员")
+    desk.account("head", role="head", display_name="主任")
+    desk.account("zhangsan", unit="县应急管理局", display_name="张三")
+    desk.account("leader", role="leader", display_name="县长")
+    return desk
+
+
+@pytest.fixture
+def county(staff: Desk, settings, tmp_path) -> County:
     """Two warnings raised by the real analysis of real posts, and an account for each role."""
+    desk = staff
     now = NOW  # what the archive import takes for the time of collection (test_analysis.load)
     add_sources(desk.db, settings, now - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml",
                 云江日报="http://example.org/yj.xml")  # fmt: skip
@@ -53,11 +65,6 @@ def county(desk: Desk, settings, tmp_path) -> County:
     analyze(desk.db, now=now)
     found = warnings_of(desk)
     assert len(found) == 2 and found[0].effective_level < found[1].effective_level, [(w.level, w.score) for w in found]
-    desk.account("analyst", role="analyst", display_name="李四")
-    desk.account("duty", role="duty", display_name="值班员")
-    desk.account("head", role="head", display_name="主任")
-    desk.account("zhangsan", unit="县应急管理局", display_name="张三")
-    desk.account("leader", role="leader", display_name="县长")
     return County(desk, now, found[0], found[1])
 
 
@@ -183,6 +190,94 @@ def test_a_merged_event_sends_the_browser_to_its_survivor(county: County) -> Non
     assert browser.get("/events/999999").status_code == 404
 
 
+# --- the cases board and the office's actions on a case -----------------------------------------------
+
+
+def case_url(case: Case) -> str:
+    return "/cases/" + quote(case.number, safe="")
+
+
+def post_action(browser, desk: Desk, case: Case, action: str, **fields: str):
+    case = desk.reload(case)
+    token = csrf_of(browser.get(case_url(case)).text)
+    return browser.post(f"{case_url(case)}/office/{action}",
+                        data={"csrf_token": token, "expected_version": str(case.version), **fields})  # fmt: skip
+
+
+def test_the_board_has_every_case_overdue_first(staff: Desk) -> None:
+    desk = staff
+    later = desk.case("白沙镇", title="白沙镇积水")
+    overdue = desk.case("县应急管理局", title="化工园区异味", now=days_ago(30))
+    listed = desk.case("柳湾镇", dispatch=False, title="尚未派单的事项")
+    page = desk.login("head").get("/office/cases")
+    assert page.status_code == 200
+    text = page.text
+    assert text.index(overdue.title) < text.index(later.title) < text.index(listed.title)
+    assert "1 件已超期" in text and "已超期" in text and "未派单" in text
+    narrowed = desk.login("head").get("/office/cases?state=listed").text
+    assert listed.title in narrowed and later.title not in narrowed
+
+
+def test_the_office_dispatches_decides_extensions_sends_back_closes_reopens_and_cancels(staff: Desk) -> None:
+    desk = staff
+    case = desk.case("县应急管理局", dispatch=False)
+    office, unit = desk.login("analyst"), desk.login("zhangsan")
+    assert "舆情中心操作" in office.get(case_url(case)).text and "舆情中心操作" not in unit.get(case_url(case)).text
+    assert post_action(office, desk, case, "dispatch").status_code == 303
+    assert desk.reload(case).deadline_at is not None
+
+    def unit_does(action: str, **fields: str) -> None:
+        current = desk.reload(case)
+        token = csrf_of(unit.get(case_url(current)).text)
+        data = {"csrf_token": token, "expected_version": str(current.version), **fields}
+        assert unit.post(f"{case_url(current)}/{action}", data=data).status_code == 303
+
+    unit_does("ack")
+    unit_does("extend", until="2099-01-05", reason="需现场复核")
+    assert post_action(office, desk, case, "grant").status_code == 303
+    assert desk.reload(case).deadline_at.year == 2099
+    unit_does("extend", until="2099-02-05", reason="再延一月")
+    refused = post_action(office, desk, case, "refuse")
+    assert refused.status_code == 400 and "须写明理由" in refused.text
+    assert post_action(office, desk, case, "refuse", note="理由不足").status_code == 303
+    unit_does("start")
+    unit_does("return", answer="已整改")
+    assert post_action(office, desk, case, "send_back", note="请补充监测数据").status_code == 303
+    unit_does("start")
+    unit_does("return", answer="已整改并附监测数据")
+    done = post_action(office, desk, case, "close")
+    assert done.status_code == 303 and "已办结" in office.get(done.headers["location"]).text
+    assert post_action(office, desk, case, "reopen", note="群众再次反映").status_code == 303
+    assert post_action(office, desk, case, "cancel", note="重复立案").status_code == 303
+    final = desk.reload(case)
+    assert (final.state, final.cancel_reason) == ("cancelled", "重复立案")
+
+    office_steps = ["dispatch", "grant", "refuse", "send_back", "close", "reopen", "cancel"]
+    trail = [(e.action, e.actor) for e in history(desk.db, case.number) if e.action in office_steps]
+    assert trail == [(action, "李四（分析员）") for action in office_steps]
+    audit = [(e.action, e.account_name, e.target) for e in desk.audit() if e.account_name == "analyst" and e.target]
+    assert audit == [(f"case.{action}", "analyst", case.number) for action in office_steps]
+
+
+def test_a_stale_office_page_changes_nothing_and_others_get_404(staff: Desk) -> None:
+    desk = staff
+    case = desk.case("县应急管理局")
+    office = desk.login("duty")
+    token = csrf_of(office.get(case_url(case)).text)
+    stale = office.post(f"{case_url(case)}/office/cancel", data={"csrf_token": token, "expected_version": str(case.version - 1),
+                                                                "note": "x"})  # fmt: skip
+    assert stale.status_code == 409 and "已被修改" in stale.text
+    assert office.post(f"{case_url(case)}/office/ack", data={"csrf_token": token, "expected_version": str(case.version)}
+                       ).status_code == 404  # fmt: skip
+    for name in ("zhangsan", "leader"):
+        browser = desk.login(name)
+        token = csrf_of(browser.get("/cases" if name == "zhangsan" else "/leader").text)
+        refused = browser.post(f"{case_url(case)}/office/cancel",
+                               data={"csrf_token": token, "expected_version": str(case.version), "note": "x"})  # fmt: skip
+        assert refused.status_code == 404
+    assert desk.reload(case).state == "dispatched"
+
+
 # --- forms and access -------------------------------------------------------------------------------
 
 
@@ -204,7 +299,7 @@ def office_routes(county: County) -> list[tuple[str, str]]:
     w = county.chemical
     return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
             ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case"), ("GET", "/events"),
-            ("GET", f"/events/{w.event_id}")]  # fmt: skip
+            ("GET", f"/events/{w.event_id}"), ("GET", "/office/cases"), ("GET", "/office/cases?state=listed")]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["zhangsan", "leader"])

@@ -16,7 +16,14 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from yuqing_core.accounts import SignedIn, actor_label, record_audit
-from yuqing_core.accounts.access import UNIT_ACTIONS, may, may_use, open_cases_overview, visible_cases
+from yuqing_core.accounts.access import (
+    OFFICE_CASE_ACTIONS,
+    UNIT_ACTIONS,
+    may,
+    may_use,
+    open_cases_overview,
+    visible_cases,
+)
 from yuqing_core.cases import ACTIONS, STATE_LABELS, CaseConflict, CaseNotFound, act, get_case, history
 from yuqing_core.cases.attachments import (
     ACCEPTED_TEXT,
@@ -44,6 +51,13 @@ DONE_MESSAGES = {
     "return": "已交单，等待舆情中心审核。",
     "extend": "延期申请已提交，等待批准。",
     "open": "督办件已立案并派单。",
+    "dispatch": "已派单，办理期限开始计算。",
+    "close": "已办结。",
+    "send_back": "已退回牵头单位重新办理。",
+    "grant": "已批准延期。",
+    "refuse": "已驳回延期申请。",
+    "reopen": "已重新办理。",
+    "cancel": "已撤销。",
 }
 ACT_REFUSED_UNIT = "只有牵头单位可以办理此督办件。"
 ACT_REFUSED_OFFICE = "此页面只读：督办件由牵头单位办理。"
@@ -76,11 +90,16 @@ def _case_page(request: Request, wb: Workbench, signed: SignedIn, number: str, *
     ]
     if case.extension_request:
         actions = [a for a in actions if a.name != "extend"]
+    office_actions = [
+        ACTIONS[name] for name in OFFICE_CASE_ACTIONS
+        if case.state in ACTIONS[name].sources and may(account, f"case.{name}", case)
+        and (name not in ("grant", "refuse") or case.extension_request)
+    ]  # fmt: skip
     return wb.render(
         request, "case.html", status_code=status_code, case=case, state_label=STATE_LABELS[case.state],
         deadline=deadline_view(wb.policy, case, utcnow(), wb.settings.tz), history=history_lines(history(wb.db, number)),
         attachments=case_attachments(wb.db, case.id) if may(account, "case.attachment", case) else [],
-        actions={a.name: a for a in actions}, error=error, done=DONE_MESSAGES.get(done or ""), form=form or {},
+        actions={a.name: a for a in actions}, office_actions=office_actions, error=error, done=DONE_MESSAGES.get(done or ""), form=form or {},
         accepted=ACCEPTED_TEXT, max_upload=wb.settings.web_max_upload_bytes // (1024 * 1024) or 1,
         max_files=MAX_FILES_PER_ANSWER,
     )  # fmt: skip
@@ -212,6 +231,23 @@ def case_extend(
                           error=f"新的期限须晚于当前期限（{wb.local(case.deadline_at)}）。")  # fmt: skip
     return _act(request, signed, number, "extend", expected_version, form=form, note=reason.strip() or None, until=when,
                 details={"until": when.isoformat()})  # fmt: skip
+
+
+@router.post("/cases/{number}/office/{action}")
+def case_office_action(
+    request: Request,
+    number: str,
+    action: str,
+    signed: Annotated[SignedIn, Depends(checked_post)],
+    expected_version: Annotated[int, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """The office's actions (派单, 办结, 退回, 批准或不予延期, 重新办理, 撤销), with a reason where one is needed;
+    404 to an account that may not take them, as for a page that does not exist."""
+    case = _visible_case(workbench(request), signed, number)
+    if action not in OFFICE_CASE_ACTIONS or not may(signed.account, f"case.{action}", case):
+        raise HTTPException(status_code=404)
+    return _act(request, signed, number, action, expected_version, form={"note": note}, note=note.strip() or None)
 
 
 @router.get("/leader")

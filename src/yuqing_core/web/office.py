@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yuqing_core.accounts import SignedIn, actor_label, csrf_matches, record_audit
-from yuqing_core.accounts.access import may_use
+from yuqing_core.accounts.access import may_use, visible_cases
 from yuqing_core.analysis.queries import get_warning, warning_queue
-from yuqing_core.cases import open_case, origin_of
+from yuqing_core.cases import STATE_LABELS, open_case, origin_of
 from yuqing_core.cases.service import DEFAULT_REQUIREMENT
 from yuqing_core.db.models import EarlyWarning, Event
 from yuqing_core.errors import UserError
@@ -30,7 +30,7 @@ from yuqing_core.risk.decisions import ACTIONS as DECISIONS
 from yuqing_core.timeutil import utcnow
 from yuqing_core.web.app import Workbench, case_url, workbench
 from yuqing_core.web.auth import CSRF_REFUSED, client_address, signed_in
-from yuqing_core.web.views import case_units
+from yuqing_core.web.views import case_units, desk_rows
 
 router = APIRouter()
 
@@ -200,3 +200,18 @@ def warning_case_open(
                  details={"warning": warning_id, "lead_unit": opened.lead_unit, "co_units": opened.co_units,
                           "case_type": opened.case_type, "version": opened.version})  # fmt: skip
     return RedirectResponse(f"{case_url(opened.number)}?done=open", status_code=303)
+
+
+# --- the cases board -----------------------------------------------------------------------------
+
+
+@router.get("/office/cases")
+def cases_board(request: Request, signed: Office, state: str = "") -> Response:
+    """Every case, listed ones too: those the units owe first, the overdue first among them, then by deadline;
+    ``?state=`` narrows it to one state."""
+    wb = workbench(request)
+    chosen = state if state in STATE_LABELS else ""
+    cases = [case for case in visible_cases(wb.db, signed.account) if not chosen or case.state == chosen]
+    rows = desk_rows(wb.policy, cases, utcnow(), wb.settings.tz)
+    return wb.render(request, "office_cases.html", rows=rows, states=STATE_LABELS, chosen=chosen,
+                     overdue=sum(row.deadline.overdue for row in rows))  # fmt: skip
