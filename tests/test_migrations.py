@@ -9,13 +9,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from yuqing_core.db import Database, SchemaOutdated, upgrade
-from yuqing_core.db.migrate import alembic_config, current_revision, ensure_schema, head_revision
+from yuqing_core.db.migrate import alembic_config, current_revision, ensure_schema, head_revision, include_object
 from yuqing_core.db.models import Base
 
 
 def test_models_match_the_migrations(db) -> None:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

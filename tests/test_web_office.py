@@ -4,12 +4,13 @@ with the account in the audit log."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from helpers import add_sources
 from test_analysis import LEAK, NOW, library, load, post
@@ -17,6 +18,7 @@ from webdesk import Desk, csrf_of, days_ago
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
 from yuqing_core.cases import get_case, history
+from yuqing_core.db.migrate import TRIGRAM_INDEXES, create_trigram_indexes
 from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event
 
 WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
@@ -278,6 +280,70 @@ def test_a_stale_office_page_changes_nothing_and_others_get_404(staff: Desk) -> 
     assert desk.reload(case).state == "dispatched"
 
 
+# --- item search ------------------------------------------------------------------------------------
+
+
+def test_search_finds_a_two_character_term_anywhere_with_filters(county: County, settings, tmp_path) -> None:
+    desk = county.desk
+    load(desk.db, settings, tmp_path, "云江日报", [post("px", "东坪村PX项目说明会", "说明会介绍了Px项目。", NOW)], "px.jsonl")
+    browser = desk.login("analyst")
+    page = browser.get("/items", params={"q": "讨薪"}).text
+    assert page.count('<div class="title">') == 4 and "<mark>讨薪</mark>" in page and "化工园区" not in page
+    assert f'href="/events/{county.wages.event_id}"' in page
+    assert page.index("白沙镇工地<mark>讨薪</mark>0") < page.index("白沙镇工地<mark>讨薪</mark>3")  # newest first
+    latin = browser.get("/items", params={"q": "px"}).text
+    assert "东坪村<mark>PX</mark>项目说明会" in latin and "<mark>Px</mark>" in latin  # case-insensitive
+    assert "没有找到" in browser.get("/items", params={"q": "_"}).text  # LIKE's wildcards are taken literally
+    by_source = browser.get("/items", params={"q": "东坪村", "source": "云江日报"}).text
+    assert by_source.count('<div class="title">') == 2
+    by_point = browser.get("/items", params={"risk_point": "讨薪"}).text
+    assert by_point.count('<div class="title">') == 4
+    day = NOW.astimezone(desk.settings.tz).date()
+    same_day = {"q": "讨薪", "since": day.isoformat(), "until": day.isoformat()}
+    assert browser.get("/items", params=same_day).text.count('<div class="title">') == 4
+    later = {"q": "讨薪", "since": (day + timedelta(days=1)).isoformat()}
+    assert "没有找到" in browser.get("/items", params=later).text
+
+
+def test_search_pages_by_fifty(staff: Desk, settings, tmp_path) -> None:
+    desk = staff
+    add_sources(desk.db, settings, NOW - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")
+    rows = [post(f"n{i}", f"柳湾镇通知{i:02d}", "道路施工通知。", NOW - timedelta(minutes=i)) for i in range(55)]
+    load(desk.db, settings, tmp_path, "青禾论坛", rows)
+    browser = desk.login("analyst")
+    first = browser.get("/items", params={"q": "通知"}).text
+    assert first.count('<div class="title">') == 50 and "柳湾镇<mark>通知</mark>00" in first and "下一页" in first
+    second = browser.get("/items", params={"q": "通知", "page": 2}).text
+    assert second.count('<div class="title">') == 5 and "柳湾镇<mark>通知</mark>54" in second and "上一页" in second
+    assert "/items?q=%E9%80%9A%E7%9F%A5&amp;page=3" not in second and "下一页" not in second
+
+
+def test_postgresql_has_trigram_indexes_and_the_migration_goes_on_without_them(db, caplog) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("trigram indexes exist only on PostgreSQL")
+    with db.engine.connect() as connection:
+        names = set(connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
+    assert set(TRIGRAM_INDEXES) <= names
+    role = f"yuqing_plain_{uuid.uuid4().hex[:8]}"
+    with db.engine.connect() as admin:
+        admin.execute(text(f"CREATE ROLE {role} NOSUPERUSER NOLOGIN"))
+        admin.commit()
+    try:
+        with db.engine.connect() as connection:  # all in one transaction, rolled back
+            connection.execute(text("DROP EXTENSION pg_trgm CASCADE"))
+            connection.execute(text(f"REVOKE CREATE ON DATABASE {connection.engine.url.database} FROM PUBLIC"))
+            connection.execute(text(f"SET LOCAL ROLE {role}"))
+            with caplog.at_level("WARNING", logger="yuqing_core.db.migrate"):
+                assert create_trigram_indexes(connection) is False
+            assert "pg_trgm 扩展无法创建" in caplog.text
+            assert connection.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
+            connection.rollback()
+    finally:
+        with db.engine.connect() as admin:
+            admin.execute(text(f"DROP ROLE {role}"))
+            admin.commit()
+
+
 # --- forms and access -------------------------------------------------------------------------------
 
 
@@ -299,7 +365,8 @@ def office_routes(county: County) -> list[tuple[str, str]]:
     w = county.chemical
     return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
             ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case"), ("GET", "/events"),
-            ("GET", f"/events/{w.event_id}"), ("GET", "/office/cases"), ("GET", "/office/cases?state=listed")]  # fmt: skip
+            ("GET", f"/events/{w.event_id}"), ("GET", "/office/cases"), ("GET", "/office/cases?state=listed"),
+            ("GET", "/items?q=讨薪")]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["zhangsan", "leader"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
@@ -179,3 +179,63 @@ def warning_queue(db: Database, *, statuses: list[str] | None = None) -> list[tu
         query = query.where(EarlyWarning.status != "merged")
     with db.reader() as session:
         return [(warning, event) for warning, event in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class FoundItem:
+    item_id: int
+    source: str
+    title: str
+    text: str
+    url: str | None
+    published: datetime
+    event_id: int | None
+
+
+def _like_pattern(term: str) -> str:
+    """``term`` as a LIKE pattern matching it anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_items(
+    db: Database,
+    *,
+    query: str = "",
+    source: str | None = None,
+    risk_point: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[FoundItem]:
+    """Items whose title or text contains ``query`` (any length, case-insensitive), newest first, with their event.
+
+    ``risk_point``: only items whose latest analysis matched it. On PostgreSQL the ILIKE can use the trigram
+    indexes of migration 0010; SQLite compares ``lower()`` with LIKE.
+    """
+    columns = (Item.id, Source.name, Item.title, Item.text, Item.url, Item.published_at, EventItem.event_id)
+    statement = (
+        select(*columns)
+        .join(Source, Source.id == Item.source_id)
+        .outerjoin(EventItem, EventItem.item_id == Item.id)
+        .order_by(Item.published_at.desc(), Item.id.desc())
+        .offset(max(0, offset))
+        .limit(limit)
+    )
+    term = query.strip()
+    if term:
+        pattern = _like_pattern(term)
+        statement = statement.where(or_(Item.title.ilike(pattern, escape="\\"), Item.text.ilike(pattern, escape="\\")))
+    if source:
+        statement = statement.where(Source.name == source)
+    if risk_point:
+        matched = (
+            select(Match.item_id)
+            .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
+            .where(Match.item_id == Item.id, Match.risk_point_name == risk_point)
+        )
+        statement = statement.where(matched.exists())
+    statement = published_within(statement, since, until)
+    with db.reader() as session:
+        return [FoundItem(*row) for row in session.execute(statement)]

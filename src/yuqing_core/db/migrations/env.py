@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection, text
 
+from yuqing_core.db.migrate import include_object
 from yuqing_core.db.models import Base
 
 # An arbitrary constant: serialises concurrent upgrades of one PostgreSQL database.
@@ -21,6 +22,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=include_object,
 )
 
 
