@@ -18,8 +18,10 @@ from webdesk import Desk, csrf_of, days_ago
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
 from yuqing_core.cases import get_case, history
+from yuqing_core.collect.health import PollOutcome, apply_outcome
+from yuqing_core.collect.sources import set_enabled
 from yuqing_core.db.migrate import TRIGRAM_INDEXES, create_trigram_indexes
-from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event
+from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event, Source
 
 WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
 
@@ -344,6 +346,33 @@ def test_postgresql_has_trigram_indexes_and_the_migration_goes_on_without_them(d
             admin.commit()
 
 
+# --- source health ----------------------------------------------------------------------------------
+
+
+def poll(desk: Desk, name: str, outcome: PollOutcome) -> None:
+    with desk.db.writer() as session:
+        apply_outcome(session.scalar(select(Source).where(Source.name == name)), outcome, desk.settings)
+
+
+def test_source_health_shows_each_sources_state_troubled_first(staff: Desk, settings) -> None:
+    desk = staff
+    add_sources(desk.db, settings, NOW - timedelta(days=3), 云江日报="http://example.org/yj.xml",
+                青禾论坛="http://example.org/bbs.xml", 江华日报="http://example.org/jh.xml")  # fmt: skip
+    poll(desk, "云江日报", PollOutcome("ok", NOW - timedelta(minutes=5), NOW, http_status=200, items_new=3))
+    for minutes in (30, 20):
+        poll(desk, "青禾论坛", PollOutcome("error", NOW - timedelta(minutes=minutes), NOW - timedelta(minutes=minutes - 1),
+                                         http_status=502, error="HTTP 502：服务器错误"))  # fmt: skip
+    set_enabled(desk.db, "江华日报", False, reason="网站改版，订阅地址失效")
+    page = desk.login("duty").get("/sources")
+    assert page.status_code == 200
+    text = page.text
+    assert text.index("江华日报") < text.index("云江日报") and text.index("青禾论坛") < text.index("云江日报")
+    assert "停用原因：网站改版，订阅地址失效" in text and "最近错误：HTTP 502：服务器错误" in text
+    assert "连续错误：2" in text and "失败" in text and "正常" in text
+    local = NOW.astimezone(desk.settings.tz)
+    assert f"上次成功：{local:%Y-%m-%d %H:%M}" in text
+
+
 # --- forms and access -------------------------------------------------------------------------------
 
 
@@ -366,7 +395,7 @@ def office_routes(county: County) -> list[tuple[str, str]]:
     return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
             ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case"), ("GET", "/events"),
             ("GET", f"/events/{w.event_id}"), ("GET", "/office/cases"), ("GET", "/office/cases?state=listed"),
-            ("GET", "/items?q=讨薪")]  # fmt: skip
+            ("GET", "/items?q=讨薪"), ("GET", "/sources")]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["zhangsan", "leader"])

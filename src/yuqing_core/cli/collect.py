@@ -76,15 +76,9 @@ def sources_import(file: Path) -> None:
         click.echo(line)
 
 
-def role_label(role: str, inferred: bool) -> str:
-    """``媒体`` as declared, ``公众（推断）`` when the sources file gave no role and it was inferred."""
-    from yuqing_core.collect.sources import ROLE_LABELS
-
-    label = ROLE_LABELS.get(role, role)
-    return f"{label}（推断）" if inferred else label
-
-
 def source_health_rows(items: list[Any]) -> list[dict[str, Any]]:
+    from yuqing_core.collect.sources import role_label
+
     return [
         {
             "名称": s.name,

@@ -280,6 +280,12 @@ def set_enabled(db: Database, name: str, enabled: bool, *, reason: str | None = 
         return source
 
 
+def role_label(role: str, inferred: bool) -> str:
+    """``媒体`` as declared, ``公众（推断）`` when the sources file gave no role and it was inferred."""
+    label = ROLE_LABELS.get(role, role)
+    return f"{label}（推断）" if inferred else label
+
+
 def list_sources(db: Database) -> list[Source]:
     with db.reader() as session:
         return list(session.scalars(select(Source).order_by(Source.name)))
@@ -297,5 +303,6 @@ __all__ = [
     "list_sources",
     "load_sources_file",
     "parse_duration",
+    "role_label",
     "set_enabled",
 ]

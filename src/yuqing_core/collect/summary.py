@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yuqing_core.collect.service import SourceResult
+from yuqing_core.db.models import Source
 from yuqing_core.timeutil import format_local
 
 STATUS_LABELS = {
@@ -15,6 +16,20 @@ STATUS_LABELS = {
     "gone": "已删除(410)",
     "rate_limited": "限流",
 }
+
+
+def source_state(source: Source) -> str:
+    """A source's health in a word or two: 停用, 尚未采集, or how its last poll went (正常, 失败 …)."""
+    if not source.enabled:
+        return "停用"
+    if source.last_status is None:
+        return "尚未采集"
+    return STATUS_LABELS.get(source.last_status, source.last_status)
+
+
+def needs_attention(source: Source) -> bool:
+    """Disabled, or its last polls failed: the office looks at these first."""
+    return not source.enabled or source.consecutive_errors > 0
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The office's item search: a term anywhere in title or text, by source, risk point and dates, newest first.
+"""The office's item search (a term anywhere in title or text, by source, risk point and dates, newest first)
+and the sources' health (``yuqing sources list``, troubled sources first).
 
 A two-character Chinese term (``讨薪``) is a substring match like any other
 (``analysis.queries.search_items``: ILIKE on PostgreSQL, with the trigram
@@ -16,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from yuqing_core.analysis.queries import FoundItem, search_items
-from yuqing_core.collect.sources import list_sources
+from yuqing_core.collect.sources import list_sources, role_label
+from yuqing_core.collect.summary import needs_attention, source_state
 from yuqing_core.reports.data import day_window
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.rules import TermHit, marked_segments, snippet_segments
@@ -94,3 +96,15 @@ def item_search(request: Request, signed: Office, q: str = "", source: str = "",
         previous=f"/items?{urlencode({**kept, 'page': page - 1})}" if page > 1 else None,
         next=f"/items?{urlencode({**kept, 'page': page + 1})}" if len(found) > ITEMS_PER_PAGE else None,
     )  # fmt: skip
+
+
+# --- source health -------------------------------------------------------------------------------
+
+
+@router.get("/sources")
+def source_health(request: Request, signed: Office) -> Response:
+    """Each source's state, last success, consecutive errors and last error; the troubled ones first."""
+    wb = workbench(request)
+    sources = sorted(list_sources(wb.db), key=lambda s: (not needs_attention(s), s.name))
+    rows = [(s, source_state(s), role_label(s.role, s.role_inferred), needs_attention(s)) for s in sources]
+    return wb.render(request, "office_sources.html", rows=rows)
