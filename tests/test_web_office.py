@@ -4,6 +4,7 @@ with the account in the audit log."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -373,6 +374,48 @@ def test_source_health_shows_each_sources_state_troubled_first(staff: Desk, sett
     assert f"上次成功：{local:%Y-%m-%d %H:%M}" in text
 
 
+# --- the reports archive ----------------------------------------------------------------------------
+
+
+def write_report(root, relative: str, content: bytes, written: datetime) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    os.utime(path, (written.timestamp(), written.timestamp()))
+
+
+def test_the_reports_archive_lists_newest_first_and_serves_only_its_own_files(staff: Desk) -> None:
+    desk = staff
+    root = desk.settings.effective_reports_dir
+    write_report(root, "daily/2026-11-27/舆情日报-2026-11-27.html", "<h1>日报</h1>".encode(), NOW - timedelta(days=1))
+    write_report(root, "daily/2026-11-27/舆情日报-2026-11-27.docx", b"PK docx", NOW - timedelta(days=1))
+    write_report(root, "daily/2026-11-27/舆情日报-2026-11-27.md", "# 日报".encode(), NOW - timedelta(days=1))
+    write_report(root, "special/1/舆情专报-1.html", "<h1>专报</h1>".encode(), NOW)
+    secret = desk.settings.home / "secret.html"
+    secret.write_text("不该被下载", encoding="utf-8")
+    (root / "daily" / "outside.html").symlink_to(secret)
+    browser = desk.login("analyst")
+    page = browser.get("/reports").text
+    assert page.index("舆情专报-1") < page.index("舆情日报-2026-11-27") and "舆情日报 · " in page
+    assert "outside" not in page and ".md" not in page
+
+    docx = "daily/2026-11-27/舆情日报-2026-11-27.docx"
+    assert f"/reports/download?file={quote(docx)}" in page
+    download = browser.get("/reports/download", params={"file": docx})
+    assert download.status_code == 200 and download.content == b"PK docx"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
+    html = browser.get("/reports/download", params={"file": "special/1/舆情专报-1.html"})
+    assert html.status_code == 200 and html.headers["content-disposition"].startswith("attachment;")
+    for name in ("../secret.html", str(secret), "daily/../../secret.html", "daily/outside.html", "",
+                 "daily/2026-11-27/舆情日报-2026-11-27.md", "daily/2026-11-27", "daily/none.html", "special/1/%2e%2e/x.html"):  # fmt: skip
+        refused = browser.get("/reports/download", params={"file": name})
+        assert refused.status_code == 404, name
+        assert "不该被下载" not in refused.text
+    assert [(e.action, e.account_name) for e in desk.audit() if e.action == "report.download"] == [
+        ("report.download", "analyst")] * 2  # fmt: skip
+
+
 # --- forms and access -------------------------------------------------------------------------------
 
 
@@ -395,7 +438,8 @@ def office_routes(county: County) -> list[tuple[str, str]]:
     return [("GET", "/warnings"), ("GET", "/warnings?status=all"), ("POST", f"/warnings/{w.id}/decide"),
             ("GET", f"/warnings/{w.id}/case"), ("POST", f"/warnings/{w.id}/case"), ("GET", "/events"),
             ("GET", f"/events/{w.event_id}"), ("GET", "/office/cases"), ("GET", "/office/cases?state=listed"),
-            ("GET", "/items?q=讨薪"), ("GET", "/sources")]  # fmt: skip
+            ("GET", "/items?q=讨薪"), ("GET", "/sources"),
+            ("GET", "/reports"), ("GET", "/reports/download?file=daily/x.html")]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["zhangsan", "leader"])

@@ -1,5 +1,5 @@
 """The office's item search (a term anywhere in title or text, by source, risk point and dates, newest first)
-and the sources' health (``yuqing sources list``, troubled sources first).
+the sources' health (``yuqing sources list``, troubled sources first), and the reports archive.
 
 A two-character Chinese term (``讨薪``) is a substring match like any other
 (``analysis.queries.search_items``: ILIKE on PostgreSQL, with the trigram
@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
 
+from yuqing_core.accounts import record_audit
 from yuqing_core.analysis.queries import FoundItem, search_items
 from yuqing_core.collect.sources import list_sources, role_label
 from yuqing_core.collect.summary import needs_attention, source_state
+from yuqing_core.reports.archive import archived_reports, report_file
 from yuqing_core.reports.data import day_window
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.rules import TermHit, marked_segments, snippet_segments
 from yuqing_core.web.app import workbench
+from yuqing_core.web.auth import client_address
 from yuqing_core.web.events import web_link
 from yuqing_core.web.office import Office
 
@@ -108,3 +111,30 @@ def source_health(request: Request, signed: Office) -> Response:
     sources = sorted(list_sources(wb.db), key=lambda s: (not needs_attention(s), s.name))
     rows = [(s, source_state(s), role_label(s.role, s.role_inferred), needs_attention(s)) for s in sources]
     return wb.render(request, "office_sources.html", rows=rows)
+
+
+# --- the reports archive -------------------------------------------------------------------------
+
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@router.get("/reports")
+def reports_archive(request: Request, signed: Office) -> Response:
+    """The written reports (daily, special, supervision notices …), the newest first, with their HTML and DOCX."""
+    wb = workbench(request)
+    return wb.render(request, "office_reports.html", reports=archived_reports(wb.settings.effective_reports_dir))
+
+
+@router.get("/reports/download")
+def report_download(request: Request, signed: Office, file: str = "") -> Response:
+    """One report file, named relative to the reports folder; anything outside it (or not HTML/DOCX) is 404."""
+    wb = workbench(request)
+    path = report_file(wb.settings.effective_reports_dir, file)
+    if path is None:
+        raise HTTPException(status_code=404)
+    record_audit(wb.db, account=signed.account, action="report.download", target=file, client=client_address(request))
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], filename=path.name,
+                        content_disposition_type="attachment", headers={"cache-control": "private, no-store"})  # fmt: skip
