@@ -23,6 +23,7 @@ from yuqing_core.collect.health import PollOutcome, apply_outcome
 from yuqing_core.collect.sources import set_enabled
 from yuqing_core.db.migrate import TRIGRAM_INDEXES, create_trigram_indexes
 from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event, Source
+from yuqing_core.reports.supervision import case_label
 
 WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
 
@@ -143,13 +144,16 @@ def test_a_case_opened_from_a_warning_has_its_units_type_and_origin(county: Coun
     assert (case.origin_kind, case.origin_id, case.lead_unit, case.co_units) == ("warning", warning.id, "县应急管理局",
                                                                                  ["白沙镇", "柳湾镇"])  # fmt: skip
     assert (case.case_type, case.requirement, case.state) == ("urgent", "请立即核查园区排放", "dispatched")
-    assert opened.headers["location"] == "/cases/" + quote(case.number, safe="") + "?done=open"
+    assert opened.headers["location"] == "/cases/" + quote(case.number, safe="") + "?done=open_notice"
     shown = browser.get(opened.headers["location"]).text
-    assert "督办件已立案并派单" in shown and case.number in shown
+    assert "督办件已立案并派单，舆情督报已写入报告存档" in shown and case.number in shown
+    archive = browser.get("/reports").text  # the notice, as `yuqing case open --warning` writes it
+    assert "舆情督报 · " in archive and f"舆情督报-{case_label(case.number)}" in archive
     assert [(e.action, e.actor) for e in history(desk.db, case.number)] == [("open", "值班员（值班员）"),
                                                                              ("dispatch", "值班员（值班员）")]  # fmt: skip
     (entry,) = [e for e in desk.audit() if e.action == "case.open"]
     assert (entry.account_name, entry.target, entry.details["warning"]) == ("duty", case.number, warning.id)
+    assert sorted(name.rsplit(".", 1)[1] for name in entry.details["notice"]) == ["docx", "html", "md", "txt"]
     assert get_case(desk.db, case.number).deadline_at is not None
 
 

@@ -24,6 +24,7 @@ from yuqing_core.cases.service import DEFAULT_REQUIREMENT
 from yuqing_core.db.models import EarlyWarning, Event
 from yuqing_core.errors import UserError
 from yuqing_core.levels import Level
+from yuqing_core.reports.supervision import write_case_notice
 from yuqing_core.risk import response
 from yuqing_core.risk.decisions import ACTION_LABELS, STATUS_LABELS, DecisionRefused, decide
 from yuqing_core.risk.decisions import ACTIONS as DECISIONS
@@ -196,10 +197,16 @@ def warning_case_open(
                            case_type=case_type, origin=origin_of(wb.db, warning_id=warning_id), dispatch=True)  # fmt: skip
     except UserError as exc:
         return _case_form(request, wb, warning_id, status_code=400, error=str(exc), form=form)
+    try:  # the case stands even if its notice cannot be written (its warning deleted meanwhile)
+        notice = write_case_notice(wb.db, wb.settings, opened)
+    except UserError:
+        notice = []
+    reports = wb.settings.effective_reports_dir
     record_audit(wb.db, account=signed.account, action="case.open", target=opened.number, client=client_address(request),
                  details={"warning": warning_id, "lead_unit": opened.lead_unit, "co_units": opened.co_units,
-                          "case_type": opened.case_type, "version": opened.version})  # fmt: skip
-    return RedirectResponse(f"{case_url(opened.number)}?done=open", status_code=303)
+                          "case_type": opened.case_type, "version": opened.version,
+                          "notice": [path.relative_to(reports).as_posix() for path in notice]})  # fmt: skip
+    return RedirectResponse(f"{case_url(opened.number)}?done={'open_notice' if notice else 'open'}", status_code=303)
 
 
 # --- the cases board -----------------------------------------------------------------------------
