@@ -18,6 +18,7 @@ from test_analysis import LEAK, NOW, library, load, post
 from webdesk import Desk, csrf_of, days_ago
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
+from yuqing_core.analysis.queries import item_search_statement
 from yuqing_core.cases import get_case, history
 from yuqing_core.collect.health import PollOutcome, apply_outcome
 from yuqing_core.collect.sources import set_enabled
@@ -325,12 +326,16 @@ def test_search_pages_by_fifty(staff: Desk, settings, tmp_path) -> None:
     assert "/items?q=%E9%80%9A%E7%9F%A5&amp;page=3" not in second and "下一页" not in second
 
 
-def test_postgresql_has_trigram_indexes_and_the_migration_goes_on_without_them(db, caplog) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("trigram indexes exist only on PostgreSQL")
+def test_postgresql_has_trigram_indexes_and_the_migration_goes_on_without_them(pg_db, caplog) -> None:
+    db = pg_db
     with db.engine.connect() as connection:
         names = set(connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
     assert set(TRIGRAM_INDEXES) <= names
+    with db.engine.connect() as connection:  # the search's own query can use them
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        compiled = item_search_statement(query="白沙镇讨薪").compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())
+        assert "ix_items_title_trgm" in plan and "ix_items_text_trgm" in plan, plan
     role = f"yuqing_plain_{uuid.uuid4().hex[:8]}"
     with db.engine.connect() as admin:
         admin.execute(text(f"CREATE ROLE {role} NOSUPERUSER NOLOGIN"))

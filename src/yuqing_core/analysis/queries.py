@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
@@ -214,14 +214,26 @@ def search_items(
     ``risk_point``: only items whose latest analysis matched it. On PostgreSQL the ILIKE can use the trigram
     indexes of migration 0010; SQLite compares ``lower()`` with LIKE.
     """
+    statement = item_search_statement(query=query, source=source, risk_point=risk_point, since=since, until=until)
+    with db.reader() as session:
+        return [FoundItem(*row) for row in session.execute(statement.offset(max(0, offset)).limit(limit))]
+
+
+def item_search_statement(
+    *,
+    query: str = "",
+    source: str | None = None,
+    risk_point: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    """The SELECT behind ``search_items``, unpaged."""
     columns = (Item.id, Source.name, Item.title, Item.text, Item.url, Item.published_at, EventItem.event_id)
     statement = (
         select(*columns)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
         .order_by(Item.published_at.desc(), Item.id.desc())
-        .offset(max(0, offset))
-        .limit(limit)
     )
     term = query.strip()
     if term:
@@ -236,6 +248,4 @@ def search_items(
             .where(Match.item_id == Item.id, Match.risk_point_name == risk_point)
         )
         statement = statement.where(matched.exists())
-    statement = published_within(statement, since, until)
-    with db.reader() as session:
-        return [FoundItem(*row) for row in session.execute(statement)]
+    return published_within(statement, since, until)
