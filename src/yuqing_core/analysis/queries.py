@@ -226,8 +226,8 @@ def item_search_statement(
     risk_point: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Select[Any]:
-    """The SELECT behind ``search_items``, unpaged."""
+) -> Select[int, str, str, str, str | None, datetime, int]:
+    """The SELECT behind ``search_items``, unpaged (its event id is None for an item in no event)."""
     columns = (Item.id, Source.name, Item.title, Item.text, Item.url, Item.published_at, EventItem.event_id)
     statement = (
         select(*columns)
