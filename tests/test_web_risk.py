@@ -71,6 +71,7 @@ def versions(desk: Desk) -> list[int]:
         LIBRARY.replace("severity: 3", "severity: 高"),  # the schema
         LIBRARY.replace("units: [县应急管理局]", "units: [县应急管理局, 不存在局]"),  # a unit the units table lacks
         LIBRARY.replace("rules: [丰收]", "rules: ['丰收 &']"),  # rule syntax
+        LIBRARY.replace("severity: 2", "severity: 2\x07"),  # a control character pasted in
     ],
 )
 def test_every_problem_is_shown_with_line_and_column(library_desk: Desk, text: str) -> None:
@@ -177,3 +178,20 @@ def _session_csrf(desk: Desk, browser) -> str:  # type: ignore[no-untyped-def]
     """The session's CSRF token, from the logout form every signed-in page carries."""
     home = browser.get("/leader")
     return csrf_of((home if home.status_code == 200 else browser.get("/cases")).text)
+
+
+def test_importing_the_active_text_again_stores_nothing(library_desk: Desk) -> None:
+    desk = library_desk
+    analyst = desk.login("analyst")
+    digest = validated_of(check(analyst, LIBRARY).text)
+    same = do_import(analyst, LIBRARY, digest)
+    assert same.status_code == 200 and "与当前第 1 版相同，未生成新版本" in same.text
+    assert versions(desk) == [1] and not [e for e in desk.audit() if e.action == "risk.import"]
+
+
+def test_units_are_not_checked_while_the_units_table_is_empty(db) -> None:
+    from yuqing_core.risk.editing import check_library_text, known_unit_names
+
+    assert known_unit_names(db) is None
+    named = LIBRARY.replace("units: [县应急管理局]", "units: [不存在局]")
+    assert check_library_text(db, named).spec.risk_point("化工异味").units == ["不存在局"]
