@@ -46,6 +46,7 @@ def test_the_days_figures_are_the_daily_reports(board_desk: Desk) -> None:
     assert {w.level: w.count for w in board.today.warnings} == {level.value: raised.get(level.value, 0) for level in Level}
     assert board.week.items == sum(r.items for r in week) and board.week.sensitive == sum(r.sensitive for r in week)
     assert board.week.warnings_total == sum(len(r.new_warnings) for r in week)
+    assert board.week.events == len({e.event_id for r in week for e in r.events})
     assert board.trend == report.trend
     assert board.today.items > 0 and board.today.sensitive > 0 and board.today.warnings_total > 0  # a real day, not zeros
 

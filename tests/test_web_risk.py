@@ -95,6 +95,7 @@ def test_preview_shows_the_backtest_and_the_diff_then_imports_with_the_account_a
 
     preview = check(analyst, CHANGED.replace("\n", "\r\n"), step="preview")  # a browser's textarea sends CRLF
     assert preview.status_code == 200 and "校验通过" in preview.text
+    assert "回测 2 条信息" in preview.text and "对比当前第 1 版" in preview.text
     assert "讨薪：0 → 1" in preview.text and "+ #" in preview.text and "青禾县工地拖欠工资" in preview.text
     assert "&lt;b&gt;工资&lt;/b&gt;" in preview.text and "<b>工资</b>" not in preview.text  # the diff is text, escaped
     assert '<span class="del">-    rules: [欠薪 | 讨薪]</span>' in preview.text
@@ -195,3 +196,16 @@ def test_units_are_not_checked_while_the_units_table_is_empty(db) -> None:
     assert known_unit_names(db) is None
     named = LIBRARY.replace("units: [县应急管理局]", "units: [不存在局]")
     assert check_library_text(db, named).spec.risk_point("化工异味").units == ["不存在局"]
+
+
+def test_the_first_version_is_imported_into_an_empty_library(desk: Desk) -> None:
+    desk.account("analyst", role="analyst", display_name="李四")
+    analyst = desk.login("analyst")
+    assert "还没有导入风险库" in analyst.get("/risk").text
+    page = analyst.get("/risk")
+    data = {"csrf_token": csrf_of(page.text), "text": LIBRARY, "step": "preview", "base_version": "0"}
+    preview = analyst.post("/risk/check", data=data)
+    assert preview.status_code == 200 and "对比空库" in preview.text and "--- 空库" in preview.text
+    done = analyst.post("/risk/import", data={**data, "validated": validated_of(preview.text), "note": "首版"})
+    assert done.status_code == 303 and versions(desk) == [1]
+    assert version_content(desk.db)[0].author == "李四（分析员）"
