@@ -638,3 +638,22 @@ class CaseAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime]
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+
+
+class NoticeReceipt(Base):
+    """回执: a unit's acknowledgement of a notice addressed to it, by the account that signed for it. One per notice and unit.
+
+    ``notice_kind`` ``supervision`` (a 舆情督报: ``notice_id`` is its ``document_numbers`` row) or
+    ``risk_notice`` (a 网络风险提示函: ``notice_id`` is its ``risk_notices`` row).
+    """
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (UniqueConstraint("notice_kind", "notice_id", "unit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    notice_kind: Mapped[str] = mapped_column(String(20))
+    notice_id: Mapped[int] = mapped_column(BigId)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime]
