@@ -20,6 +20,7 @@ from yuqing_core.analysis.queries import iter_event_items
 from yuqing_core.cli.analysis import explanation_lines
 from yuqing_core.cli.app import main, run_flow, secure_ephemeral_api, user_errors
 from yuqing_core.cli.collect import print_collect_summary
+from yuqing_core.cli.demo_web import create_demo_accounts, start_demo_web, stop_demo_web
 from yuqing_core.db.database import Database
 from yuqing_core.demo import load_county, serve_county, sources_yaml
 from yuqing_core.demo.server import FeedServer
@@ -72,6 +73,7 @@ def run_demo(home: Path) -> int:
     """Serve the sample county, collect it, analyse it with the sample risk library, and say where everything is."""
     home = home.resolve()
     if home.exists():
+        stop_demo_web(home)  # the previous demo's workbench, before its data goes
         shutil.rmtree(home)  # the demo starts from nothing every time
     (home / "reports").mkdir(parents=True)
     # The demo owns its environment: its own SQLite file and its own Prefect home.
@@ -156,7 +158,29 @@ def run_demo(home: Path) -> int:
     print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing case list")
-    return status
+    return status | show_workbench(db, home)
+
+
+def show_workbench(db: Database, home: Path) -> int:
+    """Make the three demo accounts, start the workbench in the background, and say how to sign in and stop it."""
+    from yuqing_core.cases import list_cases
+
+    cases = list_cases(db)  # the unit account is for the unit the demo's first case went to
+    accounts = create_demo_accounts(db, home / "units.yaml", cases[0].lead_unit if cases else None)
+    print("\n工作台（网页，舆情中心、单位和县领导各用自己的账号登录）：")
+    try:
+        web = start_demo_web(home)
+    except RuntimeError as exc:
+        print(f"  {exc}")
+        return 1
+    print(f"  地址 {web.url}（仅本机可访问，在后台运行，make demo 结束后仍在）")
+    for account in accounts:
+        print(f"  {account.role_label}：账号 {account.name}，密码 {account.password}")
+    print("  密码每次运行演示时重新生成。")
+    pid_file = web.pid_file
+    shown = pid_file.relative_to(Path.cwd()) if pid_file.is_relative_to(Path.cwd()) else pid_file
+    print(f"  停止工作台：kill $(cat {shown})（再次运行 make demo 也会先停止它）")
+    return 0
 
 
 def open_demo_cases(db: Database) -> None:
