@@ -188,18 +188,22 @@ def open_demo_cases(db: Database) -> None:
     from yuqing_core.analysis.queries import list_warnings
     from yuqing_core.cases import CasePolicy, list_cases, open_case, origin_of
     from yuqing_core.cases.states import STATE_LABELS
+    from yuqing_core.config import get_settings
+    from yuqing_core.reports.case_notice import write_case_notice
     from yuqing_core.tables import render_table
     from yuqing_core.timeutil import format_local
 
     warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[1].score))
     top_level = warnings[0][0].level if warnings else None
     policy = CasePolicy()
+    notices = 0
     for warning, _event in warnings:
         if warning.level != top_level:
             break
         origin = origin_of(db, warning_id=warning.id)
         if origin.units:
-            open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+            opened = open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+            notices += bool(write_case_notice(db, get_settings(), opened, origin))  # as `yuqing case open` does
     print(
         render_table(
             [
@@ -216,6 +220,7 @@ def open_demo_cases(db: Database) -> None:
             max_column_width=30,
         )
     )
+    print(f"已为 {notices} 件督办件写出舆情督报（reports/supervision/），牵头单位可在工作台「通知」中回执。")
 
 
 def analyze_county(db: Database, home: Path) -> int:
