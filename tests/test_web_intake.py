@@ -146,3 +146,13 @@ def test_the_queue_and_files_are_the_office_s_and_the_reporting_unit_s_only(peop
     token = csrf_of(office.get("/intake").text)
     assert office.post("/intake", data={"csrf_token": token, "text": "x"}).status_code == 404
     assert len(leads(desk)) == 1
+
+
+def test_every_page_asks_for_a_sign_in_first(people) -> None:
+    desk = people
+    anonymous = desk.client()
+    for method, path in (("GET", "/intake"), ("POST", "/intake"), ("GET", "/intake/1/file"), ("GET", "/notices"),
+                         ("GET", "/notices/supervision/1"), ("POST", "/notices/supervision/1/ack")):  # fmt: skip
+        response = anonymous.request(method, path, data={"text": "x"} if method == "POST" else None)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+    assert leads(desk) == []
