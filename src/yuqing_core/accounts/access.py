@@ -9,6 +9,9 @@ the cases board, item search, source health); leaders read the open cases'
 overview only. A case an account may not see is, to it, a case that does not
 exist: the pages answer 404, as for a wrong number.
 
+Notices (督报, 提示函) and leads (报送) follow the same rule: the office sees
+all of them; a unit member sees, and acknowledges, those of their own unit.
+
 >>> from yuqing_core.db.models import Account, Case
 >>> member = Account(role="unit", unit="柳湾镇", disabled=False)
 >>> case = Case(lead_unit="县应急管理局", co_units=["柳湾镇"], state="dispatched", dispatched_at=None)
@@ -18,6 +21,7 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from yuqing_core.accounts.service import OFFICE_ROLES
@@ -30,7 +34,22 @@ from yuqing_core.db.models import Account, Case
 UNIT_ACTIONS = ("ack", "start", "return", "extend")
 # What only the office does to a case (派单, 办结, 退回, 批准或不予延期, 重新办理, 撤销): the office desk's panel.
 OFFICE_CASE_ACTIONS = ("dispatch", "close", "send_back", "grant", "refuse", "reopen", "cancel")
-DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader", "desk.office"]
+DeskAction = Literal[
+    "desk.units",
+    "desk.all_cases",
+    "desk.leader",
+    "desk.notices",
+    "desk.notice_receipts",
+    "desk.intake",
+    "lead.report",
+    "risk.read",
+    "risk.edit",
+    "desk.office",
+]
+# Who edits the risk library (imports a new version); the other office role (duty) reads it.
+RISK_EDITORS = ("analyst", "head")
+NoticeAction = Literal["notice.view", "notice.ack"]
+LeadAction = Literal["lead.view", "lead.attachment"]
 
 
 def concerns(account: Account, case: Case) -> bool:
@@ -59,14 +78,42 @@ def may(account: Account, action: str, case: Case) -> bool:
 
 def may_use(account: Account, desk: DeskAction) -> bool:
     """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office),
-    the office desk (warnings, events, the cases board, item search, source health: analysts, duty officers, head)."""
+    the risk library (the office reads it; analysts and the head import new versions), the office desk (warnings,
+    events, the cases board, item search, source health, reports: analysts, duty officers, head)."""
     if account.disabled:
         return False
     if desk == "desk.leader":
         return account.role in (*OFFICE_ROLES, "leader")
-    if desk in ("desk.units", "desk.all_cases", "desk.office"):
+    if desk in ("desk.units", "desk.all_cases", "desk.notice_receipts", "desk.intake", "risk.read", "desk.office"):
         return account.role in OFFICE_ROLES
+    if desk == "risk.edit":
+        return account.role in RISK_EDITORS
+    if desk == "desk.notices":  # a unit's notices, or the office's overview of them
+        return account.role in OFFICE_ROLES or _has_unit(account)
+    if desk == "lead.report":  # 报送: a unit member reports a lead for their unit
+        return _has_unit(account)
     return False
+
+
+def may_notice(account: Account, action: NoticeAction, units: Collection[str]) -> bool:
+    """A notice (督报, 提示函) addressed to ``units``: the office sees every one; a unit sees and acknowledges its own."""
+    if account.disabled:
+        return False
+    addressed = _has_unit(account) and account.unit in units
+    if action == "notice.view":
+        return account.role in OFFICE_ROLES or addressed
+    return addressed
+
+
+def may_lead(account: Account, action: LeadAction, reported_by: str) -> bool:
+    """A lead (报送) the unit ``reported_by`` reported, and its file: the office, and that unit's members."""
+    if account.disabled:
+        return False
+    return account.role in OFFICE_ROLES or (_has_unit(account) and account.unit == reported_by)
+
+
+def _has_unit(account: Account) -> bool:
+    return account.role == "unit" and bool(account.unit)
 
 
 def visible_cases(db: Database, account: Account, *, unit: str | None = None) -> list[Case]:

@@ -212,7 +212,7 @@ def search_items(
     """Items whose title or text contains ``query`` (any length, case-insensitive), newest first, with their event.
 
     ``risk_point``: only items whose latest analysis matched it. On PostgreSQL the ILIKE can use the trigram
-    indexes of migration 0010; SQLite compares ``lower()`` with LIKE.
+    indexes of migration 0012; SQLite compares ``lower()`` with LIKE.
     """
     statement = item_search_statement(query=query, source=source, risk_point=risk_point, since=since, until=until)
     with db.reader() as session:

@@ -113,9 +113,9 @@ def case_open(
                        requirement=requirements, case_type=case_type, origin=origin, dispatch=dispatch)  # fmt: skip
     _echo_case(opened)
     if notice:
-        from yuqing_core.reports.supervision import write_case_notice
+        from yuqing_core.reports.case_notice import write_case_notice
 
-        for path in write_case_notice(db, settings(), opened):
+        for path in write_case_notice(db, settings(), opened, origin):
             click.echo(str(path))
 
 

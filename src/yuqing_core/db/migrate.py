@@ -17,7 +17,7 @@ from yuqing_core.errors import UserError
 
 SCRIPT_LOCATION = "yuqing_core.db:migrations"
 # Trigram (pg_trgm) GIN indexes for the item search's substring match, by the column each covers. Only
-# PostgreSQL has them, and only when the extension could be created (migration 0010): the models do not
+# PostgreSQL has them, and only when the extension could be created (migration 0012): the models do not
 # declare them and the schema comparison leaves them out (``include_object``).
 TRIGRAM_INDEXES = {"ix_items_title_trgm": "title", "ix_items_text_trgm": "text"}
 

@@ -67,7 +67,7 @@ class Workbench:
             undefined=StrictUndefined,
         )
         self.templates.globals.update(role_labels=ROLE_LABELS, actor_label=actor_label, office_name=settings.office_name)
-        self.templates.globals["may_use"] = may_use
+        self.templates.globals["may_use"] = may_use  # the nav shows each account the pages it may open
         self.templates.filters["local"] = self.local
         self.templates.filters["case_url"] = case_url
 
@@ -138,13 +138,17 @@ class BodyLimit:
 def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     """The workbench over the configured database (schema checked) and cases policy."""
     from yuqing_core.db import get_database
-    from yuqing_core.web import auth, cases, events, items, office
+    from yuqing_core.web import auth, cases, events, intake, items, leader, notices, office, risk
 
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(settings, db or get_database(settings), load_policy(settings.cases_file))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(cases.router)
+    app.include_router(leader.router)
+    app.include_router(risk.router)
+    app.include_router(notices.router)
+    app.include_router(intake.router)
     app.include_router(office.router)
     app.include_router(events.router)
     app.include_router(items.router)

@@ -1,4 +1,4 @@
-"""The unit desk (mobile first) and the office's and leaders' read-only views of cases.
+"""The unit desk (mobile first) and the office's read-only view of cases (the leaders' page is ``web.leader``).
 
 A unit member lists their unit's cases (overdue first), opens one, and signs
 for it, starts it, hands in an answer with attachments, or asks for an
@@ -16,14 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from yuqing_core.accounts import SignedIn, actor_label, record_audit
-from yuqing_core.accounts.access import (
-    OFFICE_CASE_ACTIONS,
-    UNIT_ACTIONS,
-    may,
-    may_use,
-    open_cases_overview,
-    visible_cases,
-)
+from yuqing_core.accounts.access import OFFICE_CASE_ACTIONS, UNIT_ACTIONS, may, may_use, visible_cases
 from yuqing_core.cases import ACTIONS, STATE_LABELS, CaseConflict, CaseNotFound, act, get_case, history
 from yuqing_core.cases.attachments import (
     ACCEPTED_TEXT,
@@ -249,13 +242,3 @@ def case_office_action(
     if action not in OFFICE_CASE_ACTIONS or not may(signed.account, f"case.{action}", case):
         raise HTTPException(status_code=404)
     return _act(request, signed, number, action, expected_version, form={"note": note}, note=note.strip() or None)
-
-
-@router.get("/leader")
-def leader_overview(request: Request, signed: Annotated[SignedIn, Depends(signed_in)]) -> Response:
-    """The open cases, read-only: for leaders (and the office)."""
-    wb = workbench(request)
-    if not may_use(signed.account, "desk.leader"):
-        raise HTTPException(status_code=404)
-    rows = desk_rows(wb.policy, open_cases_overview(wb.db, signed.account), utcnow(), wb.settings.tz)
-    return wb.render(request, "leader.html", rows=rows)

@@ -3,7 +3,7 @@ the sources' health (``yuqing sources list``, troubled sources first), and the r
 
 A two-character Chinese term (``讨薪``) is a substring match like any other
 (``analysis.queries.search_items``: ILIKE on PostgreSQL, with the trigram
-indexes of migration 0010 where they exist; LIKE on SQLite). The term is
+indexes of migration 0012 where they exist; LIKE on SQLite). The term is
 marked in each result from where it was found, the item's text escaped.
 """
 

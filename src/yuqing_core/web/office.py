@@ -24,7 +24,7 @@ from yuqing_core.cases.service import DEFAULT_REQUIREMENT
 from yuqing_core.db.models import EarlyWarning, Event
 from yuqing_core.errors import UserError
 from yuqing_core.levels import Level
-from yuqing_core.reports.supervision import write_case_notice
+from yuqing_core.reports.case_notice import write_case_notice
 from yuqing_core.risk import response
 from yuqing_core.risk.decisions import ACTION_LABELS, STATUS_LABELS, DecisionRefused, decide
 from yuqing_core.risk.decisions import ACTIONS as DECISIONS
@@ -192,13 +192,14 @@ def warning_case_open(
     if case_type not in wb.policy.case_types:
         return _case_form(request, wb, warning_id, status_code=400, error="请选择督办类型。", form=form)
     try:
+        origin = origin_of(wb.db, warning_id=warning_id)
         opened = open_case(wb.db, wb.policy, actor=actor_label(signed.account), title=title.strip() or None,
                            lead_unit=lead_unit, co_units=co, requirement=requirement.strip() or None,
-                           case_type=case_type, origin=origin_of(wb.db, warning_id=warning_id), dispatch=True)  # fmt: skip
+                           case_type=case_type, origin=origin, dispatch=True)  # fmt: skip
     except UserError as exc:
         return _case_form(request, wb, warning_id, status_code=400, error=str(exc), form=form)
     try:  # the case stands even if its notice cannot be written (its warning deleted meanwhile)
-        notice = write_case_notice(wb.db, wb.settings, opened)
+        notice = write_case_notice(wb.db, wb.settings, opened, origin)
     except UserError:
         notice = []
     reports = wb.settings.effective_reports_dir

@@ -6,8 +6,8 @@ reading every item. Where ``CREATE EXTENSION pg_trgm`` is not permitted, the
 migration logs why and goes on without the indexes: the search stays
 correct, only slower. SQLite has no such index and searches with LIKE.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02
 
 """
@@ -19,8 +19,8 @@ from alembic import op
 from yuqing_core.db.migrate import TRIGRAM_INDEXES, create_trigram_indexes
 
 # revision identifiers, used by Alembic.
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
