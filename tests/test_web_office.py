@@ -436,9 +436,24 @@ def test_a_form_without_the_sessions_token_changes_nothing(county: County) -> No
         opened = browser.post(f"/warnings/{warning.id}/case", data={"csrf_token": token, "lead_unit": "县应急管理局",
                                                                    "case_type": "urgent"})  # fmt: skip
         assert opened.status_code == 403
-    assert warnings_of(desk)[0].status == "open"
+    case = desk.case("县应急管理局")
+    for token in ("", "forged"):
+        data = {"csrf_token": token, "expected_version": str(case.version), "note": "重复立案"}
+        assert browser.post(f"{case_url(case)}/office/cancel", data=data).status_code == 403
+    assert warnings_of(desk)[0].status == "open" and desk.reload(case).state == "dispatched"
     with desk.db.reader() as session:
-        assert session.scalars(select(Case)).all() == []
+        assert [c.id for c in session.scalars(select(Case))] == [case.id]
+
+
+@pytest.mark.parametrize("role", ["analyst", "duty", "head"])
+def test_every_office_page_renders_for_each_office_role(county: County, role: str) -> None:
+    browser = county.desk.login(role)
+    for method, path in office_routes(county):
+        if method == "GET" and "download" not in path:
+            page = browser.get(path)
+            assert page.status_code == 200, path
+            assert '<a href="/items">信息检索</a>' in page.text and "<script" not in page.text and " style=" not in page.text
+            assert "script-src 'self'" in page.headers["content-security-policy"]
 
 
 def office_routes(county: County) -> list[tuple[str, str]]:
