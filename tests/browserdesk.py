@@ -202,7 +202,10 @@ def serve(county: County) -> Iterator[str]:
 
 
 def launch_chromium(playwright: Playwright, executable: str) -> Browser:
-    return playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+    # LANGUAGE: the native controls (a file input, a date field) in Chinese, where chromium-l10n is installed.
+    # Not LANG: a locale the system lacks makes Chromium drop a file whose name is Chinese from an upload.
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox", "--lang=zh-CN"],
+                                      env={**os.environ, "LANGUAGE": "zh_CN"})  # fmt: skip
 
 
 def new_page(browser: Browser, viewport: dict[str, int] = PHONE) -> Page:
@@ -237,6 +240,10 @@ class Visit:
 
     def sign_in(self, name: str, password: str = PASSWORD) -> None:
         sign_in(self.page, self.base_url, name, password)
+
+    def fits_the_screen(self) -> bool:
+        """The page does not scroll sideways (nothing wider than the viewport)."""
+        return bool(self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
     def watch(self) -> None:
         self.page.on("console", self._console)

@@ -131,3 +131,16 @@ def test_the_office_analyst_sees_every_units_cases_and_can_narrow_to_one(visit: 
     expect(page.get_by_text(county.walk_case, exact=True)).to_have_count(0)
     page.get_by_role("link", name=re.compile(re.escape(county.cases[UNIT_B][0]))).click()
     expect(page.get_by_role("heading", name="办理", exact=True)).to_have_count(0)  # the office reads; the unit acts
+
+
+def test_the_main_pages_fit_a_phone_screen(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    page.goto(visit.url("/login"))
+    assert visit.fits_the_screen(), "登录页"
+    visit.sign_in(county.accounts.unit_a)
+    assert visit.fits_the_screen(), "本单位督办件"
+    page.goto(visit.url(case_url(county.cases[UNIT_A][0])))
+    assert visit.fits_the_screen(), "督办件页"
+    page.get_by_role("button", name="退出").click()
+    visit.sign_in(county.accounts.leader)
+    assert visit.fits_the_screen(), "在办督办件总览"
