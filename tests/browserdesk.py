@@ -12,9 +12,14 @@ found as ``YUQING_CHROMIUM`` or ``chromium``/``chromium-browser`` on PATH, never
 downloaded by ``playwright install``. Without it the browser tests skip with the
 reason, except under ``CI=true``, where that fails the run.
 
-One browser for the session; each test gets a fresh context (no cookies), a
-phone-sized page, and a check at its end that the browser logged no errors and
+One server for the session, one browser per test module; each test gets a
+fresh context (no cookies), a phone-sized page, and a check at its end that the browser logged no errors and
 every page carried the Content-Security-Policy header.
+
+To test a new page: give ``seed_county`` the data the page shows (through the
+core, as the rest is made), add an account to ``Accounts`` if a new role needs
+one, and write the test with the ``visit`` fixture (``visit.sign_in(name)``,
+then Playwright's ``visit.page``); for the desktop, ``new_page(chromium, DESKTOP)``.
 """
 
 from __future__ import annotations
@@ -290,9 +295,14 @@ def chromium_executable() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(chromium_executable: str) -> Iterator[Browser]:
-    """One headless Chromium for the session (each test opens its own context)."""
+    """One headless Chromium per test module (each test opens its own context).
+
+    Not one per session: while Playwright's sync API is started, its event loop counts as running in
+    the main thread, so any later test that calls ``asyncio.run`` would fail. Closed after the module,
+    the rest of the suite runs as without it.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -311,7 +321,7 @@ def live_workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWor
 
 
 @pytest.fixture
-def visit(chromium: Browser, live_workbench: LiveWorkbench) -> Iterator[Visit]:
+def visit(live_workbench: LiveWorkbench, chromium: Browser) -> Iterator[Visit]:
     """A phone-sized page in a fresh context; at the end, no browser errors and a CSP on every page."""
     page = new_page(chromium)
     seen = Visit(page, live_workbench.base_url, live_workbench.county)
