@@ -311,6 +311,12 @@ def test_a_merge_key_that_merges_its_own_mapping_is_refused() -> None:
     assert str(excinfo.value) == "loop.yaml 第 1 行第 4 列，字段 a.b：别名 * 引用了包含它自身的节点（无限循环），拒绝读取"
 
 
+def test_a_control_character_is_a_problem_at_its_place_not_a_crash() -> None:
+    with pytest.raises(ConfigFileError) as excinfo:
+        load_document("pasted.yaml", "a: 1\nb: 中\x1bx\n")
+    assert str(excinfo.value) == "pasted.yaml 第 2 行第 5 列：YAML 语法错误：不允许的控制字符 U+001B"
+
+
 def test_nesting_deeper_than_the_bound_is_refused_where_it_happens() -> None:
     with pytest.raises(ConfigFileError) as excinfo:
         load_sources_file(HOSTILE / "deep-nesting.yaml")

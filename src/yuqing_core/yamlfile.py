@@ -119,7 +119,10 @@ def load_document(path: Path | str, text: str | None = None) -> YamlDocument:
         text = read_yaml_text(path)
     if len(text) > MAX_YAML_BYTES:
         raise ConfigFileError([Problem(file, None, None, "", _too_large())])
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # the reader refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        raise ConfigFileError([_unacceptable_character(file, text, exc)]) from None
     try:
         node = loader.get_single_node()
     except _TooDeep as exc:
@@ -141,6 +144,14 @@ def load_document(path: Path | str, text: str | None = None) -> YamlDocument:
     if ctx.problems:
         raise ConfigFileError(ctx.problems)
     return YamlDocument(data=data, marks=ctx.marks, file=file)
+
+
+def _unacceptable_character(file: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A control character YAML does not allow (a BEL pasted from somewhere), at its line and column."""
+    position = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return Problem(file, line, column, "", f"YAML 语法错误：不允许的控制字符 U+{exc.character:04X}")
 
 
 def _too_large() -> str:

@@ -26,7 +26,9 @@ from yuqing_core.db.models import Account, Case
 
 # What a unit's answer to a case consists of; each is the core action of the same name, asked as "case.<name>".
 UNIT_ACTIONS = ("ack", "start", "return", "extend")
-DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader"]
+DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader", "risk.read", "risk.edit"]
+# Who edits the risk library (imports a new version); the other office role (duty) reads it.
+RISK_EDITORS = ("analyst", "head")
 
 
 def concerns(account: Account, case: Case) -> bool:
@@ -51,13 +53,16 @@ def may(account: Account, action: str, case: Case) -> bool:
 
 
 def may_use(account: Account, desk: DeskAction) -> bool:
-    """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office)."""
+    """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office),
+    the risk library (the office reads it; analysts and the head import new versions)."""
     if account.disabled:
         return False
     if desk == "desk.leader":
         return account.role in (*OFFICE_ROLES, "leader")
-    if desk in ("desk.units", "desk.all_cases"):
+    if desk in ("desk.units", "desk.all_cases", "risk.read"):
         return account.role in OFFICE_ROLES
+    if desk == "risk.edit":
+        return account.role in RISK_EDITORS
     return False
 
 

@@ -46,12 +46,11 @@ def risk_validate(file: Path) -> None:
 
         yuqing risk validate config/risk.yaml
     """
-    from yuqing_core.risk.library import library_rules, load_library_file
+    from yuqing_core.risk.editing import library_summary
+    from yuqing_core.risk.library import load_library_file
 
-    known = _known_units()
-    loaded = load_library_file(file, known_units=known)
-    rules = sum(1 for _ in library_rules(loaded.spec))
-    click.echo(f"有效：{len(loaded.spec.risk_points)} 个风险点，{len(loaded.spec.exclusions)} 条排除规则，共 {rules} 条规则。")
+    loaded = load_library_file(file, known_units=_known_units())
+    click.echo(library_summary(loaded.spec))
 
 
 def _known_units() -> set[str] | None:

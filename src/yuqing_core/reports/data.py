@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 
 from yuqing_core.analysis.merging import resolve_event_id
 from yuqing_core.cases.metrics import case_section
@@ -256,6 +256,11 @@ def trend(db: Database, day: date, tz: Any, days: int = TREND_DAYS) -> tuple[Tre
     return tuple(TrendPoint(d, *series[d]) for d in sorted(series))
 
 
+def events_with_items_in(start: datetime, end: datetime) -> Select[int]:
+    """The ids of the events with an item published in [start, end): the events of a report's period."""
+    return select(EventItem.event_id).where(EventItem.published_at >= start, EventItem.published_at < end).distinct()
+
+
 def build_daily_report(db: Database, settings: Settings, day: date, *, now: datetime | None = None) -> DailyReport:
     """舆情日报 for the local ``day`` (00:00–24:00)."""
     now = now or utcnow()
@@ -281,7 +286,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         ).all()
         day_events = session.scalars(
             select(Event)
-            .where(Event.id.in_(select(EventItem.event_id).where(EventItem.published_at >= start, EventItem.published_at < end)))
+            .where(Event.id.in_(events_with_items_in(start, end)))
             .order_by(Event.score.desc(), Event.heat.desc(), Event.id)
             .limit(MAX_EVENTS)
         ).all()

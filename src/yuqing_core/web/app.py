@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yuqing_core.accounts import ROLE_LABELS, SignedIn, actor_label
+from yuqing_core.accounts.access import may_use
 from yuqing_core.cases import CasePolicy, load_policy
 from yuqing_core.config import MIB, Settings
 from yuqing_core.db.database import Database
@@ -66,6 +67,7 @@ class Workbench:
             undefined=StrictUndefined,
         )
         self.templates.globals.update(role_labels=ROLE_LABELS, actor_label=actor_label, office_name=settings.office_name)
+        self.templates.globals["may_use"] = may_use
         self.templates.filters["local"] = self.local
         self.templates.filters["case_url"] = case_url
 
@@ -136,13 +138,15 @@ class BodyLimit:
 def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     """The workbench over the configured database (schema checked) and cases policy."""
     from yuqing_core.db import get_database
-    from yuqing_core.web import auth, cases
+    from yuqing_core.web import auth, cases, leader, risk
 
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(settings, db or get_database(settings), load_policy(settings.cases_file))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(cases.router)
+    app.include_router(leader.router)
+    app.include_router(risk.router)
 
     @app.exception_handler(NotSignedIn)
     async def _sign_in_first(request: Request, _exc: NotSignedIn) -> Response:

@@ -1,4 +1,4 @@
-"""The unit desk (mobile first) and the office's and leaders' read-only views of cases.
+"""The unit desk (mobile first) and the office's read-only view of cases (the leaders' page is ``web.leader``).
 
 A unit member lists their unit's cases (overdue first), opens one, and signs
 for it, starts it, hands in an answer with attachments, or asks for an
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from yuqing_core.accounts import SignedIn, actor_label, record_audit
-from yuqing_core.accounts.access import UNIT_ACTIONS, may, may_use, open_cases_overview, visible_cases
+from yuqing_core.accounts.access import UNIT_ACTIONS, may, may_use, visible_cases
 from yuqing_core.cases import ACTIONS, STATE_LABELS, CaseConflict, CaseNotFound, act, get_case, history
 from yuqing_core.cases.attachments import (
     ACCEPTED_TEXT,
@@ -212,13 +212,3 @@ def case_extend(
                           error=f"新的期限须晚于当前期限（{wb.local(case.deadline_at)}）。")  # fmt: skip
     return _act(request, signed, number, "extend", expected_version, form=form, note=reason.strip() or None, until=when,
                 details={"until": when.isoformat()})  # fmt: skip
-
-
-@router.get("/leader")
-def leader_overview(request: Request, signed: Annotated[SignedIn, Depends(signed_in)]) -> Response:
-    """The open cases, read-only: for leaders (and the office)."""
-    wb = workbench(request)
-    if not may_use(signed.account, "desk.leader"):
-        raise HTTPException(status_code=404)
-    rows = desk_rows(wb.policy, open_cases_overview(wb.db, signed.account), utcnow(), wb.settings.tz)
-    return wb.render(request, "leader.html", rows=rows)
