@@ -104,17 +104,27 @@ def test_logging_out_ends_the_session_and_back_shows_the_login_page(visit: Visit
     expect(page.get_by_role("heading", name="登录工作台")).to_be_visible()
 
 
-def test_the_leader_sees_the_open_cases_overview_read_only(visit: Visit) -> None:
+def test_the_leader_sees_the_overview_and_nothing_of_the_office(visit: Visit) -> None:
     page, county = visit.page, visit.county
     visit.sign_in(county.accounts.leader)
     expect(page).to_have_url(visit.url("/leader"))
-    expect(page.get_by_role("heading", name="在办督办件")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^舆情总览"))).to_be_visible()
     expect(page.locator(".who")).to_have_text("分管副县长（领导）")
+    expect(page.locator(".units-table")).to_contain_text(UNIT_A)
+    expect(page.locator(".units-table")).to_contain_text(UNIT_B)
     for number in county.cases[UNIT_B]:
         expect(page.get_by_text(number, exact=True)).to_be_visible()
     expect(page.locator("ul.cases a")).to_have_count(0)  # no links into case pages
+    expect(page.locator("header nav").get_by_role("link", name="风险库")).to_have_count(0)
+
+    page.get_by_role("link", name="前一天").click()
+    expect(page).to_have_url(re.compile(r"/leader\?day=\d{4}-\d{2}-\d{2}$"))
+    expect(page.get_by_role("link", name="今日")).to_be_visible()
     page.goto(visit.url("/cases"))
     expect(page).to_have_url(visit.url("/leader"))
+    response = page.goto(visit.url("/risk"))
+    assert response is not None and response.status == 404
+    expect(page.get_by_text("没有找到您要的页面或督办件。")).to_be_visible()
 
 
 def test_the_office_analyst_sees_every_units_cases_and_can_narrow_to_one(visit: Visit) -> None:
@@ -144,3 +154,25 @@ def test_the_main_pages_fit_a_phone_screen(visit: Visit) -> None:
     page.get_by_role("button", name="退出").click()
     visit.sign_in(county.accounts.leader)
     assert visit.fits_the_screen(), "在办督办件总览"
+
+
+def test_the_analyst_edits_previews_and_imports_the_risk_library(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.analyst)
+    page.locator("header nav").get_by_role("link", name="风险库").click()
+    expect(page.get_by_role("heading", name="风险库", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"当前为第 1 版"))).to_be_visible()
+
+    editor = page.get_by_label("风险库（YAML）")
+    editor.fill(editor.input_value().replace("'欠薪 | 讨薪 |", "'欠薪 | 讨薪 | 讨要工资 |"))
+    page.get_by_role("button", name="预览（回测与差异）").click()
+    expect(page.get_by_text(re.compile("^校验通过"))).to_be_visible()
+    expect(page.get_by_role("heading", name="与当前版本的差异")).to_be_visible()
+    expect(page.locator("pre.diff")).to_contain_text("讨要工资")
+
+    page.get_by_label("修改说明（必填）").fill("讨薪：加“讨要工资”")
+    page.get_by_role("button", name="导入为新版本").click()
+    expect(page.get_by_text("已导入为第 2 版。")).to_be_visible()
+    expect(page.get_by_role("link", name="第 2 版")).to_be_visible()
+    page.get_by_role("link", name="第 2 版").click()
+    expect(page.get_by_text("讨要工资").first).to_be_visible()
