@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from helpers import SHANGHAI, collect
+from yuqing_core.cli.demo_web import stop_demo_web
 from yuqing_core.collect.sources import import_sources, load_sources_file
 from yuqing_core.db import Item, Source
 from yuqing_core.demo import item_time, load_county, serve_county, sources_yaml
@@ -69,7 +70,8 @@ def test_every_served_item_is_stored_once_with_its_true_time(sqlite_db, sqlite_s
 
 
 @pytest.mark.slow
-def test_make_demo_command_end_to_end(tmp_path) -> None:
+def test_make_demo_command_end_to_end(tmp_path, request) -> None:
+    request.addfinalizer(lambda: stop_demo_web(tmp_path / "demo"))  # the demo leaves its workbench running
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "PREFECT_"))}
     completed = subprocess.run(
         [sys.executable, "-m", "yuqing_core.cli", "demo", "--home", str(tmp_path / "demo")],
@@ -84,3 +86,5 @@ def test_make_demo_command_end_to_end(tmp_path) -> None:
     assert first_new > 200
     lines = (tmp_path / "demo" / "reports" / "items.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == first_new
+    assert "工作台" in out and "demo-analyst" in out and "demo-unit" in out and "demo-leader" in out
+    assert "kill $(cat " in out and (tmp_path / "demo" / "web.pid").is_file()

@@ -7,6 +7,9 @@ the workbench gives them no case actions); leaders read the open cases'
 overview only. A case an account may not see is, to it, a case that does not
 exist: the pages answer 404, as for a wrong number.
 
+Notices (督报, 提示函) and leads (报送) follow the same rule: the office sees
+all of them; a unit member sees, and acknowledges, those of their own unit.
+
 >>> from yuqing_core.db.models import Account, Case
 >>> member = Account(role="unit", unit="柳湾镇", disabled=False)
 >>> case = Case(lead_unit="县应急管理局", co_units=["柳湾镇"], state="dispatched", dispatched_at=None)
@@ -16,6 +19,7 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from yuqing_core.accounts.service import OFFICE_ROLES
@@ -26,9 +30,21 @@ from yuqing_core.db.models import Account, Case
 
 # What a unit's answer to a case consists of; each is the core action of the same name, asked as "case.<name>".
 UNIT_ACTIONS = ("ack", "start", "return", "extend")
-DeskAction = Literal["desk.units", "desk.all_cases", "desk.leader", "risk.read", "risk.edit"]
+DeskAction = Literal[
+    "desk.units",
+    "desk.all_cases",
+    "desk.leader",
+    "desk.notices",
+    "desk.notice_receipts",
+    "desk.intake",
+    "lead.report",
+    "risk.read",
+    "risk.edit",
+]
 # Who edits the risk library (imports a new version); the other office role (duty) reads it.
 RISK_EDITORS = ("analyst", "head")
+NoticeAction = Literal["notice.view", "notice.ack"]
+LeadAction = Literal["lead.view", "lead.attachment"]
 
 
 def concerns(account: Account, case: Case) -> bool:
@@ -59,11 +75,36 @@ def may_use(account: Account, desk: DeskAction) -> bool:
         return False
     if desk == "desk.leader":
         return account.role in (*OFFICE_ROLES, "leader")
-    if desk in ("desk.units", "desk.all_cases", "risk.read"):
+    if desk in ("desk.units", "desk.all_cases", "desk.notice_receipts", "desk.intake", "risk.read"):
         return account.role in OFFICE_ROLES
     if desk == "risk.edit":
         return account.role in RISK_EDITORS
+    if desk == "desk.notices":  # a unit's notices, or the office's overview of them
+        return account.role in OFFICE_ROLES or _has_unit(account)
+    if desk == "lead.report":  # 报送: a unit member reports a lead for their unit
+        return _has_unit(account)
     return False
+
+
+def may_notice(account: Account, action: NoticeAction, units: Collection[str]) -> bool:
+    """A notice (督报, 提示函) addressed to ``units``: the office sees every one; a unit sees and acknowledges its own."""
+    if account.disabled:
+        return False
+    addressed = _has_unit(account) and account.unit in units
+    if action == "notice.view":
+        return account.role in OFFICE_ROLES or addressed
+    return addressed
+
+
+def may_lead(account: Account, action: LeadAction, reported_by: str) -> bool:
+    """A lead (报送) the unit ``reported_by`` reported, and its file: the office, and that unit's members."""
+    if account.disabled:
+        return False
+    return account.role in OFFICE_ROLES or (_has_unit(account) and account.unit == reported_by)
+
+
+def _has_unit(account: Account) -> bool:
+    return account.role == "unit" and bool(account.unit)
 
 
 def visible_cases(db: Database, account: Account, *, unit: str | None = None) -> list[Case]:

@@ -166,10 +166,7 @@ def store_attachments(
     try:
         for row, checked in zip(rows, files, strict=True):
             path = attachment_path(settings, row)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(checked.content)
-            partial.replace(path)
+            write_whole(path, checked.content)
             written.append(path)
         with db.writer() as session:
             session.add_all(rows)
@@ -179,6 +176,14 @@ def store_attachments(
             path.unlink(missing_ok=True)
         raise
     return rows
+
+
+def write_whole(path: Path, content: bytes) -> None:
+    """Write the file under a temporary name and rename it: a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(content)
+    partial.replace(path)
 
 
 def remove_attachments(db: Database, settings: Settings, rows: list[CaseAttachment]) -> None:

@@ -112,27 +112,10 @@ def case_open(
     opened = open_case(db, _policy(), actor=_actor(actor), title=title, lead_unit=lead_unit, co_units=list(co_units) or None,
                        requirement=requirements, case_type=case_type, origin=origin, dispatch=dispatch)  # fmt: skip
     _echo_case(opened)
-    if notice and origin.kind != "manual" and opened.deadline_at is not None:
-        from yuqing_core.reports.data import build_supervision_notice
-        from yuqing_core.reports.render import Renderer
+    if notice:
+        from yuqing_core.reports.case_notice import write_case_notice
 
-        conf = settings()
-        event = origin.id if origin.kind in ("event",) else None
-        if origin.kind == "warning":
-            from yuqing_core.analysis.queries import get_warning
-
-            warning = get_warning(db, origin.id) if origin.id is not None else None
-            if warning is None:
-                raise click.ClickException(f"督办件 {opened.number} 已立案，但预警 {origin.id} 已不存在，未写督报。")
-            event = warning.event_id
-        document = build_supervision_notice(
-            db, conf, unit=opened.lead_unit, co_units=opened.co_units, requirements=opened.requirement,
-            deadline=opened.deadline_at, event_id=event, item_id=origin.id if origin.kind == "item" else None,
-            case_number=opened.number,
-        )  # fmt: skip
-        label = opened.number.replace("〔", "-").replace("〕", "-").rstrip("号")
-        for path in Renderer(conf.templates_dir, tz=conf.tz).write(document, conf.effective_reports_dir / "supervision" / label,
-                                                                   f"舆情督报-{label}").all:  # fmt: skip
+        for path in write_case_notice(db, settings(), opened, origin):
             click.echo(str(path))
 
 

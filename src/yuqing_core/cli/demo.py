@@ -20,6 +20,7 @@ from yuqing_core.analysis.queries import iter_event_items
 from yuqing_core.cli.analysis import explanation_lines
 from yuqing_core.cli.app import main, run_flow, secure_ephemeral_api, user_errors
 from yuqing_core.cli.collect import print_collect_summary
+from yuqing_core.cli.demo_web import create_demo_accounts, start_demo_web, stop_demo_web
 from yuqing_core.db.database import Database
 from yuqing_core.demo import load_county, serve_county, sources_yaml
 from yuqing_core.demo.server import FeedServer
@@ -72,6 +73,7 @@ def run_demo(home: Path) -> int:
     """Serve the sample county, collect it, analyse it with the sample risk library, and say where everything is."""
     home = home.resolve()
     if home.exists():
+        stop_demo_web(home)  # the previous demo's workbench, before its data goes
         shutil.rmtree(home)  # the demo starts from nothing every time
     (home / "reports").mkdir(parents=True)
     # The demo owns its environment: its own SQLite file and its own Prefect home.
@@ -156,7 +158,29 @@ def run_demo(home: Path) -> int:
     print(f"\n查看：YUQING_HOME={home} .venv/bin/yuqing events list --risk")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing warnings list")
     print(f"      YUQING_HOME={home} .venv/bin/yuqing case list")
-    return status
+    return status | show_workbench(db, home)
+
+
+def show_workbench(db: Database, home: Path) -> int:
+    """Make the three demo accounts, start the workbench in the background, and say how to sign in and stop it."""
+    from yuqing_core.cases import list_cases
+
+    cases = list_cases(db)  # the unit account is for the unit the demo's first case went to
+    accounts = create_demo_accounts(db, home / "units.yaml", cases[0].lead_unit if cases else None)
+    print("\n工作台（网页，舆情中心、单位和县领导各用自己的账号登录）：")
+    try:
+        web = start_demo_web(home)
+    except RuntimeError as exc:
+        print(f"  {exc}")
+        return 1
+    print(f"  地址 {web.url}（仅本机可访问，在后台运行，make demo 结束后仍在）")
+    for account in accounts:
+        print(f"  {account.role_label}：账号 {account.name}，密码 {account.password}")
+    print("  密码每次运行演示时重新生成。")
+    pid_file = web.pid_file
+    shown = pid_file.relative_to(Path.cwd()) if pid_file.is_relative_to(Path.cwd()) else pid_file
+    print(f"  停止工作台：kill $(cat {shown})（再次运行 make demo 也会先停止它）")
+    return 0
 
 
 def open_demo_cases(db: Database) -> None:
@@ -164,18 +188,22 @@ def open_demo_cases(db: Database) -> None:
     from yuqing_core.analysis.queries import list_warnings
     from yuqing_core.cases import CasePolicy, list_cases, open_case, origin_of
     from yuqing_core.cases.states import STATE_LABELS
+    from yuqing_core.config import get_settings
+    from yuqing_core.reports.case_notice import write_case_notice
     from yuqing_core.tables import render_table
     from yuqing_core.timeutil import format_local
 
     warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[1].score))
     top_level = warnings[0][0].level if warnings else None
     policy = CasePolicy()
+    notices = 0
     for warning, _event in warnings:
         if warning.level != top_level:
             break
         origin = origin_of(db, warning_id=warning.id)
         if origin.units:
-            open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+            opened = open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+            notices += bool(write_case_notice(db, get_settings(), opened, origin))  # as `yuqing case open` does
     print(
         render_table(
             [
@@ -192,6 +220,7 @@ def open_demo_cases(db: Database) -> None:
             max_column_width=30,
         )
     )
+    print(f"已为 {notices} 件督办件写出舆情督报（reports/supervision/），牵头单位可在工作台「通知」中回执。")
 
 
 def analyze_county(db: Database, home: Path) -> int:

@@ -638,3 +638,47 @@ class CaseAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime]
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+
+
+class NoticeReceipt(Base):
+    """回执: a unit's acknowledgement of a notice addressed to it, by the account that signed for it. One per notice and unit.
+
+    ``notice_kind`` ``supervision`` (a 舆情督报: ``notice_id`` is its ``document_numbers`` row) or
+    ``risk_notice`` (a 网络风险提示函: ``notice_id`` is its ``risk_notices`` row).
+    """
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (UniqueConstraint("notice_kind", "notice_id", "unit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    notice_kind: Mapped[str] = mapped_column(String(20))
+    notice_id: Mapped[int] = mapped_column(BigId)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime]
+
+
+class UnitLead(Base):
+    """报送: a lead a unit reported through the workbench. Its content is an item of the source 单位报送.
+
+    The unit and the reporting account are kept here, not on the item; an
+    optional file lies under ``<attachments_dir>/leads`` by its ``stored_name``.
+    A second report of the same link points at the item the first one made.
+    """
+
+    __tablename__ = "unit_leads"
+    __table_args__ = (Index("ix_unit_leads_reported_at", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime]
+    stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))

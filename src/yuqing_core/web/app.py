@@ -67,7 +67,7 @@ class Workbench:
             undefined=StrictUndefined,
         )
         self.templates.globals.update(role_labels=ROLE_LABELS, actor_label=actor_label, office_name=settings.office_name)
-        self.templates.globals["may_use"] = may_use
+        self.templates.globals["may_use"] = may_use  # the nav shows each account the pages it may open
         self.templates.filters["local"] = self.local
         self.templates.filters["case_url"] = case_url
 
@@ -138,7 +138,7 @@ class BodyLimit:
 def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     """The workbench over the configured database (schema checked) and cases policy."""
     from yuqing_core.db import get_database
-    from yuqing_core.web import auth, cases, leader, risk
+    from yuqing_core.web import auth, cases, intake, leader, notices, risk
 
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(settings, db or get_database(settings), load_policy(settings.cases_file))
@@ -147,6 +147,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(leader.router)
     app.include_router(risk.router)
+    app.include_router(notices.router)
+    app.include_router(intake.router)
 
     @app.exception_handler(NotSignedIn)
     async def _sign_in_first(request: Request, _exc: NotSignedIn) -> Response:
