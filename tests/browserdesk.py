@@ -3,9 +3,10 @@
 ``seed_county`` builds a realistic office through the core alone: the bundled
 sample county's units, sources, risk library and last week of posts, analysed
 into events and warnings; a dispatched case for each warning that names a unit,
-plus an overdue one and a fresh one; and an account for each role. ``serve``
-runs ``yuqing web``'s app with uvicorn in a background thread on 127.0.0.1 and
-a free port. ``scripts/screenshots.py`` uses both, as the fixtures below do.
+with its 舆情督报 (a notice the unit acknowledges), plus an overdue one and a
+fresh one; and an account for each role. ``serve`` runs ``yuqing web``'s app
+with uvicorn in a background thread on 127.0.0.1 and a free port.
+``scripts/screenshots.py`` uses both, as the fixtures below do.
 
 Chromium comes from the system's package manager (``apt-get install chromium``),
 found as ``YUQING_CHROMIUM`` or ``chromium``/``chromium-browser`` on PATH, never
@@ -52,6 +53,7 @@ from yuqing_core.db import Database, upgrade
 from yuqing_core.demo import item_time, load_county, sources_yaml
 from yuqing_core.notify import import_units
 from yuqing_core.notify.units import load_units_file
+from yuqing_core.reports.case_notice import write_case_notice
 from yuqing_core.risk.library import load_library_file
 from yuqing_core.risk.versions import import_library
 from yuqing_core.timeutil import SHANGHAI, utcnow
@@ -133,8 +135,9 @@ def seed_county(home: Path, *, now: datetime | None = None) -> County:
     policy = CasePolicy()
     for warning, _event in reversed(list_warnings(db)):
         origin = origin_of(db, warning_id=warning.id)
-        if origin.units:
-            open_case(db, policy, actor=OFFICE, origin=origin, dispatch=True, now=now - timedelta(hours=3))
+        if origin.units:  # each with its 舆情督报 to the units, as `yuqing case open` writes it
+            case = open_case(db, policy, actor=OFFICE, origin=origin, dispatch=True, now=now - timedelta(hours=3))
+            write_case_notice(db, settings, case, origin)
     open_case(db, policy, actor=OFFICE, title="青柳公路施工扬尘投诉未回复", lead_unit=UNIT_A, dispatch=True,
               requirement="请核实施工扬尘投诉并回复网民，附整改照片。", now=now - timedelta(days=12))  # fmt: skip
     open_case(db, policy, actor=OFFICE, title="瑞岭建设工地农民工讨薪", lead_unit=UNIT_B, co_units=["县住建局"], dispatch=True,

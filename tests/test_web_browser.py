@@ -176,3 +176,54 @@ def test_the_analyst_edits_previews_and_imports_the_risk_library(visit: Visit) -
     expect(page.get_by_role("link", name="第 2 版")).to_be_visible()
     page.get_by_role("link", name="第 2 版").click()
     expect(page.get_by_text("讨要工资").first).to_be_visible()
+
+
+def test_a_unit_acknowledges_its_notice_and_the_office_sees_the_receipt(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.unit_a)
+    page.locator("header nav").get_by_role("link", name="通知").click()
+    expect(page.get_by_role("heading", name="本单位通知")).to_be_visible()
+    notice = page.get_by_role("link", name=re.compile("舆情督报"))
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("未回执")
+    notice.click()
+    title = page.get_by_role("heading", level=1).inner_text()
+    page.get_by_label("说明（可不填）").fill("已收到，正在核查。")
+    page.get_by_role("button", name="确认收到").click()
+    expect(page.get_by_role("status")).to_have_text("已回执。")
+    expect(page.get_by_text(re.compile("应急局经办人.*已于.*回执"))).to_be_visible()
+    expect(page.get_by_role("button", name="确认收到")).to_have_count(0)
+    page.get_by_role("button", name="退出").click()
+
+    visit.sign_in(county.accounts.unit_b)  # another unit: the notice is not theirs
+    page.goto(visit.url("/notices"))
+    expect(page.get_by_text(title)).to_have_count(0)
+    page.get_by_role("button", name="退出").click()
+
+    visit.sign_in(county.accounts.analyst)
+    page.goto(visit.url("/notices"))
+    expect(page.get_by_role("heading", name="通知回执情况")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(re.escape(title)))).to_contain_text(f"已回执：{UNIT_A}")
+
+
+def test_a_unit_reports_a_lead_with_a_file_and_the_office_sees_it(visit: Visit, tmp_path: Path) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.unit_b)
+    page.locator("header nav").get_by_role("link", name="报送").click()
+    expect(page.get_by_role("heading", name="向舆情中心报送")).to_be_visible()
+    screenshot = tmp_path / "讨薪帖.pdf"
+    screenshot.write_bytes(ONE_PAGE_PDF)
+    page.get_by_label(re.compile("^链接")).fill("https://bbs.example/t/8812")
+    page.get_by_label(re.compile("^情况说明")).fill("青禾论坛有帖子称瑞岭建设工地拖欠农民工工资，已有人转发。")
+    page.get_by_label(re.compile("^截图或文件")).set_input_files(screenshot)
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("已报送，舆情中心将在下一轮分析中研判。")
+    lead = page.locator("ul.leads li").filter(has_text="瑞岭建设工地拖欠农民工工资")
+    expect(lead).to_contain_text("待分析")
+    expect(lead.get_by_role("link", name="讨薪帖.pdf")).to_be_visible()
+    page.get_by_role("button", name="退出").click()
+
+    visit.sign_in(county.accounts.analyst)
+    page.locator("header nav").get_by_role("link", name="报送").click()
+    expect(page.get_by_role("heading", name="单位报送")).to_be_visible()
+    expect(page.locator("ul.leads li").filter(has_text="瑞岭建设工地拖欠农民工工资")).to_contain_text(UNIT_B)
