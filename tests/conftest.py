@@ -36,7 +36,7 @@ from yuqing_core.db import Database, forget_databases, upgrade
 from yuqing_core.db.models import Base
 from yuqing_core.demo.server import FeedServer
 
-pytest_plugins = ["pytester", "ci_skips", "webdesk"]
+pytest_plugins = ["pytester", "ci_skips", "webdesk", "browserdesk"]
 
 # Hypothesis's default deadline (200 ms per example) and its too-slow health check are wall-clock
 # assertions that fail on a busy machine; the tests assert behaviour.
