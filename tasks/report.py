@@ -35,6 +35,7 @@ from yuqing_core.notify import (
     load_units_file,
     resolve_recipients,
 )
+from yuqing_core.reports.archive import event_label
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, SpecialReport
 from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
@@ -91,7 +92,7 @@ def build_special(event_id: int | None, expression: str | None, since: datetime 
         get_database(settings), settings, event_id=event_id, expression=expression, since=since, until=until,
         recipients=recipients, handling=lambda level: suggested_handling(level, settings.templates_dir),
     )  # fmt: skip
-    label = f"event-{event_id}" if event_id is not None else report.number.replace("〔", "-").replace("〕", "-").rstrip("号")
+    label = event_label(event_id) if event_id is not None else report.number.replace("〔", "-").replace("〕", "-").rstrip("号")
     folder = Path(out_dir) if out_dir else report_folder(settings, "special", label)
     renderer = Renderer(settings.templates_dir, tz=settings.tz)
     files = renderer.write(report, folder, f"舆情专报-{label}")

@@ -55,6 +55,17 @@ def archived_reports(root: Path) -> list[ArchivedReport]:
     return sorted(reports, key=lambda r: (r.written_at, r.name), reverse=True)
 
 
+def event_label(event_id: int) -> str:
+    """The folder (under ``special/``) and file label of an event's special report: ``event-12``."""
+    return f"event-{event_id}"
+
+
+def event_special_reports(root: Path, event_id: int) -> list[ArchivedReport]:
+    """The special report written for one event (``special/event-<id>/``), as the archive lists it."""
+    folder = f"special/{event_label(event_id)}/"
+    return [report for report in archived_reports(root) if all(name.startswith(folder) for name in report.files.values())]
+
+
 def report_file(root: Path, name: str) -> Path | None:
     """The HTML or DOCX file ``name`` (relative to ``root``) if it is a regular file inside ``root``, else None.
 
