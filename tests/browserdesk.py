@@ -20,7 +20,7 @@ every page carried the Content-Security-Policy header.
 To test a new page: give ``seed_county`` the data the page shows (through the
 core, as the rest is made), add an account to ``Accounts`` if a new role needs
 one, and write the test with the ``visit`` fixture (``visit.sign_in(name)``,
-then Playwright's ``visit.page``); for the desktop, ``new_page(chromium, DESKTOP)``.
+then Playwright's ``visit.page``); for the desktop width, the ``desktop_visit`` fixture.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Accounts:
     """Login names (all with ``PASSWORD``)."""
 
     analyst: str = "fenxi"
+    duty: str = "zhiban"  # the office's duty officer
     unit_a: str = "yingji"  # a member of UNIT_A
     unit_b: str = "renshe"  # a member of UNIT_B
     leader: str = "lingdao"
@@ -147,6 +148,7 @@ def seed_county(home: Path, *, now: datetime | None = None) -> County:
 
     accounts = Accounts()
     add_account(db, accounts.analyst, role="analyst", display_name="周分析", password=PASSWORD)
+    add_account(db, accounts.duty, role="duty", display_name="吴值班", password=PASSWORD)
     add_account(db, accounts.unit_a, role="unit", unit=UNIT_A, display_name="应急局经办人", password=PASSWORD)
     add_account(db, accounts.unit_b, role="unit", unit=UNIT_B, display_name="人社局经办人", password=PASSWORD)
     add_account(db, accounts.leader, role="leader", display_name="分管副县长", password=PASSWORD)
@@ -323,10 +325,9 @@ def live_workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWor
     county.db.dispose()
 
 
-@pytest.fixture
-def visit(live_workbench: LiveWorkbench, chromium: Browser) -> Iterator[Visit]:
-    """A phone-sized page in a fresh context; at the end, no browser errors and a CSP on every page."""
-    page = new_page(chromium)
+@contextmanager
+def watched_visit(live_workbench: LiveWorkbench, chromium: Browser, viewport: dict[str, int]) -> Iterator[Visit]:
+    page = new_page(chromium, viewport)
     seen = Visit(page, live_workbench.base_url, live_workbench.county)
     seen.watch()
     try:
@@ -334,3 +335,17 @@ def visit(live_workbench: LiveWorkbench, chromium: Browser) -> Iterator[Visit]:
         seen.check()
     finally:
         page.context.close()
+
+
+@pytest.fixture
+def visit(live_workbench: LiveWorkbench, chromium: Browser) -> Iterator[Visit]:
+    """A phone-sized page in a fresh context; at the end, no browser errors and a CSP on every page."""
+    with watched_visit(live_workbench, chromium, PHONE) as seen:
+        yield seen
+
+
+@pytest.fixture
+def desktop_visit(live_workbench: LiveWorkbench, chromium: Browser) -> Iterator[Visit]:
+    """The same at desktop width (1280x800)."""
+    with watched_visit(live_workbench, chromium, DESKTOP) as seen:
+        yield seen

@@ -227,3 +227,115 @@ def test_a_unit_reports_a_lead_with_a_file_and_the_office_sees_it(visit: Visit, 
     page.locator("header nav").get_by_role("link", name="报送").click()
     expect(page.get_by_role("heading", name="单位报送")).to_be_visible()
     expect(page.locator("ul.leads li").filter(has_text="瑞岭建设工地拖欠农民工工资")).to_contain_text(UNIT_B)
+
+
+# --- the office desk ------------------------------------------------------------------------------
+
+
+def test_the_analyst_works_the_queue_opens_a_case_reads_an_event_and_searches(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.analyst)
+    page.locator("header nav").get_by_role("link", name="预警").click()
+    expect(page.get_by_role("heading", name="预警（待处理）")).to_be_visible()
+    rows = page.locator("li.warning")
+    assert rows.count() >= 2, "the seeded county raises several warnings"
+
+    first = rows.first
+    acknowledged = first.locator(".number").inner_text().split(" · ")[0]  # 预警 #3
+    event_path = first.get_by_role("link").first.get_attribute("href")
+    first.locator("summary").click()
+    first.get_by_label("操作").select_option(label="确认")
+    first.get_by_label("理由").fill("已电话核实：白沙镇已到场处置，持续关注。")
+    first.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status")).to_have_text("预警已确认。")
+    expect(page.get_by_text(f"{acknowledged} ·")).to_have_count(0)  # left the open queue
+    page.get_by_label("状态").select_option(label="已确认")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("li.warning").filter(has_text=f"{acknowledged} ·")).to_contain_text("已确认")
+
+    page.goto(visit.url("/warnings"))
+    other = page.locator("li.warning").first
+    other.locator("summary").click()
+    other.get_by_role("link", name="据此立督办件").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^据预警 #\d+ 立督办件$"))).to_be_visible()
+    page.get_by_label("牵头单位").select_option(UNIT_B)
+    for box in page.locator("fieldset.choices input[type=checkbox]").all():  # the one co-unit we choose, no other
+        box.set_checked(box.get_attribute("value") == UNIT_A)
+    page.get_by_label("督办事项").fill("网传水库溃坝谣言的核实与辟谣")
+    page.get_by_role("button", name="立案并派单").click()
+    expect(page.get_by_role("heading", name="网传水库溃坝谣言的核实与辟谣")).to_be_visible()
+    expect(page.locator("dl")).to_contain_text(f"牵头单位{UNIT_B}")
+    expect(page.locator("dl")).to_contain_text(f"配合单位{UNIT_A}")
+    number = page.locator(".meta .number").inner_text()
+    page.locator("header nav").get_by_role("link", name="督办看板").click()
+    expect(page.get_by_role("heading", name="督办看板（全部状态）")).to_be_visible()
+    expect(page.get_by_text(number, exact=True)).to_be_visible()
+
+    assert event_path is not None
+    page.goto(visit.url(event_path))
+    expect(page.get_by_role("heading", name="风险分构成")).to_be_visible()
+    expect(page.locator("table.parts tbody tr").first).to_be_visible()
+    expect(page.get_by_role("heading", name="信息时间线")).to_be_visible()
+    expect(page.locator("ol.timeline li").first).to_be_visible()
+    expect(page.locator("ol.timeline mark").first).to_be_visible()  # the matched terms, marked
+    expect(page.locator("figure.chart svg").first).to_be_visible()
+
+    page.locator("header nav").get_by_role("link", name="信息检索").click()
+    page.get_by_label("关键词（标题或正文中出现）").fill("异味")
+    page.get_by_role("button", name="检索").click()
+    expect(page).to_have_url(re.compile(r"/items\?q=%E5%BC%82%E5%91%B3"))
+    expect(page.locator("ol.timeline li").first).to_be_visible()
+    marks = page.locator("ol.timeline mark")
+    expect(marks.first).to_have_text("异味")
+    assert set(marks.all_inner_texts()) == {"异味"}
+
+
+def test_the_duty_officer_sees_the_queue(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.duty)
+    page.goto(visit.url("/warnings?status=all"))
+    expect(page.get_by_role("heading", name="预警（全部）")).to_be_visible()
+    expect(page.locator("li.warning").first).to_be_visible()
+    expect(page.locator("header nav").get_by_role("link", name="督办看板")).to_be_visible()
+    expect(page.locator(".who")).to_contain_text("吴值班")
+
+
+def test_a_unit_member_asking_for_the_warnings_gets_the_not_found_page(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.unit_a)
+    expect(page.locator("header nav").get_by_role("link", name="预警")).to_have_count(0)
+    response = page.goto(visit.url("/warnings"))
+    assert response is not None and response.status == 404
+    expect(page.get_by_text("没有找到您要的页面或督办件。")).to_be_visible()
+    expect(page.locator("li.warning")).to_have_count(0)
+
+
+def test_the_main_pages_at_desktop_width(desktop_visit: Visit) -> None:
+    visit = desktop_visit
+    page, county = visit.page, visit.county
+    page.goto(visit.url("/login"))
+    assert visit.fits_the_screen(), "登录页"
+    visit.sign_in(county.accounts.analyst)
+    for path, heading in (("/warnings", "预警（待处理）"), ("/events?day=", None), ("/office/cases", "督办看板（全部状态）"),
+                          ("/items?q=%E5%BC%82%E5%91%B3", "信息检索"), ("/sources", None), ("/reports", "报告存档"),
+                          ("/cases", "督办件（全部单位）")):  # fmt: skip
+        page.goto(visit.url(path))
+        if heading:
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        assert visit.fits_the_screen(), path
+    page.goto(visit.url("/warnings?status=all"))
+    href = page.locator("a[href^='/events/']").first.get_attribute("href")
+    assert href
+    page.goto(visit.url(href))
+    expect(page.get_by_role("heading", name="信息时间线")).to_be_visible()
+    assert visit.fits_the_screen(), "事件页"
+    page.get_by_role("button", name="退出").click()
+    visit.sign_in(county.accounts.unit_a)
+    expect(page.get_by_role("heading", name="本单位督办件")).to_be_visible()
+    assert visit.fits_the_screen(), "本单位督办件"
+    page.goto(visit.url(case_url(county.cases[UNIT_A][0])))
+    assert visit.fits_the_screen(), "督办件页"
+    page.get_by_role("button", name="退出").click()
+    visit.sign_in(county.accounts.leader)
+    expect(page.get_by_role("heading", name=re.compile("^舆情总览"))).to_be_visible()
+    assert visit.fits_the_screen(), "在办督办件总览"
