@@ -3,7 +3,8 @@
 Seeds the sample county and serves the workbench exactly as the browser tests
 do (``tests/browserdesk.py``), signs in as each role in the system's headless
 Chromium, and saves full-page PNGs: the login page, a unit's case list, a case
-page (signed for and started, so the answer form shows), the leaders' overview.
+page (signed for and started, so the answer form shows), the leaders' overview,
+the office's warnings queue and the page of the first warning's event (its first three screens).
 
 Example::
 
@@ -32,13 +33,19 @@ from yuqing_core.web.app import case_url  # noqa: E402
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 
 
-def shoot(page: Page, out: Path, name: str, size: str) -> None:
+def shoot(page: Page, out: Path, name: str, size: str, *, max_screens: int | None = None) -> None:
+    """The whole page, or its first ``max_screens`` screens (an event with dozens of items is very long)."""
     path = out / f"{name}-{size}.png"
-    page.screenshot(path=path, full_page=True)
+    viewport = page.viewport_size or PHONE
+    height = int(page.evaluate("document.documentElement.scrollHeight"))
+    if max_screens is not None:
+        height = min(height, viewport["height"] * max_screens)
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
     print(path)
 
 
-def take(browser: Browser, base_url: str, accounts_unit: str, leader: str, case_number: str, out: Path) -> None:
+def take(browser: Browser, base_url: str, accounts_unit: str, leader: str, analyst: str, case_number: str,
+         out: Path) -> None:  # fmt: skip
     for size, viewport in SIZES.items():
         page = new_page(browser, viewport)
         page.goto(f"{base_url}/login")
@@ -52,6 +59,15 @@ def take(browser: Browser, base_url: str, accounts_unit: str, leader: str, case_
         page = new_page(browser, viewport)
         sign_in(page, base_url, leader)
         shoot(page, out, "leader", size)
+        page.context.close()
+
+        page = new_page(browser, viewport)
+        sign_in(page, base_url, analyst)
+        page.goto(f"{base_url}/warnings")
+        shoot(page, out, "warnings", size)
+        page.locator("li.warning a.title").first.click()
+        page.wait_for_load_state()
+        shoot(page, out, "event", size, max_screens=3)
         page.context.close()
 
 
@@ -79,7 +95,8 @@ def main() -> None:
         with serve(county) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright, executable)
             sign_for_and_start(browser, base_url, county.accounts.unit_a, county.walk_case)
-            take(browser, base_url, county.accounts.unit_a, county.accounts.leader, county.walk_case, args.out)
+            take(browser, base_url, county.accounts.unit_a, county.accounts.leader, county.accounts.analyst, county.walk_case,
+                 args.out)  # fmt: skip
             browser.close()
         county.db.dispose()
 
