@@ -90,6 +90,18 @@ def served_special_report(settings, prefect_harness, tmp_path: Path) -> Iterator
             client.delete_deployment(client.read_deployment_by_name("special-report/ad-hoc").id)
 
 
+def follow(browser, progress: str):  # type: ignore[no-untyped-def]
+    """The progress page as the browser sees it, refreshed while it asks to be, until the run has ended."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        page = browser.get(progress)
+        assert page.status_code == 200, page.text
+        if '<meta http-equiv="refresh" content="3">' not in page.text:  # final: the page stops refreshing
+            return page
+        assert time.monotonic() < deadline, page.text
+        time.sleep(1)
+
+
 class TestServedDeployment:
     """One database is enough here: the report itself is tested on both (test_report_flows); this is the round trip."""
 
@@ -121,16 +133,10 @@ class TestServedDeployment:
             ("analyst", f"event:{event_id}", {"flow_run_id": str(flow_run_id), "deployment": "special-report/ad-hoc"})
         ]
 
-        first = browser.get(progress)
-        assert first.status_code == 200
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        page = first
-        while "已完成" not in page.text:
-            assert "生成失败" not in page.text and "异常中止" not in page.text, page.text
-            assert '<meta http-equiv="refresh" content="3">' in page.text  # not final: the browser asks again
-            assert time.monotonic() < deadline, page.text
-            time.sleep(1)
-            page = browser.get(progress)
+        waiting = browser.get(progress)  # the run's process takes seconds to start: not final yet
+        assert '<meta http-equiv="refresh" content="3">' in waiting.text and "自动刷新" in waiting.text, waiting.text
+        page = follow(browser, progress)
+        assert "已完成" in page.text, page.text
         assert 'http-equiv="refresh"' not in page.text
         assert "<script" not in page.text and "Traceback" not in page.text
         assert f"舆情专报-event-{event_id}" in page.text
@@ -138,6 +144,12 @@ class TestServedDeployment:
         assert {name.rsplit(".", 1)[1] for name in downloads} == {"html", "docx"}
         html = browser.get(f"/reports/download?file={next(n for n in downloads if n.endswith('html'))}")
         assert html.status_code == 200 and "舆情专报" in html.text
+
+        with get_client(sync_client=True) as client:  # a run that fails: an event that does not exist
+            failing = client.create_flow_run_from_deployment(deployment.id, parameters={"event_id": 999999}).id
+        page = follow(browser, f"/special-reports/{failing}")
+        assert "生成失败" in page.text and "999999" in page.text, page.text
+        assert "/reports/download" not in page.text and 'http-equiv="refresh"' not in page.text
 
 
 def test_without_a_prefect_api_the_page_says_how_to_start_one(office: County) -> None:
