@@ -145,9 +145,30 @@ def get_warning(db: Database, warning_id: int) -> EarlyWarning | None:
         return session.get(EarlyWarning, warning_id)
 
 
-def event_item_ids(db: Database, event_id: int) -> list[int]:
+def event_item_ids(db: Database, event_id: int, *, offset: int = 0, limit: int | None = None) -> list[int]:
+    """The event's items, the first published first; ``offset`` and ``limit`` page through a large event."""
+    query = (
+        select(EventItem.item_id)
+        .where(EventItem.event_id == event_id)
+        .order_by(EventItem.published_at, EventItem.item_id)
+        .offset(max(0, offset))
+        .limit(limit)
+    )
     with db.reader() as session:
-        return list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+        return list(session.scalars(query))
+
+
+def event_spread(db: Database, event_id: int) -> list[tuple[str, datetime]]:
+    """Each of the event's items as (source name, published time): what its spread charts count, without the texts
+    and matches ``explain_items`` reads (an event may hold thousands of items)."""
+    query = (
+        select(Source.name, Item.published_at)
+        .join(Item, Item.source_id == Source.id)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(EventItem.event_id == event_id)
+    )
+    with db.reader() as session:
+        return [(name, published) for name, published in session.execute(query)]
 
 
 def list_warnings(db: Database, *, since: datetime | None = None, status: str | None = None) -> list[tuple[EarlyWarning, Event]]:
