@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, Text, and_, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
@@ -213,6 +216,37 @@ class FoundItem:
     event_id: int | None
 
 
+class HasBigrams(FunctionElement[bool]):
+    """``column`` holds every two-character run of ``term`` (lower-cased), as PostgreSQL's ``yuqing_bigrams``
+    gives them (migration 0013): true of every row whose ``column`` contains ``term`` ignoring case, and answered
+    from the bigram index. Other databases have no such index: there it is simply true.
+
+    Only for terms of two characters or more: a shorter one has no run, and "holds nothing" would read the
+    whole index.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "has_bigrams"
+
+
+@compiles(HasBigrams)
+def _has_bigrams_anywhere(element: HasBigrams, compiler: SQLCompiler, **kw: Any) -> str:
+    return "1"  # true: SQLite compares a boolean in a WHERE with 1
+
+
+@compiles(HasBigrams, "postgresql")
+def _has_bigrams_postgresql(element: HasBigrams, compiler: SQLCompiler, **kw: Any) -> str:
+    column, term = element.clauses
+    return f"yuqing_bigrams({compiler.process(column, **kw)}) @> yuqing_bigrams({compiler.process(term, **kw)})"
+
+
+def _contains(column: Any, term: str) -> ColumnElement[bool]:
+    """``column`` contains ``term`` anywhere, ignoring case (its ``%``, ``_`` and ``\\`` taken literally)."""
+    found = column.ilike(_like_pattern(term), escape="\\")
+    return and_(HasBigrams(column, literal(term, Text())), found) if len(term) >= 2 else found
+
+
 def _like_pattern(term: str) -> str:
     """``term`` as a LIKE pattern matching it anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -258,8 +292,7 @@ def item_search_statement(
     )
     term = query.strip()
     if term:
-        pattern = _like_pattern(term)
-        statement = statement.where(or_(Item.title.ilike(pattern, escape="\\"), Item.text.ilike(pattern, escape="\\")))
+        statement = statement.where(or_(_contains(Item.title, term), _contains(Item.text, term)))
     if source:
         statement = statement.where(Source.name == source)
     if risk_point:
