@@ -66,6 +66,7 @@ import json
 import math
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -486,6 +487,7 @@ def run(items: int, requests: int) -> None:
                 term=term, items=items)  # fmt: skip
     client.close()
     db.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> int:
