@@ -18,12 +18,13 @@ from test_analysis import LEAK, NOW, library, load, post
 from webdesk import Desk, csrf_of, days_ago
 from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
-from yuqing_core.analysis.queries import item_search_statement
+from yuqing_core.analysis.queries import event_item_ids, explain_items, item_search_statement, search_items
 from yuqing_core.cases import get_case, history
 from yuqing_core.collect.health import PollOutcome, apply_outcome
 from yuqing_core.collect.sources import set_enabled
-from yuqing_core.db.migrate import TRIGRAM_INDEXES, create_trigram_indexes
+from yuqing_core.db.migrate import BIGRAM_INDEXES, TRIGRAM_INDEXES, create_trigram_indexes
 from yuqing_core.db.models import Case, EarlyWarning, EarlyWarningAction, Event, Source
+from yuqing_core.web import events as web_events
 
 WAGES = "青禾县白沙镇工地拖欠农民工工资，工人集体讨薪，希望有关部门尽快调查处理。"
 
@@ -186,6 +187,30 @@ def test_the_event_page_explains_the_score_the_items_and_their_matches(county: C
     assert "<script" not in text
 
 
+def test_a_large_events_timeline_comes_a_page_at_a_time_while_its_charts_count_every_item(
+    county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_events, "TIMELINE_PER_PAGE", 1)
+    desk, event_id = county.desk, county.chemical.event_id
+    ids = event_item_ids(desk.db, event_id)
+    items = {item.item_id: item for item in explain_items(desk.db, ids)}
+    assert len(ids) >= 2 and [items[i].published for i in ids] == sorted(items[i].published for i in ids)
+    assert event_item_ids(desk.db, event_id, offset=1, limit=1) == ids[1:2]
+    browser = desk.login("analyst")
+    pages = [browser.get(f"/events/{event_id}" + (f"?page={n}" if n > 1 else "")) for n in range(1, len(ids) + 1)]
+    assert all(page.status_code == 200 for page in pages)
+    for number, (page, item_id) in enumerate(zip(pages, ids, strict=True), start=1):
+        text = page.text
+        timeline = text[text.index("信息时间线") :]
+        assert f"共 {len(ids)} 条" in text and f"本页第 {number}–{number} 条" in text
+        assert timeline.count('<span class="when">') == 1 and items[item_id].source in timeline
+        assert text.count("<svg") == 2 and "青禾论坛" in text and "云江日报" in text  # the charts count every item
+        assert (f'href="/events/{event_id}?page={number + 1}"' in text) == (number < len(ids))
+        assert (f'href="/events/{event_id}?page={number - 1}"' in text) == (number > 1)
+    beyond = browser.get(f"/events/{event_id}?page={len(ids) + 1}")
+    assert beyond.status_code == 200 and '<span class="when">' not in beyond.text
+
+
 def test_a_merged_event_sends_the_browser_to_its_survivor(county: County) -> None:
     desk = county.desk
     survivor, absorbed = county.chemical.event_id, county.wages.event_id
@@ -325,12 +350,38 @@ def test_search_pages_by_fifty(staff: Desk, settings, tmp_path) -> None:
     assert "/items?q=%E9%80%9A%E7%9F%A5&amp;page=3" not in second and "下一页" not in second
 
 
+def test_postgresql_finds_a_two_character_term_through_the_bigram_indexes(pg_db, settings, tmp_path) -> None:
+    db = pg_db
+    add_sources(db, settings, NOW - timedelta(days=3), 青禾论坛="http://example.org/bbs.xml")
+    rows = [post("a", "白沙镇工地讨薪", "工人讨薪。", NOW), post("b", "柳湾镇通知", "折扣5%起，PX项目说明会。", NOW),
+            post("c", "石桥乡通知", "折扣5折，道路施工。", NOW - timedelta(minutes=1))]  # fmt: skip
+    load(db, settings, tmp_path, "青禾论坛", rows)
+    with db.engine.connect() as connection:
+        names = set(connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
+        assert set(BIGRAM_INDEXES) <= names
+        assert connection.execute(text("SELECT yuqing_bigrams('讨薪AB')")).scalar() == ["讨薪", "薪a", "ab"]
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        compiled = item_search_statement(query="讨薪").compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())
+        assert "ix_items_title_bigrams" in plan and "ix_items_text_bigrams" in plan, plan
+        connection.rollback()
+
+    def titles(term: str) -> list[str]:
+        return [found.title for found in search_items(db, query=term)]
+
+    assert titles("讨薪") == ["白沙镇工地讨薪"]
+    assert titles("pX项") == titles("5%") == ["柳湾镇通知"]  # case-insensitive; % taken literally
+    assert titles("折扣") == ["柳湾镇通知", "石桥乡通知"] and titles("折") == titles("折扣")
+    assert titles("讨薪5") == [] and titles("5_") == []
+
+
 def test_postgresql_has_trigram_indexes_and_the_migration_goes_on_without_them(pg_db, caplog) -> None:
     db = pg_db
     with db.engine.connect() as connection:
         names = set(connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).scalars())
     assert set(TRIGRAM_INDEXES) <= names
-    with db.engine.connect() as connection:  # the search's own query can use them
+    with db.engine.connect() as connection:  # the search's own query can use them (without 0013's, rolled back)
+        connection.execute(text(f"DROP INDEX {', '.join(BIGRAM_INDEXES)}"))
         connection.execute(text("SET LOCAL enable_seqscan = off"))
         compiled = item_search_statement(query="白沙镇讨薪").compile(db.engine, compile_kwargs={"literal_binds": True})
         plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, Text, and_, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import EarlyWarning, Event, EventItem, Item, ItemAnalysis, Match, Rule, Source
@@ -145,9 +148,30 @@ def get_warning(db: Database, warning_id: int) -> EarlyWarning | None:
         return session.get(EarlyWarning, warning_id)
 
 
-def event_item_ids(db: Database, event_id: int) -> list[int]:
+def event_item_ids(db: Database, event_id: int, *, offset: int = 0, limit: int | None = None) -> list[int]:
+    """The event's items, the first published first; ``offset`` and ``limit`` page through a large event."""
+    query = (
+        select(EventItem.item_id)
+        .where(EventItem.event_id == event_id)
+        .order_by(EventItem.published_at, EventItem.item_id)
+        .offset(max(0, offset))
+        .limit(limit)
+    )
     with db.reader() as session:
-        return list(session.scalars(select(EventItem.item_id).where(EventItem.event_id == event_id)))
+        return list(session.scalars(query))
+
+
+def event_spread(db: Database, event_id: int) -> list[tuple[str, datetime]]:
+    """Each of the event's items as (source name, published time): what its spread charts count, without the texts
+    and matches ``explain_items`` reads (an event may hold thousands of items)."""
+    query = (
+        select(Source.name, Item.published_at)
+        .join(Item, Item.source_id == Source.id)
+        .join(EventItem, EventItem.item_id == Item.id)
+        .where(EventItem.event_id == event_id)
+    )
+    with db.reader() as session:
+        return [(name, published) for name, published in session.execute(query)]
 
 
 def list_warnings(db: Database, *, since: datetime | None = None, status: str | None = None) -> list[tuple[EarlyWarning, Event]]:
@@ -190,6 +214,39 @@ class FoundItem:
     url: str | None
     published: datetime
     event_id: int | None
+
+
+class HasBigrams(FunctionElement[bool]):
+    """``column`` holds every two-character run of ``term`` (lower-cased), as PostgreSQL's ``yuqing_bigrams``
+    gives them (migration 0013): true of every row whose ``column`` contains ``term`` ignoring case, and answered
+    from the bigram index. Other databases have no such index: there it is simply true.
+
+    Only for terms of two characters or more: a shorter one has no run, and "holds nothing" would read the
+    whole index.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "has_bigrams"
+
+
+@compiles(HasBigrams)
+def _has_bigrams_anywhere(element: HasBigrams, compiler: SQLCompiler, **kw: Any) -> str:
+    return "1"  # true: SQLite compares a boolean in a WHERE with 1
+
+
+@compiles(HasBigrams, "postgresql")
+def _has_bigrams_postgresql(element: HasBigrams, compiler: SQLCompiler, **kw: Any) -> str:
+    column, term = element.clauses
+    return f"yuqing_bigrams({compiler.process(column, **kw)}) @> yuqing_bigrams({compiler.process(term, **kw)})"
+
+
+def _contains(column: Any, term: str) -> ColumnElement[bool]:
+    """``column`` contains ``term`` anywhere, ignoring case (its ``%``, ``_`` and ``\\`` taken literally)."""
+    found = column.ilike(_like_pattern(term), escape="\\")
+    # The ILIKE first: where the planner scans in date order (a common term, a LIMIT) it filters row by row,
+    # and the ILIKE rejects a row far cheaper than computing its bigrams.
+    return and_(found, HasBigrams(column, literal(term, Text()))) if len(term) >= 2 else found
 
 
 def _like_pattern(term: str) -> str:
@@ -237,8 +294,7 @@ def item_search_statement(
     )
     term = query.strip()
     if term:
-        pattern = _like_pattern(term)
-        statement = statement.where(or_(Item.title.ilike(pattern, escape="\\"), Item.text.ilike(pattern, escape="\\")))
+        statement = statement.where(or_(_contains(Item.title, term), _contains(Item.text, term)))
     if source:
         statement = statement.where(Source.name == source)
     if risk_point:

@@ -20,6 +20,17 @@ SCRIPT_LOCATION = "yuqing_core.db:migrations"
 # PostgreSQL has them, and only when the extension could be created (migration 0012): the models do not
 # declare them and the schema comparison leaves them out (``include_object``).
 TRIGRAM_INDEXES = {"ix_items_title_trgm": "title", "ix_items_text_trgm": "text"}
+# Two-character runs (``yuqing_bigrams``, migration 0013): a GIN index of each item's bigrams lets the search
+# find a two-character term (讨薪), which no trigram can hold, without reading every item. PostgreSQL only;
+# expression indexes the models do not declare, left out of the schema comparison like the trigram ones.
+BIGRAM_INDEXES = {"ix_items_title_bigrams": "title", "ix_items_text_bigrams": "text"}
+BIGRAM_FUNCTION = """
+CREATE OR REPLACE FUNCTION yuqing_bigrams(value text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(substr(folded.value, i, 2)), '{}')
+    FROM (SELECT lower(value) AS value) AS folded, generate_series(1, char_length(folded.value) - 1) AS i
+$$
+"""
 
 log = logging.getLogger(__name__)
 
@@ -88,5 +99,5 @@ def create_trigram_indexes(connection: Connection) -> bool:
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """What the models and the migrations are compared on: everything but the optional trigram indexes."""
-    return not (type_ == "index" and name in TRIGRAM_INDEXES)
+    """What the models and the migrations are compared on: everything but the search's trigram and bigram indexes."""
+    return not (type_ == "index" and (name in TRIGRAM_INDEXES or name in BIGRAM_INDEXES))

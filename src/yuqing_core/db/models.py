@@ -306,7 +306,11 @@ class EventItem(Base):
     """Which event an item belongs to, and which rule of the chain joined it."""
 
     __tablename__ = "event_items"
-    __table_args__ = (Index("ix_event_items_event", "event_id"),)
+    __table_args__ = (
+        Index("ix_event_items_event", "event_id"),
+        # The event page's timeline, a page at a time in publication order (an event may hold thousands).
+        Index("ix_event_items_event_published", "event_id", "published_at", "item_id"),
+    )
 
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))

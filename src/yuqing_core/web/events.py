@@ -3,7 +3,8 @@
 The event page shows what ``yuqing events show`` prints -- the score with its
 named parts, the 快速回应 timing, every item with its stance and its matched
 terms, the merge history -- plus the spread by source and by hour as inline
-SVG (``reports.charts``; no script). Matched terms are marked from the stored
+SVG (``reports.charts``; no script). A large event's timeline comes 100 items a page,
+the first published first; its charts count every item (``event_spread``). Matched terms are marked from the stored
 offsets: the item's text is escaped like any other, only the marks are ours.
 """
 
@@ -26,7 +27,14 @@ from yuqing_core.analysis.merging import (
     resolve_event_id,
     separations_of,
 )
-from yuqing_core.analysis.queries import ExplainedItem, event_item_ids, explain_items, get_event, list_events
+from yuqing_core.analysis.queries import (
+    ExplainedItem,
+    event_item_ids,
+    event_spread,
+    explain_items,
+    get_event,
+    list_events,
+)
 from yuqing_core.levels import Level
 from yuqing_core.reports.charts import hour_chart, source_chart
 from yuqing_core.reports.data import counts_of, day_window, hour_counts
@@ -40,6 +48,8 @@ from yuqing_core.web.office import Office
 router = APIRouter()
 
 MAX_EVENTS_PER_DAY = 200
+# The timeline shows this many items a page: an event may hold thousands (the charts still count them all).
+TIMELINE_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,9 @@ def events_of_day(request: Request, signed: Office, day: str = "") -> Response:
 
 
 @router.get("/events/{event_id}")
-def event_page(request: Request, event_id: int, signed: Office) -> Response:
-    """One event; an event merged into another sends the browser to the survivor."""
+def event_page(request: Request, event_id: int, signed: Office, page: int = 1) -> Response:
+    """One event, its timeline 100 items a page (``?page=``); an event merged into another sends the browser to
+    the survivor."""
     wb = workbench(request)
     try:
         live = resolve_event_id(wb.db, event_id)
@@ -104,11 +115,14 @@ def event_page(request: Request, event_id: int, signed: Office) -> Response:
     if event is None:
         raise HTTPException(status_code=404)
     tz = wb.settings.tz
-    items = explain_items(wb.db, event_item_ids(wb.db, live))
+    page = max(1, page)
+    ids = event_item_ids(wb.db, live, offset=(page - 1) * TIMELINE_PER_PAGE, limit=TIMELINE_PER_PAGE + 1)
+    items = explain_items(wb.db, ids[:TIMELINE_PER_PAGE])
+    spread = event_spread(wb.db, live)
     judgement = judgement_of(event)
     charts: dict[str, Markup] = {
-        "source": source_chart(counts_of(Counter(i.source for i in items), len(items))).svg(),
-        "hour": hour_chart(hour_counts((i.published for i in items), tz), tz=tz).svg(),
+        "source": source_chart(counts_of(Counter(source for source, _ in spread), len(spread))).svg(),
+        "hour": hour_chart(hour_counts((published for _, published in spread), tz), tz=tz).svg(),
     }
     merged_from = request.query_params.get("merged_from", "")
     context: dict[str, Any] = {
@@ -118,5 +132,8 @@ def event_page(request: Request, event_id: int, signed: Office) -> Response:
         "merges": [describe_history(entry, tz) for entry in merge_history(wb.db, live)],
         "separations": [describe_separation(*s) for s in separations_of(wb.db, live)],
         "merged_from": int(merged_from) if merged_from.isdigit() else None,
+        "page": page, "first_number": (page - 1) * TIMELINE_PER_PAGE + 1, "total": len(spread),
+        "previous": f"{_event_url(live)}?page={page - 1}" if page > 1 else None,
+        "next": f"{_event_url(live)}?page={page + 1}" if len(ids) > TIMELINE_PER_PAGE else None,
     }  # fmt: skip
     return wb.render(request, "office_event.html", **context)
