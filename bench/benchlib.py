@@ -14,10 +14,13 @@ from __future__ import annotations
 import gc
 import json
 import math
+import random
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -116,3 +119,41 @@ def emit(line: dict[str, Any]) -> None:
 def log(message: str) -> None:
     """Progress, on stderr so stdout stays JSON lines."""
     print(message, file=sys.stderr, flush=True)
+
+
+# --- realistic county text, shared by the benchmarks that make items --------------------------------
+
+PLACES = ("青禾镇", "柳湾镇", "石桥乡", "杏林镇", "白沙镇", "云台乡", "梅岭乡", "河口镇", "东坪村", "下湾村")
+
+
+def county_clauses() -> list[str]:
+    """Clauses of the demo county's texts: realistic local Chinese to build items from."""
+    # Imported here: only the benchmarks that make items need them.
+    import yaml
+
+    import yuqing_core
+
+    # Read by path: importing yuqing_core.demo would pull in the whole application.
+    county = yaml.safe_load((Path(yuqing_core.__file__).parent / "demo" / "county.yaml").read_text("utf-8"))
+    clauses: set[str] = set()
+    for item in county["items"]:
+        for clause in re.split(r"[，。；：！？、“”（）\s]+", item.get("text") or ""):
+            if 4 <= len(clause) <= 30:
+                clauses.add(clause)
+    return sorted(clauses)
+
+
+def clause_body(rng: random.Random, clauses: Sequence[str], low: int, high: int) -> str:
+    """A body of ``low``..``high`` characters from ``clauses``, with places and counts mixed in."""
+    target = rng.randint(low, high)
+    parts: list[str] = []
+    size = 0
+    while size < target:
+        clause = rng.choice(clauses)
+        if rng.random() < 0.3:
+            clause = rng.choice(PLACES) + clause
+        if rng.random() < 0.2:
+            clause += f"{rng.randint(2, 999)}{rng.choice('人户个元吨处家名')}"
+        parts.append(clause + rng.choice("，，，。；"))
+        size += len(parts[-1])
+    return "".join(parts)[:target].rstrip("，；") + "。"

@@ -62,7 +62,6 @@ from __future__ import annotations
 import argparse
 import gc
 import random
-import re
 import sys
 import time
 import tracemalloc
@@ -70,15 +69,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from datasketch import MinHash, MinHashLSH
 
-import yuqing_core
-from benchlib import emit, figure, figure_from_rounds, interleave, log
+from benchlib import PLACES, clause_body, county_clauses, emit, figure, figure_from_rounds, interleave, log
 from yuqing_core.events import (
     EventGrouper,
     GroupItem,
@@ -115,7 +111,6 @@ COMMENTS = (
     "大家注意安全", "求扩散", "有关部门管管吧", "总算有说法了", "希望早点解决", "别信谣别传谣", "关注后续",
     "这事得查清楚", "点赞", "支持", "太吓人了", "蹲一个后续",
 )  # fmt: skip
-PLACES = ("青禾镇", "柳湾镇", "石桥乡", "杏林镇", "白沙镇", "云台乡", "梅岭乡", "河口镇", "东坪村", "下湾村")
 
 
 @dataclass(frozen=True)
@@ -128,32 +123,9 @@ class Synthetic:
 # --- data -------------------------------------------------------------------------
 
 
-def county_clauses() -> list[str]:
-    """Clauses of the demo county's texts: realistic local Chinese to build items from."""
-    # Read by path: importing yuqing_core.demo would pull in the whole application.
-    county = yaml.safe_load((Path(yuqing_core.__file__).parent / "demo" / "county.yaml").read_text("utf-8"))
-    clauses: set[str] = set()
-    for item in county["items"]:
-        for clause in re.split(r"[，。；：！？、“”（）\s]+", item.get("text") or ""):
-            if 4 <= len(clause) <= 30:
-                clauses.add(clause)
-    return sorted(clauses)
-
-
 def original_text(rng: random.Random, clauses: list[str]) -> tuple[str, str]:
     """A title and a 50-300 character body."""
-    target = rng.randint(50, 300)
-    parts: list[str] = []
-    size = 0
-    while size < target:
-        clause = rng.choice(clauses)
-        if rng.random() < 0.3:
-            clause = rng.choice(PLACES) + clause
-        if rng.random() < 0.2:
-            clause += f"{rng.randint(2, 999)}{rng.choice('人户个元吨处家名')}"
-        parts.append(clause + rng.choice("，，，。；"))
-        size += len(parts[-1])
-    body = "".join(parts)[:target].rstrip("，；") + "。"
+    body = clause_body(rng, clauses, 50, 300)
     # Headlines name a place and what happened there; two clauses keep
     # unrelated originals from sharing a headline by chance.
     title = rng.choice(PLACES) + rng.choice(clauses)[:12] + "，" + rng.choice(clauses)[:12]

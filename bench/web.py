@@ -76,7 +76,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchlib import emit, figure, interleave, log
+from benchlib import PLACES, clause_body, county_clauses, emit, figure, interleave, log
 
 ITEMS = int(os.environ.get("BENCH_WEB_ITEMS", "1000000"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "60"))
@@ -91,7 +91,6 @@ CASES = 300
 RARE_TERM = "鸭棚"  # in no clause of the demo county: put into exactly RARE_COUNT items
 RARE_COUNT = 30
 TARGET_MS = 300.0
-PLACES = ("青禾镇", "柳湾镇", "石桥乡", "杏林镇", "白沙镇", "云台乡", "梅岭乡", "河口镇", "东坪村", "下湾村")
 ACCOUNT, PASSWORD = "bench-analyst", "bench web password"
 SOURCE_COLUMNS = (
     "id", "name", "url", "kind", "category", "weight", "poll_interval_s", "timezone", "role", "role_inferred", "enabled",
@@ -176,35 +175,9 @@ def mark_database(items: int) -> None:
 # --- the data -------------------------------------------------------------------------------------
 
 
-def county_clauses() -> list[str]:
-    """Clauses of the demo county's texts (as ``bench/events.py`` takes them)."""
-    import yaml
-
-    import yuqing_core
-
-    county = yaml.safe_load((Path(yuqing_core.__file__).parent / "demo" / "county.yaml").read_text("utf-8"))
-    clauses: set[str] = set()
-    for item in county["items"]:
-        for clause in re.split(r"[，。；：！？、“”（）\s]+", item.get("text") or ""):
-            if 4 <= len(clause) <= 30:
-                clauses.add(clause)
-    return sorted(clauses)
-
-
 def item_text(rng: random.Random, clauses: list[str]) -> tuple[str, str]:
     """A headline and a 40-160 character text."""
-    target = rng.randint(40, 160)
-    parts: list[str] = []
-    size = 0
-    while size < target:
-        clause = rng.choice(clauses)
-        if rng.random() < 0.3:
-            clause = rng.choice(PLACES) + clause
-        if rng.random() < 0.2:
-            clause += f"{rng.randint(2, 999)}{rng.choice('人户个元吨处家名')}"
-        parts.append(clause + rng.choice("，，，。；"))
-        size += len(parts[-1])
-    text = "".join(parts)[:target].rstrip("，；") + "。"
+    text = clause_body(rng, clauses, 40, 160)
     return rng.choice(PLACES) + rng.choice(clauses)[:14], text
 
 
