@@ -96,6 +96,7 @@ class Accounts:
 
     analyst: str = "fenxi"
     duty: str = "zhiban"  # the office's duty officer
+    head: str = "zhuren"  # the head of the office
     unit_a: str = "yingji"  # a member of UNIT_A
     unit_b: str = "renshe"  # a member of UNIT_B
     leader: str = "lingdao"
@@ -149,6 +150,7 @@ def seed_county(home: Path, *, now: datetime | None = None) -> County:
     accounts = Accounts()
     add_account(db, accounts.analyst, role="analyst", display_name="周分析", password=PASSWORD)
     add_account(db, accounts.duty, role="duty", display_name="吴值班", password=PASSWORD)
+    add_account(db, accounts.head, role="head", display_name="郑主任", password=PASSWORD)
     add_account(db, accounts.unit_a, role="unit", unit=UNIT_A, display_name="应急局经办人", password=PASSWORD)
     add_account(db, accounts.unit_b, role="unit", unit=UNIT_B, display_name="人社局经办人", password=PASSWORD)
     add_account(db, accounts.leader, role="leader", display_name="分管副县长", password=PASSWORD)

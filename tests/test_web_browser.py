@@ -300,6 +300,21 @@ def test_the_duty_officer_sees_the_queue(visit: Visit) -> None:
     expect(page.locator(".who")).to_contain_text("吴值班")
 
 
+def test_the_head_of_the_office_reads_the_overview_the_queue_and_may_edit_the_risk_library(visit: Visit) -> None:
+    page, county = visit.page, visit.county
+    visit.sign_in(county.accounts.head)
+    expect(page.locator(".who")).to_contain_text("郑主任")
+    nav = page.locator("header nav")
+    for link in ("总览", "预警", "督办看板", "风险库"):
+        expect(nav.get_by_role("link", name=link)).to_be_visible()
+    page.goto(visit.url("/leader"))
+    expect(page.locator("svg").first).to_be_visible()  # the trend chart of the daily report
+    page.goto(visit.url("/warnings?status=all"))
+    expect(page.locator("li.warning").first).to_be_visible()
+    page.goto(visit.url("/risk"))
+    expect(page.locator("textarea").first).to_be_editable()  # the head edits the library, as analysts do
+
+
 def test_a_unit_member_asking_for_the_warnings_gets_the_not_found_page(visit: Visit) -> None:
     page, county = visit.page, visit.county
     visit.sign_in(county.accounts.unit_a)
