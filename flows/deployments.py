@@ -165,14 +165,15 @@ def server_credential(home: Path) -> ServerCredential:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return ServerCredential(_read_credential(path), path)
+        return ServerCredential(read_server_credential(path), path)
     value = f"{CREDENTIAL_USER}:{secrets.token_urlsafe(32)}"
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return ServerCredential(value, path)
 
 
-def _read_credential(path: Path) -> str:
+def read_server_credential(path: Path) -> str:
+    """The ``user:password`` kept in ``path``; refused if others may read the file or it is not one such line."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise PrefectAccessDenied(

@@ -75,3 +75,19 @@ def test_serving_against_a_server_that_refuses_stops_with_a_message(secured_pref
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 1, result.output
     assert "要求认证（401）：请设置 PREFECT_API_AUTH_STRING=用户名:密码" in result.output
+
+
+def test_the_workbench_uses_the_local_servers_credential_when_no_api_is_configured(tmp_path: Path, monkeypatch) -> None:
+    from yuqing_core.cli.web import use_local_prefect_server
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_API_AUTH_STRING", raising=False)
+    monkeypatch.delenv("PREFECT_SERVER_API_AUTH_STRING", raising=False)
+    monkeypatch.setenv("YUQING_PREFECT_PORT", "4321")
+    assert use_local_prefect_server(tmp_path) is False  # no `yuqing serve` has run here: nothing to use
+    made = server_credential(tmp_path / "prefect-server")  # as `yuqing serve` makes it
+    assert use_local_prefect_server(tmp_path) is True
+    assert os.environ["PREFECT_API_AUTH_STRING"] == made.auth_string
+    assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example/api")  # a configured API wins
+    assert use_local_prefect_server(tmp_path) is False
