@@ -43,6 +43,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/summary.py
 	$(BIN)/python bench/web.py
 
 clean:

@@ -88,3 +88,45 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     assert len(lines) == first_new
     assert "工作台" in out and "demo-analyst" in out and "demo-unit" in out and "demo-leader" in out
     assert "kill $(cat " in out and (tmp_path / "demo" / "web.pid").is_file()
+
+
+def test_special_report_on_the_chemical_park_incident_says_what_happened(
+    sqlite_db, sqlite_settings, feed_server, tmp_path
+) -> None:
+    """The demo's chemical-park incident, collected and analysed as the demo does (its items only, to stay cheap):
+    the 专报 states the cause, the residents' demands and the time of the first official reply."""
+    from yuqing_core.analysis import analyze
+    from yuqing_core.demo import County, county_feeds
+    from yuqing_core.demo.backlog import RISK_FILE
+    from yuqing_core.demo.events import DEMO_TODAY
+    from yuqing_core.reports.data import build_special_report, latest_events
+    from yuqing_core.reports.render import Renderer, suggested_handling
+    from yuqing_core.risk.library import load_library_file
+    from yuqing_core.risk.versions import import_library
+
+    incident = County({**COUNTY.data, "items": [i for i in COUNTY.items if i.get("story") == "chem-leak"]})
+    evening = datetime.combine(DEMO_TODAY, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=23)
+    for path, (body, content_type) in county_feeds(incident, feed_server.base_url, now=evening).items():
+        feed_server.add(path, body, content_type=content_type)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(sources_yaml(incident, feed_server.base_url), encoding="utf-8")
+    import_sources(sqlite_db, load_sources_file(sources), sqlite_settings)
+    with sqlite_db.reader() as session:
+        collect(sqlite_db, sqlite_settings, *session.scalars(select(Source.id)))
+    import_library(sqlite_db, load_library_file(RISK_FILE), author="演示")
+    analyze(sqlite_db, now=evening)
+    settings = sqlite_settings.model_copy(update={"county_name": "青禾县", "office_short_name": "青舆"})
+    (event_id, *_) = latest_events(sqlite_db)
+    report = build_special_report(sqlite_db, settings, event_id=event_id, handling=suggested_handling, now=evening)
+
+    said = "".join(f.text for f in (report.first_report, *report.key_facts, report.latest_status) if f)
+    assert "储罐阀门密封" in said and "老化" in said  # the cause
+    asks = "".join(f.text for f in report.public_asks)
+    assert "井水" in asks and "监测数据" in asks  # the residents' demands
+    first = report.official_responses[0]
+    assert first.item.published.astimezone(SHANGHAI).strftime("%H:%M") == "13:10" and first.label.startswith("首次回应")
+    assert report.recipients == ("县委书记", "县长", "县委宣传部部长") and "县生态环境分局" in report.copy_to
+    # The handling no longer asks for a first statement "24小时内": it says when the reply came.
+    assert "24小时内" not in report.suggested_handling and "13:10发布官方回应" in report.suggested_handling
+    markdown = Renderer().markdown(report)
+    assert "储罐阀门密封" in markdown and "井水" in markdown and "13:10" in markdown

@@ -17,6 +17,7 @@ from yuqing_core.reports.data import (
     build_supervision_notice,
     day_window,
 )
+from yuqing_core.reports.render import Renderer
 from yuqing_core.risk.notices import write_risk_notices
 from yuqing_core.risk.versions import active_library
 from yuqing_core.timeutil import SHANGHAI
@@ -100,6 +101,13 @@ def test_special_report_for_an_event_and_for_an_expression(county_day) -> None:
     assert sum(h.count for h in report.by_hour) == 7
     assert report.risk_points == ("化工异味",) and report.units == ("县应急管理局",)
     assert report.suggested_handling == f"处置建议-{report.level}" and report.level_label in report.assessment
+    # What happened, what the public asks, who it is for.
+    assert report.first_report is not None and report.first_report.published == report.timeline[0].published
+    assert report.public_asks and "公开监测数据" in report.public_asks[0].text
+    # The posts report harm (送医院) rather than complain, yet they ask: the ask is kept, the counts say so.
+    assert (report.complaints, report.questions) == (0, 0) and report.official_responses == ()
+    assert "群众在反映问题时提出以下诉求" in Renderer().markdown(report)
+    assert report.recipients == ("县委书记", "县长", "县委宣传部部长") and report.copy_to == ("县应急管理局",)
 
     by_rule = build_special_report(
         db, settings, expression="欠薪 | 讨薪", since=datetime(2026, 11, 27, tzinfo=SHANGHAI), until=datetime(2026, 11, 28, tzinfo=SHANGHAI),
@@ -134,3 +142,15 @@ def test_supervision_notice_and_risk_notice_letter(county_day) -> None:
     letter = build_risk_notice_letter(db, settings, notice_id, now=NEXT_MORNING)
     assert letter.risk_point == "化工异味" and letter.units == ("县应急管理局",) and letter.current == record.current
     assert letter.number == "青舆提〔2026〕1号" and len(letter.baseline) == 14 and letter.examples
+
+
+def test_handling_text_is_put_right_once_an_official_reply_is_out() -> None:
+    from yuqing_core.reports.data import handling_in_light_of
+    from yuqing_core.reports.model import ItemRef, OfficialResponse
+
+    text = "建议报告县委、县政府分管领导。\n责任单位须当日核实情况，24小时内通过官方渠道发布情况说明。\n监控中心加密监测。"
+    reply = ItemRef(1, "关于异味问题的回应", "", "县政府网", datetime(2026, 12, 1, 5, 10, tzinfo=UTC), None)
+    assert handling_in_light_of(text, (), 3, SHANGHAI) == text  # no reply yet: the advice stands
+    put_right = handling_in_light_of(text, (OfficialResponse(reply, "首次回应，按时"),), 3, SHANGHAI)
+    assert "24小时内" not in put_right and "县政府网已于12月1日13:10发布官方回应（首次回应，按时）" in put_right
+    assert put_right.splitlines()[0] == "建议报告县委、县政府分管领导。" and put_right.splitlines()[-1] == "监控中心加密监测。"

@@ -48,8 +48,8 @@ from yuqing_core.reports.samples import (
 
 DAILY_HEADINGS = ["一、总体情况", "二、舆情事件", "三、新增预警", "四、敏感信息", "五、正面宣传", "六、督办情况",
                   "七、信息来源", "八、信息源覆盖", "九、热词"]  # fmt: skip
-SPECIAL_HEADINGS = ["一、基本情况", "二、事件经过", "三、传播情况", "四、重点信息", "五、热词", "六、涉及风险点和责任单位",
-                    "七、研判意见", "八、处置建议"]  # fmt: skip
+SPECIAL_HEADINGS = ["一、基本情况", "二、事件概况", "三、群众关切", "四、官方回应", "五、事件经过", "六、传播情况", "七、重点信息",
+                    "八、热词", "九、涉及风险点和责任单位", "十、研判意见", "十一、处置建议"]  # fmt: skip
 RENDERER = Renderer()
 
 
@@ -235,7 +235,9 @@ def test_special_report(fmt: str) -> None:
     assert "县生态环境局关于白沙镇周边异味问题的回应" in text  # timeline
     assert "强烈要求公开化工园区监测数据" in text  # key items
     assert suggested_handling(2).splitlines()[0] in text  # handling text for level II
-    assert "报送" in text and "县委办公室" in text
+    assert "报送" in text and "县委书记、县长、县委宣传部部长" in text and "抄送" in text and "县生态环境分局" in text
+    assert "储罐阀门密封件老化" in text and "井水取样检测" in text  # what happened, what the public asks
+    assert "首次回应，超时" in text and "11:30" in text  # the official response, timed
 
 
 def test_special_report_links_and_charts() -> None:

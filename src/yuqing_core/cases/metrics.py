@@ -110,3 +110,8 @@ def case_section(db: Database, start: datetime, end: datetime) -> CaseSection:
         reprimands=tuple(_line(c, end) for c in open_at_end if c.reprimand_listed_at is not None),
         unit_metrics=unit_metrics(cases, end),
     )
+
+
+def case_line(case: Case, now: datetime) -> CaseLine:
+    """One case as a report lists it, its overdue days counted up to ``now``."""
+    return _line(case, now)

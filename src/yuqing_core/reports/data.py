@@ -8,6 +8,7 @@ items as in one of 1,000,000.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -41,9 +42,11 @@ from yuqing_core.reports.model import (
     DailyReport,
     EventResponse,
     EventSummary,
+    FactLine,
     HourCount,
     ItemRef,
     Office,
+    OfficialResponse,
     ResponseSection,
     RiskNoticeLetter,
     SourceProblem,
@@ -52,8 +55,10 @@ from yuqing_core.reports.model import (
     TrendPoint,
     WarningSummary,
 )
+from yuqing_core.reports.summary import Passage, SummarySentence, repeats, score_sentences, split_sentences, summarize
 from yuqing_core.risk.explain import Judgement, judgement_of
 from yuqing_core.risk.library import LibrarySpec
+from yuqing_core.risk.response import is_official_response
 from yuqing_core.risk.stance import RESPONSE_STANCES
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import utcnow
@@ -387,9 +392,12 @@ def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
                 select(
                     *ITEM_COLUMNS,
                     Source.weight,
+                    Source.role,
+                    ItemAnalysis.stance,
                     EventItem.event_id,
                 )
                 .join(Source, Source.id == Item.source_id)
+                .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
                 .outerjoin(EventItem, EventItem.item_id == Item.id)
                 .where(Item.id.in_(item_ids))
                 .order_by(Item.published_at, Item.id)
@@ -493,6 +501,11 @@ def build_special_report(
     end = rows[-1].published_at if rows else (until or now)
     year = now.astimezone(tz).year
     number = format_number(f"{settings.office_short_name}专", year, allocate_number(db, "special", year, number_subject, now=now))
+    first_report, key_facts, latest_status = what_happened(rows)
+    asks = public_asks(rows)
+    responses = official_responses(rows, judgement, points)
+    stances = Counter(r.stance for r in rows if r.role != "official")
+    handling_text = handling(level) if handling else ""
     return SpecialReport(
         office=office(settings), number=number, title=title, subject=subject, period_start=start, period_end=end,
         generated_at=now, items=len(rows), sources=len(sources), timeline=_timeline(rows, points),
@@ -502,9 +515,169 @@ def build_special_report(
         risk_points=tuple(point_names), units=library.units(point_names), level=level,
         level_label=Level.label_of(level), level_colour=Level(level).colour if level else "",
         score=score, assessment=_assessment(level, score, judgement, len(rows), len(sources), point_names),
-        suggested_handling=handling(level) if handling else "", recipients=tuple(recipients) or library.units(point_names),
+        suggested_handling=handling_in_light_of(handling_text, responses, stances["complaint"] + stances["question"], tz),
+        recipients=tuple(recipients) or special_report_addressees(settings), copy_to=library.units(point_names),
         parts=judgement.parts if judgement else (), response_lines=tuple(judgement.response_lines(tz)) if judgement else (),
+        first_report=first_report, key_facts=key_facts, latest_status=latest_status, public_asks=asks,
+        complaints=stances["complaint"], questions=stances["question"], official_responses=responses,
     )  # fmt: skip
+
+
+# The leaders a 舆情专报 is addressed to (报送), as the county's emergency plan names them.
+SPECIAL_REPORT_LEADERS = ("县委书记", "县长", "县委宣传部部长")
+MAX_KEY_FACTS = 4
+LATEST_SENTENCES = 2
+MAX_PUBLIC_ASKS = 6
+ASK_STRENGTH, DEMAND_STRENGTH = 0.5, 2.0  # the least ``asking_strength`` counted: any ask; an outright demand
+ASKING_STANCES = frozenset({"complaint", "question"})
+# A public rumour or harm report may ask too ("会不会影响井水？请有关部门检测"): counted when it demands something.
+DEMANDING_STANCES = frozenset({"rumour", "harm_report"})
+# What makes a sentence a demand on the authorities rather than chatter: asking verbs (strong), who is
+# asked, what is asked for (checks, disclosure, a deadline), and a bare question (weak).
+_DEMAND = re.compile(
+    r"希望|要求|请求|恳请|呼吁|建议|盼|请(?=[^，。；]{0,8}?(?:有关|相关|政府|县|镇|局|部门|领导|管委会|企业|厂))"
+)
+_ADDRESSED = re.compile(r"有关部门|相关部门|政府|县里|领导|管委会|[局委办]")
+_ASKED_FOR = re.compile(r"检测|监测|公开|公布|调查|查清|核查|整改|处理|解决|赔偿|答复|说法|告诉|尽快|多久|什么时候|何时")
+_QUESTION = re.compile(r"[？?]|能不能|能否|是否|会不会|有没有|为什么|怎么")
+_FIRST_STATEMENT = re.compile(
+    r"首次回应|(?:[\d一二两三四五六七八九十]+\s*(?:个)?(?:小时|工作日|日|天)内|当日|第一时间|尽快|及时)[^。；\n]*?(?:发布|回应|通报|说明)"
+)
+
+
+def special_report_addressees(settings: Settings) -> tuple[str, ...]:
+    """Who a 舆情专报 is addressed to (报送): the county leaders the plan names.
+
+    One place to change it: the office's identity file will say this when it exists.
+    """
+    return SPECIAL_REPORT_LEADERS
+
+
+def _fact(row: Any, text: str) -> FactLine:
+    return FactLine(text=text, source=row.name, published=row.published_at, item_id=row.id, url=row.url)
+
+
+def _passage(row: Any) -> Passage:
+    title = (row.title or "").strip()
+    body = (row.text or row.excerpt or "").strip()
+    # A title is a sentence of its own (it rarely ends with a full stop); one the body repeats is said once.
+    text = body if not title or body.startswith(title) else f"{title.rstrip('。')}。{body}"
+    return Passage(text, row.published_at, row.id)
+
+
+def _lead(row: Any, sentences: int = 2) -> str:
+    return "".join(split_sentences(_passage(row).text)[:sentences])
+
+
+def what_happened(rows: list[Any]) -> tuple[FactLine | None, tuple[FactLine, ...], FactLine | None]:
+    """The first report, the key facts and the latest status of an event's items (oldest first).
+
+    The first report is the earliest item's opening; the latest status the opening of the latest
+    official response, 辟谣 or resolution (from an official source if there is one; without any, the
+    latest item): its sentences most central to the whole event; the key facts an
+    extractive summary (``reports.summary``) of all items, saying nothing the other two say.
+    """
+    if not rows:
+        return None, (), None
+    first = rows[0]
+    answers = [r for r in rows if r.stance in RESPONSE_STANCES]
+    official = [r for r in answers if r.role == "official"]
+    last = (official or answers or rows)[-1]
+    first_line = _fact(first, _lead(first))
+    passages = [_passage(r) for r in rows]
+    latest = None
+    if last is not first:
+        # The latest item's sentences that say most about the whole event, in their order.
+        own = sorted((s for s in score_sentences(passages) if s.key == last.id), key=lambda s: -s.score)[:LATEST_SENTENCES]
+        latest = _fact(last, "".join(s.text for s in sorted(own, key=lambda s: s.index))) if own else None
+    by_id = {r.id: r for r in rows}
+    chosen: list[SummarySentence] = summarize(
+        passages, max_sentences=MAX_KEY_FACTS, exclude=[first_line.text] + ([latest.text] if latest else []),
+    )  # fmt: skip
+    return first_line, tuple(_fact(by_id[s.key], s.text) for s in chosen), latest
+
+
+def asking_strength(sentence: str) -> float:
+    """How clearly a sentence asks the authorities for something (0: it does not ask).
+
+    >>> asking_strength("请有关部门对村里的井水取样检测一下。") > asking_strength("住附近的朋友有闻到吗？") > 0
+    True
+    """
+    demand, question = bool(_DEMAND.search(sentence)), bool(_QUESTION.search(sentence))
+    if not (demand or question):
+        return 0.0
+    return 2.0 * demand + 0.5 * question + bool(_ADDRESSED.search(sentence)) + bool(_ASKED_FOR.search(sentence))
+
+
+def public_asks(rows: list[Any], limit: int = MAX_PUBLIC_ASKS) -> tuple[FactLine, ...]:
+    """What the public asks: the clearest asks of the complaints and questions (not from official sources).
+
+    From each such item its sentence that asks most clearly (``asking_strength``); a public rumour or
+    harm report counts when it demands something outright. Then the clearest ``limit`` of those,
+    none repeating another, oldest first.
+    """
+    candidates: list[tuple[float, int, FactLine]] = []
+    for order, row in enumerate(rows):
+        if row.role == "official" or row.stance not in ASKING_STANCES | DEMANDING_STANCES:
+            continue
+        scored = [(asking_strength(s), s) for s in split_sentences(_passage(row).text)]
+        strength, best = max(scored, default=(0.0, ""), key=lambda pair: pair[0])
+        if strength >= (DEMAND_STRENGTH if row.stance in DEMANDING_STANCES else ASK_STRENGTH):
+            candidates.append((strength, order, _fact(row, best)))
+    chosen: list[tuple[int, FactLine]] = []
+    for _, order, fact in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if len(chosen) >= limit:
+            break
+        if not repeats(fact.text, (f.text for _, f in chosen)):
+            chosen.append((order, fact))
+    return tuple(fact for _, fact in sorted(chosen, key=lambda pair: pair[0]))
+
+
+def official_responses(rows: list[Any], judgement: Judgement | None, points: dict[int, set[str]]) -> tuple[OfficialResponse, ...]:
+    """The official responses, 辟谣 and resolutions of the event (official sources), oldest first, the first one timed."""
+    timing = judgement.response if judgement else None
+    found: list[OfficialResponse] = []
+    for row in rows:
+        if not is_official_response(row.role, row.stance):
+            continue
+        if found:
+            label, late = "后续发布", False
+        elif timing is not None and timing.proactive:
+            label, late = "主动发布（早于群众反映）", False
+        elif timing is not None and timing.status in ("on_time", "late"):
+            late = timing.status == "late"
+            hours = f"，用时 {timing.delay_work_h:g} 个工作小时" if timing.delay_work_h is not None else ""
+            limit = f"，时限 {timing.target_work_h:g} 个工作小时" if timing.target_work_h is not None else ""
+            label = f"首次回应，{timing.status_label}{hours}{limit}"
+        else:
+            label, late = "首次回应", False
+        found.append(OfficialResponse(_item_ref(row, points.get(row.id, ())), label, late))
+    return tuple(found)
+
+
+def handling_in_light_of(text: str, responses: tuple[OfficialResponse, ...], asks: int, tz: Any) -> str:
+    """The level's handling text, with what the facts have overtaken put right.
+
+    Once an official response is out, a sentence asking for a first statement within some hours
+    is no longer advice: it is replaced by one saying when and where the response came, and what
+    is left to do (answer what the public still asks, publish progress).
+    """
+    if not responses or not text:
+        return text
+    first = responses[0].item
+    when = first.published.astimezone(tz)
+    said = (f"{first.source}已于{when.month}月{when.day}日{when:%H:%M}发布官方回应（{responses[0].label}）。"
+            f"请责任单位针对群众仍在反映的问题" + (f"（诉求 {asks} 条）" if asks else "")
+            + "核实整改，并持续发布调查处置进展，做好解释和化解工作。")  # fmt: skip
+    lines, replaced = [], False
+    for line in text.splitlines():
+        if _FIRST_STATEMENT.search(line):
+            if not replaced:
+                lines.append(said)
+                replaced = True
+            continue
+        lines.append(line)
+    return "\n".join(lines if replaced else [*lines, said])
 
 
 def _rows_matching(db: Database, expression: str, since: datetime, until: datetime) -> list[Any]:

@@ -45,8 +45,10 @@ from yuqing_core.reports.model import (
     Count,
     DailyReport,
     EventSummary,
+    FactLine,
     ItemRef,
     Office,
+    PeriodicReport,
     Report,
     RiskNoticeLetter,
     SpecialReport,
@@ -81,7 +83,7 @@ HEADER_FILL = "EEF1F5"
 
 def write_docx(doc: Report, formats: Formats) -> bytes:
     """The document as the bytes of a .docx file."""
-    issued = doc.generated_at if isinstance(doc, (DailyReport, SpecialReport)) else doc.issued_at
+    issued = doc.generated_at if isinstance(doc, (DailyReport, SpecialReport, PeriodicReport)) else doc.issued_at
     writer = _Writer(doc.office, formats, kind=kind_of(doc).name, number=doc.number, issued=issued)
     if isinstance(doc, DailyReport):
         _daily(writer, doc)
@@ -310,8 +312,8 @@ class _Writer:
             paragraph.paragraph_format.keep_together = True
             paragraph.paragraph_format.keep_with_next = paragraph is office
 
-    def distribution(self, label: str, names: Sequence[str], printed: str) -> None:
-        """版记: who receives it, and who printed it when, between rules."""
+    def distribution(self, label: str, names: Sequence[str], printed: str, *, copy_to: Sequence[str] = ()) -> None:
+        """版记: who receives it (and who gets a copy), and who printed it when, between rules."""
         self._paragraph()
         first = self._paragraph(line_pt=24)
         first.paragraph_format.left_indent = Pt(SIZE_4)
@@ -320,6 +322,13 @@ class _Writer:
         self._run(first, "、".join(one_line(n) for n in names) + "。", FANGSONG, SIZE_4)
         _border(first, "top", "000000", size_eighths=8, space=4)
         _border(first, "bottom", "000000", size_eighths=4, space=4)
+        if copy_to:
+            first.paragraph_format.keep_with_next = True
+            copies = self._paragraph(line_pt=24)
+            copies.paragraph_format.left_indent = Pt(SIZE_4)
+            copies.paragraph_format.right_indent = Pt(SIZE_4)
+            self._run(copies, "抄送：" + "、".join(one_line(n) for n in copy_to) + "。", FANGSONG, SIZE_4)
+            _border(copies, "bottom", "000000", size_eighths=4, space=4)
         last = self._paragraph(line_pt=24)
         last.paragraph_format.left_indent = Pt(SIZE_4)
         last.paragraph_format.right_indent = Pt(SIZE_4)
@@ -625,7 +634,43 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
         (f"（{doc.level_colour}预警）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}。",
     )
 
-    w.heading("二、事件经过")
+    w.heading("二、事件概况")
+    if doc.first_report:
+        _fact(w, doc.first_report, "首报　")
+    if doc.key_facts:
+        w.text(("主要事实", {"bold": True}))
+        for fact in doc.key_facts:
+            _fact(w, fact)
+    if doc.latest_status:
+        _fact(w, doc.latest_status, "最新情况　")
+    if not (doc.first_report or doc.key_facts):
+        w.note("暂无可概括的信息。")
+
+    w.heading("三、群众关切")
+    if doc.complaints or doc.questions:
+        w.text(f"公众投诉诉求 {doc.complaints} 条、咨询提问 {doc.questions} 条" + ("。主要关切：" if doc.public_asks else "。"))
+    else:
+        w.text("群众在反映问题时提出以下诉求：" if doc.public_asks else "未见群众投诉、提问或诉求。")
+    for index, fact in enumerate(doc.public_asks, 1):
+        _fact(w, fact, f"{index}. ")
+
+    w.heading("四、官方回应")
+    if doc.official_responses:
+        for index, response in enumerate(doc.official_responses, 1):
+            item = response.item
+            paragraph = w.text((f"{index}. {f.short_datetime(item.published)} ", {"bold": True}), f"{one_line(item.source)}：")
+            w._link_or_text(paragraph, f.headline(item), item.url, FANGSONG, SIZE_3)
+            w._run(
+                paragraph, f"（{response.label}）", FANGSONG, SIZE_3, bold=response.late, colour=RED if response.late else None
+            )
+    else:
+        w.note("尚无官方回应。")
+    if doc.response_lines:
+        w.subheading("快速回应")
+        for line in doc.response_lines:
+            w.text(line)
+
+    w.heading("五、事件经过")
     if doc.timeline:
         for index, item in enumerate(doc.timeline, 1):
             paragraph = w.text((f"{index}. {f.short_datetime(item.published)} ", {"bold": True}), f"{one_line(item.source)}：")
@@ -633,7 +678,7 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
     else:
         w.note("暂无可列出的节点信息。")
 
-    w.heading("三、传播情况")
+    w.heading("六、传播情况")
     w.subheading("（一）时段分布")
     if doc.by_hour:
         w.picture(charts.hour_chart(doc.by_hour, tz=f.tz, text=False).png(), "图1　每小时信息量（柱高为条数，数据见下表）")
@@ -643,20 +688,20 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
     w.subheading("（二）来源分布")
     _counts_or_note(w, doc.by_source, "信息源", "暂无数据。")
 
-    w.heading("四、重点信息")
+    w.heading("七、重点信息")
     w.items(doc.key_items, "暂无重点信息。", print_urls=True)
 
-    w.heading("五、热词")
+    w.heading("八、热词")
     if doc.hot_words:
         w.text("、".join(one_line(word) for word, _ in doc.hot_words) + "。")
     else:
         w.note("暂无热词。")
 
-    w.heading("六、涉及风险点和责任单位")
+    w.heading("九、涉及风险点和责任单位")
     w.text("风险点：" + ("、".join(one_line(p) for p in doc.risk_points) if doc.risk_points else "未命中风险点") + "。")
     w.text("责任单位：" + ("、".join(one_line(u) for u in doc.units) if doc.units else "暂未确定") + "。")
 
-    w.heading("七、研判意见")
+    w.heading("十、研判意见")
     w.text("研判级别：", (doc.level_label or f.level_text(doc.level), {"bold": True, "colour": LEVEL_RGB.get(doc.level or 0)}),
            (f"（{doc.level_colour}）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}")  # fmt: skip
     if doc.parts:
@@ -666,16 +711,18 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
             [30.0, 18.0, 108.0],
             numeric=(1,),
         )
-    if doc.response_lines:
-        w.subheading("快速回应")
-        for line in doc.response_lines:
-            w.text(line)
     w.paragraphs(doc.assessment)
 
-    w.heading("八、处置建议")
+    w.heading("十一、处置建议")
     w.paragraphs(doc.suggested_handling)
     w.closing(f.cn_date(doc.generated_at))
-    w.distribution("报送", doc.recipients or ("（未指定）",), f"{f.cn_date(doc.generated_at)}印发")
+    w.distribution("报送", doc.recipients or ("（未指定）",), f"{f.cn_date(doc.generated_at)}印发", copy_to=doc.copy_to)
+
+
+def _fact(w: _Writer, fact: FactLine, lead: str = "") -> None:
+    """A quoted sentence: its time and source in bold, the sentence linked to its item."""
+    paragraph = w.text((f"{lead}{w.f.short_datetime(fact.published)} ", {"bold": True}), f"{one_line(fact.source)}：")
+    w._link_or_text(paragraph, one_line(fact.text), fact.url, FANGSONG, SIZE_3)
 
 
 def _label_rows(w: _Writer, labels: Sequence[str], values: Sequence[int | Cell], *, columns: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from yuqing_core.cases.metrics import CaseSection
+from yuqing_core.cases.metrics import CaseLine, CaseSection
 from yuqing_core.risk.response import ResponseTiming
 from yuqing_core.risk.scoring import ScorePart
 
@@ -189,6 +189,26 @@ class HourCount:
 
 
 @dataclass(frozen=True)
+class FactLine:
+    """One sentence of an item, as a document quotes it: what was said, where and when."""
+
+    text: str
+    source: str
+    published: datetime  # aware
+    item_id: int
+    url: str | None = None  # http(s) only
+
+
+@dataclass(frozen=True)
+class OfficialResponse:
+    """An official response, 辟谣 or resolution on the event, and whether it came in time."""
+
+    item: ItemRef
+    label: str  # 首次回应（按时）/ 首次回应（超时）/ 主动发布 / 后续发布
+    late: bool = False
+
+
+@dataclass(frozen=True)
 class SpecialReport:
     """舆情专报: one event, or one rule expression over a window, in depth."""
 
@@ -217,6 +237,16 @@ class SpecialReport:
     recipients: tuple[str, ...]
     parts: tuple[ScorePart, ...] = ()  # the risk score's named parts (for one event)
     response_lines: tuple[str, ...] = ()  # 快速回应: 首发时间, 首次官方回应, 回应用时, 状态
+    # What happened, extracted from the items (reports.summary): the first report, the key facts, the latest status.
+    first_report: FactLine | None = None
+    key_facts: tuple[FactLine, ...] = ()
+    latest_status: FactLine | None = None
+    # What the public asks: complaints and questions (risk.stance), one asking sentence each.
+    public_asks: tuple[FactLine, ...] = ()
+    complaints: int = 0  # items whose stance is a complaint
+    questions: int = 0  # items whose stance is a question
+    official_responses: tuple[OfficialResponse, ...] = ()
+    copy_to: tuple[str, ...] = ()  # 抄送: the units concerned
 
 
 @dataclass(frozen=True)
@@ -256,4 +286,63 @@ class RiskNoticeLetter:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-Report = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter
+@dataclass(frozen=True)
+class PeriodTotals:
+    """What a period held: items collected, about the county, sensitive; events and warnings."""
+
+    items: int = 0
+    relevant: int = 0
+    sensitive: int = 0
+    events: int = 0  # events with an item published in the period
+    warned: int = 0  # of which at a warning level
+    new_warnings: int = 0  # warnings raised in the period
+
+
+@dataclass(frozen=True)
+class RiskPointChange:
+    """A risk point's relevant items this period against the period before."""
+
+    name: str
+    current: int
+    previous: int
+    units: tuple[str, ...] = ()
+
+    @property
+    def change(self) -> int:
+        return self.current - self.previous
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One incident of the period and how it was handled."""
+
+    event: EventSummary
+    warning_status: str  # 待处理 / 已确认 / ... or "" when no warning was raised
+    response: str  # 按时回应（12月1日 13:10）/ 超时回应 / 未回应（已超时限） / 待回应 / 不计回应时效
+    cases: tuple[CaseLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodicReport:
+    """舆情周报 / 月报 / 季报: a week, month or quarter in review, against the period before."""
+
+    office: Office
+    number: str  # 青舆周〔2026〕48号
+    kind: str  # weekly | monthly | quarterly
+    name: str  # 舆情周报 / 舆情月报 / 舆情季报
+    period_label: str  # 2026年第48周（11月23日至11月29日）
+    period_start: datetime
+    period_end: datetime  # exclusive
+    generated_at: datetime
+    totals: PeriodTotals
+    previous: PeriodTotals  # the period of the same length just before
+    trend: tuple[TrendPoint, ...]  # per local day of the period
+    incidents: tuple[IncidentLine, ...]
+    response_section: ResponseSection
+    cases: CaseSection  # cases opened, answered, closed in the period; on-time by unit over the period's cases
+    rising: tuple[RiskPointChange, ...]  # risk points with more items than the period before, most risen first
+    by_risk_point: tuple[RiskPointChange, ...]  # every risk point seen in either period
+    summary: str  # the period in a few sentences
+
+
+Report = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter | PeriodicReport

@@ -25,9 +25,11 @@ from yuqing_core.reports.model import (
     Coverage,
     DailyReport,
     EventSummary,
+    FactLine,
     HourCount,
     ItemRef,
     Office,
+    OfficialResponse,
     Report,
     RiskNoticeLetter,
     SourceProblem,
@@ -497,8 +499,42 @@ def special_report(level: int | None = 2) -> SpecialReport:
             "官方回应后热度有所回落但仍在高位。风险分76.5，研判为II级（重大）。"
         ),
         suggested_handling=suggested_handling(level),
-        recipients=("县委办公室", "县政府办公室", "县委宣传部", "县应急管理局", "县生态环境分局", "白沙镇人民政府"),
+        recipients=("县委书记", "县长", "县委宣传部部长"),
+        copy_to=("县应急管理局", "县生态环境分局", "白沙镇人民政府") if level else (),
+        first_report=fact(9001, "白沙镇东坪村一早全是刺鼻气味，窗户都不敢开，是不是化工园区泄漏了？", "青禾论坛", "06:42"),
+        key_facts=(
+            fact(
+                9010,
+                "县生态环境局会同应急管理、化工园区管委会赶赴现场，布设4个大气监测点位，初步锁定异味来源于园区内一家企业。",
+                "青禾县人民政府网",
+                "11:30",
+            ),
+            fact(9004, HOSTILE_MARKDOWN_TITLE, "青禾吧", "08:20", url=HOSTILE_URL),
+        ),
+        latest_status=fact(
+            9011, "经调查，异味系园区内一企业储罐阀门密封件老化，导致少量物料泄漏挥发所致；企业已停产整改。", "江华日报", "16:05"
+        ),
+        public_asks=(
+            fact(9012, "请县生态环境局公开园区周边的空气监测数据，告诉老百姓到底是什么气体。", "青禾县网络问政平台", "12:40"),
+            fact(9013, "请有关部门也对村里的井水取样检测一下，把结果告诉村民。", "青禾论坛", "14:10", url=None),
+        ),
+        complaints=21,
+        questions=6,
+        official_responses=(
+            OfficialResponse(
+                item(9010, "县生态环境局关于白沙镇周边异味问题的回应", "青禾县人民政府网", "11:30"),
+                "首次回应，超时，用时 4.8 个工作小时，时限 4 个工作小时",
+                late=True,
+            ),
+            OfficialResponse(item(9011, "关于青禾县化工园区异味问题的情况通报", "江华日报", "16:05"), "后续发布"),
+        ),
     )
+
+
+def fact(item_id: int, text: str, source: str, hhmm: str, *, url: str | None = "auto") -> FactLine:
+    """A sentence of an item as the special report quotes it."""
+    link = f"https://bbs.qinghe.example/t/{item_id}" if url == "auto" else url
+    return FactLine(text=text, source=source, published=at(DAY, hhmm), item_id=item_id, url=link)
 
 
 def supervision_notice(case_number: str | None = "督〔2026〕41号") -> SupervisionNotice:
