@@ -1,17 +1,20 @@
 """Every deployment of yuqing, and serving them all from one machine (``yuqing serve``, ``make serve``).
 
-====================  ==========================================  =============================
-deployment            what                                        schedule (Asia/Shanghai)
-====================  ==========================================  =============================
-monitor/every-10-min  collect, then analyze                       every 10 minutes
-daily-report/morning  yesterday's 舆情日报, delivered             08:00 daily
-track-cases/hourly    reminders, overdue notices, reprimands      hourly, at :05
-risk-library/daily    validate, backtest, import; risk notices    06:30 daily (and on demand)
-special-report/ad-hoc 舆情专报 for an event or a rule             none: run with parameters
-case-action/ui        record an action on a case                  none: run with parameters
-collect/ad-hoc        collect only                                none
-analyze/backlog       analyze only, on Dask (backlogs, re-analysis) none
-====================  ==========================================  =============================
+=========================  ==============================================  =============================
+deployment                 what                                            schedule (Asia/Shanghai)
+=========================  ==============================================  =============================
+monitor/every-10-min       collect, then analyze                           every 10 minutes
+daily-report/morning       yesterday's 舆情日报, delivered                     08:00 daily
+periodic-report/weekly     last week's 舆情周报, delivered                     Monday 08:00
+periodic-report/monthly    last month's 舆情月报, delivered                    the 1st 08:00
+periodic-report/quarterly  last quarter's 舆情季报, delivered                  1 Jan/Apr/Jul/Oct 08:00
+track-cases/hourly         reminders, overdue notices, reprimands          hourly, at :05
+risk-library/daily         validate, backtest, import; risk notices        06:30 daily (and on demand)
+special-report/ad-hoc      舆情专报 for an event or a rule                     none: run with parameters
+case-action/ui             record an action on a case                      none: run with parameters
+collect/ad-hoc             collect only                                    none
+analyze/backlog            analyze only, on Dask (backlogs, re-analysis)   none
+=========================  ==============================================  =============================
 
 One machine: ``yuqing serve`` starts a Prefect server on 127.0.0.1 (its
 own database under ``$YUQING_HOME/prefect-server``, never the application's)
@@ -49,6 +52,12 @@ import httpx
 from yuqing_core.errors import UserError
 
 TIMEZONE = "Asia/Shanghai"
+# The periodic reports: (kind = deployment name, cron in Asia/Shanghai, description).
+PERIODIC_SCHEDULES = (
+    ("weekly", "0 8 * * 1", "每周一 08:00 写出并送达上周的舆情周报"),
+    ("monthly", "0 8 1 * *", "每月 1 日 08:00 写出并送达上月的舆情月报"),
+    ("quarterly", "0 8 1 1,4,7,10 *", "每季度首日 08:00 写出并送达上季度的舆情季报"),
+)
 
 
 def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[type-arg]
@@ -61,6 +70,7 @@ def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[typ
     from flows.collect import collect
     from flows.daily_report import daily_report
     from flows.monitor import monitor
+    from flows.periodic_report import periodic_report
     from flows.risk_library import risk_library
     from flows.special_report import special_report
     from flows.track_cases import track_cases
@@ -81,6 +91,16 @@ def build_deployments(risk_file: str | None = None) -> list:  # type: ignore[typ
             schedules=[Cron("0 8 * * *", timezone=TIMEZONE, active=active)],
             entrypoint_type=module,
             description="每天 08:00 写出并送达昨天的舆情日报",
+        ),
+        *(
+            periodic_report.to_deployment(
+                kind,
+                schedules=[Cron(cron, timezone=TIMEZONE, active=active)],
+                parameters={"kind": kind},
+                entrypoint_type=module,
+                description=description,
+            )
+            for kind, cron, description in PERIODIC_SCHEDULES
         ),
         track_cases.to_deployment(
             "hourly",

@@ -37,7 +37,8 @@ from yuqing_core.notify import (
 )
 from yuqing_core.reports.archive import event_label
 from yuqing_core.reports.data import build_daily_report, build_special_report
-from yuqing_core.reports.model import DailyReport, SpecialReport
+from yuqing_core.reports.model import DailyReport, PeriodicReport, SpecialReport
+from yuqing_core.reports.periodic import build_periodic_report
 from yuqing_core.reports.render import RenderedFiles, Renderer, suggested_handling
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 
@@ -102,6 +103,27 @@ def build_special(event_id: int | None, expression: str | None, since: datetime 
     return written
 
 
+@task(timeout_seconds=task_timeout("report"), name="build-periodic-report", task_run_name="build-{kind}-report", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_condition_fn=database_error)  # fmt: skip
+def build_periodic(kind: str, period: str | None = None, out_dir: str | None = None) -> WrittenReport:
+    """Build the 周报, 月报 or 季报 (``kind`` weekly | monthly | quarterly) of ``period`` and write its files."""
+    settings = get_settings()
+    report: PeriodicReport = build_periodic_report(get_database(settings), settings, kind, period)
+    label = periodic_label(report)
+    folder = Path(out_dir) if out_dir else report_folder(settings, kind, label)
+    renderer = Renderer(settings.templates_dir, tz=settings.tz)
+    files = renderer.write(report, folder, f"{report.name}-{label}")
+    written = WrittenReport(f"{settings.county_name}{report.name}（{report.period_label}）", report.number, report.summary,
+                            [str(p) for p in files.all], renderer.short_text(report))  # fmt: skip
+    _publish(written, key=f"{kind}-report")
+    return written
+
+
+def periodic_label(report: PeriodicReport) -> str:
+    """The folder and file label of a periodic report: ``2026-11-23`` (its first day)."""
+    return report.period_start.astimezone(get_settings().tz).date().isoformat()
+
+
 def _publish(written: WrittenReport, *, key: str) -> None:
     lines = [f"# {written.title}", "", f"文号：{written.number}", "", written.summary, "", "文件：", ""]
     lines += [f"- `{path}`" for path in written.files]
@@ -110,8 +132,13 @@ def _publish(written: WrittenReport, *, key: str) -> None:
 
 
 @task(name="deliver-report", task_run_name="deliver-{kind}", **sending_task_options())
-def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None) -> list[str]:
-    """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once."""
+def deliver_report(written: WrittenReport, kind: str, message_key: str, recipients: list[str] | None = None,
+                   routed_as: str | None = None) -> list[str]:  # fmt: skip
+    """Send a written report (short text as body, DOCX and HTML attached) to its recipients, once.
+
+    Without ``recipients``, the units file's routing for ``kind`` decides, or, when it has no entry for
+    ``kind``, its entry for ``routed_as`` (a 周报 goes where the 日报 goes unless routed on its own).
+    """
     settings = get_settings()
     check_fault(settings, "report", kind)
     config = notify_config(settings)
@@ -120,7 +147,8 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
         logger.warning("未配置单位与通知渠道（YUQING_UNITS_FILE），不发送")
         return ["未配置单位与通知渠道，未发送"]
     db = get_database(settings)
-    to = recipients or resolve_recipients(db, kind, written.units, config=config)
+    route = routed_as if routed_as and kind not in config.routing else kind
+    to = recipients or resolve_recipients(db, route, written.units, config=config)
     attachments = tuple(Path(p) for p in written.files if p.endswith((".docx", ".html")))
     message = Message(kind=kind, key=message_key, subject=f"{written.title} {written.number}", body=written.short_text,
                       attachments=attachments, reference=written.files[0])  # fmt: skip

@@ -152,6 +152,38 @@ def test_cli_report_commands_print_paths(county, db, tmp_path) -> None:
     assert notice.exit_code == 0, notice.output and len(notice.output.splitlines()) == 4
 
 
+def test_weekly_report_written_and_delivered_where_the_daily_goes(county, db, tmp_path) -> None:
+    from sqlalchemy import func, select
+
+    from flows.periodic_report import periodic_report
+    from yuqing_core.db import Item
+
+    _settings, _day, _smtp, _hook = county
+    analyze(return_state=True)
+    with db.reader() as session:  # the archive import dates posts it finds in the future at its own clock
+        day = session.scalar(select(func.min(Item.published_at))).astimezone(SHANGHAI).date()
+    state = periodic_report(kind="weekly", period=day.isoformat(), out_dir=str(tmp_path / "w"), return_state=True)
+    assert state.is_completed(), state.message
+    data = state.result()
+    written = data["report"]
+    assert written.title.startswith("青禾县舆情周报") and written.number.startswith("青舆周〔")
+    assert sorted(Path(p).suffix for p in written.files) == [".docx", ".html", ".md", ".txt"]
+    assert "东坪村化工园区泄漏" in Path(written.files[1]).read_text(encoding="utf-8")  # the incident, in the Markdown
+    # No periodic_report route in the units file: it goes where the daily report goes.
+    rows = list_deliveries(db, message_key=f"weekly-report:{written.number}")
+    assert {row.recipient for row in rows} == {"县网络舆情应急监控中心", "县委宣传部"} and {row.status for row in rows} == {
+        "sent"
+    }
+
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    monthly = runner.invoke(main, ["report", "monthly", "--period", day.isoformat(), "--out", str(out)])
+    assert monthly.exit_code == 0, monthly.output
+    assert sum(1 for line in monthly.output.splitlines() if Path(line).exists()) == 4
+    bad = runner.invoke(main, ["report", "quarterly", "--period", "2026-Q5"])
+    assert bad.exit_code == 1 and "2026-Q4" in bad.output
+
+
 def test_a_failed_send_fails_the_task_the_flow_and_the_command_after_trying_everyone(county, db, tmp_path, monkeypatch) -> None:
     from tasks.report import deliver_report
 
@@ -204,3 +236,21 @@ def test_failed_sends_are_retried_but_unreachable_units_are_not() -> None:
     assert not retried(ValueError("a bug"))
     for task in (deliver_report, notify_warnings, escalate_open_warnings):
         assert task.retries == 2 and task.retry_condition_fn is database_error_or_failed_sends
+
+
+def test_periodic_reports_are_scheduled_in_shanghai_time() -> None:
+    import yaml
+
+    from flows.deployments import build_deployments
+
+    served = {d.name: d for d in build_deployments() if d.flow_name == "periodic-report"}
+    crons = {name: (d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone, d.parameters) for name, d in served.items()}
+    assert crons == {
+        "weekly": ("0 8 * * 1", "Asia/Shanghai", {"kind": "weekly"}),  # Monday 08:00
+        "monthly": ("0 8 1 * *", "Asia/Shanghai", {"kind": "monthly"}),  # the 1st, 08:00
+        "quarterly": ("0 8 1 1,4,7,10 *", "Asia/Shanghai", {"kind": "quarterly"}),  # the first day of a quarter
+    }
+    declared = yaml.safe_load((Path(__file__).parents[1] / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
+    in_yaml = {d["name"]: (d["schedules"][0]["cron"], d["schedules"][0]["timezone"], d["parameters"])
+               for d in declared["deployments"] if d["entrypoint"].endswith(":periodic_report")}  # fmt: skip
+    assert in_yaml == crons

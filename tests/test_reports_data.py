@@ -154,3 +154,54 @@ def test_handling_text_is_put_right_once_an_official_reply_is_out() -> None:
     put_right = handling_in_light_of(text, (OfficialResponse(reply, "首次回应，按时"),), 3, SHANGHAI)
     assert "24小时内" not in put_right and "县政府网已于12月1日13:10发布官方回应（首次回应，按时）" in put_right
     assert put_right.splitlines()[0] == "建议报告县委、县政府分管领导。" and put_right.splitlines()[-1] == "监控中心加密监测。"
+
+
+def test_weekly_report_reviews_the_week_against_the_one_before(county_day) -> None:
+    from yuqing_core.cases.config import CasePolicy
+    from yuqing_core.cases.service import act, open_case, origin_of
+    from yuqing_core.reports.periodic import build_periodic_report
+
+    db, settings = county_day
+    event_id = build_daily_report(db, settings, DAY, now=NEXT_MORNING).events[0].event_id
+    policy = CasePolicy()
+    case = open_case(db, policy, actor="舆情中心", origin=origin_of(db, event_id=event_id), dispatch=True, now=NEXT_MORNING)
+    for step in ("ack", "start", "return", "close"):
+        act(db, policy, case.number, step, actor="县应急管理局", answer="已核实" if step == "return" else None, now=NEXT_MORNING)
+
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)
+    report = build_periodic_report(db, settings, "weekly", now=monday)  # default: the last complete week
+    assert report.number == "青舆周〔2026〕48号" and report.period_label == "2026年第48周（11月23日至11月29日）"
+    assert (report.period_start, report.period_end) == (
+        day_window(date(2026, 11, 23), SHANGHAI)[0],
+        day_window(date(2026, 11, 29), SHANGHAI)[1],
+    )
+    assert len(report.trend) == 7 and report.totals.items == 10 and report.previous.items == 0  # 9 on the 27th, 1 the day before
+    (incident,) = report.incidents
+    assert incident.event.event_id == event_id and incident.warning_status == "待处理"
+    assert [c.number for c in incident.cases] == [case.number] and incident.cases[0].state_label == "办结"
+    assert [u.unit for u in report.cases.unit_metrics] == ["县应急管理局"] and report.cases.unit_metrics[0].on_time_rate == 1.0
+    assert report.rising and report.rising[0].name == "化工异味" and report.rising[0].previous == 0
+    assert "丰收" not in [r.name for r in report.rising]  # positive coverage rising is no risk
+    assert "本周（11月23日至11月29日）共采集信息 10 条（上周 0 条）" in report.summary
+    assert report.recipients == ("县委书记", "县长", "县委宣传部部长")
+
+    month = build_periodic_report(db, settings, "monthly", "2026-11-05", now=monday)
+    assert month.number == "青舆月〔2026〕11号" and month.totals.items == 10 and len(month.trend) == 30
+    quiet = build_periodic_report(db, settings, "quarterly", "2026-Q3", now=monday)
+    assert quiet.totals.items == 0 and "没有信息不等于没有风险" in quiet.summary and quiet.incidents == ()
+
+
+def test_periods_are_named_the_way_people_say_them() -> None:
+    from yuqing_core.reports.periodic import parse_period
+
+    today = date(2026, 12, 2)
+    assert parse_period("weekly", None, today=today).label == "2026年第48周（11月23日至11月29日）"
+    assert parse_period("weekly", "2027-W01", today=today).first == date(2027, 1, 4)
+    assert parse_period("monthly", None, today=date(2026, 12, 1)).label == "2026年11月"
+    assert parse_period("monthly", "2026-02", today=today).last == date(2026, 2, 28)
+    assert parse_period("quarterly", None, today=date(2027, 1, 1)).label == "2026年第四季度"
+    assert parse_period("quarterly", "2026-08-15", today=today).first == date(2026, 7, 1)
+    with pytest.raises(ValueError, match="2026-W48"):
+        parse_period("weekly", "48周", today=today)
+    with pytest.raises(ValueError, match="未知的报告周期"):
+        parse_period("daily", None, today=today)

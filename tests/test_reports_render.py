@@ -240,6 +240,26 @@ def test_special_report(fmt: str) -> None:
     assert "首次回应，超时" in text and "11:30" in text  # the official response, timed
 
 
+WEEKLY_HEADINGS = ["一、总体情况", "二、舆情事件及处置", "三、回应时效", "四、督办情况", "五、风险点变化"]
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown", "docx"])
+def test_weekly_report(fmt: str) -> None:
+    text = all_formats("weekly")[fmt]
+    assert [text.index(h) for h in WEEKLY_HEADINGS] == sorted(text.index(h) for h in WEEKLY_HEADINGS)
+    assert "舆情周报" in text and "青舆周〔2026〕48号" in text and "2026年第48周（11月23日至11月29日）" in text
+    assert "6702" in text and "督〔2026〕41号" in text and "超时（2026-11-28 11:30）" in text  # the week before; handling
+    assert "县交通运输局" in text and "50.0%" in text  # on time by unit
+    assert "化工园区异味泄漏" in text and "+58" in text.replace("\\+", "+")  # risk points rising
+    assert "报送" in text and "县委书记、县长、县委宣传部部长" in text
+
+
+def test_weekly_short_text_names_the_incidents_and_their_handling() -> None:
+    _, _, text = rendered("weekly")
+    assert text.startswith("【舆情周报】青禾县2026年第48周") and "（II级，超时）" in text and "风险上升" in text
+    assert len(text) <= SHORT_TEXT_LIMIT
+
+
 def test_special_report_links_and_charts() -> None:
     html, md, _ = rendered("special")
     assert "https://demo.qinghe.example/9012.html" in hrefs(html)

@@ -49,8 +49,9 @@ def demo_command(home: Path) -> None:
 def serve_command(risk_file: str | None) -> None:
     """Serve every deployment from this machine (starting a local Prefect server on 127.0.0.1 if none is configured).
 
-    Schedules: monitor every 10 minutes, daily-report at 08:00, track-cases hourly,
-    risk-library at 06:30 (Asia/Shanghai); special-report, case-action, collect and
+    Schedules: monitor every 10 minutes, daily-report at 08:00, periodic-report weekly
+    (Monday 08:00), monthly (the 1st 08:00) and quarterly (1 Jan/Apr/Jul/Oct 08:00),
+    track-cases hourly, risk-library at 06:30 (Asia/Shanghai); special-report, case-action, collect and
     analyze on demand. Stop with Ctrl-C.
 
     The local server's API asks for a credential, made once and kept in

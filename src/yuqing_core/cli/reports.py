@@ -38,7 +38,7 @@ def _print_files(state: State[Any]) -> None:
 
 @main.group()
 def report() -> None:
-    """Reports: 舆情日报, 舆情专报, 舆情督报, 网络风险提示函."""
+    """Reports: 舆情日报, 舆情周报/月报/季报, 舆情专报, 舆情督报, 网络风险提示函."""
 
 
 @report.command("daily")
@@ -62,6 +62,42 @@ def report_daily(day: str | None, out_dir: Path | None, deliver: bool) -> None:
     chosen = date.fromisoformat(day) if day else None
     state = run_flow("flows.daily_report:daily_report", day=chosen, deliver=deliver, out_dir=str(out_dir) if out_dir else None)
     _print_files(state)
+
+
+def _periodic_command(kind: str, name: str, example: str) -> None:
+    """Register ``yuqing report <kind>`` (weekly, monthly, quarterly): one command each, the same options."""
+
+    @report.command(kind, help=f"""Write the {name} of a period (default: the last complete one) and print the paths, one per line.
+
+    --period is {example}, or any date inside the period.
+
+    Example:
+
+        yuqing report {kind} --period {example} --out /tmp/reports
+    """)  # fmt: skip
+    @click.option("--period", help=f"The period: {example}, or a date inside it (default: the last complete one).")
+    @click.option(
+        "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of the reports folder."
+    )
+    @click.option(
+        "--deliver/--no-deliver", default=False, show_default=True,
+        help="Also send it to the routed recipients (periodic_report, else daily_report); exits 1 if any send failed.",
+    )  # fmt: skip
+    @user_errors
+    def command(period: str | None, out_dir: Path | None, deliver: bool) -> None:
+        from yuqing_core.reports.periodic import parse_period
+
+        conf = settings()
+        parse_period(kind, period, today=utcnow().astimezone(conf.tz).date())  # a bad --period is said before any run
+        database()
+        state = run_flow("flows.periodic_report:periodic_report", kind=kind, period=period, deliver=deliver,
+                         out_dir=str(out_dir) if out_dir else None)  # fmt: skip
+        _print_files(state)
+
+
+_periodic_command("weekly", "舆情周报", "2026-W48")
+_periodic_command("monthly", "舆情月报", "2026-11")
+_periodic_command("quarterly", "舆情季报", "2026-Q4")
 
 
 @report.command("special")

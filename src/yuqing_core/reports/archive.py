@@ -18,6 +18,9 @@ OFFERED_SUFFIXES = (".html", ".docx")
 KIND_LABELS = {
     "daily": "舆情日报",
     "special": "舆情专报",
+    "weekly": "舆情周报",
+    "monthly": "舆情月报",
+    "quarterly": "舆情季报",
     "supervision": "舆情督报",
     "risk-notice": "网络风险提示函",
     "notices": "通知",

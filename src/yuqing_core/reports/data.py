@@ -546,7 +546,7 @@ _FIRST_STATEMENT = re.compile(
 
 
 def special_report_addressees(settings: Settings) -> tuple[str, ...]:
-    """Who a 舆情专报 is addressed to (报送): the county leaders the plan names.
+    """Who a 舆情专报 (and a 周报、月报、季报) is addressed to (报送): the county leaders the plan names.
 
     One place to change it: the office's identity file will say this when it exists.
     """

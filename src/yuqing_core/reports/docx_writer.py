@@ -93,6 +93,8 @@ def write_docx(doc: Report, formats: Formats) -> bytes:
         _supervision(writer, doc)
     elif isinstance(doc, RiskNoticeLetter):
         _risk_notice(writer, doc)
+    elif isinstance(doc, PeriodicReport):
+        _periodic(writer, doc)
     return writer.to_bytes()
 
 
@@ -723,6 +725,117 @@ def _fact(w: _Writer, fact: FactLine, lead: str = "") -> None:
     """A quoted sentence: its time and source in bold, the sentence linked to its item."""
     paragraph = w.text((f"{lead}{w.f.short_datetime(fact.published)} ", {"bold": True}), f"{one_line(fact.source)}：")
     w._link_or_text(paragraph, one_line(fact.text), fact.url, FANGSONG, SIZE_3)
+
+
+def _periodic(w: _Writer, doc: PeriodicReport) -> None:
+    f, t, p = w.f, doc.totals, doc.previous
+    w.masthead(doc.number)
+    w.title(doc.name)
+    w.subtitle(f"（{doc.period_label}）")
+
+    w.heading("一、总体情况")
+    w.paragraphs(doc.summary)
+    w.table(
+        ["", "采集信息", "涉本县", "敏感信息", "舆情事件", "达到预警", "新增预警"],
+        [
+            [Cell("本期", bold=True), t.items, t.relevant, t.sensitive, t.events, t.warned, t.new_warnings],
+            [Cell("上期", bold=True), p.items, p.relevant, p.sensitive, p.events, p.warned, p.new_warnings],
+        ],
+        [18.0] + [23.0] * 6,
+        numeric=range(1, 7),
+    )
+    if doc.trend:
+        w.picture(
+            charts.trend_chart(doc.trend, text=False).png(), "图1　本期每日信息量（灰色虚线：采集；蓝线：相关；下方红柱：敏感）"
+        )
+        _label_rows(w, [f.month_day(point.day) for point in doc.trend], [point.sensitive for point in doc.trend], columns=10)
+        w.note("上表为每日敏感信息条数。")
+
+    w.heading("二、舆情事件及处置")
+    if doc.incidents:
+        w.table(
+            ["序号", "事件", "级别", "处置情况"],
+            [
+                [
+                    index,
+                    Cell(line.event.title, note=_event_note(line.event, f)),
+                    _level_cell(line.event.level, line.event.level_label, line.event.level_colour),
+                    Cell(
+                        f"预警{line.warning_status or '未发出'}；官方回应：{line.response}",
+                        note="；".join(f"{c.number}（{c.lead_unit}，{c.state_label}）" for c in line.cases),
+                    ),
+                ]
+                for index, line in enumerate(doc.incidents, 1)
+            ],
+            [13.0, 62.0, 30.0, 51.0],
+            numeric=(0,),
+        )
+    else:
+        w.note("本期无达到预警级别的舆情事件。")
+
+    w.heading("三、回应时效")
+    section = doc.response_section
+    w.text(section.sentence.replace("本日", "本期"))
+    if section.events:
+        w.table(
+            ["事件", "首发时间", "首次官方回应", "用时/时限（工作小时）", "状态"],
+            [
+                [
+                    Cell(r.title, note=r.level_label),
+                    f.short_datetime(r.first_signal),
+                    f.short_datetime(r.first_response) if r.first_response else "尚无",
+                    f"{f.number(r.work_hours or 0)} / {f.number(r.target_hours or 0)}",
+                    Cell(r.status_label, colour=RED if r.status in ("overdue", "late") else None),
+                ]
+                for r in section.events
+            ],
+            [56.0, 28.0, 28.0, 24.0, 20.0],
+        )
+
+    w.heading("四、督办情况")
+    cases = doc.cases
+    w.text(f"本期新开 {len(cases.opened)} 件，已反馈 {len(cases.answered)} 件，办结 {len(cases.closed)} 件；"
+           f"期末超期未办结 {len(cases.overdue)} 件。")  # fmt: skip
+    if cases.unit_metrics:
+        w.subheading("（一）各单位按期办结情况")
+        w.table(
+            ["单位", "按期办结率", "平均办理天数", "超期件数"],
+            [
+                [
+                    Cell(u.unit),
+                    f.percent(u.on_time_rate) if u.on_time_rate is not None else "—",
+                    f.number(u.average_handling_days) if u.average_handling_days is not None else "—",
+                    Cell(str(u.overdue), colour=RED if u.overdue else None),
+                ]
+                for u in cases.unit_metrics
+            ],
+            [70.0, 30.0, 30.0, 26.0],
+            numeric=(1, 2, 3),
+        )
+    if cases.overdue:
+        w.subheading("（二）超期未办结")
+        w.table(["编号", "事项", "牵头单位", "状态", "办理时限"], _case_rows(cases.overdue, f), [26.0, 50.0, 30.0, 22.0, 28.0])
+
+    w.heading("五、风险点变化")
+    w.text(f"较上期上升的风险点 {len(doc.rising)} 个，需关注。" if doc.rising else "本期没有较上期上升的风险点。")
+    if doc.by_risk_point:
+        w.table(
+            ["风险点", "本期", "上期", "变化", "责任单位"],
+            [
+                [
+                    Cell(r.name),
+                    r.current,
+                    r.previous,
+                    Cell(f"{r.change:+d}", colour=RED if r.change > 0 else None),
+                    "、".join(r.units) or "—",
+                ]
+                for r in doc.by_risk_point
+            ],
+            [50.0, 18.0, 18.0, 18.0, 52.0],
+            numeric=(1, 2, 3),
+        )
+    w.closing(f.cn_date(doc.generated_at))
+    w.distribution("报送", doc.recipients or ("（未指定）",), f"{f.cn_date(doc.generated_at)}印发")
 
 
 def _label_rows(w: _Writer, labels: Sequence[str], values: Sequence[int | Cell], *, columns: int) -> None:

@@ -21,6 +21,7 @@ from yuqing_core.reports.model import (
     DailyReport,
     HourCount,
     ItemRef,
+    PeriodicReport,
     Report,
     RiskNoticeLetter,
     SpecialReport,
@@ -49,6 +50,8 @@ KINDS: dict[type, DocumentKind] = {
 
 
 def kind_of(doc: Report) -> DocumentKind:
+    if isinstance(doc, PeriodicReport):  # one layout, named for its period: 舆情周报, 舆情月报, 舆情季报
+        return DocumentKind("periodic", doc.name)
     try:
         return KINDS[type(doc)]
     except KeyError:

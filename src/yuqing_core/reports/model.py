@@ -318,8 +318,9 @@ class IncidentLine:
 
     event: EventSummary
     warning_status: str  # 待处理 / 已确认 / ... or "" when no warning was raised
-    response: str  # 按时回应（12月1日 13:10）/ 超时回应 / 未回应（已超时限） / 待回应 / 不计回应时效
+    response: str  # 按时（2026-12-01 13:10）/ 超时（...）/ 未回应（已超时限） / 待回应 / 不计回应时效
     cases: tuple[CaseLine, ...] = ()
+    response_status: str = ""  # 按时 / 超时 / 未回应（已超时限） / 待回应 / 不计时效
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,7 @@ class PeriodicReport:
     rising: tuple[RiskPointChange, ...]  # risk points with more items than the period before, most risen first
     by_risk_point: tuple[RiskPointChange, ...]  # every risk point seen in either period
     summary: str  # the period in a few sentences
+    recipients: tuple[str, ...] = ()  # 报送: the county leaders
 
 
 Report = DailyReport | SpecialReport | SupervisionNotice | RiskNoticeLetter | PeriodicReport

@@ -27,11 +27,16 @@ from yuqing_core.reports.model import (
     EventSummary,
     FactLine,
     HourCount,
+    IncidentLine,
     ItemRef,
     Office,
     OfficialResponse,
+    PeriodicReport,
+    PeriodTotals,
     Report,
+    ResponseSection,
     RiskNoticeLetter,
+    RiskPointChange,
     SourceProblem,
     SpecialReport,
     SupervisionNotice,
@@ -598,6 +603,55 @@ def risk_notice_letter() -> RiskNoticeLetter:
     )
 
 
+def weekly_report() -> PeriodicReport:
+    """The week of the 东坪村 odour event (Monday 23 to Sunday 29 November), against the week before."""
+    events = _events()
+    first_day = DAY - timedelta(days=5)
+    week = _trend()[-7:]
+    leak = events[0]
+    items, relevant, sensitive = (sum(getattr(p, name) for p in week) for name in ("items", "relevant", "sensitive"))
+    return PeriodicReport(
+        office=OFFICE,
+        number="青舆周〔2026〕48号",
+        kind="weekly",
+        name="舆情周报",
+        period_label="2026年第48周（11月23日至11月29日）",
+        period_start=at(first_day, "00:00"),
+        period_end=at(first_day, "00:00", days=7),
+        generated_at=at(first_day, "08:00", days=7),
+        totals=PeriodTotals(items=items, relevant=relevant, sensitive=sensitive, events=31, warned=3, new_warnings=4),
+        previous=PeriodTotals(items=6702, relevant=951, sensitive=41, events=24, warned=1, new_warnings=1),
+        trend=week,
+        incidents=(
+            IncidentLine(
+                leak,
+                "已确认",
+                "超时（2026-11-28 11:30）",
+                (_case(41, "核查白沙镇东坪村周边异味来源", "县生态环境分局", "已派单", 2),),
+                "超时",
+            ),
+            IncidentLine(events[1], "待处理", "按时（2026-11-27 16:40）", (), "按时"),
+            IncidentLine(events[2], "", "不计回应时效", (), "不计时效"),
+        ),
+        response_section=ResponseSection(),
+        cases=_cases(),
+        rising=(
+            RiskPointChange(LEAK, 58, 0, ("县应急管理局", "县生态环境分局")),
+            RiskPointChange(HOSTILE_SCRIPT_TITLE, 9, 2),
+        ),
+        by_risk_point=(
+            RiskPointChange(LEAK, 58, 0, ("县应急管理局", "县生态环境分局")),
+            RiskPointChange(WAGES, 12, 15, ("县人社局",)),
+            RiskPointChange(HOSTILE_SCRIPT_TITLE, 9, 2),
+        ),
+        summary=(
+            f"本周（11月23日至11月29日）共采集信息 {items} 条（上周 6702 条），涉本县 {relevant} 条，敏感信息 {sensitive} 条"
+            "（上周 41 条）。舆情事件 31 起，其中达到预警级别 3 起。督办件新开 2 件、办结 2 件，期末超期未办结 1 件。"
+        ),
+        recipients=("县委书记", "县长", "县委宣传部部长"),
+    )
+
+
 SAMPLES: dict[str, Callable[[], Report]] = {
     "daily": daily_report,
     "daily-empty": empty_daily_report,
@@ -607,4 +661,5 @@ SAMPLES: dict[str, Callable[[], Report]] = {
     "supervision": supervision_notice,
     "supervision-no-case": lambda: supervision_notice(case_number=None),
     "risk-notice": risk_notice_letter,
+    "weekly": weekly_report,
 }
