@@ -557,12 +557,20 @@ def _fact(row: Any, text: str) -> FactLine:
     return FactLine(text=text, source=row.name, published=row.published_at, item_id=row.id, url=row.url)
 
 
+MIN_BODY_CHARS = 30  # a body shorter than this says less than its title
+
+
 def _passage(row: Any) -> Passage:
+    """An item as the summary reads it: its body; its title only when the body says little.
+
+    Titles repeat their body's lead in other words, and reposts and headlines carry the marks of
+    their channel (转：, 【关注】, - 青禾论坛), so bodies are where the facts are stated once.
+    """
     title = (row.title or "").strip()
     body = (row.text or row.excerpt or "").strip()
-    # A title is a sentence of its own (it rarely ends with a full stop); one the body repeats is said once.
-    text = body if not title or body.startswith(title) else f"{title.rstrip('。')}。{body}"
-    return Passage(text, row.published_at, row.id)
+    if len(body) >= MIN_BODY_CHARS or not title:
+        return Passage(body, row.published_at, row.id)
+    return Passage(body if body.startswith(title) else f"{title.rstrip('。')}。{body}", row.published_at, row.id)
 
 
 def _lead(row: Any, sentences: int = 2) -> str:
@@ -572,19 +580,22 @@ def _lead(row: Any, sentences: int = 2) -> str:
 def what_happened(rows: list[Any]) -> tuple[FactLine | None, tuple[FactLine, ...], FactLine | None]:
     """The first report, the key facts and the latest status of an event's items (oldest first).
 
-    The first report is the earliest item's opening; the latest status the opening of the latest
-    official response, 辟谣 or resolution (from an official source if there is one; without any, the
-    latest item): its sentences most central to the whole event; the key facts an
-    extractive summary (``reports.summary``) of all items, saying nothing the other two say.
+    The first report is the earliest item's opening. The latest status is the latest word of an
+    official source (or, without one, the latest official response, 辟谣 or resolution, or the
+    latest item): its sentences most central to the whole event. The key facts are an extractive
+    summary (``reports.summary``) of the items that state rather than ask (complaints and questions
+    are the public's asks), saying nothing the other two say.
     """
     if not rows:
         return None, (), None
     first = rows[0]
-    answers = [r for r in rows if r.stance in RESPONSE_STANCES]
-    official = [r for r in answers if r.role == "official"]
-    last = (official or answers or rows)[-1]
+    # Complaints and questions are what the public asks (``public_asks``), not statements of fact.
+    stating = [r for r in rows if r.stance not in ASKING_STANCES] or rows
+    official = [r for r in stating if r.role == "official"]
+    answers = [r for r in stating if r.stance in RESPONSE_STANCES]
+    last = (official or answers or stating)[-1]
     first_line = _fact(first, _lead(first))
-    passages = [_passage(r) for r in rows]
+    passages = [_passage(r) for r in stating]
     latest = None
     if last is not first:
         # The latest item's sentences that say most about the whole event, in their order.

@@ -10,7 +10,7 @@ Templates are Jinja2 files looked up first in the user's folder (if one is
 given) and then in the package's ``reports/templates/``, so a user can
 replace one file (say ``daily.html.j2``) and keep the rest. Each kind of
 document has ``<kind>.html.j2``, ``<kind>.md.j2`` and ``<kind>.txt.j2``;
-kinds are ``daily``, ``special``, ``supervision`` and ``risk_notice``. The
+kinds are ``daily``, ``periodic`` (周报、月报、季报), ``special``, ``supervision`` and ``risk_notice``. The
 DOCX is laid out in code (``docx_writer``) in the official-document format.
 
 Everything a template prints is escaped for its format, and nothing can

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 MIN_SENTENCE_CHARS = 6  # shorter fragments ("同时。", "结果表明。") carry no fact of their own
 SHORT_SENTENCE_CHARS = 12
 LONG_SENTENCE_CHARS = 160
-REDUNDANCY_LIMIT = 0.5  # share of a sentence's character bigrams already said by a chosen one
+REDUNDANCY_LIMIT = 0.4  # share of a sentence's character bigrams already said by a chosen one
 WEIGHT_CENTRALITY, WEIGHT_POSITION, WEIGHT_INFORMATION = 0.5, 0.3, 0.2
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”」』）)]?")
