@@ -105,7 +105,11 @@ _periodic_command("quarterly", "舆情季报", "2026-Q4")
 @click.option("--expr", "expression", help="Or: a rule expression ...")
 @click.option("--since", help="... over items published from this date/time ...")
 @click.option("--until", help="... and before this one.")
-@click.option("--to", "recipients", multiple=True, help="Recipient unit (repeatable; default: the risk points' units).")
+@click.option(
+    "--to", "recipients", multiple=True,
+    help="Address it (报送) and deliver it to this unit (repeatable; default: addressed to the county leaders, copied to the "
+    "risk points' units, delivered as routed for special_report).",
+)  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--deliver/--no-deliver", default=False, show_default=True,
