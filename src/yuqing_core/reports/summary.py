@@ -8,15 +8,19 @@ How sentences are chosen (for any texts, nothing about a particular event):
 
 1. Each text is split into sentences (。！？；! ? ; and line breaks); each sentence is segmented
    with jieba into content words (two or more characters, or a number; stop words dropped).
-2. Each sentence is scored by
-   * **centrality**: cosine similarity of its word vector to the centroid of all sentences
-     (term frequency x ``log(1 + N / df)`` over the N sentences), so a fact many texts repeat —
-     the cause an official statement gives and every outlet copies — ranks high;
-   * **position**: the first sentences of a text say most (``1 / sqrt(1 + index)``);
+2. Each sentence is scored by (weights in ``SummarySettings``, chosen on the dev half of the
+   evaluation set of ``bench/summary.py``; the test half is what is reported):
+   * **centrality**: cosine similarity of its word vector to the centroid of all sentences, each
+     word weighted by its count times how informative it is in general Chinese text (jieba's IDF
+     table: "表示", "工作" weigh little, "储罐", "阀门" much), so a fact many texts repeat — the
+     cause an official statement gives and every outlet copies — ranks high;
+   * **position**: news puts what matters first (the inverted pyramid), so a text's first
+     sentence scores highest and later ones fall off steeply (``1 / (1 + index) ** position_decay``);
    * **information**: a number with its unit or a place name (县、镇、村、园区 ...) is a fact a
      reader can act on; a question, a very short or a very long sentence says less.
 3. Sentences are taken best first, skipping any that repeats one already taken (character
-   bigram overlap above ``REDUNDANCY_LIMIT``), until ``max_sentences`` or ``max_chars``.
+   bigram overlap above ``redundancy_limit``), until ``max_sentences``, and within ``max_chars``
+   when a length budget is given (the best sentence cut at a clause break if it alone is longer).
 4. They are given back in time order (the text's time, then its order in the text).
 
 >>> texts = [Passage("东坪村出现刺鼻异味。村民很担心。", key=1), Passage("经调查，异味系储罐阀门老化导致。企业已停产。", key=2)]
@@ -30,11 +34,13 @@ import functools
 import itertools
 import math
 import re
+import statistics
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from yuqing_core.events._hotwords import CHINESE_STOP_WORDS
@@ -47,7 +53,20 @@ MIN_SENTENCE_CHARS = 6  # shorter fragments ("同时。", "结果表明。") car
 SHORT_SENTENCE_CHARS = 12
 LONG_SENTENCE_CHARS = 160
 REDUNDANCY_LIMIT = 0.4  # share of a sentence's character bigrams already said by a chosen one
-WEIGHT_CENTRALITY, WEIGHT_POSITION, WEIGHT_INFORMATION = 0.5, 0.3, 0.2
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    """The weights of a sentence's score and the redundancy limit (chosen on the dev half, see ``bench/summary.py``)."""
+
+    weight_centrality: float = 0.5
+    weight_position: float = 0.6
+    weight_information: float = 0.2
+    position_decay: float = 2.0  # position score 1 / (1 + index) ** decay: 0.5 gently, 1 steeply inverted-pyramid
+    redundancy_limit: float = REDUNDANCY_LIMIT
+
+
+DEFAULT_SETTINGS = SummarySettings()
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*[”」』）)]?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -57,6 +76,7 @@ _NUMBER = re.compile(
     r"|\d{1,2}[:：]\d{2}|\d{1,2}月\d{1,2}日"
 )
 _PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|镇|乡|村|街道|社区|园区|工业园|开发区|水库|河|路|街|小区|学校|医院)")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 _QUESTION_END = re.compile(r"[？?][”」』）)]?$")
 
 
@@ -98,12 +118,17 @@ def _tokenizer() -> jieba.Tokenizer:
 
 def content_words(sentence: str) -> list[str]:
     """The words of a sentence that can carry its meaning: two or more characters or a number, stop words dropped."""
+    return list(_content_words(sentence))
+
+
+@functools.lru_cache(maxsize=16384)  # the 专报 scores an event's sentences several times (key facts, latest status)
+def _content_words(sentence: str) -> tuple[str, ...]:
     with _lock:
         words = _tokenizer().lcut(sentence)
-    return [
+    return tuple(
         w for w in (word.strip() for word in words)
         if w and w not in CHINESE_STOP_WORDS and ((len(w) >= 2 and _CJK.search(w)) or any(c.isdigit() for c in w))
-    ]  # fmt: skip
+    )  # fmt: skip
 
 
 def information(sentence: str) -> float:
@@ -133,20 +158,39 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def score_sentences(passages: Sequence[Passage]) -> list[SummarySentence]:
+@functools.cache
+def _general_idf() -> tuple[dict[str, float], float]:
+    """jieba's inverse document frequencies over a large general corpus, and their median (for unknown words)."""
+    import jieba
+
+    weights: dict[str, float] = {}
+    with (Path(jieba.__file__).parent / "analyse" / "idf.txt").open(encoding="utf-8") as lines:
+        for line in lines:
+            word, _, value = line.rstrip().partition(" ")
+            if value:
+                weights[word] = float(value)
+    return weights, statistics.median(weights.values())
+
+
+def informativeness(word: str) -> float:
+    """How much a word tells: its inverse document frequency over general Chinese text (jieba's table).
+
+    A word every text has ("表示", "工作") tells less than a name, a place or a cause ("储罐", "阀门").
+    """
+    weights, median = _general_idf()
+    return weights.get(word, median)
+
+
+def score_sentences(passages: Sequence[Passage], settings: SummarySettings | None = None) -> list[SummarySentence]:
     """Every sentence of every passage with its score (see the module docstring), in passage order."""
+    settings = settings or DEFAULT_SETTINGS
     found: list[tuple[Passage, int, str, Counter[str]]] = []
     for passage in passages:
         for index, sentence in enumerate(split_sentences(passage.text)):
             found.append((passage, index, sentence, Counter(content_words(sentence))))
     if not found:
         return []
-    document_frequency: Counter[str] = Counter()
-    for *_, words in found:
-        document_frequency.update(words.keys())
-    total = len(found)
-    idf = {word: math.log(1 + total / df) for word, df in document_frequency.items()}
-    vectors = [{word: count * idf[word] for word, count in words.items()} for *_, words in found]
+    vectors = [{word: count * informativeness(word) for word, count in words.items()} for *_, words in found]
     centroid: dict[str, float] = defaultdict(float)
     for vector in vectors:
         for word, weight in vector.items():
@@ -154,9 +198,9 @@ def score_sentences(passages: Sequence[Passage]) -> list[SummarySentence]:
     scored = []
     for (passage, index, sentence, _), vector in zip(found, vectors, strict=True):
         score = (
-            WEIGHT_CENTRALITY * _cosine(vector, centroid)
-            + WEIGHT_POSITION / math.sqrt(1 + index)
-            + WEIGHT_INFORMATION * information(sentence)
+            settings.weight_centrality * _cosine(vector, centroid)
+            + settings.weight_position / (1 + index) ** settings.position_decay
+            + settings.weight_information * information(sentence)
         )
         scored.append(SummarySentence(sentence, passage.key, passage.published, index, round(score, 4)))
     return scored
@@ -168,30 +212,47 @@ def summarize(
     max_sentences: int = 4,
     max_chars: int | None = None,
     exclude: Iterable[str] = (),
+    settings: SummarySettings | None = None,
 ) -> list[SummarySentence]:
     """The best non-redundant sentences of ``passages``, in time order (see the module docstring).
 
+    ``max_chars``: the length budget in characters; sentences that would overrun it are passed over,
+    and when even the best one is longer, it is cut at its last clause break (，；：) within the budget.
     ``exclude``: sentences already said elsewhere in the document; nothing repeating them is taken.
     """
+    settings = settings or DEFAULT_SETTINGS
     ordered = list(passages)
-    ranked = sorted(score_sentences(ordered), key=lambda s: (-s.score, _when(s), s.key, s.index))
+    ranked = sorted(score_sentences(ordered, settings), key=lambda s: (-s.score, _when(s), s.key, s.index))
     said = [_bigrams(text) for text in exclude]
     chosen: list[SummarySentence] = []
     used_chars = 0
-    for sentence in ranked:
+    for candidate in ranked:
         if len(chosen) >= max_sentences:
             break
-        grams = _bigrams(sentence.text)
-        if not grams or any(len(grams & other) / len(grams) > REDUNDANCY_LIMIT for other in said):
+        grams = _bigrams(candidate.text)
+        if not grams or any(len(grams & other) / len(grams) > settings.redundancy_limit for other in said):
             continue
-        if max_chars is not None and chosen and used_chars + len(sentence.text) > max_chars:
-            continue
-        chosen.append(sentence)
+        taken = candidate
+        if max_chars is not None and used_chars + len(candidate.text) > max_chars:
+            if chosen:
+                continue
+            taken = replace(candidate, text=clause_cut(candidate.text, max_chars))
+        chosen.append(taken)
         said.append(grams)
-        used_chars += len(sentence.text)
+        used_chars += len(taken.text)
     order = {id(p): n for n, p in enumerate(ordered)}
     position = {p.key: order[id(p)] for p in ordered}
     return sorted(chosen, key=lambda s: (_when(s), position.get(s.key, 0), s.index))
+
+
+def clause_cut(sentence: str, max_chars: int) -> str:
+    """``sentence`` up to its last clause break within ``max_chars`` (the break dropped), or whole if none is.
+
+    >>> clause_cut("经调查，异味系储罐阀门老化导致，企业已停产。", 16)
+    '经调查，异味系储罐阀门老化导致'
+    """
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence, 0, max_chars + 1)]
+    return sentence[: breaks[-1]] if breaks else sentence
 
 
 def _when(sentence: SummarySentence) -> float:
