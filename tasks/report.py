@@ -76,7 +76,7 @@ def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     folder = Path(out_dir) if out_dir else report_folder(settings, "daily", day.isoformat())
     renderer = Renderer(settings.templates_dir, tz=settings.tz)
     files: RenderedFiles = renderer.write(report, folder, f"舆情日报-{day.isoformat()}")
-    written = WrittenReport(f"{settings.county_name}舆情日报（{day.isoformat()}）", report.number, report.summary,
+    written = WrittenReport(f"{report.office.county}舆情日报（{day.isoformat()}）", report.number, report.summary,
                             [str(p) for p in files.all], renderer.short_text(report))  # fmt: skip
     _publish(written, key="daily-report")
     return written
