@@ -407,35 +407,44 @@ def test_docx_is_an_official_document(name: str) -> None:
     assert abs(section.top_margin - Mm(37)) < Mm(1) and abs(section.left_margin - Mm(28)) < Mm(1)
 
     paragraphs = [p for p in document.paragraphs if p.text.strip()]
-    issuer, number, *_ = paragraphs
+    secret, issuer, number, *_ = paragraphs
+    assert secret.text == "内部资料 注意保存" and secret.alignment is None  # the office sets it: top left, 黑体
+    assert secret.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
     assert issuer.text == "青禾县网络舆情应急监控中心"  # 发文机关标志
-    assert str(issuer.runs[0].font.color.rgb) == "C00000" and issuer.runs[0].font.bold
+    assert str(issuer.runs[0].font.color.rgb) == "C00000"
+    assert issuer.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"  # heavy already: not bold
     assert issuer.alignment == 1  # centred
     assert number.text == doc.number  # 发文字号
     title = next(p for p in paragraphs if p.runs and p.runs[0].font.size == Pt(22))
     assert title.alignment == 1 and title.text in ("舆情日报", "网络风险提示函", getattr(doc, "title", ""))
 
     texts = [p.text for p in paragraphs]
-    closing = texts.index("青禾县网络舆情应急监控中心", 1)  # 落款: office, then date
+    closing = texts.index("青禾县网络舆情应急监控中心", 2)  # 落款: office, then date
     assert re.fullmatch(r"2026年\d{1,2}月\d{1,2}日", texts[closing + 1])
     assert bool(document.tables) == (name != "supervision")  # the notice is a letter: no figures to tabulate
 
     fonts = {el.get(qn("w:eastAsia")) for el in document.element.body.iter(qn("w:rFonts"))}
-    assert {"仿宋", "黑体", "宋体"} <= fonts
+    assert {"方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"} <= fonts  # GB/T 9704: title, body, headings
+    title_fonts = {el.get(qn("w:eastAsia")) for el in title._p.iter(qn("w:rFonts"))}
+    assert title_fonts == {"方正小标宋简体"}
     normal = document.styles["Normal"].element.rPr.rFonts
-    assert normal.get(qn("w:eastAsia")) == "仿宋"
+    assert normal.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    # 版记 after the closing: 报 (the office's leaders or its distribution for this kind), then 印发机关 and 印发日期.
+    banji = texts[closing + 2 :]
+    assert banji[0].startswith("报：") and re.fullmatch(r"青禾县网络舆情应急监控中心\t2026年\d{1,2}月\d{1,2}日印发", banji[-1])
     footer = section.footer._element.xml
     assert 'w:instr="PAGE"' in footer and "—" in footer
 
 
-def test_daily_docx_has_the_trend_chart_and_its_figures() -> None:
+def test_daily_docx_has_the_charts_with_captions_and_the_figures() -> None:
     data = RENDERER.docx_bytes(daily_report())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         images = [n for n in archive.namelist() if n.startswith("word/media/")]
-        assert len(images) == 1 and archive.read(images[0]).startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(images) == 2 and all(archive.read(n).startswith(b"\x89PNG\r\n\x1a\n") for n in images)
     document = open_docx(io.BytesIO(data))
+    captions = [p.text for p in document.paragraphs if p.text.startswith("图")]
+    assert captions == ["图1　近14日信息量趋势（上：采集、相关；下：敏感）", "图2　各信息源信息量"]
     headers = [[c.text for c in t.rows[0].cells] for t in document.tables]
-    assert ["日期", "采集", "相关", "敏感"] * 2 in headers
     assert ["信息源", "条数", "占比"] in headers
     sources = next(t for t in document.tables if t.rows[0].cells[0].text == "信息源")
     assert sources.rows[1].cells[0].text == "青禾论坛" and sources.rows[1].cells[1].text == "312"

@@ -25,12 +25,13 @@ they are.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,11 @@ from yuqing_core.reports.formats import (
     safe_url,
 )
 from yuqing_core.reports.model import (
+    DailyReport,
     Report,
+    RiskNoticeLetter,
+    SpecialReport,
+    SupervisionNotice,
 )
 from yuqing_core.timeutil import SHANGHAI
 from yuqing_core.yamlfile import ConfigFileError, load_document
@@ -272,7 +277,15 @@ class Renderer:
             raise TemplatesError(f"找不到模板 {name}（{exc}）") from exc
 
     def _context(self, doc: Report, **extra: Any) -> dict[str, Any]:
-        return {"doc": doc, "office": doc.office, "kind": kind_of(doc).name, **extra}
+        return {
+            "doc": doc,
+            "office": doc.office,
+            "kind": kind_of(doc).name,
+            "doc_kind": kind_of(doc).template,  # daily, special ...: the office's distribution and number prefix key
+            "issued": _issued(doc),  # 印发日期
+            "concerned": _concerned_units(doc),  # risk_point_units in the office's distribution (版记)
+            **extra,
+        }
 
     def html(self, doc: Report) -> str:
         return self._template(doc, "html").render(self._context(doc))
@@ -302,11 +315,31 @@ class Renderer:
                 return fit_text(text, limit)
         return fit_text(text, limit)
 
+    def docx_html(self, doc: Report) -> str:
+        """The HTML the DOCX is laid out from: the document's HTML template, charts as PNG pictures (``figures``)."""
+        return self._template(doc, "html").render(self._context(doc, **self._docx_charts()))
+
+    def _docx_charts(self) -> dict[str, Callable[..., Markup]]:
+        # Word cannot show inline SVG everywhere: the same chart calls draw PNGs (matplotlib, Chinese labels).
+        from yuqing_core.reports import figures
+
+        tz = self.formats.tz
+        return {
+            "trend_chart": lambda points: _picture(figures.trend_png(tuple(points)), "趋势图"),
+            "hour_chart": lambda hours: _picture(figures.hour_png(tuple(hours), tz), "时段分布图"),
+            "source_chart": lambda counts: _picture(figures.source_png(tuple(counts)), "来源分布图"),
+            "sparkline": lambda baseline, current, expected: _picture(
+                figures.baseline_png(tuple(baseline), current, expected), "信息量变化图"
+            ),
+        }
+
     def docx_bytes(self, doc: Report) -> bytes:
-        # python-docx (and lxml) are loaded only when a DOCX is asked for.
+        """The DOCX, laid out from the same HTML template (so a template override reaches Word too)."""
+        # python-docx, lxml and matplotlib are loaded only when a DOCX is asked for.
         from yuqing_core.reports.docx_writer import write_docx
 
-        return write_docx(doc, self.formats)
+        return write_docx(self.docx_html(doc), doc.office, self.formats, kind=kind_of(doc).name, number=doc.number,
+                          issued=_issued(doc))  # fmt: skip
 
     def docx(self, doc: Report, path: Path) -> Path:
         path = Path(path)
@@ -369,6 +402,26 @@ def _escape_builtin_filters(env: Environment, escape: Callable[[Any], str], *, m
     if not markup_filters:
         for name in ("urlize", "xmlattr", "tojson", "safe"):
             env.filters.pop(name, None)
+
+
+def _issued(doc: Report) -> datetime:
+    return doc.generated_at if isinstance(doc, DailyReport | SpecialReport) else doc.issued_at
+
+
+def _concerned_units(doc: Report) -> tuple[str, ...]:
+    """The units a document concerns: a special report's recipients, a notice's lead and co-units, a letter's units."""
+    if isinstance(doc, SpecialReport):
+        return doc.recipients or doc.units
+    if isinstance(doc, SupervisionNotice):
+        return (doc.unit, *doc.co_units)
+    if isinstance(doc, RiskNoticeLetter):
+        return doc.units
+    return ()
+
+
+def _picture(png: bytes, alt: str) -> Markup:
+    """A PNG carried in the page itself (the DOCX converter reads only such pictures, never a URL)."""
+    return Markup('<img class="chart" alt="{}" src="data:image/png;base64,{}">').format(alt, base64.b64encode(png).decode())
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
