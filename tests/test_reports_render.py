@@ -463,12 +463,14 @@ def test_short_texts_fit(name: str) -> None:
 
 def test_short_texts_keep_the_essentials() -> None:
     daily = rendered("daily")[2]
-    for essential in ("青舆日〔2026〕332号", "采集1286条", "敏感37条", "新增预警2条", "II级（重大）", "12 个信息源中 9 个正常",
-                      "青禾吧", "督办模块尚未启用"):  # fmt: skip
+    assert len(daily) <= 200  # a leader's text message
+    for essential in ("【舆情日报】青禾县11月28日", "敏感37条", "新增预警2条", "信息源异常1个",
+                      "①白沙镇东坪村周边异味", "（II级，预警已确认）", "（IV级，持续关注）",  # the top matters, with their status
+                      "正面：青禾县与三家企业集中签约", "全文：青舆日〔2026〕332号"):  # fmt: skip
         assert essential in daily, essential
     busy = rendered("daily-busy")[2]
-    assert "新增预警10条" in busy and "舆情事件40起" in busy and "超期1件" in busy and "12 个信息源中 3 个正常" in busy
-    assert busy.endswith("…（余略）")  # the long summary was cut, not the essentials
+    assert len(busy) <= 200 and "新增预警10条" in busy and "①第1起事件" in busy and "（I级，预警待处理）" in busy
+    assert busy.endswith("全文：青舆日〔2026〕334号")  # where the full document is, never cut
     supervision = rendered("supervision")[2]
     assert "2026年12月1日（星期二）17:00" in supervision and "督〔2026〕41号" in supervision
     assert "9条" in rendered("risk-notice")[2] and "II级（重大）" in rendered("special")[2]

@@ -18,6 +18,7 @@ edits says who the county's units are and who the office is::
         - {title: 县委书记, name: 李某}
         - 县长
         - 县委宣传部部长
+      workbench_url: https://yuqing.example.gov.cn   # optional: short texts link to the full documents there
       distribution:                       # 版记: 报 / 送 / 抄送, per kind of document; kinds not written use default
         default:
           report_to: [leaders]            # leaders: the list above (also the default of report_to)
@@ -148,6 +149,11 @@ class Office:
     contact_phone: str = ""
     number_prefixes: Mapping[str, str] = field(default_factory=dict)
     distributions: Mapping[str, _DistributionRule] = field(default_factory=dict)
+    workbench_url: str = ""  # where readers open the full documents (the web workbench), for short texts
+
+    def link(self, path: str) -> str:
+        """``workbench_url`` + ``path`` (``/events/12``), or "" when the office gives no address."""
+        return self.workbench_url.rstrip("/") + path if self.workbench_url else ""
 
     @property
     def issuing_body(self) -> str:
@@ -267,6 +273,14 @@ class OfficeSpec(BaseModel):
     number_prefixes: dict[str, str] = Field(default_factory=dict)
     leaders: list[LeaderSpec] = Field(default_factory=list)
     distribution: dict[str, DistributionSpec] = Field(default_factory=dict)
+    workbench_url: str = Field("", max_length=200)
+
+    @field_validator("workbench_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise InvalidInput("应为工作台的 http(s) 地址，如 https://yuqing.example.gov.cn（短信中的全文链接由它开头）")
+        return value
 
     @field_validator("short_name", "issuer")
     @classmethod
@@ -328,6 +342,7 @@ def office_from_spec(spec: OfficeSpec) -> Office:
             )
             for kind, rule in spec.distribution.items()
         },
+        workbench_url=spec.workbench_url,
     )
 
 

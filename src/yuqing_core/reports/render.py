@@ -4,7 +4,7 @@ Example::
 
     renderer = Renderer(settings_templates_dir)      # or Renderer() for the package's templates
     renderer.write(report, Path("var/reports"), "daily-2026-11-28")   # .html .md .docx .txt, each atomically
-    renderer.short_text(report)                      # <= 500 characters, for SMS or IM
+    renderer.short_text(report)                      # <= 200 (daily) or 500 characters, for SMS or IM
 
 Templates are Jinja2 files looked up first in the user's folder (if one is
 given) and then in the package's ``reports/templates/``, so a user can
@@ -65,6 +65,7 @@ from yuqing_core.yamlfile import ConfigFileError, load_document
 __all__ = [
     "KINDS",
     "SHORT_TEXT_LIMIT",
+    "SHORT_TEXT_LIMITS",
     "DocumentKind",
     "RenderedFiles",
     "Renderer",
@@ -72,12 +73,15 @@ __all__ = [
     "fit_text",
     "safe_url",
     "short_text",
+    "short_text_limit",
     "suggested_handling",
 ]
 
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
 HANDLING_FILE = "handling.yaml"
 SHORT_TEXT_LIMIT = 500
+# Kinds read on a phone by text message get a tighter limit: the daily report in under 200 characters.
+SHORT_TEXT_LIMITS = {"daily": 200}
 # Detail levels tried, most first, until the short text fits: how many entries each list may show.
 SHORT_TEXT_LIST_SIZES = (5, 3, 2, 1, 0)
 TRUNCATION_MARK = "…（余略）"
@@ -293,13 +297,14 @@ class Renderer:
     def markdown(self, doc: Report) -> str:
         return tidy_markdown(self._template(doc, "md").render(self._context(doc)))
 
-    def short_text(self, doc: Report, limit: int = SHORT_TEXT_LIMIT) -> str:
-        """The essentials in at most ``limit`` characters.
+    def short_text(self, doc: Report, limit: int | None = None) -> str:
+        """The essentials in at most ``limit`` characters (default: the kind's ``SHORT_TEXT_LIMITS``, else 500).
 
         A text template has two blocks: ``essentials`` (kept whole: lists are
         shortened until they fit) and ``details`` (cut after the last whole
         sentence that fits). A template without them is all essentials.
         """
+        limit = limit if limit is not None else short_text_limit(doc)
         template = self._template(doc, "txt")
         text = ""
         for list_size in SHORT_TEXT_LIST_SIZES:
@@ -444,6 +449,11 @@ def _renderer(templates_dir: Path | None) -> Renderer:
     return Renderer(templates_dir)
 
 
-def short_text(doc: Report, limit: int = SHORT_TEXT_LIMIT, templates_dir: Path | None = None) -> str:
+def short_text_limit(doc: Report) -> int:
+    """How long the short text of ``doc`` may be: 200 characters for the daily report's SMS, else 500."""
+    return SHORT_TEXT_LIMITS.get(kind_of(doc).template, SHORT_TEXT_LIMIT)
+
+
+def short_text(doc: Report, limit: int | None = None, templates_dir: Path | None = None) -> str:
     """``Renderer(templates_dir).short_text(doc, limit)``, with the renderer kept for the next call."""
     return _renderer(Path(templates_dir) if templates_dir else None).short_text(doc, limit)
