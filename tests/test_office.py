@@ -52,7 +52,7 @@ def test_the_office_section_names_the_county_numbers_leaders_and_distribution(tm
         "柳河县网络舆情应急监控中心",
         "柳河县网络舆情应急监控中心",
     )
-    assert office.internal_only and office.contact == "联系人：王某，电话：12345678"
+    assert office.internal_only and office.contact == "王某，12345678"
     assert office.leaders == (Leader("县委书记", "李某"), Leader("县长"))
     assert [office.number_prefix(kind) for kind in ("daily", "special", "weekly")] == ["柳舆日", "柳舆专报", "柳舆周"]
     with pytest.raises(InvalidInput, match="number_prefixes"):

@@ -166,10 +166,8 @@ class Office:
 
     @property
     def contact(self) -> str:
-        """``联系人：王某，电话：0000-1234567``, or "" when the office names no contact."""
-        parts = [f"联系人：{self.contact_person}"] if self.contact_person else []
-        parts += [f"电话：{self.contact_phone}"] if self.contact_phone else []
-        return "，".join(parts)
+        """``王某，0000-1234567`` (as printed after 联系方式：), or "" when the office names no contact."""
+        return "，".join(part for part in (self.contact_person, self.contact_phone) if part)
 
     def number_prefix(self, kind: str) -> str:
         """The prefix of a document number for ``kind`` (``daily`` ... ``quarterly``): ``青舆日``."""

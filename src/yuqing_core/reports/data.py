@@ -581,7 +581,7 @@ def build_supervision_notice(
     return SupervisionNotice(
         office=office(settings), number=number, unit=unit, co_units=tuple(co_units), title=title, seen=seen,
         items=tuple(_item_ref(r) for r in key), requirements=requirements, deadline=deadline, issued_at=now,
-        case_number=case_number,
+        case_number=case_number, contact=office(settings).contact,
     )  # fmt: skip
 
 

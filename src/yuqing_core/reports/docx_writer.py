@@ -178,6 +178,7 @@ class _Writer:
     def secret(self, text: str) -> None:
         """密级 position: 内部资料 注意保存, 3号 黑体, flush left on the first line."""
         line = self.paragraph()
+        line.paragraph_format.space_after = Pt(12)
         self.run(line, one_line(text), RunStyle(font=HEITI))
 
     def masthead(self, issuer: str, number: str) -> None:
@@ -240,10 +241,13 @@ class _Writer:
         quiet = RunStyle(size=SIZE_4)
         paragraphs: list[Paragraph] = []
         for label, names in lines:
+            heading = f"{one_line(label).rstrip('：:')}："
             line = self.paragraph(line_pt=24)
-            line.paragraph_format.left_indent = Pt(SIZE_4)
+            # A long list wraps under the names, not under its label (报：/抄送：).
+            line.paragraph_format.left_indent = Pt(SIZE_4 * (1 + _width_in_chars(heading)))
+            line.paragraph_format.first_line_indent = Pt(-SIZE_4 * _width_in_chars(heading))
             line.paragraph_format.right_indent = Pt(SIZE_4)
-            self.run(line, f"{one_line(label).rstrip('：:')}：", quiet)
+            self.run(line, heading, quiet)
             self.run(line, one_line(names), quiet)
             paragraphs.append(line)
         last = self.paragraph(line_pt=24)
@@ -262,7 +266,7 @@ class _Writer:
             paragraph.paragraph_format.keep_with_next = paragraph is not last
 
     def table(self, rows: Sequence[Sequence[HtmlElement]], *, header_rows: int, numeric: set[int],
-              layout: _Layout) -> Table:  # fmt: skip
+              layout: _Layout, centred: bool = False) -> Table:  # fmt: skip
         """A grid table (小四) with shaded header rows that repeat on every page; rows never split across pages."""
         columns = max(len(row) for row in rows)
         widths = _column_widths(rows, columns)
@@ -284,7 +288,7 @@ class _Writer:
                     _compact(cell.paragraphs[0])
                     continue
                 source = cells[column]
-                align = WD_ALIGN_PARAGRAPH.LEFT
+                align = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
                 if is_header:
                     align = WD_ALIGN_PARAGRAPH.CENTER
                 elif column in numeric:
@@ -439,7 +443,11 @@ class _Layout:
         elif tag == "hr":
             return
         elif tag == "p" or not any(_is_block(child) for child in element):
-            self.paragraph_of(element, self._look(classes, style), indent=0 if "addressee" in classes else 2)
+            look = self._look(classes, style)
+            paragraph = None
+            if look.size < SIZE_3 and _text_of(element):  # smaller text (.meta): tighter lines than the body's 28 pt
+                paragraph = self.w.paragraph(first_line_chars=2, line_pt=look.size * 1.6)
+            self.paragraph_of(element, look, paragraph=paragraph, indent=0 if "addressee" in classes else 2)
         else:
             self.blocks(element, self._look(classes, style))
 
@@ -524,7 +532,7 @@ class _Layout:
             cell.text = _text_of(found[0]) if found else ""
             cell.set("class", " ".join(_classes(item)))
             figures.append(cell)
-        self.w.table([header, figures], header_rows=1, numeric=set(range(len(items))), layout=self)
+        self.w.table([header, figures], header_rows=1, numeric=set(), layout=self, centred=True)
 
     def table(self, element: HtmlElement) -> None:
         rows: list[list[HtmlElement]] = []

@@ -182,6 +182,6 @@ def baseline_figure(baseline: tuple[int, ...], current: int, expected: float) ->
         axes.set_title(f"近{days}日与当日信息量")
         axes.set_xlabel("日期")
         axes.set_ylabel("信息量（条）")
-        axes.tick_params(axis="x", labelsize=7)
+        axes.tick_params(axis="x", labelsize=7, labelrotation=45)
         axes.legend(loc="upper left", frameon=False)
         return figure
