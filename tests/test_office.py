@@ -57,7 +57,7 @@ def test_the_office_section_names_the_county_numbers_leaders_and_distribution(tm
     assert [office.number_prefix(kind) for kind in ("daily", "special", "weekly")] == ["柳舆日", "柳舆专报", "柳舆周"]
     with pytest.raises(InvalidInput, match="number_prefixes"):
         office.number_prefix("minutes")
-    lines = office.distribution("special", concerned=["县应急管理局", "县委网信办"]).lines()
+    lines = office.distribution("special", concerned=["县应急管理局", "县委网信办", "县委办公室"]).lines()
     assert lines == [("报", ("县委书记李某", "县长")), ("送", ("县委办公室",)), ("抄送", ("县委网信办", "县应急管理局"))]
     assert office.distribution("daily").copy_to == ()
     # The units file with its office: section is still one valid units file.

@@ -181,7 +181,8 @@ class Office:
         """The 版记 lines of a document of ``kind``; ``concerned`` are the units it concerns (``risk_point_units``).
 
         Each line comes from the kind's own distribution if written there, else
-        from ``default``; 报 defaults to the leaders. A name appears once per line.
+        from ``default``; 报 defaults to the leaders. A name appears once, on the
+        first line that names it.
         """
         own = self.distributions.get(kind, _DistributionRule())
         base = self.distributions.get(DEFAULT_DISTRIBUTION, _DistributionRule())
@@ -201,11 +202,10 @@ class Office:
                     names.append(entry)
             return tuple(dict.fromkeys(names))
 
-        return Distribution(
-            report_to=pick(own.report_to, base.report_to, (LEADERS_ENTRY,)),
-            send_to=pick(own.send_to, base.send_to, ()),
-            copy_to=pick(own.copy_to, base.copy_to, ()),
-        )
+        report_to = pick(own.report_to, base.report_to, (LEADERS_ENTRY,))
+        send_to = tuple(name for name in pick(own.send_to, base.send_to, ()) if name not in report_to)
+        copy_to = tuple(name for name in pick(own.copy_to, base.copy_to, ()) if name not in report_to + send_to)
+        return Distribution(report_to=report_to, send_to=send_to, copy_to=copy_to)
 
 
 # --- the office: section of the units file -------------------------------------------------
