@@ -198,13 +198,15 @@ class _Writer:
         title.paragraph_format.space_after = Pt(6)
         title.paragraph_format.keep_with_next = True
 
-    def centred(self, style: RunStyle) -> Paragraph:
+    def centred(self) -> Paragraph:
+        """A centred line under the title (kicker, subtitle)."""
         line = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
         line.paragraph_format.space_after = Pt(8)
         line.paragraph_format.keep_with_next = True
         return line
 
-    def heading(self, level: int) -> Paragraph:
+    def heading(self) -> Paragraph:
+        """A heading's paragraph: indented like the body, kept with what follows (the font is the caller's)."""
         line = self.paragraph(first_line_chars=2)
         line.paragraph_format.keep_with_next = True
         return line
@@ -420,13 +422,13 @@ class _Layout:
             self.w.title(_text_of(element))
         elif "kicker" in classes or "subtitle" in classes:
             look = RunStyle(font=HEITI, colour=RED) if "kicker" in classes else RunStyle(font=KAITI)
-            self.paragraph_of(element, look, paragraph=self.w.centred(look))
+            self.paragraph_of(element, look, paragraph=self.w.centred())
         elif tag == "h2":
-            self.paragraph_of(element, RunStyle(font=HEITI), paragraph=self.w.heading(1))
+            self.paragraph_of(element, RunStyle(font=HEITI), paragraph=self.w.heading())
         elif tag == "h3":
-            self.paragraph_of(element, RunStyle(font=KAITI, bold=True), paragraph=self.w.heading(2))
+            self.paragraph_of(element, RunStyle(font=KAITI, bold=True), paragraph=self.w.heading())
         elif tag in ("h4", "h5", "h6"):
-            self.paragraph_of(element, replace(style, bold=True), paragraph=self.w.heading(3))
+            self.paragraph_of(element, replace(style, bold=True), paragraph=self.w.heading())
         elif tag in ("ol", "ul"):
             self.listing(element, style)
         elif tag == "table":

@@ -53,7 +53,6 @@ from yuqing_core.reports.formats import (
     safe_url,
 )
 from yuqing_core.reports.model import (
-    DailyReport,
     Report,
     RiskNoticeLetter,
     SpecialReport,
@@ -410,13 +409,14 @@ def _escape_builtin_filters(env: Environment, escape: Callable[[Any], str], *, m
 
 
 def _issued(doc: Report) -> datetime:
-    return doc.generated_at if isinstance(doc, DailyReport | SpecialReport) else doc.issued_at
+    """The 印发日期: when a notice or letter was issued, when a report was generated."""
+    return doc.issued_at if isinstance(doc, SupervisionNotice | RiskNoticeLetter) else doc.generated_at
 
 
 def _concerned_units(doc: Report) -> tuple[str, ...]:
-    """The units a document concerns: a special report's recipients, a notice's lead and co-units, a letter's units."""
+    """The units a document concerns: a special report's responsible units, a notice's lead and co-units, a letter's units."""
     if isinstance(doc, SpecialReport):
-        return doc.recipients or doc.units
+        return doc.units
     if isinstance(doc, SupervisionNotice):
         return (doc.unit, *doc.co_units)
     if isinstance(doc, RiskNoticeLetter):
