@@ -34,6 +34,7 @@ from prefect.states import Completed, Failed, State
 from tasks.cases import record_action
 from yuqing_core.cases import UNIT_ACTIONS
 from yuqing_core.config import get_settings
+from yuqing_core.office import load_office
 
 CaseAction = Literal["dispatch", "ack", "start", "return", "close", "send_back", "reopen", "cancel", "extend", "grant", "refuse"]
 UNAUTHENTICATED = "Prefect（未认证）"
@@ -70,7 +71,7 @@ def case_action(
 ) -> State:
     """Apply ``action`` to the case ``case_number`` (e.g. 督〔2026〕17号) for ``unit`` (empty: the office)."""
     acting_for = (unit or "").strip() or None
-    if acting_for == get_settings().office_name:
+    if acting_for == load_office(get_settings()).name:
         acting_for = None
     if action in UNIT_ACTIONS and acting_for is None:
         return Failed(message=f"「{action}」是单位的操作：请在 unit 中填写牵头或配合单位的名称")

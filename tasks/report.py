@@ -35,6 +35,7 @@ from yuqing_core.notify import (
     load_units_file,
     resolve_recipients,
 )
+from yuqing_core.office import load_office
 from yuqing_core.reports.archive import event_label
 from yuqing_core.reports.data import build_daily_report, build_special_report
 from yuqing_core.reports.model import DailyReport, PeriodicReport, SpecialReport
@@ -77,7 +78,7 @@ def build_daily(day: date, out_dir: str | None = None) -> WrittenReport:
     folder = Path(out_dir) if out_dir else report_folder(settings, "daily", day.isoformat())
     renderer = Renderer(settings.templates_dir, tz=settings.tz)
     files: RenderedFiles = renderer.write(report, folder, f"舆情日报-{day.isoformat()}")
-    written = WrittenReport(f"{settings.county_name}舆情日报（{day.isoformat()}）", report.number, report.summary,
+    written = WrittenReport(f"{report.office.county}舆情日报（{day.isoformat()}）", report.number, report.summary,
                             [str(p) for p in files.all], renderer.short_text(report))  # fmt: skip
     _publish(written, key="daily-report")
     return written
@@ -150,8 +151,9 @@ def deliver_report(written: WrittenReport, kind: str, message_key: str, recipien
     route = routed_as if routed_as and kind not in config.routing else kind
     to = recipients or resolve_recipients(db, route, written.units, config=config)
     attachments = tuple(Path(p) for p in written.files if p.endswith((".docx", ".html")))
+    # The short text is the body (the documents are attached) and, for a phone, all it gets.
     message = Message(kind=kind, key=message_key, subject=f"{written.title} {written.number}", body=written.short_text,
-                      attachments=attachments, reference=written.files[0])  # fmt: skip
+                      attachments=attachments, reference=written.files[0], short=written.short_text)  # fmt: skip
     report = deliver(db, message, to, config=config)
     _delivery_artifact(report, kind.replace("_", "-") + "-delivery")
     failure = DeliveryFailed.of(report)
@@ -191,7 +193,7 @@ def notify_warnings(warnings: list[RaisedWarning]) -> list[str]:
     except NoActiveLibrary:
         spec = None
     logger = get_run_logger()
-    outcome = send_warning_notices(db, warnings, config=config, spec=spec)
+    outcome = send_warning_notices(db, warnings, config=config, spec=spec, office=load_office(settings))
     if (line := outcome.unknown_units_line()) is not None:
         logger.warning(line)
     total = outcome.report

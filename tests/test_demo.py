@@ -88,6 +88,13 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     assert len(lines) == first_new
     assert "工作台" in out and "demo-analyst" in out and "demo-unit" in out and "demo-leader" in out
     assert "kill $(cat " in out and (tmp_path / "demo" / "web.pid").is_file()
+    # No YUQING_ variable was set: the documents name the demo county from its units file, never the defaults.
+    (daily,) = (tmp_path / "demo" / "reports" / "daily").glob("*/舆情日报-*.md")
+    text = daily.read_text(encoding="utf-8")
+    assert "**青禾县网络舆情应急监控中心**　青舆日〔" in text and "内部资料　注意保存" in text
+    assert "报：县委书记周明远、县长陈立新、县委宣传部部长许文静" in text and "印发" in text
+    sms = daily.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    assert len(sms) <= 200 and sms.startswith("【舆情日报】青禾县") and "全文：青舆日〔" in sms
 
 
 def test_special_report_on_the_chemical_park_incident_says_what_happened(

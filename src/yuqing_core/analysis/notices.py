@@ -27,6 +27,7 @@ from yuqing_core.levels import Level
 from yuqing_core.notify.channels import Sender
 from yuqing_core.notify.deliver import DeliveryReport, Message, deliver, sweep
 from yuqing_core.notify.units import UnitsFile, resolve_recipients
+from yuqing_core.office import Office
 from yuqing_core.risk.library import LibrarySpec, unknown_units
 from yuqing_core.timeutil import utcnow
 
@@ -63,6 +64,27 @@ def warning_body(warning: RaisedWarning) -> str:
     return "\n".join(lines)
 
 
+WARNING_SMS_LIMIT = 70
+
+
+def warning_sms(warning: RaisedWarning, office: Office | None = None) -> str:
+    """The warning for a phone, at most ``WARNING_SMS_LIMIT`` characters: level, event, and where to read more."""
+    numeral = Level(warning.level).name
+    if warning.kind == "level" and warning.previous_level is not None:
+        head = f"【预警升为{numeral}级】"
+    elif warning.kind == "change":
+        head = f"【{numeral}级预警·新情况】"
+    else:
+        head = f"【{numeral}级预警】"
+    link = office.link(f"/events/{warning.event_id}") if office else ""
+    where = f"详见{link}" if link else f"详见工作台预警{warning.id}（事件{warning.event_id}）"
+    room = WARNING_SMS_LIMIT - len(head) - len(where) - 1
+    title = " ".join(warning.title.split())
+    if len(title) > room:
+        title = title[: max(0, room - 1)] + "…"
+    return f"{head}{title}。{where}"[:WARNING_SMS_LIMIT]
+
+
 def send_warning_notices(
     db: Database,
     warnings: Sequence[RaisedWarning],
@@ -71,12 +93,14 @@ def send_warning_notices(
     spec: LibrarySpec | None,
     now: datetime | None = None,
     sender: Sender | None = None,
+    office: Office | None = None,
 ) -> NoticeOutcome:
     """Tell each notice to whoever is on duty, then to the units its level and risk points route to; then sweep.
 
     Nobody reachable: the fallback unit gets it and the ledger says why.
     ``spec`` (the active risk library) names each risk point's units; without
-    it, notices go by level only.
+    it, notices go by level only. SMS channels get ``warning_sms`` (with a link
+    when ``office`` names its workbench) instead of the full text.
     """
     outcome = NoticeOutcome()
     if spec is not None:
@@ -91,6 +115,7 @@ def send_warning_notices(
             body=warning_body(warning),
             level=warning.level,
             reference=f"warning:{warning.id}",
+            short=warning_sms(warning, office),
         )
         recipients = resolve_recipients(db, warning.level, units, config=config)
         at = now or utcnow()
@@ -101,4 +126,4 @@ def send_warning_notices(
     return outcome
 
 
-__all__ = ["NoticeOutcome", "send_warning_notices", "warning_body"]
+__all__ = ["WARNING_SMS_LIMIT", "NoticeOutcome", "send_warning_notices", "warning_body", "warning_sms"]

@@ -439,6 +439,7 @@ def _refresh(event_ids: list[int], *, err: bool = False) -> None:
     from yuqing_core.analysis import refresh_events
     from yuqing_core.analysis.notices import send_warning_notices
     from yuqing_core.notify import DeliveryFailed, import_units, load_units_file
+    from yuqing_core.office import load_office
     from yuqing_core.risk.versions import NoActiveLibrary, active_library
 
     try:
@@ -458,7 +459,7 @@ def _refresh(event_ids: list[int], *, err: bool = False) -> None:
         return
     config = load_units_file(units_file)
     import_units(database(), config)
-    outcome = send_warning_notices(database(), notices, config=config, spec=library.spec)
+    outcome = send_warning_notices(database(), notices, config=config, spec=library.spec, office=load_office(settings()))
     if (line := outcome.unknown_units_line()) is not None:
         click.echo(line, err=True)
     for line in outcome.report.lines():

@@ -83,9 +83,7 @@ def run_demo(home: Path) -> int:
     os.environ["PREFECT_HOME"] = str(home / "prefect")
     os.environ.pop("PREFECT_API_URL", None)
     secure_ephemeral_api()  # before Prefect is imported
-    os.environ.setdefault("YUQING_COUNTY_NAME", "青禾县")
-    os.environ.setdefault("YUQING_OFFICE_NAME", "青禾县网络舆情应急监控中心")
-    os.environ.setdefault("YUQING_OFFICE_SHORT_NAME", "青舆")
+    # The county's names, document numbers and leaders come from the units file's office: section (yuqing_core.office).
     os.environ["YUQING_UNITS_FILE"] = str(home / "units.yaml")
 
     from yuqing_core.cli.app import settings as checked_settings

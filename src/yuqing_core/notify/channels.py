@@ -48,6 +48,20 @@ class Sender(Protocol):
     def send(self, url: str, title: str, body: str, attachments: Sequence[Path]) -> bool: ...
 
 
+# Apprise's SMS gateways: a phone gets a message's short text (``Message.short``) instead of its body.
+SMS_SCHEMES = frozenset({
+    "46elks", "elks", "bulksms", "bulkvs", "burstsms", "clickatell", "clicksend", "d7sms", "freemobile", "httpsms",
+    "kavenegar", "messagebird", "msgbird", "msg91", "nexmo", "plivo", "seven", "sfr", "sinch", "smseagle", "smsmgr",
+    "sns", "twilio", "vonage", "voipms",
+})  # fmt: skip
+
+
+def is_sms_target(target: str) -> bool:
+    """Whether a target (as written, or filled) is an SMS gateway: ``twilio://…``, ``sns://…`` …"""
+    scheme, separator, _ = target.strip().partition("://")
+    return bool(separator) and scheme.lower() in SMS_SCHEMES
+
+
 def target_id(target: str) -> str:
     """A short stable name for a target as written (placeholders, not values), for ledger keys.
 

@@ -56,7 +56,7 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import Delivery, Unit
 from yuqing_core.errors import InvalidInput
 from yuqing_core.levels import Level
-from yuqing_core.notify.channels import AppriseSender, DeliveryUncertain, Sender, SendError, target_id
+from yuqing_core.notify.channels import AppriseSender, DeliveryUncertain, Sender, SendError, is_sms_target, target_id
 from yuqing_core.notify.ledger import (
     DIGESTED,
     FAILED,
@@ -103,6 +103,7 @@ class Message:
     attachments: tuple[Path, ...] = ()
     level: int | None = None
     reference: str | None = None  # kept with each ledger row: a warning id, a report path ...
+    short: str = ""  # for SMS channels (channels.is_sms_target): sent alone, without title or attachments
 
     def __post_init__(self) -> None:
         if not _KIND.match(self.kind) or len(self.kind) > MAX_KIND_CHARS:
@@ -339,6 +340,7 @@ def deliver(
     envelopes = {
         is_awake: Envelope(
             body=message.body,
+            short=message.short,
             level=message.level,
             attachments=[str(path) for path in message.attachments],
             reference=message.reference,
@@ -458,7 +460,11 @@ def _send(run: _Run, row: Delivery, target: str | None) -> None:
         if target is None:
             raise SendError("该通知渠道已不在单位配置中（单位被停用或地址被修改）")
         url = run.secrets.fill(target)
-        if not run.sender.send(url, row.subject, carried.body, [Path(path) for path in carried.attachments]):
+        if carried.short and is_sms_target(target):  # a phone: the short text alone (no title, nothing attached)
+            accepted = run.sender.send(url, "", carried.short, [])
+        else:
+            accepted = run.sender.send(url, row.subject, carried.body, [Path(path) for path in carried.attachments])
+        if not accepted:
             raise SendError(NOT_ACCEPTED)
     except DeliveryUncertain as exc:
         status, error = UNCERTAIN, redact_text(str(exc))

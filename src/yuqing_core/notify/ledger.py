@@ -73,6 +73,7 @@ class Envelope:
     """What a ledger row carries besides its columns, so it can be (re)sent from the ledger alone."""
 
     body: str = ""
+    short: str = ""  # what an SMS channel gets instead of the body (Message.short)
     level: int | None = None
     attachments: list[str] = field(default_factory=list)
     reference: str | None = None  # the caller's: a warning id, a report path ...

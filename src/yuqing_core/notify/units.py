@@ -62,6 +62,10 @@ once an open warning has waited *k* times its level's minutes (the risk
 library's ``escalation``) without being acknowledged, downgraded or
 dismissed; each step is a routing entry or a list of them.
 
+``office``: the office's own identity (county, office name, document-number
+prefixes, the leaders documents are reported to, the 版记's 报/送/抄送 lists,
+印发机关, 内部资料); see ``yuqing_core.office``, whose ``load_office`` reads it.
+
 Import is all or nothing: a file with any problem imports nothing, and the
 error names file, line and field of every problem. Units missing from the
 file are disabled, not deleted (the delivery ledger names them).
@@ -85,6 +89,7 @@ from yuqing_core.db.models import Unit
 from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.levels import Level
 from yuqing_core.notify.channels import check_target
+from yuqing_core.office import OfficeSpec
 from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, Problem, load_document, validate
 
@@ -366,6 +371,7 @@ class UnitsFile(NotifyConfig):
     """A whole units file: the units, plus the ``NotifyConfig`` it declares."""
 
     units: list[UnitSpec] = Field(min_length=1)
+    office: OfficeSpec | None = None  # the office's identity (yuqing_core.office), read by load_office
 
     @model_validator(mode="after")
     def _default_fallback(self) -> UnitsFile:

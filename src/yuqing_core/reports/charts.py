@@ -1,33 +1,27 @@
-"""Charts for the documents: inline SVG for HTML, PNG for DOCX, drawn from one description.
+"""Charts for the HTML documents: inline SVG, drawn from one small description.
 
 Each chart is first laid out as a small ``Scene`` of shapes in a fixed
 coordinate space. ``Scene.svg()`` writes it as inline SVG (no script, every
-text and attribute escaped, sized by its viewBox so it scales to a phone);
-``Scene.png()`` rasterises the same shapes with numpy (anti-aliased) and
-encodes a PNG with zlib and struct. python-docx cannot embed SVG, and
-drawing CJK text without a font library is not worth it, so the PNG variant
-of a chart is laid out without text (``text=False``) and the DOCX puts the
-figures in a table beside it.
+text and attribute escaped, sized by its viewBox so it scales to a phone).
+``text=False`` lays a chart out without labels. The DOCX draws its charts
+with matplotlib instead (``figures``), with Chinese titles and axis labels,
+because Word cannot show inline SVG everywhere.
 
 Example::
 
     trend_chart(report.trend).svg()          # Markup, for a template
-    trend_chart(report.trend, text=False).png()   # bytes, for python-docx
 """
 
 from __future__ import annotations
 
 import math
 import re
-import struct
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr as _xml_quoteattr
 
-import numpy as np
 from markupsafe import Markup
 
 from yuqing_core.reports.model import Count, HourCount, TrendPoint
@@ -35,7 +29,7 @@ from yuqing_core.timeutil import SHANGHAI
 
 FONT_STACK = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 
-# One colour per series, the same in SVG and PNG; the DOCX captions name them.
+# One colour per series; the captions name them.
 COLOUR_ITEMS = "#7a8799"  # 采集: slate grey
 COLOUR_RELEVANT = "#1f6fb2"  # 相关: blue
 COLOUR_SENSITIVE = "#c53030"  # 敏感: red
@@ -46,7 +40,6 @@ COLOUR_TEXT = "#3c4654"
 COLOUR_MUTED = "#6b7685"
 COLOUR_BASELINE = "#9aa4b2"
 
-PNG_SCALE = 3  # pixels per scene unit: a 480-unit chart is 1440 px, about 230 dpi at 15.6 cm
 SOURCE_CHART_ROWS = 10
 
 # Characters XML 1.0 cannot carry, and bidirectional controls that would reorder the text around them.
@@ -121,22 +114,6 @@ class Scene:
         parts.extend(_svg_shape(shape) for shape in self.shapes)
         parts.append("</svg>")
         return Markup("".join(parts))
-
-    def png(self, scale: float = PNG_SCALE) -> bytes:
-        """The shapes (text left out) as a PNG, ``scale`` pixels per unit."""
-        return encode_png(self.raster(scale), dpi=round(96 * scale))
-
-    def raster(self, scale: float = PNG_SCALE) -> np.ndarray:
-        """RGB pixels (uint8, height x width x 3) of the shapes; labels are not drawn."""
-        canvas = np.ones((round(self.height * scale), round(self.width * scale), 3))
-        for shape in self.shapes:
-            if isinstance(shape, Rect):
-                _paint(canvas, _rect_coverage(canvas.shape, shape, scale), shape.colour)
-            elif isinstance(shape, Dot):
-                _paint(canvas, _dot_coverage(canvas.shape, shape, scale), shape.colour)
-            elif isinstance(shape, Polyline):
-                _paint(canvas, _polyline_coverage(canvas.shape, shape, scale), shape.colour)
-        return np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
 
 
 # --- the charts ----------------------------------------------------------------
@@ -385,113 +362,4 @@ def _svg_shape(shape: Shape) -> str:
     return (
         f'<text x="{_n(shape.x)}" y="{_n(shape.y)}" font-size="{_n(shape.size)}" text-anchor={_xml_attr(shape.anchor)} '
         f"fill={_xml_attr(shape.colour)}{weight}>{_xml_text(shape.text)}</text>"
-    )
-
-
-# --- raster ------------------------------------------------------------------------
-
-
-def _rgb(colour: str) -> np.ndarray:
-    value = colour.lstrip("#")
-    return np.array([int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)])
-
-
-def _paint(canvas: np.ndarray, patch: tuple[int, int, np.ndarray], colour: str) -> None:
-    """Blend ``colour`` into ``canvas`` where a patch (top row, left column, coverage) says."""
-    row, col, coverage = patch
-    if coverage.size == 0:
-        return
-    area = canvas[row : row + coverage.shape[0], col : col + coverage.shape[1]]
-    alpha = coverage[..., None]
-    area *= 1 - alpha
-    area += alpha * _rgb(colour)
-
-
-def _box(shape: tuple[int, ...], x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
-    """Pixel rows r0:r1 and columns c0:c1 covering [x0, x1] x [y0, y1], clipped to the canvas."""
-    r0, r1 = max(0, math.floor(y0)), min(shape[0], math.ceil(y1))
-    c0, c1 = max(0, math.floor(x0)), min(shape[1], math.ceil(x1))
-    return r0, max(r0, r1), c0, max(c0, c1)
-
-
-def _span_coverage(first: int, last: int, start: float, end: float) -> np.ndarray:
-    """How much of each pixel [i, i+1), first <= i < last, lies inside [start, end)."""
-    pixels = np.arange(first, last, dtype=float)
-    coverage: np.ndarray = np.clip(np.minimum(pixels + 1, end) - np.maximum(pixels, start), 0.0, 1.0)
-    return coverage
-
-
-def _rect_coverage(shape: tuple[int, ...], rect: Rect, scale: float) -> tuple[int, int, np.ndarray]:
-    x0, y0, x1, y1 = rect.x * scale, rect.y * scale, (rect.x + rect.w) * scale, (rect.y + rect.h) * scale
-    r0, r1, c0, c1 = _box(shape, x0, y0, x1, y1)
-    return r0, c0, np.outer(_span_coverage(r0, r1, y0, y1), _span_coverage(c0, c1, x0, x1))
-
-
-def _dot_coverage(shape: tuple[int, ...], dot: Dot, scale: float) -> tuple[int, int, np.ndarray]:
-    cx, cy, radius = dot.x * scale, dot.y * scale, dot.r * scale + 1
-    r0, r1, c0, c1 = _box(shape, cx - radius, cy - radius, cx + radius, cy + radius)
-    ys, xs = np.mgrid[r0:r1, c0:c1] + 0.5
-    return r0, c0, np.clip(dot.r * scale + 0.5 - np.hypot(xs - cx, ys - cy), 0.0, 1.0)
-
-
-def _polyline_coverage(shape: tuple[int, ...], line: Polyline, scale: float) -> tuple[int, int, np.ndarray]:
-    """Coverage of a stroked polyline (round caps), dashes measured along its length.
-
-    Segments are combined with max(), so joints are not painted twice.
-    """
-    half = line.width * scale / 2
-    xs_all = [x * scale for x, _ in line.points]
-    ys_all = [y * scale for _, y in line.points]
-    R0, R1, C0, C1 = _box(shape, min(xs_all) - half - 1, min(ys_all) - half - 1, max(xs_all) + half + 1, max(ys_all) + half + 1)
-    coverage = np.zeros((R1 - R0, C1 - C0))
-    travelled = 0.0
-    for (ax, ay), (bx, by) in zip(zip(xs_all, ys_all, strict=True), zip(xs_all[1:], ys_all[1:], strict=True), strict=False):
-        length = math.hypot(bx - ax, by - ay)
-        r0, r1, c0, c1 = _box(
-            shape, min(ax, bx) - half - 1, min(ay, by) - half - 1, max(ax, bx) + half + 1, max(ay, by) + half + 1
-        )
-        if r0 < r1 and c0 < c1:
-            ys, xs = np.mgrid[r0:r1, c0:c1] + 0.5
-            dx, dy = bx - ax, by - ay
-            if length:
-                t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / (length * length), 0.0, 1.0)
-            else:
-                t = np.zeros(xs.shape)
-            piece = np.clip(half + 0.5 - np.hypot(xs - (ax + t * dx), ys - (ay + t * dy)), 0.0, 1.0)
-            if line.dash:
-                on, off = line.dash[0] * scale, line.dash[1] * scale
-                piece = piece * (((travelled + t * length) % (on + off)) < on)
-            target = coverage[r0 - R0 : r1 - R0, c0 - C0 : c1 - C0]
-            np.maximum(target, piece, out=target)
-        travelled += length
-    return R0, C0, coverage
-
-
-# --- PNG -----------------------------------------------------------------------------
-
-
-def encode_png(pixels: np.ndarray, *, dpi: int = 96) -> bytes:
-    """A truecolour PNG of ``pixels`` (uint8, height x width x 3), with its resolution recorded.
-
-    Rows use the "up" filter, which suits charts (mostly flat areas).
-    """
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
-        raise ValueError("pixels must be a height x width x 3 array of uint8")
-    height, width = pixels.shape[:2]
-    rows = pixels.reshape(height, width * 3).astype(np.int16)
-    up = (rows - np.vstack([np.zeros((1, width * 3), np.int16), rows[:-1]])) % 256
-    raw = np.hstack([np.full((height, 1), 2, np.int16), up]).astype(np.uint8).tobytes()
-    per_metre = round(dpi / 0.0254)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
-            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            chunk(b"IDAT", zlib.compress(raw, 9)),
-            chunk(b"IEND", b""),
-        ]
     )

@@ -36,6 +36,7 @@ from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.events import hot_words
 from yuqing_core.levels import Level
 from yuqing_core.numbers import allocate_number, format_number
+from yuqing_core.office import load_office
 from yuqing_core.reports.model import (
     Count,
     Coverage,
@@ -75,7 +76,8 @@ STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded":
 
 
 def office(settings: Settings) -> Office:
-    return Office(name=settings.office_name, county=settings.county_name, short_name=settings.office_short_name)
+    """The issuing office: ``yuqing_core.office.load_office`` (the units file's ``office:``, environment overrides)."""
+    return load_office(settings)
 
 
 def day_window(day: date, tz: Any) -> tuple[datetime, datetime]:
@@ -338,7 +340,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
     cases = case_section(db, start, end)
     report = DailyReport(
         office=office(settings),
-        number=format_number(f"{settings.office_short_name}日", day.year, day.timetuple().tm_yday),
+        number=format_number(office(settings).number_prefix("daily"), day.year, day.timetuple().tm_yday),
         day=day, period_start=start, period_end=end, generated_at=now, library_version=library.version,
         items=len(rows), relevant=len(relevant_rows), sensitive=len(sensitive_items), positive=len(positive_items),
         responses=responses, response_section=response_section(day_events),
@@ -500,7 +502,9 @@ def build_special_report(
     start = rows[0].published_at if rows else (since or now)
     end = rows[-1].published_at if rows else (until or now)
     year = now.astimezone(tz).year
-    number = format_number(f"{settings.office_short_name}专", year, allocate_number(db, "special", year, number_subject, now=now))
+    number = format_number(
+        office(settings).number_prefix("special"), year, allocate_number(db, "special", year, number_subject, now=now)
+    )
     first_report, key_facts, latest_status = what_happened(rows)
     asks = public_asks(rows)
     responses = official_responses(rows, judgement, points)
@@ -546,11 +550,11 @@ _FIRST_STATEMENT = re.compile(
 
 
 def special_report_addressees(settings: Settings) -> tuple[str, ...]:
-    """Who a 舆情专报 (and a 周报、月报、季报) is addressed to (报送): the county leaders the plan names.
+    """Who a 舆情专报 (and a 周报、月报、季报) is addressed to (报送): the leaders the office's identity names.
 
-    One place to change it: the office's identity file will say this when it exists.
+    An identity that names no leaders (no units file, or none listed) gets the plan's three.
     """
-    return SPECIAL_REPORT_LEADERS
+    return office(settings).leader_labels or SPECIAL_REPORT_LEADERS
 
 
 def _fact(row: Any, text: str) -> FactLine:
@@ -754,12 +758,14 @@ def build_supervision_notice(
     key = sorted(rows, key=lambda r: (-library.weight(r.name, r.weight), r.published_at))[:8]
     year = now.astimezone(settings.tz).year
     number = format_number(
-        f"{settings.office_short_name}督", year, allocate_number(db, "supervision", year, f"{subject}|{unit}", now=now)
+        office(settings).number_prefix("supervision"),
+        year,
+        allocate_number(db, "supervision", year, f"{subject}|{unit}", now=now),
     )
     return SupervisionNotice(
         office=office(settings), number=number, unit=unit, co_units=tuple(co_units), title=title, seen=seen,
         items=tuple(_item_ref(r) for r in key), requirements=requirements, deadline=deadline, issued_at=now,
-        case_number=case_number,
+        case_number=case_number, contact=office(settings).contact,
     )  # fmt: skip
 
 
@@ -781,7 +787,9 @@ def build_risk_notice_letter(
     watch = (point.notes + " " if point and point.notes else "") + DEFAULT_WATCH
     day = date.fromisoformat(notice.day)
     number = format_number(
-        f"{settings.office_short_name}提", day.year, allocate_number(db, "risk_notice", day.year, f"notice:{notice_id}", now=now)
+        office(settings).number_prefix("risk_notice"),
+        day.year,
+        allocate_number(db, "risk_notice", day.year, f"notice:{notice_id}", now=now),
     )
     return RiskNoticeLetter(
         office=office(settings), number=number, units=tuple(notice.units), risk_point=notice.risk_point_name,

@@ -1,33 +1,55 @@
-"""The documents as DOCX, laid out as official documents (公文格式, after GB/T 9704-2012) as far as python-docx allows.
+"""The documents as DOCX: the HTML a template renders, laid out as official documents (公文格式, after GB/T 9704-2012).
 
-- Page: A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (a 156 x 225 mm type area).
-- Masthead (版头): the issuing office (发文机关标志) centred in red, then the
-  document number (发文字号) centred, then a red rule across the type area.
-- Title (标题): 2号 (22 pt) bold 宋体, centred; body (正文) 3号 (16 pt) 仿宋 with
-  a two-character first-line indent and 28 pt exact line spacing; first-level
-  headings 一、 in 黑体, second-level （一） in 楷体.
-- Closing (落款): the issuing office centred over the date, the date four
-  characters from the right margin; distribution (报送) between two rules.
-- Page numbers in 4号 as "— 1 —", odd pages on the right, even pages on the left.
-- Chinese font names are set for East Asian text (``w:eastAsia``); Latin
-  letters and digits use Times New Roman.
+One layout source: ``Renderer.docx_bytes`` renders the document's HTML
+template (charts as PNG pictures drawn by ``figures`` instead of inline SVG)
+and this module turns that HTML into Word paragraphs, so a user's template
+override changes the DOCX as it changes the HTML. The templates use a small
+semantic vocabulary, and each element maps to one part of the official layout:
 
-Charts are PNG pictures drawn by ``charts`` (without text), each followed by a
-table with its figures. Feed text is written as text (python-docx escapes
-it); links are real hyperlinks, for http(s) URLs only.
+- ``header.masthead`` (``.issuer``, ``.number``): 版头, the issuing office in red
+  方正小标宋简体 over the document number and a red rule; ``p.secret``: 内部资料 注意保存
+  at the top left in 黑体.
+- ``h1``: 标题, 2号 方正小标宋简体, centred; ``p.kicker``, ``p.subtitle``: centred lines under it.
+- ``h2``: first-level headings in 3号 黑体; ``h3``: second-level in 3号 楷体_GB2312;
+  ``p`` and loose text: 3号 仿宋_GB2312, two-character indent, 28 pt lines
+  (``.addressee`` flush left; ``.meta``, ``.empty`` quieter).
+- ``ol``/``ul``: one paragraph per item (numbered for ``ol``); ``ul.stats``: a
+  table of figures; ``ul.tags``: one line; ``table``: a grid table; ``figure``:
+  its PNG picture and a numbered caption.
+- ``footer.closing`` (``.signature``, ``.date``): 落款; ``section.banji``: 版记
+  (报/送/抄送 lines between rules, ``.printed``: 印发机关 and 印发日期).
+- Inline: ``strong``/``b``, ``a`` (a hyperlink for http(s) only), ``.deadline``
+  (red), ``.badge.level-N`` (the level's colour); ``.colophon`` and ``.print-url``
+  are for screens and paper only and are left out of Word.
+
+Why hand-written and not a general HTML-to-DOCX converter (htmldocx,
+html-for-docx, html2docx): those map inline CSS to run formatting; none
+knows the official-document parts (版头, 版记, 落款), Chinese font names for
+East Asian text (``w:eastAsia``), fixed 28 pt lines or repeating table
+headers, so their output would need this same walk to be fixed up. docxtpl
+would make a Word file the layout source, which a template override of the
+HTML would never reach. Our templates are ours: mapping their few elements
+straight to python-docx is shorter than either.
+
+Page: A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (156 x 225 mm type area);
+page numbers "— 1 —" in 4号 宋体, odd pages right, even pages left. Latin letters and digits
+use Times New Roman. Feed text is written as text (python-docx escapes it).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any
 
+import lxml.html
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -36,88 +58,69 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from lxml.html import HtmlElement
 
-from yuqing_core.cases.metrics import CaseLine
 from yuqing_core.levels import Level
-from yuqing_core.reports import charts
-from yuqing_core.reports.formats import Formats, kind_of, one_line, safe_url
-from yuqing_core.reports.model import (
-    Count,
-    DailyReport,
-    EventSummary,
-    FactLine,
-    ItemRef,
-    Office,
-    PeriodicReport,
-    Report,
-    RiskNoticeLetter,
-    SpecialReport,
-    SupervisionNotice,
-)
+from yuqing_core.office import Office
+from yuqing_core.reports.formats import Formats, display_text, one_line, safe_url
 
-# Font names as Word knows them on Chinese Windows (and WPS). 小标宋 is not installed
-# everywhere, so titles use bold 宋体, which every machine has.
-FANGSONG = "仿宋"
-SONGTI = "宋体"
-HEITI = "黑体"
-KAITI = "楷体"
+# Font names of GB/T 9704 as Word and WPS know them on Chinese Windows. A machine without one
+# substitutes its own choice (LibreOffice: a CJK serif or sans); the names stay in the file.
+TITLE_FONT = "方正小标宋简体"  # 标题, 发文机关标志
+FANGSONG = "仿宋_GB2312"  # 正文
+HEITI = "黑体"  # 一级标题, 密级
+KAITI = "楷体_GB2312"  # 二级标题
+SONGTI = "宋体"  # 页码
 LATIN = "Times New Roman"
 
 # Chinese font sizes (字号) in points.
-SIZE_XIAOCHU = 36.0  # 小初
 SIZE_2 = 22.0  # 二号
 SIZE_3 = 16.0  # 三号
 SIZE_4 = 14.0  # 四号
 SIZE_XIAO4 = 12.0  # 小四
 SIZE_5 = 10.5  # 五号
+SIZE_ISSUER_MAX = 36.0  # 小初
 
 BODY_LINE_PT = 28.0
 TYPE_AREA_WIDTH_MM = 156.0
 CHART_WIDTH_MM = 140.0
+MAX_COLUMN_CHARS = 28.0
 RED = RGBColor(0xC0, 0x00, 0x00)
 MUTED = RGBColor(0x59, 0x63, 0x70)
 LINK = RGBColor(0x1A, 0x5F, 0xB4)
+GOOD = RGBColor(0x2F, 0x7D, 0x32)
 LEVEL_RGB = {int(level): RGBColor.from_string(level.rgb) for level in Level}
 HEADER_FILL = "EEF1F5"
 
+_BLOCK_TAGS = {"address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "figcaption", "figure",
+               "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+               "pre", "section", "table", "ul"}  # fmt: skip
+_SKIPPED_TAGS = {"script", "style", "svg", "template", "noscript", "head", "title", "button", "input", "select", "textarea"}
+_SCREEN_ONLY = {"colophon", "print-url", "legend-note"}
 
-def write_docx(doc: Report, formats: Formats) -> bytes:
-    """The document as the bytes of a .docx file."""
-    issued = doc.generated_at if isinstance(doc, (DailyReport, SpecialReport, PeriodicReport)) else doc.issued_at
-    writer = _Writer(doc.office, formats, kind=kind_of(doc).name, number=doc.number, issued=issued)
-    if isinstance(doc, DailyReport):
-        _daily(writer, doc)
-    elif isinstance(doc, SpecialReport):
-        _special(writer, doc)
-    elif isinstance(doc, SupervisionNotice):
-        _supervision(writer, doc)
-    elif isinstance(doc, RiskNoticeLetter):
-        _risk_notice(writer, doc)
-    elif isinstance(doc, PeriodicReport):
-        _periodic(writer, doc)
+
+def write_docx(html: str, office: Office, formats: Formats, *, kind: str, number: str, issued: datetime) -> bytes:
+    """The bytes of a .docx laid out from ``html`` (a document rendered from its HTML template)."""
+    root = lxml.html.document_fromstring(html)
+    main = root.find(".//main")
+    writer = _Writer(office, formats, kind=kind, number=number, issued=issued)
+    _Layout(writer).blocks(main if main is not None else root)
     return writer.to_bytes()
 
 
-# --- the page -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class Cell:
-    """Table cell content: text, optionally bold or coloured, with an optional second line."""
+class RunStyle:
+    """How a run of text looks (仿宋_GB2312 三号 unless said); ``link`` makes it a hyperlink."""
 
-    text: str
+    font: str = FANGSONG
+    size: float = SIZE_3
     bold: bool = False
     colour: RGBColor | None = None
-    note: str = ""  # a second, smaller line
+    link: str | None = None
 
 
-class RunOptions(TypedDict, total=False):
-    """How a run of body text differs from the rest (仿宋 三号 unless said)."""
-
-    font: str
-    size: float
-    bold: bool
-    colour: RGBColor | None
+BODY = RunStyle()
+QUIET = RunStyle(size=SIZE_4, colour=MUTED)
 
 
 class _Writer:
@@ -127,6 +130,7 @@ class _Writer:
         self.document = new_document()
         self.office = office
         self.f = formats
+        self.figures = 0
         self._set_up_page()
         self._describe(kind, number, issued)
 
@@ -171,179 +175,136 @@ class _Writer:
 
     # the parts of an official document
 
-    def masthead(self, number: str) -> None:
-        name = one_line(self.office.name)
-        size = max(22.0, min(SIZE_XIAOCHU, 440.0 / max(1, len(name))))
-        issuer = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=size * 1.3)
-        self._run(issuer, name, SONGTI, size, bold=True, colour=RED)
-        issuer.paragraph_format.space_after = Pt(14)
-        doc_number = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
-        self._run(doc_number, one_line(number), FANGSONG, SIZE_3)
+    def secret(self, text: str) -> None:
+        """密级 position: 内部资料 注意保存, 3号 黑体, flush left on the first line."""
+        line = self.paragraph()
+        line.paragraph_format.space_after = Pt(12)
+        self.run(line, one_line(text), RunStyle(font=HEITI))
+
+    def masthead(self, issuer: str, number: str) -> None:
+        name = one_line(issuer)
+        size = max(SIZE_2, min(SIZE_ISSUER_MAX, 440.0 / max(1, len(name))))
+        line = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=size * 1.3)
+        self.run(line, name, RunStyle(font=TITLE_FONT, size=size, colour=RED))
+        line.paragraph_format.space_after = Pt(14)
+        doc_number = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
+        self.run(doc_number, one_line(number), BODY)
         _border(doc_number, "bottom", "C00000", size_eighths=18, space=6)
         doc_number.paragraph_format.space_after = Pt(24)
 
     def title(self, text: str) -> None:
-        title = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=SIZE_2 * 1.5)
-        self._run(title, one_line(text), SONGTI, SIZE_2, bold=True)
+        title = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=SIZE_2 * 1.5)
+        self.run(title, one_line(text), RunStyle(font=TITLE_FONT, size=SIZE_2))
         title.paragraph_format.space_after = Pt(6)
         title.paragraph_format.keep_with_next = True
 
-    def subtitle(self, text: str) -> None:
-        line = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
-        self._run(line, text, KAITI, SIZE_3)
-        line.paragraph_format.space_after = Pt(12)
-
-    def heading(self, text: str) -> None:
-        line = self._paragraph(first_line_chars=2)
-        self._run(line, text, HEITI, SIZE_3)
+    def centred(self) -> Paragraph:
+        """A centred line under the title (kicker, subtitle)."""
+        line = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
+        line.paragraph_format.space_after = Pt(8)
         line.paragraph_format.keep_with_next = True
+        return line
 
-    def subheading(self, text: str) -> None:
-        line = self._paragraph(first_line_chars=2)
-        self._run(line, text, KAITI, SIZE_3, bold=True)
+    def heading(self) -> Paragraph:
+        """A heading's paragraph: indented like the body, kept with what follows (the font is the caller's)."""
+        line = self.paragraph(first_line_chars=2)
         line.paragraph_format.keep_with_next = True
-
-    def addressee(self, text: str) -> None:
-        """主送机关: flush left, ending in a full-width colon."""
-        line = self._paragraph()
-        self._run(line, f"{one_line(text)}：", FANGSONG, SIZE_3)
-
-    def text(self, *parts: str | tuple[str, RunOptions]) -> Paragraph:
-        """A body paragraph; parts are plain strings or (text, run options) pairs."""
-        paragraph = self._paragraph(first_line_chars=2)
-        for part in parts:
-            if isinstance(part, tuple):
-                value, options = part
-                self._run(
-                    paragraph,
-                    value,
-                    options.get("font", FANGSONG),
-                    options.get("size", SIZE_3),
-                    bold=options.get("bold", False),
-                    colour=options.get("colour"),
-                )
-            else:
-                self._run(paragraph, part, FANGSONG, SIZE_3)
-        return paragraph
-
-    def paragraphs(self, text: str) -> None:
-        for line in self.f.paragraphs(text):
-            self.text(line)
-
-    def note(self, text: str) -> None:
-        """A quiet remark (nothing to list, a source note)."""
-        self.text((text, {"colour": MUTED}))
-
-    def items(self, items: Sequence[ItemRef], empty: str, *, print_urls: bool = False, with_points: bool = True) -> None:
-        """Numbered items: headline (a link where the URL is http(s)), then source and time."""
-        if not items:
-            self.note(empty)
-            return
-        for index, item in enumerate(items, 1):
-            paragraph = self._paragraph(first_line_chars=2)
-            self._run(paragraph, f"{index}. ", FANGSONG, SIZE_3)
-            self._link_or_text(paragraph, self.f.headline(item), item.url, FANGSONG, SIZE_3)
-            meta = f"（{one_line(item.source)}，{self.f.short_datetime(item.published)}"
-            if with_points and item.risk_points:
-                meta += "；" + "、".join(one_line(p) for p in item.risk_points)
-            self._run(paragraph, meta + "）", FANGSONG, SIZE_4, colour=MUTED)
-            url = safe_url(item.url)
-            if print_urls and url:
-                line = self._paragraph(first_line_chars=2, line_pt=16)
-                self._run(line, url, LATIN, SIZE_5, colour=MUTED)
-
-    def table(self, header: Sequence[str | int | Cell], rows: Iterable[Sequence[str | int | Cell]], widths_mm: Sequence[float],
-              numeric: Iterable[int] = (), size: float = SIZE_XIAO4) -> Table:  # fmt: skip
-        """A grid table (小四 unless ``size`` says otherwise) with a shaded header row that repeats on every page;
-        rows never split across pages."""
-        numeric = set(numeric)
-        rows = list(rows)
-        table: Table = self.document.add_table(rows=1 + len(rows), cols=len(header))
-        table.style = self.document.styles["Table Grid"]
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
-        _fixed_layout(table, widths_mm)
-        for row_index, values in enumerate([list(header), *rows]):
-            row = table.rows[row_index]
-            _row_options(row, header=row_index == 0)
-            for column, value in enumerate(values):
-                cell = row.cells[column]
-                cell.width = Mm(widths_mm[column])
-                content = value if isinstance(value, Cell) else Cell(str(value), bold=row_index == 0)
-                align = WD_ALIGN_PARAGRAPH.RIGHT if column in numeric and row_index else WD_ALIGN_PARAGRAPH.LEFT
-                if row_index == 0:
-                    _shade(cell, HEADER_FILL)
-                    align = WD_ALIGN_PARAGRAPH.CENTER
-                self._fill_cell(cell, content, align, size)
-        self._paragraph(line_pt=10)  # a little air after the table
-        return table
-
-    def _fill_cell(self, cell: _Cell, content: Cell, align: WD_ALIGN_PARAGRAPH, size: float) -> None:
-        paragraph = cell.paragraphs[0]
-        paragraph.alignment = align
-        _compact(paragraph)
-        font = HEITI if content.bold else FANGSONG
-        self._run(paragraph, one_line(content.text), font, size, colour=content.colour)
-        if content.note:
-            note = cell.add_paragraph()
-            _compact(note)
-            self._run(note, one_line(content.note), FANGSONG, SIZE_5, colour=MUTED)
+        return line
 
     def picture(self, png: bytes, caption: str, width_mm: float = CHART_WIDTH_MM) -> None:
         self.document.add_picture(io.BytesIO(png), width=Mm(width_mm))
         picture = self.document.paragraphs[-1]
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
         picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        picture.paragraph_format.keep_with_next = True
-        line = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=20)
-        self._run(line, caption, FANGSONG, SIZE_XIAO4, colour=MUTED)
+        picture.paragraph_format.keep_with_next = bool(caption)
+        if caption:
+            line = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=20)
+            self.run(line, caption, RunStyle(size=SIZE_XIAO4, colour=MUTED))
 
-    def closing(self, day_text: str) -> None:
+    def closing(self, name: str, day_text: str) -> None:
         """落款: two blank lines, the office centred over the date, the date four characters from the right."""
-        self._paragraph()
-        self._paragraph()
-        name = one_line(self.office.name)
+        self.paragraph()
+        self.paragraph()
+        name, day_text = one_line(name), one_line(day_text)
         date_width, name_width = _width_in_chars(day_text), _width_in_chars(name)
-        office = self._paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
+        office = self.paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
         office.paragraph_format.right_indent = Pt(SIZE_3 * max(0.0, 4 + (date_width - name_width) / 2))
-        self._run(office, name, FANGSONG, SIZE_3)
-        date_line = self._paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
+        self.run(office, name, BODY)
+        date_line = self.paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
         date_line.paragraph_format.right_indent = Pt(SIZE_3 * 4)
-        self._run(date_line, day_text, FANGSONG, SIZE_3)
+        self.run(date_line, day_text, BODY)
         for paragraph in (office, date_line):
             paragraph.paragraph_format.keep_together = True
             paragraph.paragraph_format.keep_with_next = paragraph is office
 
-    def distribution(self, label: str, names: Sequence[str], printed: str, *, copy_to: Sequence[str] = ()) -> None:
-        """版记: who receives it (and who gets a copy), and who printed it when, between rules."""
-        self._paragraph()
-        first = self._paragraph(line_pt=24)
-        first.paragraph_format.left_indent = Pt(SIZE_4)
-        first.paragraph_format.right_indent = Pt(SIZE_4)
-        self._run(first, f"{label}：", FANGSONG, SIZE_4)
-        self._run(first, "、".join(one_line(n) for n in names) + "。", FANGSONG, SIZE_4)
-        _border(first, "top", "000000", size_eighths=8, space=4)
-        _border(first, "bottom", "000000", size_eighths=4, space=4)
-        if copy_to:
-            first.paragraph_format.keep_with_next = True
-            copies = self._paragraph(line_pt=24)
-            copies.paragraph_format.left_indent = Pt(SIZE_4)
-            copies.paragraph_format.right_indent = Pt(SIZE_4)
-            self._run(copies, "抄送：" + "、".join(one_line(n) for n in copy_to) + "。", FANGSONG, SIZE_4)
-            _border(copies, "bottom", "000000", size_eighths=4, space=4)
-        last = self._paragraph(line_pt=24)
+    def banji(self, lines: Sequence[tuple[str, str]], issuer: str, printed: str) -> None:
+        """版记: 报/送/抄送 lines, then 印发机关 and 印发日期, between rules, in 4号 仿宋."""
+        self.paragraph()
+        quiet = RunStyle(size=SIZE_4)
+        paragraphs: list[Paragraph] = []
+        for label, names in lines:
+            heading = f"{one_line(label).rstrip('：:')}："
+            line = self.paragraph(line_pt=24)
+            # A long list wraps under the names, not under its label (报：/抄送：).
+            line.paragraph_format.left_indent = Pt(SIZE_4 * (1 + _width_in_chars(heading)))
+            line.paragraph_format.first_line_indent = Pt(-SIZE_4 * _width_in_chars(heading))
+            line.paragraph_format.right_indent = Pt(SIZE_4)
+            self.run(line, heading, quiet)
+            self.run(line, one_line(names), quiet)
+            paragraphs.append(line)
+        last = self.paragraph(line_pt=24)
         last.paragraph_format.left_indent = Pt(SIZE_4)
         last.paragraph_format.right_indent = Pt(SIZE_4)
-        self._run(last, one_line(self.office.name), FANGSONG, SIZE_4)
-        self._run(last, "\t" + printed, FANGSONG, SIZE_4)
+        self.run(last, one_line(issuer), quiet)
+        self.run(last, "\t" + one_line(printed), quiet)
         last.paragraph_format.tab_stops.add_tab_stop(Mm(TYPE_AREA_WIDTH_MM) - Pt(SIZE_4 * 2), WD_TAB_ALIGNMENT.RIGHT)
+        first = paragraphs[0] if paragraphs else last
+        _border(first, "top", "000000", size_eighths=8, space=4)
+        if paragraphs:
+            _border(paragraphs[-1], "bottom", "000000", size_eighths=4, space=4)
         _border(last, "bottom", "000000", size_eighths=8, space=4)
-        first.paragraph_format.keep_with_next = True
+        for paragraph in [*paragraphs, last]:
+            paragraph.paragraph_format.keep_together = True
+            paragraph.paragraph_format.keep_with_next = paragraph is not last
+
+    def table(self, rows: Sequence[Sequence[HtmlElement]], *, header_rows: int, numeric: set[int],
+              layout: _Layout, centred: bool = False) -> Table:  # fmt: skip
+        """A grid table (小四) with shaded header rows that repeat on every page; rows never split across pages."""
+        columns = max(len(row) for row in rows)
+        widths = _column_widths(rows, columns)
+        table: Table = self.document.add_table(rows=len(rows), cols=columns)
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        _fixed_layout(table, widths)
+        for row_index, cells in enumerate(rows):
+            row = table.rows[row_index]
+            is_header = row_index < header_rows
+            _row_options(row, header=is_header)
+            for column in range(columns):
+                cell = row.cells[column]
+                cell.width = Mm(widths[column])
+                if is_header:
+                    _shade(cell, HEADER_FILL)
+                if column >= len(cells):
+                    _compact(cell.paragraphs[0])
+                    continue
+                source = cells[column]
+                align = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
+                if is_header:
+                    align = WD_ALIGN_PARAGRAPH.CENTER
+                elif column in numeric:
+                    align = WD_ALIGN_PARAGRAPH.RIGHT
+                bold = is_header or source.tag == "th"
+                style = RunStyle(font=HEITI if bold else FANGSONG, size=SIZE_XIAO4)
+                layout.cell(cell, source, style, align)
+        self.paragraph(line_pt=10)  # a little air after the table
+        return table
 
     # low level
 
-    def _paragraph(self, *, align: WD_ALIGN_PARAGRAPH | None = None, first_line_chars: float = 0,
-                   line_pt: float | None = None) -> Paragraph:  # fmt: skip
+    def paragraph(self, *, align: WD_ALIGN_PARAGRAPH | None = None, first_line_chars: float = 0,
+                  line_pt: float | None = None) -> Paragraph:  # fmt: skip
         paragraph = self.document.add_paragraph()
         if align is not None:
             paragraph.alignment = align
@@ -355,20 +316,15 @@ class _Writer:
         return paragraph
 
     @staticmethod
-    def _run(paragraph: Paragraph, text: str, font: str, size: float, *, bold: bool = False,
-             colour: RGBColor | None = None) -> Run:  # fmt: skip
+    def run(paragraph: Paragraph, text: str, style: RunStyle) -> Run:
+        target = safe_url(style.link) if style.link else None
         run = paragraph.add_run(_xml_safe(text))
-        run.font.size = Pt(size)
-        run.font.bold = bold
+        run.font.size = Pt(style.size)
+        run.font.bold = style.bold
+        colour = LINK if target else style.colour
         if colour is not None:
             run.font.color.rgb = colour
-        _set_fonts(run._element.get_or_add_rPr(), font)
-        return run
-
-    def _link_or_text(self, paragraph: Paragraph, text: str, url: str | None, font: str, size: float,
-                      colour: RGBColor | None = None) -> Run:  # fmt: skip
-        target = safe_url(url)
-        run = self._run(paragraph, text, font, size, colour=LINK if target else colour)
+        _set_fonts(run._element.get_or_add_rPr(), style.font)
         if target:
             run.font.underline = True
             relation = paragraph.part.relate_to(target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
@@ -379,529 +335,381 @@ class _Writer:
         return run
 
 
-# --- the four documents ------------------------------------------------------------------------
+# --- from HTML to the layout --------------------------------------------------------------------
 
 
-def _level_cell(level: int | None, label: str, colour: str = "") -> Cell:
-    """The level in its colour, and the colour named below it (a black-and-white printout loses the colour)."""
-    text = label or Formats.level_text(level)
-    return Cell(text, bold=bool(level), colour=LEVEL_RGB.get(level or 0), note=f"{colour}预警" if colour and level else "")
+def _classes(element: HtmlElement) -> set[str]:
+    return set((element.get("class") or "").split())
 
 
-def _count_rows(counts: Sequence[Count], f: Formats) -> list[list[str | int | Cell]]:
-    return [[Cell(c.label), c.count, f.percent(c.share)] for c in counts]
+def _is_element(node: Any) -> bool:
+    return isinstance(node.tag, str)  # comments and processing instructions have a function as their tag
 
 
-def _case_rows(lines: Sequence[CaseLine], f: Formats) -> list[list[str | Cell]]:
-    return [
-        [
-            c.number,
-            c.title,
-            c.lead_unit,
-            c.state_label + (f"（超期{c.overdue_days}天）" if c.overdue_days else ""),
-            f.datetime(c.deadline) or "—",
-        ]
-        for c in lines
-    ]
+def _text_of(element: HtmlElement) -> str:
+    """The element's text on one line, without what Word leaves out (SVG, screen-only parts)."""
+    parts: list[str] = []
+
+    def collect(node: HtmlElement) -> None:
+        if node.tag in _SKIPPED_TAGS or _classes(node) & _SCREEN_ONLY:
+            return
+        parts.append(node.text or "")
+        for child in node:
+            if _is_element(child):
+                collect(child)
+            parts.append(child.tail or "")
+
+    collect(element)
+    return one_line("".join(parts))
 
 
-def _daily(w: _Writer, doc: DailyReport) -> None:
-    f = w.f
-    cov = doc.coverage
-    events = sorted(doc.events, key=lambda e: e.score, reverse=True)
-    w.masthead(doc.number)
-    w.title("舆情日报")
-    w.subtitle(f"（{f.cn_date(doc.day)}　{f.weekday(doc.day)}）")
+def _is_block(node: HtmlElement) -> bool:
+    return _is_element(node) and (node.tag in _BLOCK_TAGS or node.tag == "img")
 
-    w.heading("一、总体情况")
-    if doc.items == 0:
-        outages = "；".join(
-            f"{label}：{'、'.join(one_line(s.name) for s in group)}"
-            for label, group in (("采集失败", cov.failing), ("已停用", cov.disabled))
-            if group
-        )
-        w.text(("本日未采集到任何信息。", {"bold": True, "colour": RED}),
-               f"这不代表没有舆情风险：信息源可能故障、被停用或长时间无更新。请先查看“八、信息源覆盖”：{cov.sentence}"
-               + (f"，{outages}" if outages else "") + "。")  # fmt: skip
-    w.paragraphs(doc.summary)
-    w.table(
-        ["采集信息", "涉本县", "敏感信息", "正面信息", "舆情事件", "新增预警"],
-        [
-            [
-                doc.items,
-                doc.relevant,
-                Cell(str(doc.sensitive), colour=RED if doc.sensitive else None),
-                doc.positive,
-                len(doc.events),
-                Cell(str(len(doc.new_warnings)), colour=RED if doc.new_warnings else None),
-            ]
-        ],
-        [26.0] * 6,
-        numeric=range(6),
-    )
-    w.text(f"信息源：{_coverage_counts(doc)}。" + (f"近{len(doc.trend)}日趋势见第七部分。" if doc.trend else ""))
 
-    w.heading("二、舆情事件")
-    if events:
-        w.text(f"本日共有舆情事件 {len(events)} 起，按风险分排列如下。")
-        w.table(
-            ["序号", "事件", "级别", "风险分", "条数/来源"],
-            [
-                [
-                    index,
-                    Cell(e.title, note=_event_note(e, f)),
-                    _level_cell(e.level, e.level_label, e.level_colour),
-                    f.number(e.score),
-                    f"{e.items}/{e.sources}",
-                ]
-                for index, e in enumerate(events, 1)
-            ],
-            [13.0, 71.0, 32.0, 16.0, 24.0],
-            numeric=(0, 3, 4),
-        )
-    else:
-        w.note("本日无舆情事件。")
-    _responses(w, doc)
+class _Layout:
+    """Walks the semantic HTML of a document and writes each part with the ``_Writer``."""
 
-    w.heading("三、新增预警")
-    if doc.new_warnings:
-        w.table(
-            ["级别", "事件", "状态", "风险分", "预警时间"],
-            [
-                [
-                    _level_cell(x.effective_level, x.effective_label, x.level_colour if x.effective_level == x.level else ""),
-                    Cell(x.title, note=("原为" + x.level_label) if x.effective_level != x.level else "、".join(x.risk_points)),
-                    x.status_label,
-                    f.number(x.score),
-                    f.short_datetime(x.raised),
-                ]
-                for x in doc.new_warnings
-            ],
-            [32.0, 64.0, 18.0, 14.0, 28.0],
-            numeric=(3,),
-        )
-    else:
-        w.note("本日无新增预警。")
+    def __init__(self, writer: _Writer) -> None:
+        self.w = writer
 
-    w.heading("四、敏感信息")
-    w.items(doc.sensitive_items, "本日无敏感信息。")
-    w.heading("五、正面宣传")
-    w.items(doc.positive_items, "本日无正面宣传信息。")
+    # blocks
 
-    w.heading("六、督办情况")
-    cases = doc.cases
-    if not cases.available:
-        w.note(cases.note or "督办数据暂不可用。")
-    else:
-        if cases.note:
-            w.text(cases.note)
-        w.text(
-            f"新开 {len(cases.opened)} 件，已反馈 {len(cases.answered)} 件，超期 {len(cases.overdue)} 件，办结 {len(cases.closed)} 件。"
-        )
-        groups = (("新开督办件", cases.opened), ("已反馈", cases.answered), ("超期未办结", cases.overdue),
-                  ("已办结", cases.closed), ("拟通报", cases.reprimands))  # fmt: skip
-        number = 0
-        for title, lines in groups:
-            if lines:
-                number += 1
-                w.subheading(f"（{f.cn_ordinal(number)}）{title}（{len(lines)} 件）")
-                w.table(["编号", "事项", "牵头单位", "状态", "办理时限"], _case_rows(lines, f), [26.0, 50.0, 30.0, 22.0, 28.0])
-        if cases.unit_metrics:
-            number += 1
-            w.subheading(f"（{f.cn_ordinal(number)}）各单位办理情况")
-            w.table(
-                ["单位", "按期办结率", "平均办理天数", "超期件数"],
-                [
-                    [
-                        u.unit,
-                        f.percent(u.on_time_rate) if u.on_time_rate is not None else "—",
-                        f.number(u.average_handling_days) if u.average_handling_days is not None else "—",
-                        u.overdue,
-                    ]
-                    for u in cases.unit_metrics
-                ],
-                [60.0, 32.0, 34.0, 30.0],
-                numeric=(1, 2, 3),
-            )
-
-    w.heading("七、信息来源")
-    if doc.trend:
-        w.subheading(f"（一）近{len(doc.trend)}日信息量")
-        w.picture(
-            charts.trend_chart(doc.trend, text=False).png(),
-            f"图1　近{len(doc.trend)}日信息量（灰色虚线：采集；蓝线：相关；下方红柱：敏感）",
-        )
-        half = (len(doc.trend) + 1) // 2
-        left, right = doc.trend[:half], doc.trend[half:]
-        rows = []
-        for index, point in enumerate(left):
-            row: list[str | int] = [f.month_day(point.day), point.items, point.relevant, point.sensitive]
-            if index < len(right):
-                other = right[index]
-                row += [f.month_day(other.day), other.items, other.relevant, other.sensitive]
+    def blocks(self, container: HtmlElement, style: RunStyle = BODY, *, indent: float = 2) -> None:
+        """The children of ``container``: block elements in turn, loose text and inline elements as paragraphs."""
+        pending: list[Any] = []  # loose text and inline elements waiting for a paragraph
+        if container.text and container.text.strip():
+            pending.append(container.text)
+        for child in container:
+            if not _is_element(child):
+                if child.tail and child.tail.strip():
+                    pending.append(child.tail)
+                continue
+            if _is_block(child):
+                self._loose(pending, style, indent)
+                pending = []
+                self.block(child, style)
             else:
-                row += ["", "", "", ""]
-            rows.append(row)
-        w.table(["日期", "采集", "相关", "敏感"] * 2, rows, [19.5] * 8, numeric=(1, 2, 3, 5, 6, 7))
-    number = 1 if doc.trend else 0
-    for label, counts, empty in (("信息源", doc.by_source, "本日无信息。"), ("类别", doc.by_category, "本日无信息。"),
-                                 ("风险点", doc.by_risk_point, "")):  # fmt: skip
-        if counts or empty:
-            number += 1
-            w.subheading(f"（{f.cn_ordinal(number)}）按{label}")
-            _counts_or_note(w, counts, label, empty)
+                pending.append(child)
+            if child.tail and child.tail.strip():
+                pending.append(child.tail)
+        self._loose(pending, style, indent)
 
-    w.heading("八、信息源覆盖")
-    if cov.failing or cov.silent or cov.disabled:
-        w.text((cov.sentence, {"bold": True}), "。未正常运行的信息源如下；其覆盖范围内“没有信息”不代表“没有风险”。")
-        for title, problems in (("采集失败", cov.failing), ("长时间无新信息", cov.silent), ("已停用", cov.disabled)):
-            for problem in problems:
-                since = f"（自 {f.short_datetime(problem.since)}）" if problem.since else ""
-                w.text(
-                    (f"{title}：", {"font": HEITI}),
-                    (one_line(problem.name), {"bold": True}),
-                    f"，{one_line(problem.detail)}{since}",
-                )
-    else:
-        w.text((cov.sentence, {"bold": True}), "。全部信息源运行正常。")
+    def _loose(self, pending: list[Any], style: RunStyle, indent: float) -> None:
+        if not any(
+            (isinstance(node, str) and node.strip()) or (not isinstance(node, str) and _text_of(node)) for node in pending
+        ):
+            return
+        paragraph = self.w.paragraph(first_line_chars=indent)
+        runs = _Runs(self.w, paragraph)
+        for node in pending:
+            if isinstance(node, str):
+                runs.add(node, style)
+            else:
+                self.inline(runs, node, style)
+        runs.finish()
 
-    w.heading("九、热词")
-    if doc.hot_words:
-        w.text("、".join(one_line(word) for word, _ in doc.hot_words) + "。")
-    else:
-        w.note("本日无热词。")
-    w.closing(f.cn_date(doc.generated_at))
+    def block(self, element: HtmlElement, style: RunStyle = BODY) -> None:
+        tag, classes = element.tag, _classes(element)
+        if tag in _SKIPPED_TAGS or classes & _SCREEN_ONLY:
+            return
+        if tag == "header" and "masthead" in classes:
+            issuer, number = element.find_class("issuer"), element.find_class("number")
+            self.w.masthead(_text_of(issuer[0]) if issuer else self.w.office.name, _text_of(number[0]) if number else "")
+        elif "secret" in classes:
+            self.w.secret(_text_of(element))
+        elif tag == "h1":
+            self.w.title(_text_of(element))
+        elif "kicker" in classes or "subtitle" in classes:
+            look = RunStyle(font=HEITI, colour=RED) if "kicker" in classes else RunStyle(font=KAITI)
+            self.paragraph_of(element, look, paragraph=self.w.centred())
+        elif tag == "h2":
+            self.paragraph_of(element, RunStyle(font=HEITI), paragraph=self.w.heading())
+        elif tag == "h3":
+            self.paragraph_of(element, RunStyle(font=KAITI, bold=True), paragraph=self.w.heading())
+        elif tag in ("h4", "h5", "h6"):
+            self.paragraph_of(element, replace(style, bold=True), paragraph=self.w.heading())
+        elif tag in ("ol", "ul"):
+            self.listing(element, style)
+        elif tag == "table":
+            self.table(element)
+        elif tag == "figure":
+            self.figure(element)
+        elif tag == "img":
+            self.picture(element, "")
+        elif tag == "footer" and "closing" in classes:
+            signature, day = element.find_class("signature"), element.find_class("date")
+            self.w.closing(_text_of(signature[0]) if signature else self.w.office.name, _text_of(day[0]) if day else "")
+        elif "banji" in classes:
+            self.banji(element)
+        elif tag == "hr":
+            return
+        elif tag == "p" or not any(_is_block(child) for child in element):
+            look = self._look(classes, style)
+            paragraph = None
+            if look.size < SIZE_3 and _text_of(element):  # smaller text (.meta): tighter lines than the body's 28 pt
+                paragraph = self.w.paragraph(first_line_chars=2, line_pt=look.size * 1.6)
+            self.paragraph_of(element, look, paragraph=paragraph, indent=0 if "addressee" in classes else 2)
+        else:
+            self.blocks(element, self._look(classes, style))
 
+    @staticmethod
+    def _look(classes: set[str], style: RunStyle) -> RunStyle:
+        if classes & {"meta", "empty"}:
+            return replace(style, size=min(style.size, QUIET.size) if "meta" in classes else style.size, colour=MUTED)
+        if "deadline" in classes:
+            return replace(style, bold=True, colour=RED)
+        return style
 
-def _coverage_counts(doc: DailyReport) -> str:
-    cov = doc.coverage
-    parts = [cov.sentence]
-    if cov.failing:
-        parts.append(f"{len(cov.failing)} 个采集失败")
-    if cov.silent:
-        parts.append(f"{len(cov.silent)} 个长时间无新信息")
-    if cov.disabled:
-        parts.append(f"{len(cov.disabled)} 个已停用")
-    return "，".join(parts)
+    def paragraph_of(self, element: HtmlElement, style: RunStyle, *, paragraph: Paragraph | None = None,
+                     indent: float = 2) -> None:  # fmt: skip
+        """The element's content (text and inline elements; nested blocks follow as their own paragraphs)."""
+        if paragraph is None:
+            if not _text_of(element):
+                return
+            paragraph = self.w.paragraph(first_line_chars=indent)
+        runs = _Runs(self.w, paragraph)
+        runs.add(element.text or "", style)
+        later: list[HtmlElement] = []
+        for child in element:
+            if _is_element(child) and _is_block(child):
+                later.append(child)
+                runs.add(child.tail or "", style)
+            else:
+                if _is_element(child):
+                    self.inline(runs, child, style)
+                runs.add(child.tail or "", style)
+        runs.finish()
+        for child in later:
+            self.block(child, style)
 
+    def listing(self, element: HtmlElement, style: RunStyle) -> None:
+        classes = _classes(element)
+        items = [child for child in element if _is_element(child) and child.tag == "li"]
+        if "stats" in classes:
+            self.stats(items)
+            return
+        if "tags" in classes:
+            paragraph = self.w.paragraph(first_line_chars=2)
+            runs = _Runs(self.w, paragraph)
+            runs.add("、".join(_text_of(item) for item in items) + "。", style)
+            runs.finish()
+            return
+        for index, item in enumerate(items, 1):
+            paragraph = self.w.paragraph(first_line_chars=2)
+            runs = _Runs(self.w, paragraph)
+            if element.tag == "ol":
+                runs.add(f"{index}. ", style)
+            runs.add(item.text or "", style)
+            urls: list[str] = []
+            for child in item:
+                if not _is_element(child):
+                    runs.add(child.tail or "", style)
+                    continue
+                if "print-url" in _classes(child):
+                    url = safe_url(_text_of(child))
+                    urls += [url] if url else []
+                elif child.tag in ("div", "p") and "meta" in _classes(child):
+                    runs.add(" ", style)
+                    self.inline(runs, child, QUIET)
+                elif _is_block(child):
+                    runs.add(" ", style)
+                    self.inline(runs, child, style)
+                else:
+                    self.inline(runs, child, style)
+                runs.add(child.tail or "", style)
+            runs.finish()
+            for url in urls:  # printed below the item, as the print style of the HTML does
+                line = self.w.paragraph(first_line_chars=2, line_pt=16)
+                self.w.run(line, url, RunStyle(font=LATIN, size=SIZE_5, colour=MUTED))
 
-def _event_note(event: EventSummary, f: Formats) -> str:
-    parts = [f.time_span(event.first_seen, event.last_seen)]
-    if event.risk_points:
-        parts.append("风险点：" + "、".join(event.risk_points))
-    if event.units:
-        parts.append("责任单位：" + "、".join(event.units))
-    return "；".join(parts)
+    def stats(self, items: Sequence[HtmlElement]) -> None:
+        """Figures as a two-row table: the labels over the values."""
+        labels = [item.find_class("label") for item in items]
+        values = [item.find_class("value") for item in items]
+        header = [found[0] if found else item for found, item in zip(labels, items, strict=True)]
+        figures = []
+        for found, item in zip(values, items, strict=True):
+            cell = lxml.html.fromstring("<td></td>")
+            cell.text = _text_of(found[0]) if found else ""
+            cell.set("class", " ".join(_classes(item)))
+            figures.append(cell)
+        self.w.table([header, figures], header_rows=1, numeric=set(), layout=self, centred=True)
 
+    def table(self, element: HtmlElement) -> None:
+        rows: list[list[HtmlElement]] = []
+        header_rows = 0
+        numeric: set[int] = set()
+        for row in element.iter("tr"):
+            cells = [cell for cell in row if _is_element(cell) and cell.tag in ("td", "th")]
+            if not cells:
+                continue
+            in_head = row.getparent() is not None and row.getparent().tag == "thead"
+            if in_head and len(rows) == header_rows:
+                header_rows += 1
+            for index, cell in enumerate(cells):
+                if "num" in _classes(cell):
+                    numeric.add(index)
+            rows.append(cells)
+        if rows:
+            self.w.table(rows, header_rows=header_rows, numeric=numeric, layout=self)
 
-def _counts_or_note(w: _Writer, counts: Sequence[Count], label: str, empty: str) -> None:
-    if counts:
-        w.table([label, "条数", "占比"], _count_rows(counts, w.f), [96.0, 30.0, 30.0], numeric=(1, 2))
-    else:
-        w.note(empty)
+    def cell(self, cell: _Cell, source: HtmlElement, style: RunStyle, align: WD_ALIGN_PARAGRAPH) -> None:
+        paragraph = cell.paragraphs[0]
+        paragraph.alignment = align
+        _compact(paragraph)
+        classes = _classes(source)
+        if "alert" in classes:
+            style = replace(style, colour=RED)
+        elif "good" in classes:
+            style = replace(style, colour=GOOD)
+        runs = _Runs(self.w, paragraph)
+        runs.add(source.text or "", style)
+        for child in source:
+            if _is_element(child):
+                if _is_block(child) and runs.started:
+                    runs.finish()
+                    paragraph = cell.add_paragraph()
+                    _compact(paragraph)
+                    paragraph.alignment = align
+                    runs = _Runs(self.w, paragraph)
+                self.inline(runs, child, replace(QUIET, size=SIZE_5) if "meta" in _classes(child) else style)
+            runs.add(child.tail or "", style)
+        runs.finish()
 
+    def figure(self, element: HtmlElement) -> None:
+        caption = element.find(".//figcaption")
+        text = _text_of(caption) if caption is not None else ""
+        images = list(element.iter("img"))
+        if images:
+            self.picture(images[0], text)
+        elif text:  # a chart Word cannot show (an inline SVG of a user's template): its caption still says what it was
+            line = self.w.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=20)
+            self.w.run(line, text, RunStyle(size=SIZE_XIAO4, colour=MUTED))
 
-def _responses(w: _Writer, doc: DailyReport) -> None:
-    """快速回应: on time / late / unanswered counts, then one row per event."""
-    f, section = w.f, doc.response_section
-    w.subheading("快速回应")
-    w.text(section.sentence)
-    if section.events:
-        w.table(
-            ["事件", "首发时间", "首次官方回应", "用时（工作/自然小时）", "状态"],
-            [
-                [
-                    Cell(r.title, note=r.level_label),
-                    f.short_datetime(r.first_signal),
-                    f.short_datetime(r.first_response) if r.first_response else "尚无",
-                    f"{f.number(r.work_hours or 0)} / {f.number(r.clock_hours or 0)}",
-                    Cell(r.status_label, colour=RED if r.status in ("overdue", "late") else None),
-                ]
-                for r in section.events
-            ],
-            [56.0, 28.0, 28.0, 24.0, 20.0],
-        )
+    def picture(self, image: HtmlElement, caption: str) -> None:
+        png = _data_png(image.get("src") or "")
+        if png is None:
+            return  # only pictures carried in the page itself: the converter never fetches anything
+        self.w.figures += 1
+        self.w.picture(png, f"图{self.w.figures}　{caption}" if caption else "")
 
+    def banji(self, element: HtmlElement) -> None:
+        lines: list[tuple[str, str]] = []
+        issuer, printed = self.w.office.issuing_body, ""
+        for line in element.iter():
+            if not _is_element(line):
+                continue
+            classes = _classes(line)
+            if "banji-line" in classes:
+                label, names = line.find_class("label"), line.find_class("names")
+                lines.append((_text_of(label[0]) if label else "", _text_of(names[0]) if names else _text_of(line)))
+            elif "printed" in classes:
+                found_issuer, found_date = line.find_class("issuer"), line.find_class("date")
+                issuer = _text_of(found_issuer[0]) if found_issuer else issuer
+                printed = _text_of(found_date[0]) if found_date else _text_of(line)
+        self.w.banji(lines, issuer, printed)
 
-def _special(w: _Writer, doc: SpecialReport) -> None:
-    f = w.f
-    w.masthead(doc.number)
-    w.title(doc.title)
-    w.subtitle(f"（{one_line(doc.subject)}　{f.span(doc.period_start, doc.period_end)}）")
+    # inline
 
-    w.heading("一、基本情况")
-    w.text(
-        f"{f.span(doc.period_start, doc.period_end)}，监测到相关信息 {doc.items} 条，来自 {doc.sources} 个信息源。当前研判为",
-        (doc.level_label or f.level_text(doc.level), {"bold": True, "colour": LEVEL_RGB.get(doc.level or 0)}),
-        (f"（{doc.level_colour}预警）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}。",
-    )
-
-    w.heading("二、事件概况")
-    if doc.first_report:
-        _fact(w, doc.first_report, "首报　")
-    if doc.key_facts:
-        w.text(("主要事实", {"bold": True}))
-        for fact in doc.key_facts:
-            _fact(w, fact)
-    if doc.latest_status:
-        _fact(w, doc.latest_status, "最新情况　")
-    if not (doc.first_report or doc.key_facts):
-        w.note("暂无可概括的信息。")
-
-    w.heading("三、群众关切")
-    if doc.complaints or doc.questions:
-        w.text(f"公众投诉诉求 {doc.complaints} 条、咨询提问 {doc.questions} 条" + ("。主要关切：" if doc.public_asks else "。"))
-    else:
-        w.text("群众在反映问题时提出以下诉求：" if doc.public_asks else "未见群众投诉、提问或诉求。")
-    for index, fact in enumerate(doc.public_asks, 1):
-        _fact(w, fact, f"{index}. ")
-
-    w.heading("四、官方回应")
-    if doc.official_responses:
-        for index, response in enumerate(doc.official_responses, 1):
-            item = response.item
-            paragraph = w.text((f"{index}. {f.short_datetime(item.published)} ", {"bold": True}), f"{one_line(item.source)}：")
-            w._link_or_text(paragraph, f.headline(item), item.url, FANGSONG, SIZE_3)
-            w._run(
-                paragraph, f"（{response.label}）", FANGSONG, SIZE_3, bold=response.late, colour=RED if response.late else None
-            )
-    else:
-        w.note("尚无官方回应。")
-    if doc.response_lines:
-        w.subheading("快速回应")
-        for line in doc.response_lines:
-            w.text(line)
-
-    w.heading("五、事件经过")
-    if doc.timeline:
-        for index, item in enumerate(doc.timeline, 1):
-            paragraph = w.text((f"{index}. {f.short_datetime(item.published)} ", {"bold": True}), f"{one_line(item.source)}：")
-            w._link_or_text(paragraph, f.headline(item), item.url, FANGSONG, SIZE_3)
-    else:
-        w.note("暂无可列出的节点信息。")
-
-    w.heading("六、传播情况")
-    w.subheading("（一）时段分布")
-    if doc.by_hour:
-        w.picture(charts.hour_chart(doc.by_hour, tz=f.tz, text=False).png(), "图1　每小时信息量（柱高为条数，数据见下表）")
-        _label_rows(w, f.hour_labels(doc.by_hour), [h.count for h in doc.by_hour], columns=12)
-    else:
-        w.note("暂无数据。")
-    w.subheading("（二）来源分布")
-    _counts_or_note(w, doc.by_source, "信息源", "暂无数据。")
-
-    w.heading("七、重点信息")
-    w.items(doc.key_items, "暂无重点信息。", print_urls=True)
-
-    w.heading("八、热词")
-    if doc.hot_words:
-        w.text("、".join(one_line(word) for word, _ in doc.hot_words) + "。")
-    else:
-        w.note("暂无热词。")
-
-    w.heading("九、涉及风险点和责任单位")
-    w.text("风险点：" + ("、".join(one_line(p) for p in doc.risk_points) if doc.risk_points else "未命中风险点") + "。")
-    w.text("责任单位：" + ("、".join(one_line(u) for u in doc.units) if doc.units else "暂未确定") + "。")
-
-    w.heading("十、研判意见")
-    w.text("研判级别：", (doc.level_label or f.level_text(doc.level), {"bold": True, "colour": LEVEL_RGB.get(doc.level or 0)}),
-           (f"（{doc.level_colour}）" if doc.level_colour else "") + f"，风险分 {f.number(doc.score)}")  # fmt: skip
-    if doc.parts:
-        w.table(
-            ["构成", "分值", "说明"],
-            [[p.label, f"{p.points:+g}", p.detail] for p in doc.parts],
-            [30.0, 18.0, 108.0],
-            numeric=(1,),
-        )
-    w.paragraphs(doc.assessment)
-
-    w.heading("十一、处置建议")
-    w.paragraphs(doc.suggested_handling)
-    w.closing(f.cn_date(doc.generated_at))
-    w.distribution("报送", doc.recipients or ("（未指定）",), f"{f.cn_date(doc.generated_at)}印发", copy_to=doc.copy_to)
-
-
-def _fact(w: _Writer, fact: FactLine, lead: str = "") -> None:
-    """A quoted sentence: its time and source in bold, the sentence linked to its item."""
-    paragraph = w.text((f"{lead}{w.f.short_datetime(fact.published)} ", {"bold": True}), f"{one_line(fact.source)}：")
-    w._link_or_text(paragraph, one_line(fact.text), fact.url, FANGSONG, SIZE_3)
-
-
-def _periodic(w: _Writer, doc: PeriodicReport) -> None:
-    f, t, p = w.f, doc.totals, doc.previous
-    w.masthead(doc.number)
-    w.title(doc.name)
-    w.subtitle(f"（{doc.period_label}）")
-
-    w.heading("一、总体情况")
-    w.paragraphs(doc.summary)
-    w.table(
-        ["", "采集信息", "涉本县", "敏感信息", "舆情事件", "达到预警", "新增预警"],
-        [
-            [Cell("本期", bold=True), t.items, t.relevant, t.sensitive, t.events, t.warned, t.new_warnings],
-            [Cell("上期", bold=True), p.items, p.relevant, p.sensitive, p.events, p.warned, p.new_warnings],
-        ],
-        [18.0] + [23.0] * 6,
-        numeric=range(1, 7),
-    )
-    if doc.trend:
-        w.picture(
-            charts.trend_chart(doc.trend, text=False).png(), "图1　本期每日信息量（灰色虚线：采集；蓝线：相关；下方红柱：敏感）"
-        )
-        _label_rows(w, [f.month_day(point.day) for point in doc.trend], [point.sensitive for point in doc.trend], columns=10)
-        w.note("上表为每日敏感信息条数。")
-
-    w.heading("二、舆情事件及处置")
-    if doc.incidents:
-        w.table(
-            ["序号", "事件", "级别", "处置情况"],
-            [
-                [
-                    index,
-                    Cell(line.event.title, note=_event_note(line.event, f)),
-                    _level_cell(line.event.level, line.event.level_label, line.event.level_colour),
-                    Cell(
-                        f"预警{line.warning_status or '未发出'}；官方回应：{line.response}",
-                        note="；".join(f"{c.number}（{c.lead_unit}，{c.state_label}）" for c in line.cases),
-                    ),
-                ]
-                for index, line in enumerate(doc.incidents, 1)
-            ],
-            [13.0, 62.0, 30.0, 51.0],
-            numeric=(0,),
-        )
-    else:
-        w.note("本期无达到预警级别的舆情事件。")
-
-    w.heading("三、回应时效")
-    section = doc.response_section
-    w.text(section.sentence.replace("本日", "本期"))
-    if section.events:
-        w.table(
-            ["事件", "首发时间", "首次官方回应", "用时/时限（工作小时）", "状态"],
-            [
-                [
-                    Cell(r.title, note=r.level_label),
-                    f.short_datetime(r.first_signal),
-                    f.short_datetime(r.first_response) if r.first_response else "尚无",
-                    f"{f.number(r.work_hours or 0)} / {f.number(r.target_hours or 0)}",
-                    Cell(r.status_label, colour=RED if r.status in ("overdue", "late") else None),
-                ]
-                for r in section.events
-            ],
-            [56.0, 28.0, 28.0, 24.0, 20.0],
-        )
-
-    w.heading("四、督办情况")
-    cases = doc.cases
-    w.text(f"本期新开 {len(cases.opened)} 件，已反馈 {len(cases.answered)} 件，办结 {len(cases.closed)} 件；"
-           f"期末超期未办结 {len(cases.overdue)} 件。")  # fmt: skip
-    if cases.unit_metrics:
-        w.subheading("（一）各单位按期办结情况")
-        w.table(
-            ["单位", "按期办结率", "平均办理天数", "超期件数"],
-            [
-                [
-                    Cell(u.unit),
-                    f.percent(u.on_time_rate) if u.on_time_rate is not None else "—",
-                    f.number(u.average_handling_days) if u.average_handling_days is not None else "—",
-                    Cell(str(u.overdue), colour=RED if u.overdue else None),
-                ]
-                for u in cases.unit_metrics
-            ],
-            [70.0, 30.0, 30.0, 26.0],
-            numeric=(1, 2, 3),
-        )
-    if cases.overdue:
-        w.subheading("（二）超期未办结")
-        w.table(["编号", "事项", "牵头单位", "状态", "办理时限"], _case_rows(cases.overdue, f), [26.0, 50.0, 30.0, 22.0, 28.0])
-
-    w.heading("五、风险点变化")
-    w.text(f"较上期上升的风险点 {len(doc.rising)} 个，需关注。" if doc.rising else "本期没有较上期上升的风险点。")
-    if doc.by_risk_point:
-        w.table(
-            ["风险点", "本期", "上期", "变化", "责任单位"],
-            [
-                [
-                    Cell(r.name),
-                    r.current,
-                    r.previous,
-                    Cell(f"{r.change:+d}", colour=RED if r.change > 0 else None),
-                    "、".join(r.units) or "—",
-                ]
-                for r in doc.by_risk_point
-            ],
-            [50.0, 18.0, 18.0, 18.0, 52.0],
-            numeric=(1, 2, 3),
-        )
-    w.closing(f.cn_date(doc.generated_at))
-    w.distribution("报送", doc.recipients or ("（未指定）",), f"{f.cn_date(doc.generated_at)}印发")
+    def inline(self, runs: _Runs, element: HtmlElement, style: RunStyle) -> None:
+        """An inline element's text and children as runs, styled by what it is (its tail is the caller's)."""
+        tag, classes = element.tag, _classes(element)
+        if tag in _SKIPPED_TAGS or classes & _SCREEN_ONLY or tag == "img":
+            return
+        if tag in ("strong", "b"):
+            style = replace(style, bold=True)
+        elif tag == "a" and safe_url(element.get("href")):
+            style = replace(style, link=element.get("href"))
+        elif tag == "br":
+            runs.line_break()
+        if "deadline" in classes:
+            style = replace(style, bold=True, colour=RED)
+        if "meta" in classes:
+            style = replace(style, size=min(style.size, QUIET.size), colour=MUTED)
+        if "badge" in classes:
+            level = next((int(name[6:]) for name in classes if name.startswith("level-") and name[6:].isdigit()), 0)
+            style = replace(style, bold=True, colour=LEVEL_RGB.get(level, MUTED))
+        runs.add(element.text or "", style)
+        for child in element:
+            if _is_element(child):
+                self.inline(runs, child, style)
+            runs.add(child.tail or "", style)
 
 
-def _label_rows(w: _Writer, labels: Sequence[str], values: Sequence[int | Cell], *, columns: int) -> None:
-    """Figures under their labels, ``columns`` to a row pair: compact enough for 24 hours or 15 days."""
-    rows: list[list[str | int | Cell]] = []
-    for start in range(0, len(labels), columns):
-        pad = [""] * (columns - len(labels[start : start + columns]))
-        rows.append([*(Cell(label, bold=True) for label in labels[start : start + columns]), *pad])
-        rows.append([*values[start : start + columns], *pad])
-    w.table(rows[0], rows[1:], [TYPE_AREA_WIDTH_MM / columns] * columns, numeric=range(columns), size=SIZE_5)
+class _Runs:
+    """Text added piece by piece to one paragraph, with HTML's whitespace rules (runs of it are one space)."""
+
+    def __init__(self, writer: _Writer, paragraph: Paragraph) -> None:
+        self.w = writer
+        self.paragraph = paragraph
+        self.pieces: list[tuple[str, RunStyle | None]] = []
+
+    @property
+    def started(self) -> bool:
+        return any(text.strip() for text, _ in self.pieces)
+
+    def add(self, text: str, style: RunStyle) -> None:
+        if text:
+            self.pieces.append((display_text(text), style))
+
+    def line_break(self) -> None:
+        self.pieces.append(("\n", None))
+
+    def finish(self) -> None:
+        text_so_far = ""
+        merged: list[tuple[str, RunStyle | None]] = []
+        for text, style in self.pieces:
+            if style is None:
+                merged.append((text, None))
+                text_so_far = ""
+                continue
+            collapsed = " ".join(text.split()) if text.strip() else (" " if text else "")
+            if text[:1].isspace() and text.strip():
+                collapsed = " " + collapsed
+            if text[-1:].isspace() and text.strip():
+                collapsed += " "
+            if not text_so_far or text_so_far.endswith(" "):
+                collapsed = collapsed.lstrip()
+            if not collapsed:
+                continue
+            text_so_far += collapsed
+            if merged and merged[-1][1] == style:
+                merged[-1] = (merged[-1][0] + collapsed, style)
+            else:
+                merged.append((collapsed, style))
+        while merged and merged[-1][1] is not None and not merged[-1][0].rstrip():
+            merged.pop()
+        if merged and merged[-1][1] is not None:
+            merged[-1] = (merged[-1][0].rstrip(), merged[-1][1])
+        for text, style in merged:
+            if style is None:
+                self.paragraph.add_run().add_break(WD_BREAK.LINE)
+            else:
+                self.w.run(self.paragraph, text, style)
+        self.pieces = []
 
 
-def _supervision(w: _Writer, doc: SupervisionNotice) -> None:
-    f = w.f
-    w.masthead(doc.number)
-    w.title(doc.title)
-    if doc.case_number:
-        w.subtitle(f"（督办编号：{one_line(doc.case_number)}）")
-    w.addressee(doc.unit)
-    w.heading("一、监测情况")
-    w.paragraphs(doc.seen)
-    if doc.items:
-        w.subheading(f"相关信息（{len(doc.items)} 条）")
-        w.items(doc.items, "", print_urls=True, with_points=False)
-    w.heading("二、核查反馈要求")
-    w.paragraphs(doc.requirements)
-    w.heading("三、办理时限")
-    w.text("请于", (f.cn_datetime(doc.deadline), {"bold": True, "colour": RED}),
-           f"前将核查处置情况书面反馈{one_line(w.office.name)}"
-           + (f"（督办编号 {one_line(doc.case_number)}）" if doc.case_number else "") + "。逾期未反馈的，按超期督办处理。")  # fmt: skip
-    if doc.co_units:
-        w.text("协办单位：" + "、".join(one_line(u) for u in doc.co_units) + "。")
-    if doc.contact:
-        w.text(f"联系方式：{one_line(doc.contact)}")
-    w.closing(f.cn_date(doc.issued_at))
+def _data_png(src: str) -> bytes | None:
+    """The bytes of a ``data:image/png;base64,`` picture, or None for anything else."""
+    prefix = "data:image/png;base64,"
+    if not src.startswith(prefix):
+        return None
+    try:
+        data = base64.b64decode(src[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if data.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
-def _risk_notice(w: _Writer, doc: RiskNoticeLetter) -> None:
-    f = w.f
-    w.masthead(doc.number)
-    w.title("网络风险提示函")
-    w.subtitle(f"（关于“{one_line(doc.risk_point)}”网络舆情风险的提示）")
-    w.addressee("、".join(one_line(u) for u in doc.units))
-    category = f"（{one_line(doc.category)}）" if doc.category else ""
-    w.text(
-        f"经监测，截至{f.cn_date(doc.day)}，近24小时与“{one_line(doc.risk_point)}”{category}相关的网络信息",
-        (f" {doc.current} 条", {"bold": True, "colour": RED}),
-        f"，近 {len(doc.baseline)} 日平均每日约 {f.number(doc.expected)} 条，{f.ratio(doc.current, doc.expected)}，"
-        "呈明显上升态势。为防患于未然，现予提示，请提前研判、及早处置。",
-    )
-    w.heading("一、信号变化")
-    w.picture(
-        charts.sparkline(doc.baseline, doc.current, doc.expected, text=False).png(),
-        f"图1　近{len(doc.baseline)}日每日信息量（灰）与当日（红），虚线为平时水平",
-        width_mm=100.0,
-    )
-    days = len(doc.baseline)
-    labels = [f"前{days - i}日" for i in range(days)] + ["当日"]
-    _label_rows(w, labels, [*doc.baseline, Cell(str(doc.current), bold=True, colour=RED)], columns=8)
-    w.heading("二、信息示例")
-    w.items(doc.examples, "暂无示例。", print_urls=True, with_points=False)
-    w.heading("三、需关注事项")
-    w.paragraphs(doc.watch)
-    if doc.extra:
-        w.table(["事项", "内容"], [[Cell(k, bold=True), v] for k, v in doc.extra.items()], [40.0, 116.0])
-    w.closing(f.cn_date(doc.issued_at))
+def _column_widths(rows: Sequence[Sequence[HtmlElement]], columns: int) -> list[float]:
+    """Widths in mm over the type area, by how wide each column's text is (long texts capped, so they wrap)."""
+    need = [2.0] * columns
+    for row in rows:
+        for index, cell in enumerate(row[:columns]):
+            need[index] = max(need[index], min(MAX_COLUMN_CHARS, _width_in_chars(_text_of(cell)) + 1))
+    total = sum(need)
+    return [TYPE_AREA_WIDTH_MM * width / total for width in need]
 
 
 # --- OOXML details python-docx has no API for ------------------------------------------------
@@ -990,13 +798,13 @@ def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
         paragraph.paragraph_format.right_indent = Pt(SIZE_4)
     else:
         paragraph.paragraph_format.left_indent = Pt(SIZE_4)
-    _Writer._run(paragraph, "— ", SONGTI, SIZE_4)
-    number = _Writer._run(paragraph, "1", SONGTI, SIZE_4)  # what Word shows until it updates the field
+    _Writer.run(paragraph, "— ", RunStyle(font=SONGTI, size=SIZE_4))
+    number = _Writer.run(paragraph, "1", RunStyle(font=SONGTI, size=SIZE_4))  # what Word shows until it updates the field
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), "PAGE")
     number._element.addprevious(field)
     field.append(number._element)
-    _Writer._run(paragraph, " —", SONGTI, SIZE_4)
+    _Writer.run(paragraph, " —", RunStyle(font=SONGTI, size=SIZE_4))
 
 
 def _width_in_chars(text: str) -> float:

@@ -13,17 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from yuqing_core.cases.metrics import CaseLine, CaseSection
+from yuqing_core.office import Office as Office  # re-exported: the documents name their issuer
 from yuqing_core.risk.response import ResponseTiming
 from yuqing_core.risk.scoring import ScorePart
-
-
-@dataclass(frozen=True)
-class Office:
-    """Who issues the documents: printed on every page."""
-
-    name: str  # 青禾县网络舆情应急监控中心
-    county: str  # 青禾县
-    short_name: str = "县舆情中心"  # used in document numbers: 青舆日〔2026〕332号
 
 
 @dataclass(frozen=True)

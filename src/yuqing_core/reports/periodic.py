@@ -55,7 +55,6 @@ from yuqing_core.timeutil import format_local, utcnow
 
 PERIOD_KINDS = ("weekly", "monthly", "quarterly")
 NAMES = {"weekly": "舆情周报", "monthly": "舆情月报", "quarterly": "舆情季报"}
-NUMBER_MARKS = {"weekly": "周", "monthly": "月", "quarterly": "季"}  # 青舆周〔2026〕48号
 THIS_PERIOD = {"weekly": "本周", "monthly": "本月", "quarterly": "本季度"}
 LAST_PERIOD = {"weekly": "上周", "monthly": "上月", "quarterly": "上季度"}
 QUARTER_NAMES = "一二三四"
@@ -302,7 +301,7 @@ def build_periodic_report(
     incidents = _incidents(db, events, library, tz)
     responses = response_section(events)
     cases = _cases(db, start, end)
-    number = format_number(f"{settings.office_short_name}{NUMBER_MARKS[kind]}", chosen.year, chosen.index)
+    number = format_number(office(settings).number_prefix(kind), chosen.year, chosen.index)
     return PeriodicReport(
         office=office(settings), number=number, kind=kind, name=NAMES[kind], period_label=chosen.label,
         period_start=start, period_end=end, generated_at=now, totals=totals, previous=previous, trend=points,

@@ -24,6 +24,7 @@ from yuqing_core.db.database import Database
 from yuqing_core.db.models import Account, DocumentNumber, Event, Item, NoticeReceipt, RiskNotice
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.numbers import format_number
+from yuqing_core.office import load_office
 from yuqing_core.timeutil import utcnow
 
 NoticeKind = Literal["supervision", "risk_notice"]
@@ -118,11 +119,12 @@ def _supervision_notices(db: Database, settings: Settings, *, notice_id: int | N
     with db.reader() as session:
         rows = list(session.scalars(query))
         matters = _matter_titles(session, [row.subject.rpartition("|")[0] for row in rows])
+    prefix = load_office(settings).number_prefix("supervision")
     notices = []
     for row in rows:
         matter, _, unit = row.subject.rpartition("|")
         title = matters.get(matter) or "（原信息已不存在）"
-        number = format_number(f"{settings.office_short_name}督", row.year, row.number)
+        number = format_number(prefix, row.year, row.number)
         summary = f"请{unit}核实“{title}”反映的情况，依法依规处置，并按要求反馈办理结果。"
         notices.append(UnitNotice("supervision", row.id, number, f"关于“{title}”的舆情督报", summary, (unit,), row.created_at))
     return notices
@@ -159,10 +161,11 @@ def _risk_notices(db: Database, settings: Settings, *, notice_id: int | None = N
                 )
             )
         }
+    prefix = load_office(settings).number_prefix("risk_notice")
     notices = []
     for row in rows:
         year_number = numbered.get(f"notice:{row.id}")
-        number = format_number(f"{settings.office_short_name}提", *year_number) if year_number else None
+        number = format_number(prefix, *year_number) if year_number else None
         summary = (f"{row.day} 与“{row.risk_point_name}”相关的信息 {row.current_count} 条，"
                    f"明显高于此前的日均水平（约 {row.expected:.1f} 条）。请提前研判、及早处置。")  # fmt: skip
         title = f"关于“{row.risk_point_name}”风险信号上升的提示"

@@ -4,7 +4,7 @@ Example::
 
     renderer = Renderer(settings_templates_dir)      # or Renderer() for the package's templates
     renderer.write(report, Path("var/reports"), "daily-2026-11-28")   # .html .md .docx .txt, each atomically
-    renderer.short_text(report)                      # <= 500 characters, for SMS or IM
+    renderer.short_text(report)                      # <= 200 (daily) or 500 characters, for SMS or IM
 
 Templates are Jinja2 files looked up first in the user's folder (if one is
 given) and then in the package's ``reports/templates/``, so a user can
@@ -25,12 +25,13 @@ they are.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,11 @@ from yuqing_core.reports.formats import (
     safe_url,
 )
 from yuqing_core.reports.model import (
+    PeriodicReport,
     Report,
+    RiskNoticeLetter,
+    SpecialReport,
+    SupervisionNotice,
 )
 from yuqing_core.timeutil import SHANGHAI
 from yuqing_core.yamlfile import ConfigFileError, load_document
@@ -60,6 +65,7 @@ from yuqing_core.yamlfile import ConfigFileError, load_document
 __all__ = [
     "KINDS",
     "SHORT_TEXT_LIMIT",
+    "SHORT_TEXT_LIMITS",
     "DocumentKind",
     "RenderedFiles",
     "Renderer",
@@ -67,12 +73,15 @@ __all__ = [
     "fit_text",
     "safe_url",
     "short_text",
+    "short_text_limit",
     "suggested_handling",
 ]
 
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
 HANDLING_FILE = "handling.yaml"
 SHORT_TEXT_LIMIT = 500
+# Kinds read on a phone by text message get a tighter limit: the daily report in under 200 characters.
+SHORT_TEXT_LIMITS = {"daily": 200}
 # Detail levels tried, most first, until the short text fits: how many entries each list may show.
 SHORT_TEXT_LIST_SIZES = (5, 3, 2, 1, 0)
 TRUNCATION_MARK = "…（余略）"
@@ -272,7 +281,16 @@ class Renderer:
             raise TemplatesError(f"找不到模板 {name}（{exc}）") from exc
 
     def _context(self, doc: Report, **extra: Any) -> dict[str, Any]:
-        return {"doc": doc, "office": doc.office, "kind": kind_of(doc).name, **extra}
+        return {
+            "doc": doc,
+            "office": doc.office,
+            "kind": kind_of(doc).name,
+            "doc_kind": kind_of(doc).template,  # daily, special ...: the office's distribution and number prefix key
+            "issued": _issued(doc),  # 印发日期
+            "concerned": _concerned_units(doc),  # risk_point_units in the office's distribution (版记)
+            "report_to": _report_to(doc),  # the 报 line when the document names its own addressees
+            **extra,
+        }
 
     def html(self, doc: Report) -> str:
         return self._template(doc, "html").render(self._context(doc))
@@ -280,13 +298,14 @@ class Renderer:
     def markdown(self, doc: Report) -> str:
         return tidy_markdown(self._template(doc, "md").render(self._context(doc)))
 
-    def short_text(self, doc: Report, limit: int = SHORT_TEXT_LIMIT) -> str:
-        """The essentials in at most ``limit`` characters.
+    def short_text(self, doc: Report, limit: int | None = None) -> str:
+        """The essentials in at most ``limit`` characters (default: the kind's ``SHORT_TEXT_LIMITS``, else 500).
 
         A text template has two blocks: ``essentials`` (kept whole: lists are
         shortened until they fit) and ``details`` (cut after the last whole
         sentence that fits). A template without them is all essentials.
         """
+        limit = limit if limit is not None else short_text_limit(doc)
         template = self._template(doc, "txt")
         text = ""
         for list_size in SHORT_TEXT_LIST_SIZES:
@@ -302,11 +321,31 @@ class Renderer:
                 return fit_text(text, limit)
         return fit_text(text, limit)
 
+    def docx_html(self, doc: Report) -> str:
+        """The HTML the DOCX is laid out from: the document's HTML template, charts as PNG pictures (``figures``)."""
+        return self._template(doc, "html").render(self._context(doc, **self._docx_charts()))
+
+    def _docx_charts(self) -> dict[str, Callable[..., Markup]]:
+        # Word cannot show inline SVG everywhere: the same chart calls draw PNGs (matplotlib, Chinese labels).
+        from yuqing_core.reports import figures
+
+        tz = self.formats.tz
+        return {
+            "trend_chart": lambda points: _picture(figures.trend_png(tuple(points)), "趋势图"),
+            "hour_chart": lambda hours: _picture(figures.hour_png(tuple(hours), tz), "时段分布图"),
+            "source_chart": lambda counts: _picture(figures.source_png(tuple(counts)), "来源分布图"),
+            "sparkline": lambda baseline, current, expected: _picture(
+                figures.baseline_png(tuple(baseline), current, expected), "信息量变化图"
+            ),
+        }
+
     def docx_bytes(self, doc: Report) -> bytes:
-        # python-docx (and lxml) are loaded only when a DOCX is asked for.
+        """The DOCX, laid out from the same HTML template (so a template override reaches Word too)."""
+        # python-docx, lxml and matplotlib are loaded only when a DOCX is asked for.
         from yuqing_core.reports.docx_writer import write_docx
 
-        return write_docx(doc, self.formats)
+        return write_docx(self.docx_html(doc), doc.office, self.formats, kind=kind_of(doc).name, number=doc.number,
+                          issued=_issued(doc))  # fmt: skip
 
     def docx(self, doc: Report, path: Path) -> Path:
         path = Path(path)
@@ -371,6 +410,34 @@ def _escape_builtin_filters(env: Environment, escape: Callable[[Any], str], *, m
             env.filters.pop(name, None)
 
 
+def _issued(doc: Report) -> datetime:
+    """The 印发日期: when a notice or letter was issued, when a report was generated."""
+    return doc.issued_at if isinstance(doc, SupervisionNotice | RiskNoticeLetter) else doc.generated_at
+
+
+def _concerned_units(doc: Report) -> tuple[str, ...]:
+    """The units a document concerns: a special report's responsible units, a notice's lead and co-units, a letter's units."""
+    if isinstance(doc, SpecialReport):
+        return doc.units
+    if isinstance(doc, SupervisionNotice):
+        return (doc.unit, *doc.co_units)
+    if isinstance(doc, RiskNoticeLetter):
+        return doc.units
+    return ()
+
+
+def _report_to(doc: Report) -> tuple[str, ...] | None:
+    """The leaders a 专报 or 周报/月报/季报 is addressed to (its 报 line); None: the office's distribution says."""
+    if isinstance(doc, SpecialReport | PeriodicReport):
+        return doc.recipients or None
+    return None
+
+
+def _picture(png: bytes, alt: str) -> Markup:
+    """A PNG carried in the page itself (the DOCX converter reads only such pictures, never a URL)."""
+    return Markup('<img class="chart" alt="{}" src="data:image/png;base64,{}">').format(alt, base64.b64encode(png).decode())
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -391,6 +458,11 @@ def _renderer(templates_dir: Path | None) -> Renderer:
     return Renderer(templates_dir)
 
 
-def short_text(doc: Report, limit: int = SHORT_TEXT_LIMIT, templates_dir: Path | None = None) -> str:
+def short_text_limit(doc: Report) -> int:
+    """How long the short text of ``doc`` may be: 200 characters for the daily report's SMS, else 500."""
+    return SHORT_TEXT_LIMITS.get(kind_of(doc).template, SHORT_TEXT_LIMIT)
+
+
+def short_text(doc: Report, limit: int | None = None, templates_dir: Path | None = None) -> str:
     """``Renderer(templates_dir).short_text(doc, limit)``, with the renderer kept for the next call."""
     return _renderer(Path(templates_dir) if templates_dir else None).short_text(doc, limit)

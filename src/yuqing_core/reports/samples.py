@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from yuqing_core.cases.metrics import CaseLine, CaseSection, UnitMetric
+from yuqing_core.office import ContactSpec, DistributionSpec, LeaderSpec, OfficeSpec, office_from_spec
 from yuqing_core.reports.model import (
     Count,
     Coverage,
@@ -29,7 +30,6 @@ from yuqing_core.reports.model import (
     HourCount,
     IncidentLine,
     ItemRef,
-    Office,
     OfficialResponse,
     PeriodicReport,
     PeriodTotals,
@@ -46,7 +46,18 @@ from yuqing_core.reports.model import (
 from yuqing_core.reports.render import suggested_handling
 from yuqing_core.timeutil import SHANGHAI
 
-OFFICE = Office(name="青禾县网络舆情应急监控中心", county="青禾县", short_name="县舆情中心")
+OFFICE = office_from_spec(
+    OfficeSpec(
+        county="青禾县", name="青禾县网络舆情应急监控中心", short_name="县舆情中心", internal_only=True,
+        contact=ContactSpec(person="林晓", phone="0000-6120110"),
+        leaders=[LeaderSpec(title="县委书记"), LeaderSpec(title="县长"), LeaderSpec(title="县委宣传部部长")],
+        distribution={
+            "default": DistributionSpec(send_to=["县委办公室", "县政府办公室"], copy_to=["县委网信办"]),
+            "special": DistributionSpec(copy_to=["县委网信办", "risk_point_units"]),
+            "supervision": DistributionSpec(report_to=["县委宣传部"], send_to=[], copy_to=["县政府督查室"]),
+        },
+    )
+)  # fmt: skip
 DAY = date(2026, 11, 28)
 
 HOSTILE_SCRIPT_TITLE = "<script>alert(1)</script>"

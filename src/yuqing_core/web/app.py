@@ -25,6 +25,7 @@ from yuqing_core.accounts.access import may_use
 from yuqing_core.cases import CasePolicy, load_policy
 from yuqing_core.config import MIB, Settings
 from yuqing_core.db.database import Database
+from yuqing_core.office import load_office
 from yuqing_core.timeutil import format_local
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -66,7 +67,7 @@ class Workbench:
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
         )
-        self.templates.globals.update(role_labels=ROLE_LABELS, actor_label=actor_label, office_name=settings.office_name)
+        self.templates.globals.update(role_labels=ROLE_LABELS, actor_label=actor_label, office_name=load_office(settings).name)
         self.templates.globals["may_use"] = may_use  # the nav shows each account the pages it may open
         self.templates.filters["local"] = self.local
         self.templates.filters["case_url"] = case_url
