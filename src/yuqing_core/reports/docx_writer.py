@@ -42,6 +42,7 @@ from yuqing_core.levels import Level
 from yuqing_core.reports import charts
 from yuqing_core.reports.formats import Formats, kind_of, one_line, safe_url
 from yuqing_core.reports.model import (
+    ApprovedAssessment,
     Count,
     DailyReport,
     EventSummary,
@@ -671,6 +672,8 @@ def _special(w: _Writer, doc: SpecialReport) -> None:
         for line in doc.response_lines:
             w.text(line)
     w.paragraphs(doc.assessment)
+    if doc.approved_assessment:
+        _approved_assessment(w, doc.approved_assessment, "中心研判（已签发）")
 
     w.heading("八、处置建议")
     w.paragraphs(doc.suggested_handling)
@@ -688,8 +691,17 @@ def _label_rows(w: _Writer, labels: Sequence[str], values: Sequence[int | Cell],
     w.table(rows[0], rows[1:], [TYPE_AREA_WIDTH_MM / columns] * columns, numeric=range(columns), size=SIZE_5)
 
 
+def _approved_assessment(w: _Writer, assessment: ApprovedAssessment, heading: str) -> None:
+    w.subheading(heading)
+    w.note(f"{one_line(assessment.approved_by)} 于 {w.f.datetime(assessment.approved_at)} 签发")
+    for label, text in assessment.sections():
+        w.text((f"{label}：", {"bold": True}))
+        w.paragraphs(text)
+
+
 def _supervision(w: _Writer, doc: SupervisionNotice) -> None:
     f = w.f
+    within = f"（{doc.work_days} 个工作日内）" if doc.work_days else ""
     w.masthead(doc.number)
     w.title(doc.title)
     if doc.case_number:
@@ -697,19 +709,24 @@ def _supervision(w: _Writer, doc: SupervisionNotice) -> None:
     w.addressee(doc.unit)
     w.heading("一、监测情况")
     w.paragraphs(doc.seen)
-    if doc.items:
-        w.subheading(f"相关信息（{len(doc.items)} 条）")
-        w.items(doc.items, "", print_urls=True, with_points=False)
+    w.subheading(f"网民反映的问题（{len(doc.items)} 条）")
+    w.items(doc.items, "暂未见网民投诉或提问。", print_urls=True, with_points=False)
+    if doc.approved_assessment:
+        _approved_assessment(w, doc.approved_assessment, "研判意见")
     w.heading("二、核查反馈要求")
     w.paragraphs(doc.requirements)
     w.heading("三、办理时限")
     w.text("请于", (f.cn_datetime(doc.deadline), {"bold": True, "colour": RED}),
-           f"前将核查处置情况书面反馈{one_line(w.office.name)}"
+           f"前{within}将核查处置情况书面反馈{one_line(w.office.name)}"
            + (f"（督办编号 {one_line(doc.case_number)}）" if doc.case_number else "") + "。逾期未反馈的，按超期督办处理。")  # fmt: skip
     if doc.co_units:
         w.text("协办单位：" + "、".join(one_line(u) for u in doc.co_units) + "。")
     if doc.contact:
         w.text(f"联系方式：{one_line(doc.contact)}")
+    if doc.receipt:
+        w.heading("四、回执")
+        w.text(doc.receipt)
+        w.table(["签收单位", "签收时间", "经办人（岗位）", "办理情况"], [[doc.unit, "", "", ""]], [40.0, 32.0, 32.0, 52.0])
     w.closing(f.cn_date(doc.issued_at))
 
 
@@ -717,8 +734,19 @@ def _risk_notice(w: _Writer, doc: RiskNoticeLetter) -> None:
     f = w.f
     w.masthead(doc.number)
     w.title("网络风险提示函")
-    w.subtitle(f"（关于“{one_line(doc.risk_point)}”网络舆情风险的提示）")
+    w.subtitle(
+        f"（{one_line(doc.subject_title)}）" if doc.subject_title else f"（关于“{one_line(doc.risk_point)}”网络舆情风险的提示）"
+    )
     w.addressee("、".join(one_line(u) for u in doc.units))
+    if doc.foreseen:
+        w.heading("一、风险提示")
+        w.paragraphs(doc.foreseen)
+        w.text("为防患于未然、把工作做在前面，现予提示，请提前研判、及早处置。")
+        w.heading("二、工作要求")
+        w.paragraphs(doc.watch)
+        w.text("请于收到本函当日在舆情工作台「通知」页签收（回执）。")
+        w.closing(f.cn_date(doc.issued_at))
+        return
     category = f"（{one_line(doc.category)}）" if doc.category else ""
     w.text(
         f"经监测，截至{f.cn_date(doc.day)}，近24小时与“{one_line(doc.risk_point)}”{category}相关的网络信息",
