@@ -20,7 +20,7 @@ it decided; a decision may open a case on the event or update one
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -108,7 +108,7 @@ def suggested_parts(facts: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _checked_parts(parts: dict[str, str | None]) -> dict[str, str]:
+def _checked_parts(parts: Mapping[str, str | None]) -> dict[str, str]:
     cleaned = {}
     for name, value in parts.items():
         if name not in PARTS:
@@ -123,7 +123,13 @@ def _checked_parts(parts: dict[str, str | None]) -> dict[str, str]:
 
 
 def draft_assessment(
-    db: Database, event_id: int, *, actor: str, tz: tzinfo = SHANGHAI, now: datetime | None = None, **parts: str | None
+    db: Database,
+    event_id: int,
+    *,
+    actor: str,
+    parts: Mapping[str, str | None] | None = None,
+    tz: tzinfo = SHANGHAI,
+    now: datetime | None = None,
 ) -> Assessment:
     """A new draft 研判 on an event: the system's facts filled in; ``parts`` given replace the suggested text."""
     now = now or utcnow()
@@ -131,7 +137,7 @@ def draft_assessment(
     if event.merged_into_id is not None:
         raise AssessmentRefused(f"事件 {event_id} 已并入事件 {event.merged_into_id}，请对后者研判")
     facts = event_facts(event, tz)
-    text = {**suggested_parts(facts), **_checked_parts(parts)}
+    text = {**suggested_parts(facts), **_checked_parts(parts or {})}
     with db.writer() as session:
         row = Assessment(event_id=event_id, state="draft", facts=facts, drafted_by=actor, created_at=now, updated_at=now, **text)
         session.add(row)
@@ -160,7 +166,9 @@ def _step(db: Database, assessment_id: int, allowed: Sequence[str], label: str) 
         yield row
 
 
-def edit_assessment(db: Database, assessment_id: int, *, now: datetime | None = None, **parts: str | None) -> Assessment:
+def edit_assessment(
+    db: Database, assessment_id: int, parts: Mapping[str, str | None], *, now: datetime | None = None
+) -> Assessment:
     """Change the text of a draft or returned 研判."""
     text = _checked_parts(parts)
     with _step(db, assessment_id, EDITABLE_STATES, "修改") as row:
