@@ -89,6 +89,7 @@ class Origin:
     id: int | None
     title: str
     units: tuple[str, ...]  # the responsible units the origin suggests (risk points' units)
+    requirement: str | None = None  # what the origin already asked of the units (a 提示函's 工作要求)
 
 
 def _limit_dict(limit: TimeLimit) -> dict[str, Any]:
@@ -117,8 +118,7 @@ def origin_of(
             notice = session.get(RiskNotice, risk_notice_id)
             if notice is None:
                 raise CaseNotFound(f"没有编号为 {risk_notice_id} 的风险提示函")
-            title = notice.title or f"{notice.risk_point_name}风险防范"
-            return Origin("risk_notice", risk_notice_id, title, tuple(notice.units))
+            return Origin("risk_notice", risk_notice_id, notice.risk_point_name, tuple(notice.units), notice.requirements)
         if warning_id is not None:
             warning = session.get(EarlyWarning, warning_id)
             if warning is None:
@@ -188,7 +188,7 @@ def open_case(
     with db.writer() as session:
         case = Case(
             number=number, title=subject, origin_kind=origin.kind, origin_id=origin.id, lead_unit=lead, co_units=co,
-            requirement=requirement or DEFAULT_REQUIREMENT, case_type=type_key, time_limit=_limit_dict(kind.time_limit),
+            requirement=requirement or origin.requirement or DEFAULT_REQUIREMENT, case_type=type_key, time_limit=_limit_dict(kind.time_limit),
             state="listed", created_at=now, created_by=actor, updated_at=now, attachments=[],
         )  # fmt: skip
         session.add(case)

@@ -632,7 +632,9 @@ def build_supervision_notice(
             raise NotFound(f"没有编号为 {risk_notice_id} 的风险提示函")
         complaints = _rows_for_items(db, list(notice.example_item_ids))
         title = notice.title or notice.risk_point_name
-        seen = notice.body or f"“{notice.risk_point_name}”相关网络信息近期明显增多，已发出网络风险提示函。"
+        sent_to = "、".join(notice.units)
+        seen = f"{notice.day[5:7]}月{notice.day[8:10]}日，已就“{notice.risk_point_name}”向{sent_to}发出网络风险提示函。"
+        seen += "\n" + (notice.body or f"“{notice.risk_point_name}”相关网络信息近期明显增多。")
         subject = f"risk_notice:{risk_notice_id}"
     year = now.astimezone(settings.tz).year
     number = format_number(
