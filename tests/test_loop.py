@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from receivers import WebhookReceiver
@@ -29,6 +30,8 @@ from yuqing_core.cases.assessments import (
     return_assessment,
     submit_assessment,
 )
+from yuqing_core.cli import main
+from yuqing_core.config import get_settings
 from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, EventItem, Item, ItemAnalysis, Source
 from yuqing_core.errors import InvalidInput
 from yuqing_core.notify import import_units, load_units_file
@@ -253,3 +256,35 @@ def test_meeting_decisions_open_and_update_cases(county) -> None:
     assert get_case(db, existing.number).requirement.endswith("联席会议决定：12月3日前完成储罐检修")
     assert history(db, existing.number)[-1].action == "decision"
     assert [m.id for m in list_meetings(db, ids["event"])] == [meeting.id]
+
+
+def test_the_loop_from_the_command_line(county, env_settings, monkeypatch) -> None:
+    _db, settings, _spec, hook, ids = county
+    monkeypatch.setenv("YUQING_UNITS_FILE", str(settings.units_file))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    written = run("notices", "write", "--subject", "春节返乡高峰", "--unit", "县应急管理局", "--body", "返乡高峰客流集中。",
+                  "--requirements", "提前发布出行提示。", "--by", "舆情中心")  # fmt: skip
+    assert "提示函 1：春节返乡高峰；送达 县应急管理局" in written and "网络风险提示函-" in written and "已发送 1 条" in written
+    assert "春节返乡高峰" in run("notices", "list")
+    opened = run("notices", "open-case", "1", "--by", "舆情中心")
+    assert "牵头 县应急管理局，配合 县委宣传部、县委网信办、公安局网安大队、县委国安办" in opened and "舆情督报-" in opened
+    shown = run("notices", "show", "1")
+    assert "县应急管理局：已发送；未回执" in shown and "→ 督办件 督〔" in shown and "→ 督报 " in shown
+
+    drafted = run("assessment", "draft", "--event", str(ids["event"]), "--nature", "企业检修异味", "--by", "分析员")
+    assert "研判 1（事件 " in drafted and "【性质】企业检修异味" in drafted and "早讲事实" in drafted
+    run("assessment", "submit", "1")
+    assert "已签发；起草 分析员；中心主任 于" in run("assessment", "approve", "1", "--by", "中心主任")
+    recorded = run("meeting", "record", "--event", str(ids["event"]), "--kind", "joint", "--at", "2026-11-16 15:00",
+                   "--unit", "县委宣传部", "--unit", "县应急管理局", "--open-case", "公开监测数据")  # fmt: skip
+    assert "联席会议 1 已记录" in recorded and "决定：公开监测数据 → 督办件 督〔" in recorded and "舆情督报-" in recorded
+    listed = run("assessment", "list", "--event", str(ids["event"]))
+    assert "联席会议 1" in listed and "（立案督办件 督〔" in listed
+    assert len(_posts(hook, "【舆情督报】")) == 10  # two cases, each to its lead and the 1+3
