@@ -88,3 +88,10 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     assert len(lines) == first_new
     assert "工作台" in out and "demo-analyst" in out and "demo-unit" in out and "demo-leader" in out
     assert "kill $(cat " in out and (tmp_path / "demo" / "web.pid").is_file()
+    # The loop: the dispatched case's 督报 reaches the demo's local receivers (1+3+N), and a hand-written 提示函
+    # is sent and opens a case whose 督报 goes out too.
+    delivered = re.search(r"演示接收端收到舆情督报 (\d+) 条，网络风险提示函 (\d+) 条", out)
+    assert delivered and int(delivered.group(1)) >= 2 and int(delivered.group(2)) >= 1, out[-3000:]
+    assert "研判" in out and "已由中心主任签发" in out
+    assert re.search(r"一函四单：提示函 青舆提〔\d{4}〕1号 → 督办件 督〔\d{4}〕\d+号 → 督报 青舆督〔\d{4}〕\d+号", out)
+    assert "县委宣传部、县委网信办、公安局网安大队、县委国安办" in out  # 1+3+N
