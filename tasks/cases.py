@@ -15,7 +15,9 @@ from yuqing_core.cases.states import STATE_LABELS
 from yuqing_core.cases.tracking import TrackingSummary, track_cases
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
+from yuqing_core.errors import UserError
 from yuqing_core.notify import DeliveryFailed, sweep
+from yuqing_core.reports.case_notice import issue_case_notice
 
 
 @task(
@@ -67,6 +69,14 @@ def record_action(case_number: str, action: str, actor: str, note: str | None, a
     case = act(get_database(settings), load_policy(settings.cases_file), case_number, action, actor=actor, note=note,
                answer=answer, until=until, expected_version=expected_version, on_behalf_of=on_behalf_of,
                audit_details=details)  # fmt: skip
-    get_run_logger().info("%s：%s → %s（%s）", case.number, action, STATE_LABELS[case.state], actor)
+    logger = get_run_logger()
+    logger.info("%s：%s → %s（%s）", case.number, action, STATE_LABELS[case.state], actor)
+    if action == "dispatch":  # the 督报 goes out with the dispatch; a failed send stays in the ledger for the hourly sweep
+        try:
+            lines = issue_case_notice(get_database(settings), settings, case, config=notify_config(settings)).lines()
+        except UserError as exc:  # the case is dispatched; its notice could not be written (origin gone)
+            lines = [str(exc)]
+        for line in lines:
+            logger.info(line)
     return {"case": case.number, "state": case.state, "version": case.version,
             "deadline": case.deadline_at.isoformat() if case.deadline_at else None}  # fmt: skip

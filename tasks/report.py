@@ -114,7 +114,7 @@ def build_periodic(kind: str, period: str | None = None, out_dir: str | None = N
     folder = Path(out_dir) if out_dir else report_folder(settings, kind, label)
     renderer = Renderer(settings.templates_dir, tz=settings.tz)
     files = renderer.write(report, folder, f"{report.name}-{label}")
-    written = WrittenReport(f"{settings.county_name}{report.name}（{report.period_label}）", report.number, report.summary,
+    written = WrittenReport(f"{report.office.county}{report.name}（{report.period_label}）", report.number, report.summary,
                             [str(p) for p in files.all], renderer.short_text(report))  # fmt: skip
     _publish(written, key=f"{kind}-report")
     return written

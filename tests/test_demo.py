@@ -96,6 +96,14 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     sms = daily.with_suffix(".txt").read_text(encoding="utf-8").strip()
     assert len(sms) <= 200 and sms.startswith("【舆情日报】青禾县") and "全文：青舆日〔" in sms
 
+    # The loop: the dispatched case's 督报 reaches the demo's local receivers (1+3+N), and a hand-written 提示函
+    # is sent and opens a case whose 督报 goes out too.
+    delivered = re.search(r"演示接收端收到舆情督报 (\d+) 条，网络风险提示函 (\d+) 条", out)
+    assert delivered and int(delivered.group(1)) >= 2 and int(delivered.group(2)) >= 1, out[-3000:]
+    assert "研判" in out and "已由中心主任签发" in out
+    assert re.search(r"一函四单：提示函 青舆提〔\d{4}〕1号 → 督办件 督〔\d{4}〕\d+号 → 督报 青舆督〔\d{4}〕\d+号", out)
+    assert "县委宣传部、县委网信办、公安局网安大队、县委国安办" in out  # 1+3+N
+
 
 def test_special_report_on_the_chemical_park_incident_says_what_happened(
     sqlite_db, sqlite_settings, feed_server, tmp_path

@@ -127,8 +127,10 @@ def test_supervision_notice_and_risk_notice_letter(county_day) -> None:
         event_id=daily.events[0].event_id, co_units=["白沙镇人民政府"], now=NEXT_MORNING,
     )  # fmt: skip
     assert notice.number == "青舆督〔2026〕1号" and notice.unit == "县应急管理局" and notice.deadline == deadline
-    assert "7 条" in notice.seen and notice.items
-    with pytest.raises(ValueError, match="二选一"):
+    # The event's posts report harm (送医) or come from a newspaper: none is a public complaint or question.
+    assert "7 条" in notice.seen and notice.items == () and "暂未见网民投诉或提问" in notice.seen
+    assert notice.title == "关于“东坪村化工园区泄漏调查”有关问题的督办通知" and "回执" in notice.receipt
+    with pytest.raises(ValueError, match="三选一"):
         build_supervision_notice(db, settings, unit="x", requirements="y", deadline=deadline)
 
     burst_end = (NOON + timedelta(hours=7)).astimezone(UTC)
@@ -177,7 +179,7 @@ def test_weekly_report_reviews_the_week_against_the_one_before(county_day) -> No
     )
     assert len(report.trend) == 7 and report.totals.items == 10 and report.previous.items == 0  # 9 on the 27th, 1 the day before
     (incident,) = report.incidents
-    assert incident.event.event_id == event_id and incident.warning_status == "待处理"
+    assert incident.event.event_id == event_id and incident.warning_status == "已办结"  # closing the case settled it
     assert [c.number for c in incident.cases] == [case.number] and incident.cases[0].state_label == "办结"
     assert [u.unit for u in report.cases.unit_metrics] == ["县应急管理局"] and report.cases.unit_metrics[0].on_time_rate == 1.0
     assert report.rising and report.rising[0].name == "化工异味" and report.rising[0].previous == 0

@@ -20,6 +20,7 @@ from yuqing_core.analysis import analyze
 from yuqing_core.analysis.merging import merge_events
 from yuqing_core.analysis.queries import event_item_ids, explain_items, item_search_statement, search_items
 from yuqing_core.cases import get_case, history
+from yuqing_core.cases.assessments import list_assessments
 from yuqing_core.collect.health import PollOutcome, apply_outcome
 from yuqing_core.collect.sources import set_enabled
 from yuqing_core.db.migrate import BIGRAM_INDEXES, TRIGRAM_INDEXES, create_trigram_indexes
@@ -529,3 +530,27 @@ def test_units_and_leaders_get_404_on_every_office_route(county: County, name: s
     assert warnings_of(desk)[0].status == "open"
     with desk.db.reader() as session:
         assert session.scalars(select(Case)).all() == []
+
+
+def test_an_analyst_drafts_an_assessment_on_the_event_page_and_only_the_head_approves_it(county: County) -> None:
+    desk, event_id = county.desk, county.chemical.event_id
+    analyst = desk.login("analyst")
+    page = analyst.get(f"/events/{event_id}")
+    assert "起草研判：已按系统掌握的事实预填" in page.text and "早讲事实" in page.text  # the system's facts filled in
+    form = {"csrf_token": csrf_of(page.text), "nature": "企业储罐阀门密封老化导致的泄漏", "trend": "官方回应后趋缓",
+            "risks": "周边群众担心水质", "handling": "公开监测数据", "talking_points": "早讲事实：……", "then": "submit"}  # fmt: skip
+    done = analyst.post(f"/events/{event_id}/assessments", data=form)
+    assert done.status_code == 303 and done.headers["location"] == f"/events/{event_id}?assessment=submitted#assessment"
+    submitted = analyst.get(f"/events/{event_id}").text
+    assert "待签发" in submitted and "企业储罐阀门密封老化导致的泄漏" in submitted and "/approve" not in submitted
+    (row,) = list_assessments(desk.db, event_id)
+    token = {"csrf_token": csrf_of(submitted)}
+    assert analyst.post(f"/assessments/{row.id}/approve", data=token).status_code == 404  # analysts draft, the head signs
+    head = desk.login("head")
+    approved = head.post(f"/assessments/{row.id}/approve", data={"csrf_token": csrf_of(head.get(f"/events/{event_id}").text)})
+    assert approved.status_code == 303
+    (row,) = list_assessments(desk.db, event_id)
+    assert row.state == "approved" and row.approved_by == "主任（中心主任）" and row.drafted_by == "李四（分析员）"
+    assert [entry.action for entry in desk.audit() if entry.action.startswith("assessment.")] == [
+        "assessment.submit", "assessment.approve",
+    ]  # fmt: skip

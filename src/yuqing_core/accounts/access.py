@@ -46,11 +46,16 @@ DeskAction = Literal[
     "risk.edit",
     "desk.office",
     "report.special",
+    "assessment.draft",
+    "assessment.approve",
 ]
 # Who edits the risk library (imports a new version); the other office role (duty) reads it.
 RISK_EDITORS = ("analyst", "head")
 # Who starts a special report on an event from the workbench; duty officers follow the runs.
 SPECIAL_REPORT_ROLES = ("analyst", "head")
+# 研判: analysts (and the head) draft and submit; only the head approves (签发) or returns one.
+ASSESSMENT_DRAFTERS = ("analyst", "head")
+ASSESSMENT_APPROVERS = ("head",)
 NoticeAction = Literal["notice.view", "notice.ack"]
 LeadAction = Literal["lead.view", "lead.attachment"]
 
@@ -83,7 +88,8 @@ def may_use(account: Account, desk: DeskAction) -> bool:
     """Pages that are not about one case: every unit's list (office), the leaders' overview (leaders and office),
     the risk library (the office reads it; analysts and the head import new versions), the office desk (warnings,
     events, the cases board, item search, source health, reports: analysts, duty officers, head); starting a
-    special report on an event (``report.special``: analysts and the head)."""
+    special report on an event (``report.special``: analysts and the head); drafting a 研判 (``assessment.draft``:
+    analysts and the head) and approving one (``assessment.approve``: the head only)."""
     if account.disabled:
         return False
     if desk == "desk.leader":
@@ -94,6 +100,10 @@ def may_use(account: Account, desk: DeskAction) -> bool:
         return account.role in RISK_EDITORS
     if desk == "report.special":  # 生成专报 (a run of the special-report deployment): analysts and the head
         return account.role in SPECIAL_REPORT_ROLES
+    if desk == "assessment.draft":
+        return account.role in ASSESSMENT_DRAFTERS
+    if desk == "assessment.approve":
+        return account.role in ASSESSMENT_APPROVERS
     if desk == "desk.notices":  # a unit's notices, or the office's overview of them
         return account.role in OFFICE_ROLES or _has_unit(account)
     if desk == "lead.report":  # 报送: a unit member reports a lead for their unit

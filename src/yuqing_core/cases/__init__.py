@@ -16,11 +16,14 @@ from yuqing_core.cases.service import (
     Origin,
     act,
     check_unit_may_act,
+    event_of_case,
     get_case,
     history,
     list_cases,
+    one_plus_three,
     open_case,
     origin_of,
+    record_decision,
 )
 from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, allowed_actions
 
@@ -37,10 +40,13 @@ __all__ = [
     "act",
     "allowed_actions",
     "check_unit_may_act",
+    "event_of_case",
     "get_case",
     "history",
     "list_cases",
     "load_policy",
+    "one_plus_three",
     "open_case",
     "origin_of",
+    "record_decision",
 ]

@@ -12,6 +12,16 @@ Who may act: the office may take every action; a unit, named by
 start, return, ask for an extension) and only on a case it leads or
 co-handles. Anything else is refused with ``ActionNotPermitted`` and
 changes nothing.
+
+Who is assigned (1+3+N): the N are the units the origin names (its risk
+points' units, or the units a 提示函 was addressed to), the first of them
+leading; unless the caller names the co-units, the units file's roles add
+the 1 (``role: case_coordinator``, 宣传部) and the 3 (``role: case_core``,
+网信、公安、国安) as co-units.
+
+Closing a case settles the warning of the event it is about (status
+``resolved``, with a ``warning_actions`` row naming the case); reopening it
+puts the warning back to ``acknowledged``, again with a row.
 """
 
 from __future__ import annotations
@@ -29,13 +39,18 @@ from yuqing_core.cases.calendar import Deadline, TimeLimit
 from yuqing_core.cases.config import CasePolicy
 from yuqing_core.cases.states import ACTIONS, STATE_LABELS, TransitionRefused, check
 from yuqing_core.db.database import Database
-from yuqing_core.db.models import Case, CaseEvent, EarlyWarning, Event, EventItem, Item
+from yuqing_core.db.models import Case, CaseEvent, EarlyWarning, EarlyWarningAction, Event, EventItem, Item, RiskNotice, Unit
 from yuqing_core.errors import InvalidInput, NotFound, UserError
 from yuqing_core.numbers import allocate_number, format_number
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
 DEFAULT_REQUIREMENT = "请核实有关情况，依法依规处置，并在期限内书面反馈核查处置结果。"
+# The units file's roles for 1+3+N: the 1 (宣传部) and the 3 (网信、公安、国安), added to every new case.
+COORDINATOR_ROLE = "case_coordinator"
+CORE_ROLE = "case_core"
+# Warning statuses a closed case settles (a dismissed or merged warning stays as it is).
+SETTLED_WARNING_STATUSES = ("open", "acknowledged", "downgraded")
 
 
 class CaseConflict(UserError, RuntimeError):
@@ -70,10 +85,11 @@ def check_unit_may_act(case: Case, action: str, unit: str | None) -> None:
 
 @dataclass(frozen=True)
 class Origin:
-    kind: str  # warning | event | item | manual
+    kind: str  # warning | event | item | risk_notice | manual
     id: int | None
     title: str
     units: tuple[str, ...]  # the responsible units the origin suggests (risk points' units)
+    requirement: str | None = None  # what the origin already asked of the units (a 提示函's 工作要求)
 
 
 def _limit_dict(limit: TimeLimit) -> dict[str, Any]:
@@ -84,12 +100,25 @@ def _limit_of(case: Case) -> TimeLimit:
     return TimeLimit(**case.time_limit)
 
 
-def origin_of(db: Database, *, warning_id: int | None = None, event_id: int | None = None, item_id: int | None = None) -> Origin:
-    """What a case is about: a warning (its event), an event or an item; suggested units from its risk points."""
-    given = [x for x in (warning_id, event_id, item_id) if x is not None]
+def origin_of(
+    db: Database,
+    *,
+    warning_id: int | None = None,
+    event_id: int | None = None,
+    item_id: int | None = None,
+    risk_notice_id: int | None = None,
+) -> Origin:
+    """What a case is about: a warning (its event), an event, an item or a 提示函; suggested units from its risk points
+    (for a 提示函: the units it was addressed to)."""
+    given = [x for x in (warning_id, event_id, item_id, risk_notice_id) if x is not None]
     if len(given) > 1:
-        raise InvalidInput("督办件只能来自一个预警、事件或信息")
+        raise InvalidInput("督办件只能来自一个预警、事件、信息或提示函")
     with db.reader() as session:
+        if risk_notice_id is not None:
+            notice = session.get(RiskNotice, risk_notice_id)
+            if notice is None:
+                raise CaseNotFound(f"没有编号为 {risk_notice_id} 的风险提示函")
+            return Origin("risk_notice", risk_notice_id, notice.risk_point_name, tuple(notice.units), notice.requirements)
         if warning_id is not None:
             warning = session.get(EarlyWarning, warning_id)
             if warning is None:
@@ -149,7 +178,8 @@ def open_case(
     lead = lead_unit or (units[0] if units else None)
     if not lead:
         raise InvalidInput("请指定牵头单位（--unit）：来源没有可用的责任单位")
-    co = [u for u in (co_units if co_units is not None else units) if u != lead]
+    named = co_units if co_units is not None else [*units, *one_plus_three(db)]
+    co = [u for u in dict.fromkeys(named) if u != lead]
     subject = title or origin.title
     if not subject:
         raise InvalidInput("请写明督办事项（--title）")
@@ -158,7 +188,7 @@ def open_case(
     with db.writer() as session:
         case = Case(
             number=number, title=subject, origin_kind=origin.kind, origin_id=origin.id, lead_unit=lead, co_units=co,
-            requirement=requirement or DEFAULT_REQUIREMENT, case_type=type_key, time_limit=_limit_dict(kind.time_limit),
+            requirement=requirement or origin.requirement or DEFAULT_REQUIREMENT, case_type=type_key, time_limit=_limit_dict(kind.time_limit),
             state="listed", created_at=now, created_by=actor, updated_at=now, attachments=[],
         )  # fmt: skip
         session.add(case)
@@ -169,6 +199,73 @@ def open_case(
     if dispatch:
         return act(db, policy, number, "dispatch", actor=actor, now=now)
     return case
+
+
+def one_plus_three(db: Database) -> list[str]:
+    """The 1 and the 3 of 1+3+N: enabled units with role ``case_coordinator``, then ``case_core``, in file order."""
+    with db.reader() as session:
+        units = list(session.scalars(select(Unit).where(Unit.enabled.is_(True)).order_by(Unit.id)))
+    return [u.name for role in (COORDINATOR_ROLE, CORE_ROLE) for u in units if role in (u.roles or [])]
+
+
+def event_of_case(session: Session, case: Case) -> int | None:
+    """The event a case is about (through its warning or item), following merges to the survivor; None if none."""
+    event_id: int | None = None
+    if case.origin_kind == "warning" and case.origin_id is not None:
+        event_id = session.scalar(select(EarlyWarning.event_id).where(EarlyWarning.id == case.origin_id))
+    elif case.origin_kind == "event":
+        event_id = case.origin_id
+    elif case.origin_kind == "item" and case.origin_id is not None:
+        event_id = session.scalar(select(EventItem.event_id).where(EventItem.item_id == case.origin_id))
+    seen: set[int] = set()
+    while event_id is not None and event_id not in seen:
+        seen.add(event_id)
+        survivor = session.scalar(select(Event.merged_into_id).where(Event.id == event_id))
+        if survivor is None:
+            break
+        event_id = survivor
+    return event_id
+
+
+def _settle_warning(session: Session, case: Case, action: str, actor: str, now: datetime) -> dict[str, Any]:
+    """On close, the warning of the case's event is 已办结; on reopen it is back to 已确认. Each with a recorded reason."""
+    event_id = event_of_case(session, case)
+    if event_id is None:
+        return {}
+    warning = session.scalar(select(EarlyWarning).where(EarlyWarning.event_id == event_id))
+    if warning is None:
+        return {}
+    if action == "close" and warning.status in SETTLED_WARNING_STATUSES:
+        status, verb, reason = "resolved", "resolve", f"督办件 {case.number} 已办结，预警随之办结"
+    elif action == "reopen" and warning.status == "resolved":
+        status, verb, reason = "acknowledged", "reopen", f"督办件 {case.number} 重新办理，预警恢复为已确认"
+    else:
+        return {}
+    before = warning.status
+    warning.status, warning.updated_at = status, now
+    session.add(EarlyWarningAction(warning_id=warning.id, action=verb, actor=actor, reason=reason,
+                                   from_level=warning.effective_level, to_level=warning.effective_level, created_at=now))  # fmt: skip
+    return {"warning": warning.id, "warning_status": [before, status]}
+
+
+def record_decision(db: Database, number: str, decision: str, *, actor: str, source: str, now: datetime | None = None) -> Case:
+    """A meeting's decision updates a case: added to its requirement and to its audit trail (the state stays)."""
+    decision = decision.strip()
+    if not decision:
+        raise InvalidInput("会议决定不能为空")
+    now = now or utcnow()
+    try:
+        with db.writer() as session:
+            case = session.scalar(select(Case).where(Case.number == number))
+            if case is None:
+                raise CaseNotFound(f"没有督办件 {number}")
+            case.requirement = f"{case.requirement}\n{source}决定：{decision}"
+            case.updated_at = now
+            _audit(session, case, actor, "decision", case.state, case.state, f"{source}决定：{decision}", now, {"source": source})
+            session.flush()
+            return case
+    except StaleDataError as exc:
+        raise CaseConflict(f"{number} 刚被他人修改，本次操作未生效，请刷新后重试") from exc
 
 
 def get_case(db: Database, number: str) -> Case:
@@ -239,6 +336,8 @@ def act(
             if spec.target is not None:
                 case.state = spec.target
             case.updated_at = now
+            if action in ("close", "reopen"):
+                details = {**details, **_settle_warning(session, case, action, actor, now)}
             details = {**(audit_details or {}), **details}
             if on_behalf_of is not None:
                 details["on_behalf_of"] = on_behalf_of
@@ -321,10 +420,13 @@ __all__ = [
     "TransitionRefused",
     "act",
     "check_unit_may_act",
+    "event_of_case",
     "get_case",
     "history",
     "list_cases",
+    "one_plus_three",
     "open_case",
     "origin_of",
+    "record_decision",
     "state_label",
 ]  # fmt: skip

@@ -15,7 +15,7 @@ from yuqing_core.tables import render_table
 from yuqing_core.timeutil import format_local, parse_user_datetime
 
 if TYPE_CHECKING:
-    from yuqing_core.cases import CasePolicy
+    from yuqing_core.cases import CasePolicy, Origin
     from yuqing_core.db.models import Case
 
 P = ParamSpec("P")
@@ -74,13 +74,21 @@ def case() -> None:
 @click.option("--warning", "warning_id", type=int, help="Open from a warning (its event, its risk points' units).")
 @click.option("--event", "event_id", type=int, help="Open from an event.")
 @click.option("--item", "item_id", type=int, help="Open from an item.")
+@click.option("--notice-letter", "risk_notice_id", type=int, help="Open from a risk notice letter (网络风险提示函).")
 @click.option("--title", help="The matter (default: the origin's title).")
 @click.option("--unit", "lead_unit", help="Lead unit (default: the first responsible unit of the origin's risk points).")
-@click.option("--co-unit", "co_units", multiple=True, help="Co-unit (repeatable; default: the other responsible units).")
+@click.option(
+    "--co-unit", "co_units", multiple=True,
+    help="Co-unit (repeatable; default 1+3+N: the other responsible units, then the units file's "
+    "case_coordinator and case_core units).",
+)  # fmt: skip
 @click.option("--requirements", help="What the unit must verify and report back.")
 @click.option("--type", "case_type", help="Case type, which sets the time limit (default from the cases file).")
 @click.option("--dispatch/--list-only", default=True, show_default=True, help="Dispatch at once (the deadline starts).")
-@click.option("--notice/--no-notice", default=True, show_default=True, help="Also write the supervision notice (舆情督报).")
+@click.option(
+    "--notice/--no-notice", default=True, show_default=True,
+    help="Also write the supervision notice (舆情督报) and, once dispatched, send it to the lead and co-units.",
+)  # fmt: skip
 @click.option("--by", "actor", help="Who opens it (default: YUQING_AUTHOR or the login name).")
 @user_errors
 @_errors
@@ -88,6 +96,7 @@ def case_open(
     warning_id: int | None,
     event_id: int | None,
     item_id: int | None,
+    risk_notice_id: int | None,
     title: str | None,
     lead_unit: str | None,
     co_units: tuple[str, ...],
@@ -108,15 +117,26 @@ def case_open(
     from yuqing_core.cases import open_case, origin_of
 
     db = database()
-    origin = origin_of(db, warning_id=warning_id, event_id=event_id, item_id=item_id)
+    origin = origin_of(db, warning_id=warning_id, event_id=event_id, item_id=item_id, risk_notice_id=risk_notice_id)
     opened = open_case(db, _policy(), actor=_actor(actor), title=title, lead_unit=lead_unit, co_units=list(co_units) or None,
                        requirement=requirements, case_type=case_type, origin=origin, dispatch=dispatch)  # fmt: skip
     _echo_case(opened)
     if notice:
-        from yuqing_core.reports.case_notice import write_case_notice
+        _issue_notice(opened, origin)
 
-        for path in write_case_notice(db, settings(), opened, origin):
-            click.echo(str(path))
+
+def _issue_notice(case: Case, origin: Origin | None = None) -> None:
+    """Write the dispatched case's 督报 and send it to its units; paths on stdout, sends on stderr."""
+    from yuqing_core.reports.case_notice import issue_case_notice, units_config
+
+    db = database()
+    issued = issue_case_notice(db, settings(), case, origin, config=units_config(db, settings()))
+    for path in issued.files:
+        click.echo(str(path))
+    for line in ([issued.note] if issued.note else []) + issued.report.lines():
+        click.echo(line, err=True)
+    if issued.report.failed:
+        raise click.ClickException(f"督报送达失败 {len(issued.report.failed)} 条；下次发送流程运行时重试。")
 
 
 def _action_command(name: str, action: str, help_text: str, *, note: str | None = None, answer: bool = False,
@@ -139,6 +159,8 @@ def _action_command(name: str, action: str, help_text: str, *, note: str | None 
                       answer=extra.get("answer"), attachments=list(extra.get("attachment") or []), until=when,
                       expected_version=expected_version, on_behalf_of=unit)  # fmt: skip
         _echo_case(updated)
+        if action == "dispatch":
+            _issue_notice(updated)
 
     if note:
         command = click.option("--note", required=True, help=note)(command)

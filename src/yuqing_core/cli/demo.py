@@ -118,8 +118,13 @@ def run_demo(home: Path) -> int:
 
         print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
         status |= analyze_county(db, home)
-        print("\n为最高级别的预警开督办件（派单后按工作日计算期限）：")
+        print("\n为最高级别的预警开督办件（派单后按工作日计算期限，督报送达牵头和配合单位）：")
         open_demo_cases(db)
+        print("\n人工撰写网络风险提示函（关口前移），送达后据此开督办件（一函四单）：")
+        write_demo_letter(db)
+        print(
+            f"演示接收端收到舆情督报 {_posts_titled(server, '【舆情督报】')} 条，网络风险提示函 {_posts_titled(server, '【网络风险提示函】')} 条。"
+        )
         print("\n写出昨天的舆情日报（Prefect 流程 daily-report），并送达日报收件单位：")
         report_state = run_flow("flows.daily_report:daily_report")
         report_data = report_state.result(raise_on_failure=False)
@@ -183,17 +188,26 @@ def show_workbench(db: Database, home: Path) -> int:
 
 
 def open_demo_cases(db: Database) -> None:
-    """Open and dispatch a case for each of the most severe warnings; print the case list with deadlines."""
+    """Approve a 研判 on the hottest warned event, then open and dispatch a case for each of the most severe
+    warnings: each 督报 (carrying the approved 研判) is written and sent to the case's units; print the cases."""
     from yuqing_core.analysis.queries import list_warnings
     from yuqing_core.cases import CasePolicy, list_cases, open_case, origin_of
+    from yuqing_core.cases.assessments import approve_assessment, draft_assessment, submit_assessment
     from yuqing_core.cases.states import STATE_LABELS
     from yuqing_core.config import get_settings
-    from yuqing_core.reports.case_notice import write_case_notice
+    from yuqing_core.reports.case_notice import issue_case_notice, units_config
     from yuqing_core.tables import render_table
     from yuqing_core.timeutil import format_local
 
+    settings = get_settings()
+    config = units_config(db, settings)
     warnings = sorted(list_warnings(db), key=lambda pair: (pair[0].level, -pair[1].score))
     top_level = warnings[0][0].level if warnings else None
+    if warnings:
+        drafted = draft_assessment(db, warnings[0][0].event_id, actor="演示分析员", tz=settings.tz)
+        submit_assessment(db, drafted.id)
+        approve_assessment(db, drafted.id, actor="中心主任")
+        print(f"事件 #{drafted.event_id} 的研判 {drafted.id} 已由中心主任签发（督报、专报随附）。")
     policy = CasePolicy()
     notices = 0
     for warning, _event in warnings:
@@ -202,7 +216,9 @@ def open_demo_cases(db: Database) -> None:
         origin = origin_of(db, warning_id=warning.id)
         if origin.units:
             opened = open_case(db, policy, actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
-            notices += bool(write_case_notice(db, get_settings(), opened, origin))  # as `yuqing case open` does
+            issued = issue_case_notice(db, settings, opened, origin, config=config)  # as `yuqing case open` does
+            notices += bool(issued.files)
+            print(*issued.report.lines(), sep="\n")
     print(
         render_table(
             [
@@ -219,7 +235,52 @@ def open_demo_cases(db: Database) -> None:
             max_column_width=30,
         )
     )
-    print(f"已为 {notices} 件督办件写出舆情督报（reports/supervision/），牵头单位可在工作台「通知」中回执。")
+    print(f"已为 {notices} 件督办件写出并发送舆情督报（reports/supervision/），牵头单位可在工作台「通知」中回执。")
+
+
+def _posts_titled(server: FeedServer, prefix: str) -> int:
+    """How many messages the demo's receivers got whose title starts with ``prefix`` (Apprise json:// posts)."""
+    count = 0
+    for posts in server.inboxes.values():
+        for _headers, body in posts:
+            try:
+                title = json.loads(body).get("title", "")
+            except (ValueError, AttributeError):
+                continue
+            count += str(title).startswith(prefix)
+    return count
+
+
+def write_demo_letter(db: Database) -> None:
+    """A 提示函 written by hand for a foreseen risk, sent to its units, and a case opened from it (its 督报 sent too)."""
+    from yuqing_core.cases import CasePolicy, open_case, origin_of
+    from yuqing_core.config import get_settings
+    from yuqing_core.reports.case_notice import issue_case_notice, units_config
+    from yuqing_core.reports.risk_letter import send_risk_letter, track_risk_letter
+    from yuqing_core.risk.notices import write_hand_notice
+
+    settings = get_settings()
+    config = units_config(db, settings)
+    notice = write_hand_notice(
+        db, subject="城东片区征收补偿兑付", title="关于城东片区第二批征收补偿款兑付网络舆情风险的提示",
+        units=["城东片区征收指挥部", "县住建局"], actor="青禾县网络舆情应急监控中心",
+        body="城东片区第二批征收补偿款拟于下周起兑付。此前已有群众在论坛询问补偿标准和兑付时间，"
+             "兑付期间如信息不公开、解释不到位，易引发集中投诉和网上炒作。",
+        requirements="（一）兑付前在政府网站和社区公示补偿标准、兑付时间和咨询电话。\n"
+                     "（二）设立现场咨询点，对群众反映的问题当日登记、限期答复。\n（三）发现网上诉求及时回应，并报监控中心。",
+    )  # fmt: skip
+    sent = send_risk_letter(db, settings, notice.id, config=config)
+    print(f"提示函 {notice.id}「{notice.title}」送达 {'、'.join(notice.units)}：", *sent.report.lines(), sep="\n")
+    origin = origin_of(db, risk_notice_id=notice.id)
+    opened = open_case(db, CasePolicy(), actor="青禾县网络舆情应急监控中心", origin=origin, dispatch=True)
+    issued = issue_case_notice(db, settings, opened, origin, config=config)
+    print(f"据提示函 {notice.id} 开督办件 {opened.number}（牵头 {opened.lead_unit}，配合 {'、'.join(opened.co_units)}）：",
+          *issued.report.lines(), sep="\n")  # fmt: skip
+    track = track_risk_letter(db, settings, notice.id)
+    for case in track.cases:
+        print(
+            f"一函四单：提示函 {track.number} → 督办件 {case.number} → 督报 {case.supervision_number} → 回执（待单位在工作台签收）"
+        )
 
 
 def analyze_county(db: Database, home: Path) -> int:

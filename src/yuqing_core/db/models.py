@@ -418,15 +418,26 @@ class EventSeparation(Base):
 
 
 class RiskNotice(Base):
-    """网络风险提示函 data: a risk point whose signals are rising, for the report stage to render."""
+    """网络风险提示函 data: a risk point whose signals are rising (``origin`` signal, written by the
+    risk-library flow), or a risk the office sees coming and writes by hand (``origin`` manual, 关口前移).
+
+    A hand-written letter names its matter in ``risk_point_name`` (a risk point's name or a free
+    subject), says what is foreseen in ``body`` and what the units must do in ``requirements``;
+    its statistical columns are zero.
+    """
 
     __tablename__ = "risk_notices"
-    __table_args__ = (UniqueConstraint("risk_point_name", "day"),)
+    __table_args__ = (UniqueConstraint("risk_point_name", "day", "origin"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     risk_point_name: Mapped[str] = mapped_column(String(200))
-    day: Mapped[str] = mapped_column(String(10))  # the local day (YYYY-MM-DD) whose count rose
-    version_id: Mapped[int] = mapped_column(ForeignKey("risk_library_versions.id"))
+    day: Mapped[str] = mapped_column(String(10))  # the local day (YYYY-MM-DD) whose count rose, or it was written
+    origin: Mapped[str] = mapped_column(String(16), default="signal")  # signal | manual
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("risk_library_versions.id"))
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(200))
     units: Mapped[list[str]] = mapped_column(JSON, default=list)
     current_count: Mapped[int] = mapped_column(Integer)
     expected: Mapped[float] = mapped_column(Float)
@@ -686,3 +697,53 @@ class UnitLead(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- 研判 and meetings on events -----------------------------------------------------------------
+
+
+class Assessment(Base):
+    """研判: the office's judgement on an event, drafted by an analyst and approved (签发) by the office head.
+
+    ``state`` draft -> submitted -> approved, or submitted -> returned (with a reason) -> draft again.
+    ``facts`` are the system's facts the draft started from (event figures, score parts, response
+    timing), kept as they were so the approved text can be read against them.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_event_state", "event_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # draft | submitted | approved | returned
+    nature: Mapped[str] = mapped_column(Text)  # 性质
+    trend: Mapped[str] = mapped_column(Text)  # 走势
+    risks: Mapped[str] = mapped_column(Text)  # 风险
+    handling: Mapped[str] = mapped_column(Text)  # 处置建议
+    talking_points: Mapped[str] = mapped_column(Text)  # 回应口径
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    drafted_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Meeting(Base):
+    """研判会 or 联席会议 on an event: when, which units or roles attended (never persons), what was decided.
+
+    ``decisions``: ``[{"text": ..., "case": "督〔2026〕3号" | None, "effect": "opened" | "updated" | None}]``.
+    """
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # assessment (研判会) | joint (联席会议)
+    held_at: Mapped[datetime]
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

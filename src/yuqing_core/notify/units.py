@@ -30,6 +30,10 @@ A units file::
       - leaders                       # step 2: the leadership of the risk points' units
       - role:county_leadership        # step 3
 
+Two roles assign cases (1+3+N, ``cases.service``): every new case gets
+the units with ``case_coordinator`` (the 1: 宣传部) and ``case_core`` (the
+3: 网信、公安、国安) as co-units, besides the N units its matter involves.
+
 Routing entries are unit names, ``role:<role>`` (every enabled unit with
 that role), ``risk_point_units`` (the units the caller names as concerned:
 for a warning the responsible units of its risk points, for a case its

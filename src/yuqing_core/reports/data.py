@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, and_, select
 
 from yuqing_core.analysis.merging import resolve_event_id
+from yuqing_core.cases.assessments import approved_assessment
 from yuqing_core.cases.metrics import case_section
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
@@ -38,6 +39,7 @@ from yuqing_core.levels import Level
 from yuqing_core.numbers import allocate_number, format_number
 from yuqing_core.office import load_office
 from yuqing_core.reports.model import (
+    ApprovedAssessment,
     Count,
     Coverage,
     DailyReport,
@@ -72,12 +74,25 @@ MAX_LISTED_ITEMS = 40
 MAX_EVENTS = 15
 HOT_WORDS = 12
 HOT_WORD_TEXTS = 500
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入",
+                 "resolved": "已办结"}  # fmt: skip
 
 
 def office(settings: Settings) -> Office:
     """The issuing office: ``yuqing_core.office.load_office`` (the units file's ``office:``, environment overrides)."""
     return load_office(settings)
+
+
+def office_contact(settings: Settings) -> str:
+    """Whom a unit contacts about a notice: the contact the office's identity names, else its duty room."""
+    identity = office(settings)
+    return identity.contact or f"{identity.name}值班室（舆情工作台「通知」页可直接回执）"
+
+
+RECEIPT_TEXT = "请于收到本通知当日在舆情工作台「通知」页签收（回执），或填写下方回执联反馈；办结后书面报送核查处置结果。"
+# Stances of what the public complains of or asks; with a public source, what a 督报 asks a unit to resolve.
+COMPLAINT_STANCES = ("complaint", "question")
+MAX_COMPLAINTS = 8
 
 
 def day_window(day: date, tz: Any) -> tuple[datetime, datetime]:
@@ -524,6 +539,7 @@ def build_special_report(
         parts=judgement.parts if judgement else (), response_lines=tuple(judgement.response_lines(tz)) if judgement else (),
         first_report=first_report, key_facts=key_facts, latest_status=latest_status, public_asks=asks,
         complaints=stances["complaint"], questions=stances["question"], official_responses=responses,
+        approved_assessment=approved_assessment_of(db, event_id) if event_id is not None else None,
     )  # fmt: skip
 
 
@@ -721,6 +737,43 @@ def _events_of(event_ids: list[int], db: Database) -> list[Event]:
 # --- supervision notice and risk notice letter ------------------------------------------------------
 
 
+def _public_complaints(db: Database, item_ids: list[int]) -> list[Any]:
+    """The items among ``item_ids`` in which the public complains or asks (public sources only), oldest first."""
+    if not item_ids:
+        return []
+    with db.reader() as session:
+        return list(
+            session.execute(
+                select(*ITEM_COLUMNS, Source.weight, EventItem.event_id)
+                .join(Source, Source.id == Item.source_id)
+                .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+                .outerjoin(EventItem, EventItem.item_id == Item.id)
+                .where(Item.id.in_(item_ids), Source.role == "public", ItemAnalysis.stance.in_(COMPLAINT_STANCES))
+                .order_by(Item.published_at, Item.id)
+                .limit(MAX_COMPLAINTS)
+            ).all()
+        )
+
+
+def approved_assessment_of(db: Database, event_id: int) -> ApprovedAssessment | None:
+    """The event's approved 研判 as documents print it, or None."""
+    row = approved_assessment(db, event_id)
+    if row is None or row.approved_by is None or row.approved_at is None:
+        return None
+    return ApprovedAssessment(
+        row.nature, row.trend, row.risks, row.handling, row.talking_points, row.approved_by, row.approved_at
+    )
+
+
+def supervision_title(matter: str) -> str:
+    """关于……的督办通知, the matter quoted.
+
+    >>> supervision_title("白沙镇东坪村异味")
+    '关于“白沙镇东坪村异味”有关问题的督办通知'
+    """
+    return f"关于“{matter.strip().strip('“”')}”有关问题的督办通知"
+
+
 def build_supervision_notice(
     db: Database,
     settings: Settings,
@@ -730,32 +783,48 @@ def build_supervision_notice(
     deadline: datetime,
     event_id: int | None = None,
     item_id: int | None = None,
+    risk_notice_id: int | None = None,
     co_units: Iterable[str] = (),
     case_number: str | None = None,
+    matter: str | None = None,
+    work_days: int | None = None,
     now: datetime | None = None,
 ) -> SupervisionNotice:
-    """舆情督报 to ``unit`` about an event or an item."""
+    """舆情督报 to ``unit`` about an event, an item or a 提示函: titled 关于……的督办通知 after ``matter``
+    (default: the event's or item's title), listing what the public complains of or asks."""
     now = now or utcnow()
-    if event_id is not None and item_id is None:
+    assessment = None
+    if [event_id, item_id, risk_notice_id].count(None) != 2:
+        raise InvalidInput("督报须针对一个事件、一条信息或一份提示函（三选一）")
+    if event_id is not None:
         event_id = resolve_event_id(db, event_id)
         with db.reader() as session:
             event, ids = _event_and_items(session, event_id)
-        rows = _rows_for_items(db, ids)
+        complaints = _public_complaints(db, ids)
         title = event.title
         seen = (f"自 {event.first_seen_at.astimezone(settings.tz):%m月%d日%H:%M} 起，网上出现关于“{event.title}”的信息 "
-                f"{event.item_count} 条，涉及 {event.source_count} 个来源。")  # fmt: skip
+                f"{event.item_count} 条，涉及 {event.source_count} 个来源")  # fmt: skip
+        seen += f"，其中网民投诉、提问 {len(complaints)} 条（列于下方）。" if complaints else "，暂未见网民投诉或提问。"
         subject = f"event:{event_id}"
-    elif item_id is not None and event_id is None:
-        rows = _rows_for_items(db, [item_id])
-        if not rows:
+        assessment = approved_assessment_of(db, event_id)
+    elif item_id is not None:
+        complaints = _rows_for_items(db, [item_id])
+        if not complaints:
             raise NotFound(f"没有编号为 {item_id} 的信息")
-        title = rows[0].title or rows[0].excerpt[:40]
-        seen = f"{rows[0].published_at.astimezone(settings.tz):%m月%d日%H:%M}，{rows[0].name}发布信息“{title}”。"
+        title = complaints[0].title or complaints[0].excerpt[:40]
+        seen = f"{complaints[0].published_at.astimezone(settings.tz):%m月%d日%H:%M}，{complaints[0].name}发布信息“{title}”。"
         subject = f"item:{item_id}"
     else:
-        raise InvalidInput("督报须针对一个事件或一条信息（二选一）")
-    library = _library(db)
-    key = sorted(rows, key=lambda r: (-library.weight(r.name, r.weight), r.published_at))[:8]
+        with db.reader() as session:
+            notice = session.get(RiskNotice, risk_notice_id)
+        if notice is None:
+            raise NotFound(f"没有编号为 {risk_notice_id} 的风险提示函")
+        complaints = _rows_for_items(db, list(notice.example_item_ids))
+        title = notice.title or notice.risk_point_name
+        sent_to = "、".join(notice.units)
+        seen = f"{notice.day[5:7]}月{notice.day[8:10]}日，已就“{notice.risk_point_name}”向{sent_to}发出网络风险提示函。"
+        seen += "\n" + (notice.body or f"“{notice.risk_point_name}”相关网络信息近期明显增多。")
+        subject = f"risk_notice:{risk_notice_id}"
     year = now.astimezone(settings.tz).year
     number = format_number(
         office(settings).number_prefix("supervision"),
@@ -763,9 +832,10 @@ def build_supervision_notice(
         allocate_number(db, "supervision", year, f"{subject}|{unit}", now=now),
     )
     return SupervisionNotice(
-        office=office(settings), number=number, unit=unit, co_units=tuple(co_units), title=title, seen=seen,
-        items=tuple(_item_ref(r) for r in key), requirements=requirements, deadline=deadline, issued_at=now,
-        case_number=case_number, contact=office(settings).contact,
+        office=office(settings), number=number, unit=unit, co_units=tuple(co_units), title=supervision_title(matter or title),
+        seen=seen, items=tuple(_item_ref(r) for r in complaints), requirements=requirements, deadline=deadline, issued_at=now,
+        case_number=case_number, contact=office_contact(settings), work_days=work_days, receipt=RECEIPT_TEXT,
+        approved_assessment=assessment,
     )  # fmt: skip
 
 
@@ -785,6 +855,8 @@ def build_risk_notice_letter(
     point = library.spec.risk_point(notice.risk_point_name) if library.spec else None
     rows = _rows_for_items(db, list(notice.example_item_ids))
     watch = (point.notes + " " if point and point.notes else "") + DEFAULT_WATCH
+    if notice.origin == "manual":
+        watch = notice.requirements or DEFAULT_WATCH
     day = date.fromisoformat(notice.day)
     number = format_number(
         office(settings).number_prefix("risk_notice"),
@@ -795,6 +867,8 @@ def build_risk_notice_letter(
         office=office(settings), number=number, units=tuple(notice.units), risk_point=notice.risk_point_name,
         category=point.category if point else None, day=day, current=notice.current_count, expected=notice.expected,
         baseline=tuple(notice.baseline), examples=tuple(_item_ref(r) for r in rows), watch=watch, issued_at=now,
+        foreseen=(notice.body or "") if notice.origin == "manual" else "", requirements=notice.requirements or "",
+        subject_title=notice.title or "",
     )  # fmt: skip
 
 

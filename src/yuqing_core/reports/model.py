@@ -201,6 +201,29 @@ class OfficialResponse:
 
 
 @dataclass(frozen=True)
+class ApprovedAssessment:
+    """An event's 研判 as approved (签发) by the office head (``cases.assessments``), as documents print it."""
+
+    nature: str
+    trend: str
+    risks: str
+    handling: str
+    talking_points: str  # 回应口径: 早讲事实、重讲态度、多讲措施、慎讲原因
+    approved_by: str
+    approved_at: datetime
+
+    def sections(self) -> tuple[tuple[str, str], ...]:
+        """(label, text) in reading order."""
+        return (
+            ("性质", self.nature),
+            ("走势", self.trend),
+            ("风险", self.risks),
+            ("处置建议", self.handling),
+            ("回应口径", self.talking_points),
+        )
+
+
+@dataclass(frozen=True)
 class SpecialReport:
     """舆情专报: one event, or one rule expression over a window, in depth."""
 
@@ -239,6 +262,7 @@ class SpecialReport:
     questions: int = 0  # items whose stance is a question
     official_responses: tuple[OfficialResponse, ...] = ()
     copy_to: tuple[str, ...] = ()  # 抄送: the units concerned
+    approved_assessment: ApprovedAssessment | None = None  # the office head's approved 研判 of the event
 
 
 @dataclass(frozen=True)
@@ -249,14 +273,17 @@ class SupervisionNotice:
     number: str
     unit: str
     co_units: tuple[str, ...]
-    title: str
+    title: str  # 关于……的督办通知
     seen: str  # what was seen, in sentences
-    items: tuple[ItemRef, ...]
+    items: tuple[ItemRef, ...]  # what the public complains of or asks (not media or government posts)
     requirements: str  # what the unit must verify and report back
     deadline: datetime
     issued_at: datetime
     case_number: str | None = None
     contact: str = ""
+    work_days: int | None = None  # the deadline as a number of working days (None: same day, or not a case's)
+    receipt: str = ""  # how to acknowledge (回执)
+    approved_assessment: ApprovedAssessment | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +303,10 @@ class RiskNoticeLetter:
     watch: str  # what to watch, in sentences
     issued_at: datetime
     extra: dict[str, str] = field(default_factory=dict)
+    # A letter the office wrote by hand for a foreseen risk (关口前移): no signal figures, its own text.
+    foreseen: str = ""  # what the office sees coming, in sentences
+    requirements: str = ""  # what the units must do
+    subject_title: str = ""  # the letter's own title, if it gave one
 
 
 @dataclass(frozen=True)

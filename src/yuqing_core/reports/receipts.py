@@ -25,6 +25,7 @@ from yuqing_core.db.models import Account, DocumentNumber, Event, Item, NoticeRe
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.numbers import format_number
 from yuqing_core.office import load_office
+from yuqing_core.reports.data import supervision_title
 from yuqing_core.timeutil import utcnow
 
 NoticeKind = Literal["supervision", "risk_notice"]
@@ -126,13 +127,13 @@ def _supervision_notices(db: Database, settings: Settings, *, notice_id: int | N
         title = matters.get(matter) or "（原信息已不存在）"
         number = format_number(prefix, row.year, row.number)
         summary = f"请{unit}核实“{title}”反映的情况，依法依规处置，并按要求反馈办理结果。"
-        notices.append(UnitNotice("supervision", row.id, number, f"关于“{title}”的舆情督报", summary, (unit,), row.created_at))
+        notices.append(UnitNotice("supervision", row.id, number, supervision_title(title), summary, (unit,), row.created_at))
     return notices
 
 
 def _matter_titles(session: Session, matters: list[str]) -> dict[str, str]:
-    """``event:12`` and ``item:5`` subjects with their event's or item's title."""
-    ids: dict[str, set[int]] = {"event": set(), "item": set()}
+    """``event:12``, ``item:5`` and ``risk_notice:3`` subjects with their event's, item's or 提示函's title."""
+    ids: dict[str, set[int]] = {"event": set(), "item": set(), "risk_notice": set()}
     for matter in matters:
         kind, _, number = matter.partition(":")
         if kind in ids and number.isdigit():
@@ -144,6 +145,12 @@ def _matter_titles(session: Session, matters: list[str]) -> dict[str, str]:
     if ids["item"]:
         for item_id, title, excerpt in session.execute(select(Item.id, Item.title, Item.excerpt).where(Item.id.in_(ids["item"]))):
             titles[f"item:{item_id}"] = title or excerpt[:40]
+    if ids["risk_notice"]:
+        rows = session.execute(
+            select(RiskNotice.id, RiskNotice.title, RiskNotice.risk_point_name).where(RiskNotice.id.in_(ids["risk_notice"]))
+        )
+        for notice_id, notice_title, subject in rows:
+            titles[f"risk_notice:{notice_id}"] = notice_title or subject
     return titles
 
 
@@ -166,8 +173,12 @@ def _risk_notices(db: Database, settings: Settings, *, notice_id: int | None = N
     for row in rows:
         year_number = numbered.get(f"notice:{row.id}")
         number = format_number(prefix, *year_number) if year_number else None
-        summary = (f"{row.day} 与“{row.risk_point_name}”相关的信息 {row.current_count} 条，"
-                   f"明显高于此前的日均水平（约 {row.expected:.1f} 条）。请提前研判、及早处置。")  # fmt: skip
-        title = f"关于“{row.risk_point_name}”风险信号上升的提示"
+        if row.origin == "manual":  # written by hand for a foreseen risk (关口前移)
+            summary = (row.body or "") + ("\n" + row.requirements if row.requirements else "")
+            title = row.title or f"关于“{row.risk_point_name}”网络舆情风险的提示"
+        else:
+            summary = (f"{row.day} 与“{row.risk_point_name}”相关的信息 {row.current_count} 条，"
+                       f"明显高于此前的日均水平（约 {row.expected:.1f} 条）。请提前研判、及早处置。")  # fmt: skip
+            title = f"关于“{row.risk_point_name}”风险信号上升的提示"
         notices.append(UnitNotice("risk_notice", row.id, number, title, summary, tuple(row.units), row.created_at))
     return notices

@@ -19,8 +19,10 @@ from yuqing_core.timeutil import utcnow
 
 ACTIONS = {"acknowledge": "acknowledged", "downgrade": "downgraded", "dismiss": "dismissed"}
 # How the CLI and the web name a warning's status and the entries of its history.
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入"}
-ACTION_LABELS = {"acknowledge": "确认", "downgrade": "降级", "dismiss": "排除", "raise": "等级上调", "change": "新情况"}
+STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入",
+                 "resolved": "已办结"}  # fmt: skip
+ACTION_LABELS = {"acknowledge": "确认", "downgrade": "降级", "dismiss": "排除", "raise": "等级上调", "change": "新情况",
+                 "resolve": "督办办结", "reopen": "督办重新办理"}  # fmt: skip
 
 
 class DecisionRefused(InvalidInput):

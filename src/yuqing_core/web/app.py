@@ -139,7 +139,7 @@ class BodyLimit:
 def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     """The workbench over the configured database (schema checked) and cases policy."""
     from yuqing_core.db import get_database
-    from yuqing_core.web import auth, cases, events, intake, items, leader, notices, office, risk, special
+    from yuqing_core.web import assessments, auth, cases, events, intake, items, leader, notices, office, risk, special
 
     app = FastAPI(title="yuqing", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(settings, db or get_database(settings), load_policy(settings.cases_file))
@@ -154,6 +154,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(items.router)
     app.include_router(special.router)
+    app.include_router(assessments.router)
 
     @app.exception_handler(NotSignedIn)
     async def _sign_in_first(request: Request, _exc: NotSignedIn) -> Response:

@@ -31,6 +31,7 @@ from yuqing_core.cases.attachments import (
 )
 from yuqing_core.db.models import Case
 from yuqing_core.errors import UserError
+from yuqing_core.reports.case_notice import issue_case_notice, units_config
 from yuqing_core.timeutil import utcnow
 from yuqing_core.web.app import MAX_FILES_PER_ANSWER, Workbench, case_url, workbench
 from yuqing_core.web.auth import checked_post, client_address, signed_in
@@ -148,9 +149,25 @@ def _act(request: Request, signed: SignedIn, number: str, action: str, expected_
         return _case_page(request, wb, signed, number, status_code=409, error=str(exc), form=form)
     except UserError as exc:
         return _case_page(request, wb, signed, number, status_code=400, error=str(exc), form=form)
+    if action == "dispatch":  # the 督报 goes to the lead and co-units as the case is dispatched
+        details = {**(details or {}), "notice": _issue_notice(wb, updated)}
     record_audit(wb.db, account=signed.account, action=f"case.{action}", target=number, client=client_address(request),
                  details={"version": updated.version, "state": updated.state, **(details or {})})  # fmt: skip
     return RedirectResponse(f"{case_url(number)}?done={action}", status_code=303)
+
+
+def _issue_notice(wb: Workbench, case: Case) -> list[str]:
+    """Write and send the dispatched case's 督报; the files written (relative to the reports folder), for the audit row.
+
+    The case stands whatever happens here: a notice that cannot be written (its warning deleted meanwhile)
+    or sent (a channel down: the ledger keeps the failure for the next sweep) is not the dispatch's failure.
+    """
+    try:
+        issued = issue_case_notice(wb.db, wb.settings, case, config=units_config(wb.db, wb.settings))
+    except UserError:
+        return []
+    reports = wb.settings.effective_reports_dir
+    return [path.relative_to(reports).as_posix() for path in issued.files]
 
 
 @router.post("/cases/{number}/ack")

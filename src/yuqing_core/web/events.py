@@ -35,6 +35,17 @@ from yuqing_core.analysis.queries import (
     get_event,
     list_events,
 )
+from yuqing_core.cases.assessments import (
+    EDITABLE_STATES,
+    MEETING_KINDS,
+    PART_LABELS,
+    PARTS,
+    event_facts,
+    list_assessments,
+    list_meetings,
+    suggested_parts,
+)
+from yuqing_core.cases.assessments import STATE_LABELS as ASSESSMENT_STATES
 from yuqing_core.levels import Level
 from yuqing_core.reports.charts import hour_chart, source_chart
 from yuqing_core.reports.data import counts_of, day_window, hour_counts
@@ -43,6 +54,7 @@ from yuqing_core.risk.stance import STANCE_LABELS, explain_stance
 from yuqing_core.rules import TermHit, marked_segments, snippet_segments
 from yuqing_core.timeutil import utcnow
 from yuqing_core.web.app import workbench
+from yuqing_core.web.assessments import DONE
 from yuqing_core.web.office import Office
 
 router = APIRouter()
@@ -125,6 +137,9 @@ def event_page(request: Request, event_id: int, signed: Office, page: int = 1) -
         "hour": hour_chart(hour_counts((published for _, published in spread), tz), tz=tz).svg(),
     }
     merged_from = request.query_params.get("merged_from", "")
+    assessments = list_assessments(wb.db, live)
+    editable = next((row for row in assessments if row.state in EDITABLE_STATES), None)
+    facts = event_facts(event, tz)
     context: dict[str, Any] = {
         "event": event, "judgement": judgement, "response_lines": judgement.response_lines(tz),
         "timeline": [timeline_entry(item) for item in items], "charts": charts,
@@ -133,6 +148,11 @@ def event_page(request: Request, event_id: int, signed: Office, page: int = 1) -
         "separations": [describe_separation(*s) for s in separations_of(wb.db, live)],
         "merged_from": int(merged_from) if merged_from.isdigit() else None,
         "page": page, "first_number": (page - 1) * TIMELINE_PER_PAGE + 1, "total": len(spread),
+        "assessments": assessments, "editable": editable, "facts": facts,
+        "form": {name: getattr(editable, name) for name in PARTS} if editable else suggested_parts(facts),
+        "part_labels": PART_LABELS, "assessment_states": ASSESSMENT_STATES, "meetings": list_meetings(wb.db, live),
+        "meeting_kinds": MEETING_KINDS, "assessment_done": DONE.get(request.query_params.get("assessment", "")),
+        "assessment_error": request.query_params.get("assessment_error", "")[:300],
         "previous": f"{_event_url(live)}?page={page - 1}" if page > 1 else None,
         "next": f"{_event_url(live)}?page={page + 1}" if len(ids) > TIMELINE_PER_PAGE else None,
     }  # fmt: skip

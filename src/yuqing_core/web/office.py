@@ -24,7 +24,7 @@ from yuqing_core.cases.service import DEFAULT_REQUIREMENT
 from yuqing_core.db.models import EarlyWarning, Event
 from yuqing_core.errors import UserError
 from yuqing_core.levels import Level
-from yuqing_core.reports.case_notice import write_case_notice
+from yuqing_core.reports.case_notice import issue_case_notice, units_config
 from yuqing_core.risk import response
 from yuqing_core.risk.decisions import ACTION_LABELS, STATUS_LABELS, DecisionRefused, decide
 from yuqing_core.risk.decisions import ACTIONS as DECISIONS
@@ -198,8 +198,8 @@ def warning_case_open(
                            case_type=case_type, origin=origin, dispatch=True)  # fmt: skip
     except UserError as exc:
         return _case_form(request, wb, warning_id, status_code=400, error=str(exc), form=form)
-    try:  # the case stands even if its notice cannot be written (its warning deleted meanwhile)
-        notice = write_case_notice(wb.db, wb.settings, opened, origin)
+    try:  # the case stands even if its notice cannot be written (its warning deleted meanwhile) or sent
+        notice = issue_case_notice(wb.db, wb.settings, opened, origin, config=units_config(wb.db, wb.settings)).files
     except UserError:
         notice = []
     reports = wb.settings.effective_reports_dir
