@@ -211,10 +211,13 @@ class RuleSet:
             # Measured: the share of documents holding the term is what a
             # rule's index costs; the number of rules breaks ties.
             weights = [float(term_frequencies.get(text, 0.0)) + uses[pid] * 1e-9 for pid, text in enumerate(indexable)]
+        self._compiled_groups: dict[tuple[str, frozenset[int]], _Compiled] = {}
         triggers: list[set[int]] = [set() for _ in indexable]
         always: list[int] = []
         second: list[frozenset[int] | None] = []
         evaluators: list[Evaluate] = []
+        plains: list[tuple[tuple[frozenset[int], ...], frozenset[int]] | None] = []
+        evidences: list[frozenset[int] | None] = []
         explainers: list[Callable[[_Scan], tuple[TermHit, ...]]] = []
         for index, node in enumerate(nodes):
             clauses = sorted(
@@ -232,6 +235,8 @@ class RuleSet:
             compiled = _compile(node, _ANY, self)
             evaluators.append(compiled.evaluate)
             explainers.append(_rule_hits(compiled))
+            plains.append(compiled.plain)
+            evidences.append(compiled.evidence)
         self._triggers: list[frozenset[int]] = [frozenset(t) if t else _EMPTY for t in triggers]
         self._trigger_pids = frozenset(pid for pid, rule_indexes in enumerate(triggers) if rule_indexes)
         self._wanted = self._trigger_pids | frozenset(range(base, len(self._patterns)))
@@ -250,6 +255,8 @@ class RuleSet:
         ]
         self._evaluators: tuple[Evaluate, ...] = tuple(evaluators)
         self._explainers: tuple[Callable[[_Scan], tuple[TermHit, ...]], ...] = tuple(explainers)
+        self._plain = tuple(plains)
+        self._evidence = tuple(evidences)
         self._source_cache: dict[str, tuple[str, list[tuple[int, int, int]], frozenset[int]]] = {}
         self._source_lock = threading.Lock()
 
@@ -397,6 +404,8 @@ class RuleSet:
         second = self._second
         evaluators = self._evaluators
         explainers = self._explainers
+        plain = self._plain
+        evidence = self._evidence
         keys = self._keys
         separator = FIELD_SEPARATOR
         for index, document in enumerate(documents):
@@ -444,14 +453,38 @@ class RuleSet:
                 candidates = always
             else:
                 continue
-            passed = [rule for rule in candidates if (clause := second[rule]) is None or not found.isdisjoint(clause)]
-            if not passed:
-                continue
-            passed.sort()
-            scan = _Scan(self, document, title, text, scanned, mode, hits, found)
-            true_rules = [rule for rule in passed if evaluators[rule](scan)]
+            scan = None
+            true_rules = []
+            for rule in sorted(candidates):
+                clause = second[rule]
+                if clause is not None and found.isdisjoint(clause):
+                    continue  # most candidates leave here, at the cost of one set operation
+                shape = plain[rule]
+                if shape is None:
+                    if scan is None:
+                        scan = _Scan(self, document, title, text, scanned, mode, hits, found)
+                    if evaluators[rule](scan):
+                        true_rules.append(rule)
+                elif found.isdisjoint(shape[1]):
+                    # The usual rule: each group found, none of the excluded (the evaluator of
+                    # _compile_and, inlined: no call, no scan object for the many that fail).
+                    for group in shape[0]:
+                        if found.isdisjoint(group):
+                            break
+                    else:
+                        true_rules.append(rule)
             if true_rules:
-                yield index, [_new_match(keys[rule], explainers[rule](scan)) for rule in true_rules]
+                if scan is None:
+                    scan = _Scan(self, document, title, text, scanned, mode, hits, found)
+                yield (
+                    index,
+                    [
+                        _new_match(
+                            keys[rule], explainers[rule](scan) if (pids := evidence[rule]) is None else scan.group_hits(pids)
+                        )
+                        for rule in true_rules
+                    ],
+                )
 
     def _source(self, source: str) -> tuple[str, list[tuple[int, int, int]], frozenset[int]]:
         """The normalized source name, its hits and found patterns (cached: sources repeat)."""
@@ -742,10 +775,38 @@ class _Scan:
 
     def group_hits(self, pids: frozenset[int]) -> tuple[TermHit, ...]:
         """``hits`` for a rule whose evidence is every found pattern among ``pids``."""
-        hits = self.pattern_hits(pids.intersection(self.any))
+        ordered = self.memo.get("term hits")
+        if ordered is None:
+            ordered = self._term_hits()
+        hits = [hit for pid, hit in ordered if pid in pids]
         if len(hits) > 1 and not self.raw and self._maps_merge():
             return tuple(dict.fromkeys(hits))
         return tuple(hits)
+
+    def _term_hits(self) -> list[tuple[int, TermHit]]:
+        """Every occurrence of a term in title and text as ``(pattern id, hit)``, in field and position order.
+
+        Made once per matching document and shared by its true rules (a
+        document matching one rule of a risk point usually matches its
+        neighbours on the same terms). Order as in ``pattern_hits``.
+        """
+        term_count = self.ruleset._term_count
+        ordered = sorted([match for match in self.matches if match[0] < term_count], key=_start_end)
+        hits: list[tuple[int, TermHit]] = []
+        if self.raw:
+            separator = self.separator
+            shift = separator + 1
+            labels = self.ruleset._patterns
+            for pid, start, end in ordered:
+                if start < separator:
+                    hits.append((pid, _new_hit(labels[pid], "title", start, end)))
+                else:
+                    hits.append((pid, _new_hit(labels[pid], "text", start - shift, end - shift)))
+        else:
+            memo = self.memo
+            hits = [(match[0], memo.get(match) or self._match_hit(match)) for match in ordered]
+        self.memo["term hits"] = hits
+        return hits
 
     def _match_hit(self, match: tuple[int, int, int]) -> TermHit:
         """The hit of an automaton match, its offsets mapped back to the original field."""
@@ -843,7 +904,7 @@ Spans = list[int | tuple[int, int, int, str]]
 Explain = Callable[["_Scan", Spans], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)  # not frozen: made once per node of every rule, and a frozen init is slow
 class _Compiled:
     """A node ready to run: ``evaluate(scan)``; ``explain(scan, spans)`` also appends the evidence when true."""
 
@@ -853,6 +914,10 @@ class _Compiled:
     group: Group | None = None  # set when the node is a plain group of terms (a | b | c)
     explain_true: Explain | None = None  # ``explain`` for when the node is known to be true, if cheaper
     evidence: frozenset[int] | None = None  # when true, the evidence is these patterns' occurrences (plain groups)
+    # For the usual rule, groups that must each be found and patterns none of
+    # which may be (``(a | b) & c & !(d | e)``): the matching loop checks these
+    # sets itself, without a scan object or a call per rule.
+    plain: tuple[tuple[frozenset[int], ...], frozenset[int]] | None = None
 
     @property
     def explain_known_true(self) -> Explain:
@@ -923,6 +988,15 @@ def _compile(node: Node, scope: str, ruleset: RuleSet) -> _Compiled:
 
 
 def _compile_group(scope: str, pids: frozenset[int], ruleset: RuleSet) -> _Compiled:
+    # Rules share their groups (the county's place names, the event words):
+    # one set of closures per distinct group.
+    compiled = ruleset._compiled_groups.get((scope, pids))
+    if compiled is None:
+        compiled = ruleset._compiled_groups[(scope, pids)] = _new_group(scope, pids)
+    return compiled
+
+
+def _new_group(scope: str, pids: frozenset[int]) -> _Compiled:
     if scope == _ANY:
         if len(pids) == 1:
             (pid,) = pids
@@ -1046,7 +1120,8 @@ def _compile_and(node: And, scope: str, ruleset: RuleSet) -> _Compiled:
     def explain(scan: _Scan, spans: Spans) -> bool:
         return evaluate(scan) and explain_true(scan, spans)
 
-    return _Compiled(evaluate, explain, cost, explain_true=explain_true, evidence=evidence)
+    plain = (present_groups, absent_group) if evidence is not None else None
+    return _Compiled(evaluate, explain, cost, explain_true=explain_true, evidence=evidence, plain=plain)
 
 
 def _absent_evaluator(scope: str, pids: frozenset[int]) -> Evaluate:
