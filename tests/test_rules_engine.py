@@ -435,11 +435,11 @@ def through_general_path(rules: RuleSet, nodes: list[Node]) -> RuleSet:
     """``rules`` with every rule evaluated by its closures and explained by the general collector."""
     general = object.__new__(RuleSet)
     general.__dict__.update(vars(rules))  # the same automaton and index, without building them again
-    general._plain = (None,) * len(nodes)
-    general._evidence = (None,) * len(nodes)
-    general._explainers = tuple(
-        (lambda explain: lambda scan: scan.hits(explain))(_compile(node, "any", general).explain_known_true) for node in nodes
-    )
+    compiled = [_compile(node, "any", general) for node in nodes]
+    general._evaluators = [rule.evaluate for rule in compiled]
+    general._explainers = [(lambda explain: lambda scan: scan.hits(explain))(rule.explain_known_true) for rule in compiled]
+    general._plain = [None] * len(nodes)
+    general._evidence = [None] * len(nodes)
     return general
 
 

@@ -24,16 +24,22 @@ How a document is matched:
    Cost grows with the text and the number of plausible rules, not with the
    size of the library.
 4. A candidate's tree is evaluated by closures compiled once per rule;
-   groups of plain terms become set operations done in C. ``near()``,
+   groups of plain terms become set operations done in C. The usual rule,
+   groups of terms some of which are negated (``(a | b) & c & !(d | e)``),
+   is checked by the matching loop itself, with no call and no per-document
+   scan object unless it is true. ``near()``,
    ``w:`` terms and regular expressions are looked at only when the boolean
    evaluation reaches them, cheapest operands first; a regex only runs when
    the literal strings it cannot match without were found.
 5. For a rule that is true, the evidence (the hits that made it true) is
-   collected and mapped back to offsets in the original field text.
+   collected and mapped back to offsets in the original field text; the
+   term hits of a matching document are made once and shared by its rules.
 
 A ``RuleSet`` is immutable after construction and safe to share between
-threads; the only lazily built shared state (the jieba tokenizer for ``w:``
-terms, the cache of normalized source names) is guarded by locks.
+threads; of the lazily built shared state, the jieba tokenizer for ``w:``
+terms and the cache of normalized source names are guarded by locks, and a
+rule compiled on first use by two threads at once is compiled twice into
+equal closures (each stored by one list assignment).
 """
 
 from __future__ import annotations
@@ -133,6 +139,15 @@ class RuleSetError(InvalidInput):
 
 
 Evaluate = Callable[["_Scan"], bool]
+# The usual rule's shape (see _Compiled.plain): groups that must each be found, patterns none of which may be.
+Plain = tuple[tuple[frozenset[int], ...], frozenset[int]]
+# A rule not compiled yet (RuleSet._compile_rule): a shape no compiled rule has.
+_UNCOMPILED: Plain = ((), frozenset())
+
+
+def _not_compiled(scan: _Scan) -> Any:  # pragma: no cover - the loop compiles a rule before calling it
+    raise AssertionError("rule not compiled")
+
 
 _EMPTY: frozenset[int] = frozenset()
 
@@ -201,7 +216,10 @@ class RuleSet:
             (normalize_for_matching(word) for word in self._user_words if word and word.strip()),
         )
 
-        # Index each rule under the rarest clause it needs; compile its evaluator.
+        # Index each rule under the rarest clause it needs. Its evaluator is
+        # compiled when it is first a candidate (_compile_rule): most rules of
+        # a library are never looked at by most runs (a backtest, a day's
+        # items), and compiling them all was a third of building the set.
         uses = Counter(pid for node in nodes for pid in set(self._pids_in(node)))
         indexable = self._patterns[:base]  # terms and regex literals; sentinels index nothing
         if term_frequencies is None:
@@ -215,10 +233,6 @@ class RuleSet:
         triggers: list[set[int]] = [set() for _ in indexable]
         always: list[int] = []
         second: list[frozenset[int] | None] = []
-        evaluators: list[Evaluate] = []
-        plains: list[tuple[tuple[frozenset[int], ...], frozenset[int]] | None] = []
-        evidences: list[frozenset[int] | None] = []
-        explainers: list[Callable[[_Scan], tuple[TermHit, ...]]] = []
         for index, node in enumerate(nodes):
             clauses = sorted(
                 set(self._necessary(node, _ANY)),
@@ -232,11 +246,6 @@ class RuleSet:
             # A second clause is checked before the rule's evaluator is called:
             # most candidates fail there, at the cost of one set operation.
             second.append(clauses[1] if len(clauses) > 1 else None)
-            compiled = _compile(node, _ANY, self)
-            evaluators.append(compiled.evaluate)
-            explainers.append(_rule_hits(compiled))
-            plains.append(compiled.plain)
-            evidences.append(compiled.evidence)
         self._triggers: list[frozenset[int]] = [frozenset(t) if t else _EMPTY for t in triggers]
         self._trigger_pids = frozenset(pid for pid, rule_indexes in enumerate(triggers) if rule_indexes)
         self._wanted = self._trigger_pids | frozenset(range(base, len(self._patterns)))
@@ -253,12 +262,23 @@ class RuleSet:
             else frozenset[int]().union(*(clause for rule in rules if (clause := second[rule]) is not None))
             for rules in triggers
         ]
-        self._evaluators: tuple[Evaluate, ...] = tuple(evaluators)
-        self._explainers: tuple[Callable[[_Scan], tuple[TermHit, ...]], ...] = tuple(explainers)
-        self._plain = tuple(plains)
-        self._evidence = tuple(evidences)
+        # Filled by _compile_rule. Threads compiling one rule at once store
+        # equal closures, one assignment each: no lock needed.
+        self._evaluators: list[Evaluate] = [_not_compiled] * len(nodes)
+        self._explainers: list[Callable[[_Scan], tuple[TermHit, ...]]] = [_not_compiled] * len(nodes)
+        self._evidence: list[frozenset[int] | None] = [None] * len(nodes)
+        self._plain: list[Plain | None] = [_UNCOMPILED] * len(nodes)
         self._source_cache: dict[str, tuple[str, list[tuple[int, int, int]], frozenset[int]]] = {}
         self._source_lock = threading.Lock()
+
+    def _compile_rule(self, index: int) -> Plain | None:
+        """Compile rule ``index`` (once; see __init__) and return its shape for the matching loop."""
+        compiled = _compile(self._nodes[index], _ANY, self)
+        self._evaluators[index] = compiled.evaluate
+        self._explainers[index] = _rule_hits(compiled)
+        self._evidence[index] = compiled.evidence
+        self._plain[index] = compiled.plain
+        return compiled.plain
 
     def _register_terms(self, node: Node) -> None:
         if isinstance(node, Term):
@@ -460,6 +480,8 @@ class RuleSet:
                 if clause is not None and found.isdisjoint(clause):
                     continue  # most candidates leave here, at the cost of one set operation
                 shape = plain[rule]
+                if shape is _UNCOMPILED:
+                    shape = self._compile_rule(rule)
                 if shape is None:
                     if scan is None:
                         scan = _Scan(self, document, title, text, scanned, mode, hits, found)
@@ -476,15 +498,11 @@ class RuleSet:
             if true_rules:
                 if scan is None:
                     scan = _Scan(self, document, title, text, scanned, mode, hits, found)
-                yield (
-                    index,
-                    [
-                        _new_match(
-                            keys[rule], explainers[rule](scan) if (pids := evidence[rule]) is None else scan.group_hits(pids)
-                        )
-                        for rule in true_rules
-                    ],
-                )
+                matches = []
+                for rule in true_rules:
+                    pids = evidence[rule]
+                    matches.append(_new_match(keys[rule], explainers[rule](scan) if pids is None else scan.group_hits(pids)))
+                yield index, matches
 
     def _source(self, source: str) -> tuple[str, list[tuple[int, int, int]], frozenset[int]]:
         """The normalized source name, its hits and found patterns (cached: sources repeat)."""
@@ -917,7 +935,7 @@ class _Compiled:
     # For the usual rule, groups that must each be found and patterns none of
     # which may be (``(a | b) & c & !(d | e)``): the matching loop checks these
     # sets itself, without a scan object or a call per rule.
-    plain: tuple[tuple[frozenset[int], ...], frozenset[int]] | None = None
+    plain: Plain | None = None
 
     @property
     def explain_known_true(self) -> Explain:
