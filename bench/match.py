@@ -64,8 +64,9 @@ time summed over the chunks); the figures are the medians over the passes
 with their spread (``value_min``/``value_max``, ``anchor_min``/``anchor_max``),
 so a load spike elsewhere on this shared machine moves one pass and not the
 figure. The first pass also pays what a rule set sets up on first use
-(jieba's dictionary for ``w:`` terms, about 0.6 s); the median of five keeps
-that out of the throughput. Progress goes to stderr; ``--profile`` adds a
+(jieba's dictionary for ``w:`` terms, about 0.6 s; compiling each rule the
+first time it is a candidate); the median of five keeps that out of the
+throughput. Progress goes to stderr; ``--profile`` adds a
 profile of the engine there.
 """
 
