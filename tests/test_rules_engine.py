@@ -32,7 +32,7 @@ from yuqing_core.rules import (
     highlight,
     normalize_for_matching,
 )
-from yuqing_core.rules._engine import _new_hit, _new_match
+from yuqing_core.rules._engine import _compile, _new_hit, _new_match
 
 DOCUMENT = MatchText(
     title="濮阳县化工厂泄漏",
@@ -412,6 +412,44 @@ def test_term_statistics_change_speed_not_results(shared_tokenizer: None, nodes:
     plain = RuleSet(list(enumerate(nodes)))
     tuned = RuleSet(list(enumerate(nodes)), term_frequencies=plain.term_frequencies(documents))
     assert list(plain.match_many(documents)) == list(tuned.match_many(documents))
+
+
+# Rules of the usual shape (groups of terms, some negated) go through the
+# matching loop's inlined checks and the shared per-document hits; every
+# rule can also go through its compiled evaluator and the general evidence
+# collector. Both must give the same matches and the same hits.
+GROUPS = st.lists(TERM_TEXTS.map(Term), min_size=1, max_size=3).map(
+    lambda terms: terms[0] if len(terms) == 1 else Or(tuple(terms))
+)
+USUAL_RULES = st.one_of(
+    st.builds(
+        lambda present, absent: And(tuple(present) + tuple(Not(group) for group in absent)),
+        st.lists(GROUPS, min_size=2, max_size=3),
+        st.lists(GROUPS, max_size=2),
+    ),
+    RULES,
+)
+
+
+def through_general_path(rules: RuleSet, nodes: list[Node]) -> RuleSet:
+    """``rules`` with every rule evaluated by its closures and explained by the general collector."""
+    general = object.__new__(RuleSet)
+    general.__dict__.update(vars(rules))  # the same automaton and index, without building them again
+    compiled = [_compile(node, "any", general) for node in nodes]
+    general._evaluators = [rule.evaluate for rule in compiled]
+    general._explainers = [(lambda explain: lambda scan: scan.hits(explain))(rule.explain_known_true) for rule in compiled]
+    general._plain = [None] * len(nodes)
+    general._evidence = [None] * len(nodes)
+    return general
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(USUAL_RULES, min_size=1, max_size=6), st.lists(DOCUMENTS, min_size=1, max_size=4))
+def test_inlined_rules_match_and_explain_like_the_general_path(
+    shared_tokenizer: None, nodes: list[Node], documents: list[MatchText]
+) -> None:
+    rules = RuleSet(list(enumerate(nodes)))
+    assert list(rules.match_many(documents)) == list(through_general_path(rules, nodes).match_many(documents))
 
 
 def test_term_frequencies_are_shares_of_documents() -> None:

@@ -24,16 +24,22 @@ How a document is matched:
    Cost grows with the text and the number of plausible rules, not with the
    size of the library.
 4. A candidate's tree is evaluated by closures compiled once per rule;
-   groups of plain terms become set operations done in C. ``near()``,
+   groups of plain terms become set operations done in C. The usual rule,
+   groups of terms some of which are negated (``(a | b) & c & !(d | e)``),
+   is checked by the matching loop itself, with no call and no per-document
+   scan object unless it is true. ``near()``,
    ``w:`` terms and regular expressions are looked at only when the boolean
    evaluation reaches them, cheapest operands first; a regex only runs when
    the literal strings it cannot match without were found.
 5. For a rule that is true, the evidence (the hits that made it true) is
-   collected and mapped back to offsets in the original field text.
+   collected and mapped back to offsets in the original field text; the
+   term hits of a matching document are made once and shared by its rules.
 
 A ``RuleSet`` is immutable after construction and safe to share between
-threads; the only lazily built shared state (the jieba tokenizer for ``w:``
-terms, the cache of normalized source names) is guarded by locks.
+threads; of the lazily built shared state, the jieba tokenizer for ``w:``
+terms and the cache of normalized source names are guarded by locks, and a
+rule compiled on first use by two threads at once is compiled twice into
+equal closures (each stored by one list assignment).
 """
 
 from __future__ import annotations
@@ -133,6 +139,15 @@ class RuleSetError(InvalidInput):
 
 
 Evaluate = Callable[["_Scan"], bool]
+# The usual rule's shape (see _Compiled.plain): groups that must each be found, patterns none of which may be.
+Plain = tuple[tuple[frozenset[int], ...], frozenset[int]]
+# A rule not compiled yet (RuleSet._compile_rule): a shape no compiled rule has.
+_UNCOMPILED: Plain = ((), frozenset())
+
+
+def _not_compiled(scan: _Scan) -> Any:  # pragma: no cover - the loop compiles a rule before calling it
+    raise AssertionError("rule not compiled")
+
 
 _EMPTY: frozenset[int] = frozenset()
 
@@ -201,7 +216,10 @@ class RuleSet:
             (normalize_for_matching(word) for word in self._user_words if word and word.strip()),
         )
 
-        # Index each rule under the rarest clause it needs; compile its evaluator.
+        # Index each rule under the rarest clause it needs. Its evaluator is
+        # compiled when it is first a candidate (_compile_rule): most rules of
+        # a library are never looked at by most runs (a backtest, a day's
+        # items), and compiling them all was a third of building the set.
         uses = Counter(pid for node in nodes for pid in set(self._pids_in(node)))
         indexable = self._patterns[:base]  # terms and regex literals; sentinels index nothing
         if term_frequencies is None:
@@ -211,11 +229,10 @@ class RuleSet:
             # Measured: the share of documents holding the term is what a
             # rule's index costs; the number of rules breaks ties.
             weights = [float(term_frequencies.get(text, 0.0)) + uses[pid] * 1e-9 for pid, text in enumerate(indexable)]
+        self._compiled_groups: dict[tuple[str, frozenset[int]], _Compiled] = {}
         triggers: list[set[int]] = [set() for _ in indexable]
         always: list[int] = []
         second: list[frozenset[int] | None] = []
-        evaluators: list[Evaluate] = []
-        explainers: list[Callable[[_Scan], tuple[TermHit, ...]]] = []
         for index, node in enumerate(nodes):
             clauses = sorted(
                 set(self._necessary(node, _ANY)),
@@ -229,9 +246,6 @@ class RuleSet:
             # A second clause is checked before the rule's evaluator is called:
             # most candidates fail there, at the cost of one set operation.
             second.append(clauses[1] if len(clauses) > 1 else None)
-            compiled = _compile(node, _ANY, self)
-            evaluators.append(compiled.evaluate)
-            explainers.append(_rule_hits(compiled))
         self._triggers: list[frozenset[int]] = [frozenset(t) if t else _EMPTY for t in triggers]
         self._trigger_pids = frozenset(pid for pid, rule_indexes in enumerate(triggers) if rule_indexes)
         self._wanted = self._trigger_pids | frozenset(range(base, len(self._patterns)))
@@ -248,10 +262,23 @@ class RuleSet:
             else frozenset[int]().union(*(clause for rule in rules if (clause := second[rule]) is not None))
             for rules in triggers
         ]
-        self._evaluators: tuple[Evaluate, ...] = tuple(evaluators)
-        self._explainers: tuple[Callable[[_Scan], tuple[TermHit, ...]], ...] = tuple(explainers)
+        # Filled by _compile_rule. Threads compiling one rule at once store
+        # equal closures, one assignment each: no lock needed.
+        self._evaluators: list[Evaluate] = [_not_compiled] * len(nodes)
+        self._explainers: list[Callable[[_Scan], tuple[TermHit, ...]]] = [_not_compiled] * len(nodes)
+        self._evidence: list[frozenset[int] | None] = [None] * len(nodes)
+        self._plain: list[Plain | None] = [_UNCOMPILED] * len(nodes)
         self._source_cache: dict[str, tuple[str, list[tuple[int, int, int]], frozenset[int]]] = {}
         self._source_lock = threading.Lock()
+
+    def _compile_rule(self, index: int) -> Plain | None:
+        """Compile rule ``index`` (once; see __init__) and return its shape for the matching loop."""
+        compiled = _compile(self._nodes[index], _ANY, self)
+        self._evaluators[index] = compiled.evaluate
+        self._explainers[index] = _rule_hits(compiled)
+        self._evidence[index] = compiled.evidence
+        self._plain[index] = compiled.plain
+        return compiled.plain
 
     def _register_terms(self, node: Node) -> None:
         if isinstance(node, Term):
@@ -397,6 +424,8 @@ class RuleSet:
         second = self._second
         evaluators = self._evaluators
         explainers = self._explainers
+        plain = self._plain
+        evidence = self._evidence
         keys = self._keys
         separator = FIELD_SEPARATOR
         for index, document in enumerate(documents):
@@ -444,14 +473,36 @@ class RuleSet:
                 candidates = always
             else:
                 continue
-            passed = [rule for rule in candidates if (clause := second[rule]) is None or not found.isdisjoint(clause)]
-            if not passed:
-                continue
-            passed.sort()
-            scan = _Scan(self, document, title, text, scanned, mode, hits, found)
-            true_rules = [rule for rule in passed if evaluators[rule](scan)]
+            scan = None
+            true_rules = []
+            for rule in sorted(candidates):
+                clause = second[rule]
+                if clause is not None and found.isdisjoint(clause):
+                    continue  # most candidates leave here, at the cost of one set operation
+                shape = plain[rule]
+                if shape is _UNCOMPILED:
+                    shape = self._compile_rule(rule)
+                if shape is None:
+                    if scan is None:
+                        scan = _Scan(self, document, title, text, scanned, mode, hits, found)
+                    if evaluators[rule](scan):
+                        true_rules.append(rule)
+                elif found.isdisjoint(shape[1]):
+                    # The usual rule: each group found, none of the excluded (the evaluator of
+                    # _compile_and, inlined: no call, no scan object for the many that fail).
+                    for group in shape[0]:
+                        if found.isdisjoint(group):
+                            break
+                    else:
+                        true_rules.append(rule)
             if true_rules:
-                yield index, [_new_match(keys[rule], explainers[rule](scan)) for rule in true_rules]
+                if scan is None:
+                    scan = _Scan(self, document, title, text, scanned, mode, hits, found)
+                matches = []
+                for rule in true_rules:
+                    pids = evidence[rule]
+                    matches.append(_new_match(keys[rule], explainers[rule](scan) if pids is None else scan.group_hits(pids)))
+                yield index, matches
 
     def _source(self, source: str) -> tuple[str, list[tuple[int, int, int]], frozenset[int]]:
         """The normalized source name, its hits and found patterns (cached: sources repeat)."""
@@ -742,10 +793,38 @@ class _Scan:
 
     def group_hits(self, pids: frozenset[int]) -> tuple[TermHit, ...]:
         """``hits`` for a rule whose evidence is every found pattern among ``pids``."""
-        hits = self.pattern_hits(pids.intersection(self.any))
+        ordered = self.memo.get("term hits")
+        if ordered is None:
+            ordered = self._term_hits()
+        hits = [hit for pid, hit in ordered if pid in pids]
         if len(hits) > 1 and not self.raw and self._maps_merge():
             return tuple(dict.fromkeys(hits))
         return tuple(hits)
+
+    def _term_hits(self) -> list[tuple[int, TermHit]]:
+        """Every occurrence of a term in title and text as ``(pattern id, hit)``, in field and position order.
+
+        Made once per matching document and shared by its true rules (a
+        document matching one rule of a risk point usually matches its
+        neighbours on the same terms). Order as in ``pattern_hits``.
+        """
+        term_count = self.ruleset._term_count
+        ordered = sorted([match for match in self.matches if match[0] < term_count], key=_start_end)
+        hits: list[tuple[int, TermHit]] = []
+        if self.raw:
+            separator = self.separator
+            shift = separator + 1
+            labels = self.ruleset._patterns
+            for pid, start, end in ordered:
+                if start < separator:
+                    hits.append((pid, _new_hit(labels[pid], "title", start, end)))
+                else:
+                    hits.append((pid, _new_hit(labels[pid], "text", start - shift, end - shift)))
+        else:
+            memo = self.memo
+            hits = [(match[0], memo.get(match) or self._match_hit(match)) for match in ordered]
+        self.memo["term hits"] = hits
+        return hits
 
     def _match_hit(self, match: tuple[int, int, int]) -> TermHit:
         """The hit of an automaton match, its offsets mapped back to the original field."""
@@ -843,7 +922,7 @@ Spans = list[int | tuple[int, int, int, str]]
 Explain = Callable[["_Scan", Spans], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)  # not frozen: made once per node of every rule, and a frozen init is slow
 class _Compiled:
     """A node ready to run: ``evaluate(scan)``; ``explain(scan, spans)`` also appends the evidence when true."""
 
@@ -853,6 +932,10 @@ class _Compiled:
     group: Group | None = None  # set when the node is a plain group of terms (a | b | c)
     explain_true: Explain | None = None  # ``explain`` for when the node is known to be true, if cheaper
     evidence: frozenset[int] | None = None  # when true, the evidence is these patterns' occurrences (plain groups)
+    # For the usual rule, groups that must each be found and patterns none of
+    # which may be (``(a | b) & c & !(d | e)``): the matching loop checks these
+    # sets itself, without a scan object or a call per rule.
+    plain: Plain | None = None
 
     @property
     def explain_known_true(self) -> Explain:
@@ -923,6 +1006,15 @@ def _compile(node: Node, scope: str, ruleset: RuleSet) -> _Compiled:
 
 
 def _compile_group(scope: str, pids: frozenset[int], ruleset: RuleSet) -> _Compiled:
+    # Rules share their groups (the county's place names, the event words):
+    # one set of closures per distinct group.
+    compiled = ruleset._compiled_groups.get((scope, pids))
+    if compiled is None:
+        compiled = ruleset._compiled_groups[(scope, pids)] = _new_group(scope, pids)
+    return compiled
+
+
+def _new_group(scope: str, pids: frozenset[int]) -> _Compiled:
     if scope == _ANY:
         if len(pids) == 1:
             (pid,) = pids
@@ -1046,7 +1138,8 @@ def _compile_and(node: And, scope: str, ruleset: RuleSet) -> _Compiled:
     def explain(scan: _Scan, spans: Spans) -> bool:
         return evaluate(scan) and explain_true(scan, spans)
 
-    return _Compiled(evaluate, explain, cost, explain_true=explain_true, evidence=evidence)
+    plain = (present_groups, absent_group) if evidence is not None else None
+    return _Compiled(evaluate, explain, cost, explain_true=explain_true, evidence=evidence, plain=plain)
 
 
 def _absent_evaluator(scope: str, pids: frozenset[int]) -> Evaluate:
