@@ -33,7 +33,7 @@ from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimi
 from yuqing_core.collect.health import PollOutcome, PollStatus
 from yuqing_core.collect.normalize import ItemRecord, normalize_document
 from yuqing_core.collect.parse import FeedParseError, parse_feed
-from yuqing_core.collect.store import is_transient_database_error, record_poll
+from yuqing_core.collect.store import is_transient_database_error, record_poll, record_polls_without_items
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
@@ -48,6 +48,9 @@ MAX_ERROR_CHARS = 500
 SNAPSHOT_BATCH_SOURCES = 256
 # Polls without items whose health and poll log go into one transaction, at most.
 HEALTH_BATCH_POLLS = 500
+# How long a batch waits for more polls to join it while other polls of the run are still under way:
+# a transaction costs far more than a row, and a poll that waits this long for its commit loses nothing.
+HEALTH_BATCH_WAIT_S = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -319,8 +322,8 @@ def commit_polls_without_items(
     """Write the health and poll log of many polls that brought no items, in one transaction.
 
     Each source is updated exactly as ``commit_poll`` would with no records
-    (``record_poll``), but the sources are read in one query and written in
-    one commit. The results are in the order of ``polls``; ``None`` for a
+    (``record_polls_without_items``), but the sources are read in one query
+    and written in one commit. The results are in the order of ``polls``; ``None`` for a
     source that vanished meanwhile. It raises whatever the transaction
     raised, and then nothing of it is kept (the caller writes the polls one
     by one with ``commit_poll``).
@@ -328,15 +331,9 @@ def commit_polls_without_items(
     with db.writer() as session:
         ids = sorted({source_id for source_id, _outcome in polls})
         sources = {source.id: source for source in session.scalars(select(Source).where(Source.id.in_(ids)))}
-        results: list[SourceResult | None] = []
-        for source_id, outcome in polls:
-            source = sources.get(source_id)
-            if source is None:
-                results.append(None)
-                continue
-            recorded, _new_ids = record_poll(session, source, outcome, [], settings)
-            results.append(result_of(source, recorded))
-        return results
+        found = [(sources[source_id], outcome) for source_id, outcome in polls if source_id in sources]
+        record_polls_without_items(session, found, settings)
+        return [result_of(sources[source_id], outcome) if source_id in sources else None for source_id, outcome in polls]
 
 
 def result_of(source: Source, outcome: PollOutcome) -> SourceResult:
@@ -359,21 +356,24 @@ def result_of(source: Source, outcome: PollOutcome) -> SourceResult:
 
 
 class HealthBatches:
-    """Group commit for polls without items: those waiting when a write starts go together in the next one.
+    """Group commit for polls without items: the polls waiting when a write starts go together.
 
-    The first poll to arrive is written at once; the polls that arrive while
-    a transaction is being written wait for the next, which takes them all
-    (up to ``HEALTH_BATCH_POLLS``). So nothing waits on a timer, and the
-    busier the run the fewer the transactions. A batch the database refuses
+    While other polls of the run are under way (``more_coming``), a batch
+    waits ``HEALTH_BATCH_WAIT_S`` for them before it is written; otherwise
+    it is written at once. The polls that arrive while a transaction is
+    being written wait for the next, which takes them all (up to
+    ``HEALTH_BATCH_POLLS``), so the busier the run the fewer the
+    transactions. A batch the database refuses
     for any reason but an unreachable database is written again poll by poll
     (``commit_poll``), so one bad poll costs only itself; an unreachable
     database fails every poll of the batch with its error, for the task
     layer to retry.
     """
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, more_coming: Callable[[], bool] = lambda: False) -> None:
         self.db = db
         self.settings = settings
+        self._more_coming = more_coming
         self._waiting: list[tuple[int, PollOutcome, asyncio.Future[SourceResult | None]]] = []
         self._writing: asyncio.Task[None] | None = None
 
@@ -387,6 +387,8 @@ class HealthBatches:
 
     async def _write_waiting(self) -> None:
         while self._waiting:
+            if len(self._waiting) < HEALTH_BATCH_POLLS and self._more_coming():
+                await asyncio.sleep(HEALTH_BATCH_WAIT_S)
             batch = self._waiting[:HEALTH_BATCH_POLLS]
             del self._waiting[:HEALTH_BATCH_POLLS]
             try:
@@ -430,7 +432,8 @@ class Collector:
         self.settings = settings
         self.fetcher = fetcher
         self.clock = clock
-        self._health = HealthBatches(db, settings)
+        self._health = HealthBatches(db, settings, more_coming=lambda: self._polling > 0)
+        self._polling = 0  # polls of this collector that have not yet reached their writes
         self._expected: list[int] = []
         self._unread: dict[int, int] = {}  # expected source id -> its first position in _expected
         self._snapshots: dict[int, SourceSnapshot | None] = {}
@@ -462,14 +465,22 @@ class Collector:
 
     async def collect(self, source_id: int) -> SourceResult | None:
         """Poll one source once and record the result. ``None`` if the source no longer exists."""
-        async with self.fetcher.slot():
-            # A short read that never waits on writers (WAL readers, MVCC): cheaper inline than handed to a thread.
-            source = self._snapshot(source_id)
-            if source is None:
-                return None
-            outcome, records = await self._poll(source)
-            if records:  # items and the validators that describe them: one transaction of their own
-                return await self.db.run(commit_poll, self.db, self.settings, source_id, outcome, records)
+        self._polling += 1
+        polling = True
+        try:
+            async with self.fetcher.slot():
+                # A short read that never waits on writers (WAL readers, MVCC): cheaper inline than handed to a thread.
+                source = self._snapshot(source_id)
+                if source is None:
+                    return None
+                outcome, records = await self._poll(source)
+                self._polling -= 1
+                polling = False
+                if records:  # items and the validators that describe them: one transaction of their own
+                    return await self.db.run(commit_poll, self.db, self.settings, source_id, outcome, records)
+        finally:
+            if polling:
+                self._polling -= 1
         # No body is held any more, so the place goes to the next poll while this one waits for its batch.
         return await self._health.write(source_id, outcome)
 
