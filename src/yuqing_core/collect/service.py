@@ -8,8 +8,8 @@ log to write; the polls of one run write those together, a batch per
 transaction, because one transaction per unchanged source was most of
 what re-polling cost. Each poll still returns only once its own writes are
 committed. A ``Collector`` also reads the sources it is told to expect in
-bulk, not one query per poll. Feed-side failures (HTTP errors, timeouts, bad XML)
-never raise: they are the source's health, recorded and returned. So is
+bulk, not one query per poll. Feed-side failures (HTTP errors, timeouts,
+bad XML) never raise: they are the source's health, recorded and returned. So is
 any other failure inside one source's run (a parser surprise, an item the
 database refuses, a schedule out of range): an entry that cannot be kept
 is skipped and counted in the note, and a failure of the whole poll is
@@ -323,10 +323,10 @@ def commit_polls_without_items(
 
     Each source is updated exactly as ``commit_poll`` would with no records
     (``record_polls_without_items``), but the sources are read in one query
-    and written in one commit. The results are in the order of ``polls``; ``None`` for a
-    source that vanished meanwhile. It raises whatever the transaction
-    raised, and then nothing of it is kept (the caller writes the polls one
-    by one with ``commit_poll``).
+    and written in one commit. The results are in the order of ``polls``;
+    ``None`` for a source that vanished meanwhile. It raises whatever the
+    transaction raised, and then nothing of it is kept (``HealthBatches``
+    then writes the polls one by one with ``commit_poll``).
     """
     with db.writer() as session:
         ids = sorted({source_id for source_id, _outcome in polls})
@@ -363,11 +363,12 @@ class HealthBatches:
     it is written at once. The polls that arrive while a transaction is
     being written wait for the next, which takes them all (up to
     ``HEALTH_BATCH_POLLS``), so the busier the run the fewer the
-    transactions. A batch the database refuses
-    for any reason but an unreachable database is written again poll by poll
-    (``commit_poll``), so one bad poll costs only itself; an unreachable
-    database fails every poll of the batch with its error, for the task
-    layer to retry.
+    transactions. A batch the database refuses for any reason but an
+    unreachable database is written again poll by poll (``commit_poll``), so
+    one bad poll costs only itself; an unreachable database fails every poll
+    of the batch with its error, for the task layer to retry. A run killed
+    before a batch commits leaves those sources as they were: polled again
+    next time, nothing half-written (no items ride in these batches).
     """
 
     def __init__(self, db: Database, settings: Settings, more_coming: Callable[[], bool] = lambda: False) -> None:
