@@ -39,9 +39,10 @@ What is measured:
 
 ``repoll_1000_unchanged_s``
     Seconds to re-poll 1,000 unchanged feeds over loopback HTTP, every
-    answer a 304: ``collect_source`` for each source under one
-    ``asyncio.gather`` inside one ``Fetcher`` (default concurrency), which
-    includes reading each source and committing its health and fetch log.
+    answer a 304: one ``Collector`` polls every source under one
+    ``asyncio.gather`` (default concurrency), as a collect flow run's tasks
+    do, which includes reading each source and committing its health and
+    fetch log (in bulk and in batches, as the flow does).
     The anchor is raw ``httpx.AsyncClient`` conditional GETs
     (``If-None-Match``) of the same URLs, with the same connection limits
     and the same in-flight limit (``fetch_concurrency``). Lower is better,
@@ -62,6 +63,13 @@ gives one rate per side, and the figures are the medians over the passes
 with their spread (``value_min``/``value_max``, ``anchor_min``/``anchor_max``).
 The re-poll figure interleaves whole rounds (alternating which side goes
 first) and reports each side's median round and spread. Progress goes to stderr.
+
+Memory: every figure carries ``peak_rss_mib`` (ours) and
+``anchor_peak_rss_mib``: the highest peak resident set of this process
+while that side ran (the peak is reset before each timed call through
+``/proc/self/clear_refs``, so each side's figure is its own; the database
+and the feeds built beforehand are included, the feed server's process is
+not). ``--only pipeline|store|repoll`` (repeatable) runs only those figures.
 """
 
 from __future__ import annotations
@@ -71,10 +79,13 @@ import os
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+import argparse
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -97,7 +108,7 @@ from benchlib import emit, figure_from_rounds, log
 from yuqing_core.collect.fetch import Fetcher
 from yuqing_core.collect.normalize import ItemRecord, normalize_entries
 from yuqing_core.collect.parse import parse_feed
-from yuqing_core.collect.service import SourceResult, collect_source, ingest_document
+from yuqing_core.collect.service import Collector, SourceResult, ingest_document
 from yuqing_core.collect.sources import SourceSpec, import_sources
 from yuqing_core.collect.store import insert_items
 from yuqing_core.config import Settings
@@ -153,30 +164,49 @@ class Feed:
     entries: int
 
 
+def reset_peak_rss() -> None:
+    """Start measuring this process's peak resident set afresh (Linux; elsewhere the peak runs from the start)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set since the last ``reset_peak_rss``, in MiB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return int(status.split("VmHWM:", 1)[1].split()[0]) / 1024
+
+
 @dataclass
 class Tally:
-    """Seconds and items summed over the timed calls of one side."""
+    """Seconds and items summed over the timed calls of one side, and the highest peak RSS among them."""
 
     seconds: float = 0.0
     items: int = 0
+    peak_rss_mib: float = 0.0
 
-    def add(self, seconds: float, items: int) -> None:
+    def add(self, seconds: float, items: int, peak_rss_mib: float = 0.0) -> None:
         self.seconds += seconds
         self.items += items
+        self.peak_rss_mib = max(self.peak_rss_mib, peak_rss_mib)
 
     def merge(self, other: Tally) -> None:
-        self.add(other.seconds, other.items)
+        self.add(other.seconds, other.items, other.peak_rss_mib)
 
     @property
     def rate(self) -> float:
         return self.items / self.seconds
 
 
-def timed(call: Callable[[], int]) -> tuple[float, int]:
-    """Wall-clock seconds of ``call()`` and what it returned."""
+def timed(call: Callable[[], int]) -> tuple[float, int, float]:
+    """Wall-clock seconds of ``call()``, what it returned, and the process's peak RSS (MiB) while it ran."""
+    reset_peak_rss()
     started = time.perf_counter()
     result = call()
-    return time.perf_counter() - started, result
+    seconds = time.perf_counter() - started
+    return seconds, result, peak_rss_mib()
 
 
 def alternate(sides: list[Any], index: int) -> None:
@@ -358,25 +388,30 @@ def bench_pipeline(folder: Path, feeds: Sequence[Feed]) -> list[dict[str, Any]]:
     ours: list[float] = []
     anchor: list[float] = []
     anchor_default: list[float] = []
+    ours_all, anchor_all, default_all = Tally(), Tally(), Tally()
     for pass_number in range(PIPELINE_PASSES):
         ours_pass, anchor_pass, default_pass = Tally(), Tally(), Tally()
         pipeline_pass(feeds, folder, f"pipeline-{pass_number}", ours_pass, anchor_pass, default_pass)
+        ours_all.merge(ours_pass)
+        anchor_all.merge(anchor_pass)
+        default_all.merge(default_pass)
         log(f"  pass {pass_number + 1}: ingest_document {ours_pass.rate:,.0f} items/s, feedparser (our options) "
             f"{anchor_pass.rate:,.0f} entries/s, feedparser (defaults) {default_pass.rate:,.0f} entries/s")  # fmt: skip
         ours.append(ours_pass.rate)
         anchor.append(anchor_pass.rate)
         anchor_default.append(default_pass.rate)
-    details = {"feeds": len(feeds), "items": expected}
+    details = {"feeds": len(feeds), "items": expected, "peak_rss_mib": round(ours_all.peak_rss_mib, 1)}
     return [
         figure_from_rounds(
             "collect", "items_per_s", ours,
             "raw feedparser.parse, same options as ours (sanitize_html=False, resolve_relative_uris=False)", anchor,
-            **details,
+            **details, anchor_peak_rss_mib=round(anchor_all.peak_rss_mib, 1),
         ),
         figure_from_rounds(
             "collect", "items_per_s_vs_default_feedparser", ours,
             "raw feedparser.parse, default options (sanitizes; more work than ours)", anchor_default,
-            **details, note="not the fair ratio: the anchor does work ours turns off; see items_per_s",
+            **details, anchor_peak_rss_mib=round(default_all.peak_rss_mib, 1),
+            note="not the fair ratio: the anchor does work ours turns off; see items_per_s",
         ),
     ]  # fmt: skip
 
@@ -445,9 +480,12 @@ def bench_store(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
     log(f"store: {expected} rows, one transaction per feed")
     ours: list[float] = []
     anchor: list[float] = []
+    ours_all, anchor_all = Tally(), Tally()
     for pass_number in range(STORE_PASSES):
         ours_pass, anchor_pass = Tally(), Tally()
         store_pass(records, urls, fetched_at, folder, f"store-{pass_number}", ours_pass, anchor_pass)
+        ours_all.merge(ours_pass)
+        anchor_all.merge(anchor_pass)
         log(
             f"  pass {pass_number + 1}: insert_items {ours_pass.rate:,.0f} rows/s, Core executemany {anchor_pass.rate:,.0f} rows/s"
         )
@@ -456,6 +494,7 @@ def bench_store(folder: Path, feeds: Sequence[Feed]) -> dict[str, Any]:
     return figure_from_rounds(
         "collect", "store_rows_per_s", ours, "SQLAlchemy Core insert().on_conflict_do_nothing() executemany",
         anchor, rows=expected,
+        peak_rss_mib=round(ours_all.peak_rss_mib, 1), anchor_peak_rss_mib=round(anchor_all.peak_rss_mib, 1),
     )  # fmt: skip
 
 
@@ -481,10 +520,12 @@ def serve_feeds(hosts: list[str], routes: list[tuple[int, str, bytes, str]], con
 
 
 async def poll_sources(db: Database, settings: Settings, source_ids: Sequence[int]) -> tuple[float, list[SourceResult]]:
-    """Seconds to poll every source once through the core, and the results."""
+    """Seconds to poll every source once through the core, as a collect flow run does, and the results."""
     async with Fetcher(settings) as fetcher:
         started = time.perf_counter()
-        results = await asyncio.gather(*(collect_source(db, settings, source_id, fetcher) for source_id in source_ids))
+        collector = Collector(db, settings, fetcher)
+        collector.expect(source_ids)
+        results = await asyncio.gather(*(collector.collect(source_id) for source_id in source_ids))
         elapsed = time.perf_counter() - started
     return elapsed, [result for result in results if result is not None]
 
@@ -551,12 +592,15 @@ def bench_repoll(folder: Path) -> dict[str, Any]:
             statuses = Counter((result.status, result.http_status, result.items_new) for result in results)
             assert statuses == {("not_modified", 304, 0): len(urls)}, statuses
             ours_rounds.append(seconds)
-            log(f"  round {len(ours_rounds)}: collect_source {seconds:.3f} s")
+            log(f"  round {len(ours_rounds)}: Collector {seconds:.3f} s")
 
+        peaks: dict[Callable[[], None], float] = {raw_round: 0.0, our_round: 0.0}
         sides = [raw_round, our_round]
         for round_number in range(REPOLL_ROUNDS):
             for side in sides if round_number % 2 == 0 else sides[::-1]:
+                reset_peak_rss()
                 side()
+                peaks[side] = max(peaks[side], peak_rss_mib())
     finally:
         if server_process.is_alive():
             parent_end.send("stop")
@@ -567,19 +611,30 @@ def bench_repoll(folder: Path) -> dict[str, Any]:
         "collect", "repoll_1000_unchanged_s", [s * scale for s in ours_rounds], "raw httpx.AsyncClient conditional GETs",
         [s * scale for s in anchor_rounds], lower_is_better=True,
         feeds=len(urls), concurrency=settings.fetch_concurrency, hosts=host_count,
+        peak_rss_mib=round(peaks[our_round], 1), anchor_peak_rss_mib=round(peaks[raw_round], 1),
     )  # fmt: skip
 
 
-def main() -> int:
-    """Run every figure and print one JSON line each."""
+FIGURES = ("pipeline", "store", "repoll")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen figures (all by default) and print one JSON line each."""
+    parser = argparse.ArgumentParser(description="The collect benchmark: one JSON line per figure on stdout.")
+    parser.add_argument("--only", action="append", choices=FIGURES, help="run only this figure (repeatable); e.g. --only repoll")
+    chosen = set(parser.parse_args(argv).only or FIGURES)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         folder = Path(tmp)
-        feeds = build_feeds(PIPELINE_FEEDS, PIPELINE_ENTRIES_PER_FEED, label="pipeline")
-        for line in bench_pipeline(folder, feeds):
-            emit(line)
-        emit(bench_store(folder, feeds))
-        emit(bench_repoll(folder))
+        if chosen & {"pipeline", "store"}:
+            feeds = build_feeds(PIPELINE_FEEDS, PIPELINE_ENTRIES_PER_FEED, label="pipeline")
+            if "pipeline" in chosen:
+                for line in bench_pipeline(folder, feeds):
+                    emit(line)
+            if "store" in chosen:
+                emit(bench_store(folder, feeds))
+        if "repoll" in chosen:
+            emit(bench_repoll(folder))
     log(f"total {time.perf_counter() - started:.1f} s")
     return 0
 

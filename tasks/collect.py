@@ -4,7 +4,12 @@
   their inputs (persisted results), so retrying a flow run re-runs only the
   sources that failed; a new flow run polls afresh.
 - One ``collect_source`` task run per source, named after the source, so a
-  failing feed shows by name in the Prefect UI.
+  failing feed shows by name in the Prefect UI. The task runs of one flow
+  run share one ``Collector`` (``shared_collector``): one HTTP client, the
+  due sources read in bulk, and the health and poll log of the sources that
+  brought no items written a batch per transaction. Each task run still
+  ends only once its own source's writes are committed, so its state says
+  what is stored.
 - A feed that fails (HTTP error, timeout, not a feed) ends its task run
   Failed without task-level retries: the source's own backoff and
   Retry-After decide when it is polled next, and hammering a broken server
@@ -24,26 +29,28 @@ from prefect.states import Completed, Failed, State
 
 from tasks.policies import PER_RUN_CACHE, database_error, task_timeout
 from yuqing_core.collect.fetch import Fetcher
-from yuqing_core.collect.service import SourceRef, SourceResult, due_sources
-from yuqing_core.collect.service import collect_source as core_collect_source
+from yuqing_core.collect.service import Collector, SourceRef, SourceResult, due_sources
 from yuqing_core.collect.summary import CollectSummary, summary_rows
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
 from yuqing_core.timeutil import utcnow
 
-_shared_fetcher: ContextVar[Fetcher | None] = ContextVar("yuqing_shared_fetcher", default=None)
+_shared_collector: ContextVar[Collector | None] = ContextVar("yuqing_shared_collector", default=None)
 
 
 @asynccontextmanager
-async def shared_fetcher() -> AsyncIterator[Fetcher]:
-    """One HTTP client (connection pool, per-host limits) for all the source tasks of a flow run."""
-    async with Fetcher(get_settings()) as fetcher:
-        token = _shared_fetcher.set(fetcher)
+async def shared_collector(sources: list[SourceRef]) -> AsyncIterator[Collector]:
+    """One collector (HTTP client, bulk reads, batched health writes) for the source tasks of a flow run."""
+    settings = get_settings()
+    async with Fetcher(settings) as fetcher:
+        collector = Collector(get_database(settings), settings, fetcher)
+        collector.expect([source.id for source in sources])
+        token = _shared_collector.set(collector)
         try:
-            yield fetcher
+            yield collector
         finally:
-            _shared_fetcher.reset(token)
+            _shared_collector.reset(token)
 
 
 @task(
@@ -77,13 +84,12 @@ async def collect_source(source_id: int, source_name: str) -> State:
     logger = get_run_logger()
     settings = get_settings()
     check_fault(settings, "collect", source_name)
-    db = get_database(settings)
-    fetcher = _shared_fetcher.get()
-    if fetcher is None:  # called outside a flow's shared_fetcher(): use a private client
-        async with Fetcher(settings) as own:
-            result = await core_collect_source(db, settings, source_id, own)
+    collector = _shared_collector.get()
+    if collector is None:  # called outside a flow's shared_collector(): use a private one
+        async with Fetcher(settings) as fetcher:
+            result = await Collector(get_database(settings), settings, fetcher).collect(source_id)
     else:
-        result = await core_collect_source(db, settings, source_id, fetcher)
+        result = await collector.collect(source_id)
     if result is None:
         return Completed(message=f"{source_name} 已被删除，跳过", data=None)
     if result.failed:
@@ -100,7 +106,7 @@ def _note(result: SourceResult) -> str:
 async def collect_stage(all_sources: bool = False, names: list[str] | None = None, shard: str | None = None) -> CollectSummary:
     """The collect stage as tasks (for the collect and monitor flows): select, poll each source, publish."""
     due = select_due_sources(all_sources=all_sources, names=names, shard=shard)
-    async with shared_fetcher():
+    async with shared_collector(due):
         states = await asyncio.gather(*(collect_source(source_id=s.id, source_name=s.name, return_state=True) for s in due))
     summary = CollectSummary()
     for source, state in zip(due, states, strict=True):

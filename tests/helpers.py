@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from yuqing_core.collect import netpolicy
 from yuqing_core.collect.fetch import Fetcher
-from yuqing_core.collect.service import SourceResult, collect_source
+from yuqing_core.collect.service import Collector, SourceResult
 from yuqing_core.collect.sources import SourceSpec, import_sources
 from yuqing_core.config import Settings
 from yuqing_core.db import Database, Item, Source
@@ -52,9 +52,13 @@ def add_sources(db: Database, settings: Settings, now: datetime | None = None, *
 
 
 def collect(db: Database, settings: Settings, *source_ids: int) -> list[SourceResult]:
+    """Poll the sources once, together, the way a collect flow run does (one ``Collector``)."""
+
     async def go() -> list[SourceResult]:
         async with Fetcher(settings) as fetcher:
-            results = await asyncio.gather(*(collect_source(db, settings, sid, fetcher) for sid in source_ids))
+            collector = Collector(db, settings, fetcher)
+            collector.expect(source_ids)
+            results = await asyncio.gather(*(collector.collect(sid) for sid in source_ids))
         return [r for r in results if r is not None]
 
     return asyncio.run(go())

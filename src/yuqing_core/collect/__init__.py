@@ -5,6 +5,7 @@ from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult
 from yuqing_core.collect.normalize import ItemRecord, normalize_entries
 from yuqing_core.collect.parse import FeedParseError, ParsedFeed, parse_feed
 from yuqing_core.collect.service import (
+    Collector,
     SourceRef,
     SourceResult,
     collect_source,
@@ -15,6 +16,7 @@ from yuqing_core.collect.sources import ImportSummary, import_sources, list_sour
 
 __all__ = [
     "ArchiveImportSummary",
+    "Collector",
     "FeedParseError",
     "FetchError",
     "FetchResult",

@@ -1,9 +1,15 @@
 """The collect stage: which sources are due, and one poll of one source end to end.
 
-``collect_source`` is what one Prefect task runs for one source: fetch,
+``Collector.collect`` is what one Prefect task runs for one source: fetch,
 parse, normalize, then one transaction that stores new items and the
-source's new health. Feed-side failures (HTTP errors, timeouts, bad XML)
-never raise: they are the source's health, recorded and returned. So is
+source's new health. A poll that brings no items (most of them: a 304, the
+same content again, a failure) has only the source's health and its poll
+log to write; the polls of one run write those together, a batch per
+transaction, because one transaction per unchanged source was most of
+what re-polling cost. Each poll still returns only once its own writes are
+committed. A ``Collector`` also reads the sources it is told to expect in
+bulk, not one query per poll. Feed-side failures (HTTP errors, timeouts,
+bad XML) never raise: they are the source's health, recorded and returned. So is
 any other failure inside one source's run (a parser surprise, an item the
 database refuses, a schedule out of range): an entry that cannot be kept
 is skipped and counted in the note, and a failure of the whole poll is
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +33,7 @@ from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimi
 from yuqing_core.collect.health import PollOutcome, PollStatus
 from yuqing_core.collect.normalize import ItemRecord, normalize_document
 from yuqing_core.collect.parse import FeedParseError, parse_feed
-from yuqing_core.collect.store import is_transient_database_error, record_poll
+from yuqing_core.collect.store import is_transient_database_error, record_poll, record_polls_without_items
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
@@ -38,6 +44,13 @@ from yuqing_core.timeutil import utcnow
 Clock = Callable[[], datetime]
 POLLABLE_KINDS = ("auto", "rss", "atom", "jsonfeed")
 MAX_ERROR_CHARS = 500
+# Sources read per query when a collector knows which sources it will poll.
+SNAPSHOT_BATCH_SOURCES = 256
+# Polls without items whose health and poll log go into one transaction, at most.
+HEALTH_BATCH_POLLS = 500
+# How long a batch waits for more polls to join it while other polls of the run are still under way:
+# a transaction costs far more than a row, and a poll that waits this long for its commit loses nothing.
+HEALTH_BATCH_WAIT_S = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -137,21 +150,27 @@ def due_sources(
         return [SourceRef(id=row.id, name=row.name) for row in session.execute(query.order_by(Source.name))]
 
 
-def snapshot(db: Database, source_id: int) -> SourceSnapshot | None:
+_SNAPSHOT_COLUMNS = (
+    Source.id, Source.name, Source.url, Source.kind, Source.timezone, Source.etag, Source.last_modified, Source.content_sha1,
+)  # fmt: skip
+
+
+def read_snapshots(db: Database, source_ids: Sequence[int]) -> dict[int, SourceSnapshot]:
+    """The snapshots of the given sources that exist and have a URL, by id; one query per ``SNAPSHOT_BATCH_SOURCES``."""
+    snapshots: dict[int, SourceSnapshot] = {}
+    ids = list(dict.fromkeys(source_ids))
     with db.reader() as session:
-        source = session.get(Source, source_id)
-        if source is None or not source.url:
-            return None
-        return SourceSnapshot(
-            id=source.id,
-            name=source.name,
-            url=source.url,
-            kind=source.kind,
-            timezone=source.timezone,
-            etag=source.etag,
-            last_modified=source.last_modified,
-            content_sha1=source.content_sha1,
-        )
+        for start in range(0, len(ids), SNAPSHOT_BATCH_SOURCES):
+            query = select(*_SNAPSHOT_COLUMNS).where(Source.id.in_(ids[start : start + SNAPSHOT_BATCH_SOURCES]))
+            for row in session.execute(query):
+                if row.url:
+                    snapshots[row.id] = SourceSnapshot(**row._asdict())
+    return snapshots
+
+
+def snapshot(db: Database, source_id: int) -> SourceSnapshot | None:
+    """What a poll of one source needs to know; None if it is gone or has no URL."""
+    return read_snapshots(db, [source_id]).get(source_id)
 
 
 # Fetch errors with a status of their own; any other is an "error".
@@ -294,53 +313,205 @@ def _commit_poll(
         if source is None:
             return None
         outcome, _new_ids = record_poll(session, source, outcome, records, settings)
-        return SourceResult(
-            source_id=source.id,
-            name=source.name,
-            status=outcome.status,
-            http_status=outcome.http_status,
-            entries_seen=outcome.entries_seen,
-            items_new=outcome.items_new,
-            error=outcome.error,
-            note=outcome.note,
-            enabled=source.enabled,
-            disabled_reason=source.disabled_reason,
-            consecutive_errors=source.consecutive_errors,
-            next_poll_at=source.next_poll_at,
-            duration_s=(outcome.finished_at - outcome.started_at).total_seconds(),
-        )
+        return result_of(source, outcome)
+
+
+def commit_polls_without_items(
+    db: Database, settings: Settings, polls: Sequence[tuple[int, PollOutcome]]
+) -> list[SourceResult | None]:
+    """Write the health and poll log of many polls that brought no items, in one transaction.
+
+    Each source is updated exactly as ``commit_poll`` would with no records
+    (``record_polls_without_items``), but the sources are read in one query
+    and written in one commit. The results are in the order of ``polls``;
+    ``None`` for a source that vanished meanwhile. It raises whatever the
+    transaction raised, and then nothing of it is kept (``HealthBatches``
+    then writes the polls one by one with ``commit_poll``).
+    """
+    with db.writer() as session:
+        ids = sorted({source_id for source_id, _outcome in polls})
+        sources = {source.id: source for source in session.scalars(select(Source).where(Source.id.in_(ids)))}
+        found = [(sources[source_id], outcome) for source_id, outcome in polls if source_id in sources]
+        record_polls_without_items(session, found, settings)
+        return [result_of(sources[source_id], outcome) if source_id in sources else None for source_id, outcome in polls]
+
+
+def result_of(source: Source, outcome: PollOutcome) -> SourceResult:
+    """What operators see of a recorded poll: the outcome and the source's health after it."""
+    return SourceResult(
+        source_id=source.id,
+        name=source.name,
+        status=outcome.status,
+        http_status=outcome.http_status,
+        entries_seen=outcome.entries_seen,
+        items_new=outcome.items_new,
+        error=outcome.error,
+        note=outcome.note,
+        enabled=source.enabled,
+        disabled_reason=source.disabled_reason,
+        consecutive_errors=source.consecutive_errors,
+        next_poll_at=source.next_poll_at,
+        duration_s=(outcome.finished_at - outcome.started_at).total_seconds(),
+    )
+
+
+class HealthBatches:
+    """Group commit for polls without items: the polls waiting when a write starts go together.
+
+    While other polls of the run are under way (``more_coming``), a batch
+    waits ``HEALTH_BATCH_WAIT_S`` for them before it is written; otherwise
+    it is written at once. The polls that arrive while a transaction is
+    being written wait for the next, which takes them all (up to
+    ``HEALTH_BATCH_POLLS``), so the busier the run the fewer the
+    transactions. A batch the database refuses for any reason but an
+    unreachable database is written again poll by poll (``commit_poll``), so
+    one bad poll costs only itself; an unreachable database fails every poll
+    of the batch with its error, for the task layer to retry. A run killed
+    before a batch commits leaves those sources as they were: polled again
+    next time, nothing half-written (no items ride in these batches).
+    """
+
+    def __init__(self, db: Database, settings: Settings, more_coming: Callable[[], bool] = lambda: False) -> None:
+        self.db = db
+        self.settings = settings
+        self._more_coming = more_coming
+        self._waiting: list[tuple[int, PollOutcome, asyncio.Future[SourceResult | None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, source_id: int, outcome: PollOutcome) -> SourceResult | None:
+        """Record one poll without items; return once its transaction is committed."""
+        future: asyncio.Future[SourceResult | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((source_id, outcome, future))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_waiting())
+        return await future
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            if len(self._waiting) < HEALTH_BATCH_POLLS and self._more_coming():
+                await asyncio.sleep(HEALTH_BATCH_WAIT_S)
+            batch = self._waiting[:HEALTH_BATCH_POLLS]
+            del self._waiting[:HEALTH_BATCH_POLLS]
+            try:
+                results = await self._write_batch([(source_id, outcome) for source_id, outcome, _future in batch])
+            except BaseException as exc:
+                for _source_id, _outcome, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):  # cancelled: the run is ending
+                    raise
+                continue
+            for (_source_id, _outcome, future), result in zip(batch, results, strict=True):
+                if not future.done():  # its poll may have been cancelled meanwhile
+                    future.set_result(result)
+
+    async def _write_batch(self, polls: list[tuple[int, PollOutcome]]) -> list[SourceResult | None]:
+        try:
+            return await self.db.run(commit_polls_without_items, self.db, self.settings, polls)
+        except Exception as exc:
+            if is_transient_database_error(exc):
+                raise
+            logger.warning("%d 个信息源的采集记录无法一并保存，改为逐个保存：%r", len(polls), exc)
+        # One by one (every source in its own transaction); a source whose write fails even alone
+        # fails the batch's waiters with its error, as commit_poll would have failed its own poll.
+        return [await self.db.run(commit_poll, self.db, self.settings, source_id, outcome, []) for source_id, outcome in polls]
+
+
+class Collector:
+    """The polls of one collect run: one HTTP client, sources read in bulk, polls without items written in batches.
+
+    Example::
+
+        async with Fetcher(settings) as fetcher:
+            collector = Collector(db, settings, fetcher)
+            collector.expect(source_ids)
+            results = await asyncio.gather(*(collector.collect(source_id) for source_id in source_ids))
+    """
+
+    def __init__(self, db: Database, settings: Settings, fetcher: Fetcher, *, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.fetcher = fetcher
+        self.clock = clock
+        self._health = HealthBatches(db, settings, more_coming=lambda: self._polling > 0)
+        self._polling = 0  # polls of this collector that have not yet reached their writes
+        self._expected: list[int] = []
+        self._unread: dict[int, int] = {}  # expected source id -> its first position in _expected
+        self._snapshots: dict[int, SourceSnapshot | None] = {}
+
+    def expect(self, source_ids: Sequence[int]) -> None:
+        """The sources this run is about to poll, in about the order it polls them.
+
+        Their snapshots are then read ``SNAPSHOT_BATCH_SOURCES`` at a time, as
+        the polls reach them, instead of one query per poll. Each is used
+        once: polling a source again reads it afresh.
+        """
+        self._expected = list(source_ids)
+        self._unread = {}
+        for position, source_id in enumerate(self._expected):
+            self._unread.setdefault(source_id, position)
+
+    def _snapshot(self, source_id: int) -> SourceSnapshot | None:
+        if source_id in self._snapshots:
+            return self._snapshots.pop(source_id)
+        position = self._unread.get(source_id)
+        if position is None:
+            return snapshot(self.db, source_id)
+        window = [sid for sid in self._expected[position : position + SNAPSHOT_BATCH_SOURCES] if sid in self._unread]
+        read = read_snapshots(self.db, window)
+        for sid in window:
+            del self._unread[sid]
+            self._snapshots[sid] = read.get(sid)
+        return self._snapshots.pop(source_id)
+
+    async def collect(self, source_id: int) -> SourceResult | None:
+        """Poll one source once and record the result. ``None`` if the source no longer exists."""
+        self._polling += 1
+        polling = True
+        try:
+            async with self.fetcher.slot():
+                # A short read that never waits on writers (WAL readers, MVCC): cheaper inline than handed to a thread.
+                source = self._snapshot(source_id)
+                if source is None:
+                    return None
+                outcome, records = await self._poll(source)
+                self._polling -= 1
+                polling = False
+                if records:  # items and the validators that describe them: one transaction of their own
+                    return await self.db.run(commit_poll, self.db, self.settings, source_id, outcome, records)
+        finally:
+            if polling:
+                self._polling -= 1
+        # No body is held any more, so the place goes to the next poll while this one waits for its batch.
+        return await self._health.write(source_id, outcome)
+
+    async def _poll(self, source: SourceSnapshot) -> tuple[PollOutcome, list[ItemRecord]]:
+        clock = self.clock
+        started_at = clock()
+        try:
+            fetch = await self.fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+        except FetchError as exc:
+            return outcome_from_error(exc, started_at, clock()), []
+        except Exception as exc:  # not a feed-side failure we know: still this source's, recorded in its health
+            logger.exception("%s：抓取时出错", source.name)
+            failed = PollOutcome(
+                status="error", started_at=started_at, finished_at=clock(), error=f"抓取失败：{describe_failure(exc)}"
+            )
+            return failed, []
+        if fetch.not_modified:  # nothing to parse: no need to leave the event loop
+            return process_document(source, fetch, self.settings, started_at=started_at, fetched_at=clock())
+        # Parsing is CPU-bound: keep the event loop free for the other fetches meanwhile.
+        return await asyncio.to_thread(process_document, source, fetch, self.settings, started_at=started_at, fetched_at=clock())
 
 
 async def collect_source(
     db: Database, settings: Settings, source_id: int, fetcher: Fetcher, *, clock: Clock = utcnow
 ) -> SourceResult | None:
-    """Poll one source once and record the result. ``None`` if the source no longer exists."""
-    async with fetcher.slot():
-        # A short read that never waits on writers (WAL readers, MVCC): cheaper inline than handed to a thread.
-        source = snapshot(db, source_id)
-        if source is None:
-            return None
-        started_at = clock()
-        records: list[ItemRecord]
-        try:
-            fetch = await fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified)
-        except FetchError as exc:
-            outcome, records = outcome_from_error(exc, started_at, clock()), []
-        except Exception as exc:  # not a feed-side failure we know: still this source's, recorded in its health
-            logger.exception("%s：抓取时出错", source.name)
-            outcome = PollOutcome(
-                status="error", started_at=started_at, finished_at=clock(), error=f"抓取失败：{describe_failure(exc)}"
-            )
-            records = []
-        else:
-            if fetch.not_modified:  # nothing to parse: no need to leave the event loop
-                outcome, records = process_document(source, fetch, settings, started_at=started_at, fetched_at=clock())
-            else:
-                # Parsing is CPU-bound: keep the event loop free for the other fetches meanwhile.
-                outcome, records = await asyncio.to_thread(
-                    process_document, source, fetch, settings, started_at=started_at, fetched_at=clock()
-                )
-        return await db.run(commit_poll, db, settings, source_id, outcome, records)
+    """Poll one source once on its own and record the result. ``None`` if the source no longer exists.
+
+    Many polls at once should share one ``Collector``, which reads and writes them in batches.
+    """
+    return await Collector(db, settings, fetcher, clock=clock).collect(source_id)
 
 
 def ingest_document(
