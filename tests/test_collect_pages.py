@@ -205,3 +205,30 @@ def test_sources_test_shows_what_each_selector_extracts(sqlite_settings, feed_se
     assert "✓ items「div.infor-con li」：10/10" in outcome.output
     assert "提取到 10 个条目" in outcome.output and "2020-04-30 00:00" in outcome.output
     assert feed_server.hits["/fund/news.html"] == 2  # fetched, nothing stored (no database was needed)
+
+
+def test_a_collected_reply_times_the_event_and_leads_the_special_report(sqlite_db, sqlite_settings, feed_server) -> None:
+    from yuqing_core.analysis import analyze
+    from yuqing_core.db.models import Event, EventItem
+    from yuqing_core.demo.backlog import RISK_FILE
+    from yuqing_core.reports.data import build_special_report
+    from yuqing_core.risk.library import load_library_file
+    from yuqing_core.risk.versions import import_library
+
+    feed_server.add("/api/letters", page("letters.json"), content_type="application/json")
+    source_id = add_extracted(
+        sqlite_db, sqlite_settings, "县长信箱", feed_server.url("/api/letters"), "json", LETTERS, role="public"
+    )
+    collect(sqlite_db, sqlite_settings, source_id)
+    import_library(sqlite_db, load_library_file(RISK_FILE), author="测试")
+    now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    analyze(sqlite_db, now=now)
+    with sqlite_db.reader() as session:
+        water = session.scalar(select(Item).where(Item.guid == "9002"))
+        event = session.scalar(select(Event).join(EventItem, EventItem.event_id == Event.id).where(EventItem.item_id == water.id))
+    assert event is not None and event.first_response_at == water.reply_at  # the unit's reply, 16:40 the same day
+    assert event.response_status == "on_time"
+    report = build_special_report(sqlite_db, sqlite_settings, event_id=event.id, now=now)
+    first = report.official_responses[0]
+    assert first.item.published == water.reply_at and first.item.source == "县水利局（县长信箱）"
+    assert first.label.startswith("首次回应，按时") and "管网冲洗" in first.item.excerpt
