@@ -232,3 +232,18 @@ def test_a_collected_reply_times_the_event_and_leads_the_special_report(sqlite_d
     first = report.official_responses[0]
     assert first.item.published == water.reply_at and first.item.source == "县水利局（县长信箱）"
     assert first.label.startswith("首次回应，按时") and "管网冲洗" in first.item.excerpt
+
+
+def test_sources_test_by_name_shows_the_mapping_and_replies(db, env_settings, feed_server) -> None:
+    from yuqing_core.cli import main
+
+    feed_server.add("/api/letters", page("letters.json"), content_type="application/json")
+    add_extracted(db, env_settings, "县长信箱", feed_server.url("/api/letters"), "json", LETTERS, role="public")
+    outcome = CliRunner().invoke(main, ["sources", "test", "县长信箱"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "✓ reply.text「reply.content」：2/3 个条目有匹配" in outcome.output
+    assert "官方回复（县水利局）：2026-11-26 16:40 经核查" in outcome.output
+    with db.reader() as session:
+        assert session.scalar(select(Item.id)) is None  # nothing stored
+    missing = CliRunner().invoke(main, ["sources", "test", "没有这个源"])
+    assert missing.exit_code == 1 and "没有名为 '没有这个源' 的信息源" in missing.output
