@@ -45,6 +45,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/summary.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_sample_county_shape() -> None:
     formats = {s["format"] for s in COUNTY.sources}
     styles = {s["date_style"] for s in COUNTY.sources}
-    assert len(COUNTY.sources) == 12 and 300 <= len(COUNTY.items) <= 400
-    assert formats == {"rss2", "rss2-gbk", "atom", "rss1", "jsonfeed"}
-    assert styles == {"rfc822", "iso8601", "chinese", "slash", "cst"}
+    assert len(COUNTY.sources) == 14 and 300 <= len(COUNTY.items) <= 400
+    assert formats == {"rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json"}
+    assert styles == {"rfc822", "iso8601", "chinese", "slash", "cst", "local"}
     assert len({i["id"] for i in COUNTY.items}) == len(COUNTY.items)
 
 
@@ -48,7 +48,7 @@ def test_every_served_item_is_stored_once_with_its_true_time(sqlite_db, sqlite_s
         stored = session.scalars(select(Item)).all()
     seen = {}
     for item in stored:
-        key = re.search(r"(?:qinghe-|/a/)([a-z]+-\d+)", item.guid or "").group(1)
+        key = re.search(r"(?:qinghe-|/a/)([a-z]+-\d+)", item.guid or item.url or "").group(1)  # a page's items: the link
         seen[key] = item
     # Items published in the minutes between rendering and now may differ; everything earlier must match.
     settled = {i for i in expected if item_time(by_id[i], now.date()) < now - timedelta(minutes=1)}
@@ -67,6 +67,11 @@ def test_every_served_item_is_stored_once_with_its_true_time(sqlite_db, sqlite_s
         assert "script" not in seen[key].title, key
     for key in javascript_links:
         assert seen[key].url is None, key
+    # The 县长信箱 letter answered by a unit keeps the reply, at its time.
+    (letter,) = [i for i in COUNTY.items if i.get("reply")]
+    stored_letter = seen[letter["id"]]
+    assert stored_letter.reply_by == letter["reply"]["by"] and stored_letter.reply_text == letter["reply"]["text"]
+    assert stored_letter.reply_at == item_time(letter["reply"], now.date())
 
 
 @pytest.mark.slow
@@ -81,8 +86,8 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     out = completed.stdout
     # The wait for the local Prefect API is said, once (every flow run of the demo reuses it).
     assert completed.stderr.count("正在启动本地 Prefect 服务") == 1 and "本地 Prefect 服务已启动" in completed.stderr
-    assert "示例县：青禾县" in out and "共 12 个信息源，新增 0 条。" in out
-    first_new = int(re.search(r"共 12 个信息源，新增 (\d+) 条", out).group(1))
+    assert "示例县：青禾县" in out and "共 14 个信息源，新增 0 条。" in out
+    first_new = int(re.search(r"共 14 个信息源，新增 (\d+) 条", out).group(1))
     assert first_new > 200
     lines = (tmp_path / "demo" / "reports" / "items.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == first_new

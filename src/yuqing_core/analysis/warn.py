@@ -110,6 +110,7 @@ def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
             Item.published_at,
             Item.title,
             Item.text,
+            Item.reply_at,
             Source.name,
             Source.weight,
             Source.role,
@@ -183,7 +184,7 @@ def _watch(rows: list[Any], score: EventScore) -> dict[str, Any]:
     return {
         "harm": sum(1 for row in rows if row.stance == "harm_report" and is_problem_item(row.role, row.stance)),
         "response_status": score.response.status,
-        "responded": any(is_official_response(row.role, row.stance) for row in rows),
+        "responded": any(is_official_response(row.role, row.stance) or row.reply_at is not None for row in rows),
     }
 
 
@@ -300,6 +301,7 @@ def refresh_events(
                 ),
                 spike=event_spike["is_spike"] or bool(spiking_points),
                 sensitive_words=tuple(found_words),
+                replies=tuple(row.reply_at for row in rows if row.reply_at is not None),
             )
             score = score_event(facts, now=now, thresholds=thresholds, calendar=calendar, response_spec=spec.response)
             level = score.level

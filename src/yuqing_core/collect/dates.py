@@ -60,6 +60,8 @@ _ASCTIME = re.compile(
 _EPOCH = re.compile(r"^\d{9,10}(?:\d{3})?(?:\.\d+)?$")
 _RELATIVE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前$")
 _DAY_WORD = re.compile(r"^(?P<word>今天|昨天|前天)\s*(?:" + _TIME + r")?$")
+# A month and day without a year, as list pages write recent dates: "11月27日 08:30", "11-27 08:30".
+_MONTH_DAY = re.compile(r"^(?P<month>\d{1,2})\s*(?:月\s*(?P<day>\d{1,2})\s*[日号]?|-(?P<day2>\d{1,2}))(?:\s*" + _TIME + r")?$")
 
 
 def is_china_offset(tz: tzinfo) -> bool:
@@ -182,4 +184,19 @@ def _parse_relative(text: str, default_tz: tzinfo, now: datetime | None) -> date
         if hour > 23 or minute > 59:
             return None
         return datetime(day.year, day.month, day.day, hour, minute, int(match.group("second") or 0), tzinfo=default_tz)
+    match = _MONTH_DAY.match(text)
+    if match:
+        return _month_day(match, local_now, default_tz)
+    return None
+
+
+def _month_day(match: re.Match[str], local_now: datetime, default_tz: tzinfo) -> datetime | None:
+    """A date without a year is in the year that puts it no later than a day after ``now`` (Dec 31 read on Jan 1 is last year)."""
+    groups = match.groupdict()
+    for year in (local_now.year, local_now.year - 1):
+        moment = _build({**groups, "year": str(year), "day": groups["day"] or groups["day2"]}, default_tz)
+        if moment is None:
+            return None
+        if moment <= local_now + timedelta(days=1):
+            return moment
     return None

@@ -29,6 +29,7 @@ from yuqing_core.text import clean_whitespace, excerpt, fingerprint, html_to_tex
 
 MAX_TITLE_CHARS = 500
 MAX_AUTHOR_CHARS = 300
+MAX_REPLY_BY_CHARS = 200
 MAX_URL_CHARS = 2000
 MAX_GUID_CHARS = 1000
 MAX_ENTRY_KEY_CHARS = 512
@@ -54,6 +55,10 @@ class ItemRecord:
     published_raw: str | None
     published_fallback: str | None
     fingerprint: str
+    # The official reply published with the entry (message boards), else None; see ``RawEntry``.
+    reply_text: str | None = None
+    reply_at: datetime | None = None
+    reply_by: str | None = None
 
 
 def safe_link(link: str | None, base_url: str | None) -> str | None:
@@ -203,7 +208,24 @@ def _record(
         published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
         published_fallback=fallback,
         fingerprint=fingerprint(title, text),
+        **_reply(entry, source_tz, fetched_at, max_text_chars),
     )
+
+
+def _reply(entry: RawEntry, source_tz: tzinfo, fetched_at: datetime, max_text_chars: int) -> dict[str, Any]:
+    """The reply fields of a record: text, time and who replied, when the entry carries a reply.
+
+    A reply whose date is missing or unreadable is dated when it was first fetched: the
+    official answer existed by then, and that is the latest it can have been given.
+    """
+    text = truncate(clean_whitespace(html_to_text(entry.reply_text)), max_text_chars) if entry.reply_text else ""
+    if not text:
+        return {}
+    replied_at = parse_feed_date(entry.reply_date_raw, source_tz, now=fetched_at) if entry.reply_date_raw else None
+    if replied_at is None or replied_at > fetched_at or replied_at.year < OLDEST_PLAUSIBLE_YEAR:
+        replied_at = fetched_at
+    by = truncate(clean_whitespace(plain_title(entry.reply_by)), MAX_REPLY_BY_CHARS) if entry.reply_by else None
+    return {"reply_text": text, "reply_at": replied_at.astimezone(UTC), "reply_by": by or None}
 
 
 def entry_key(guid: str | None, link: str | None, title: str, text: str, *, guid_repeated: bool = False) -> str:

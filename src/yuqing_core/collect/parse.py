@@ -72,6 +72,10 @@ class RawEntry:
     date_raw: str | None = None
     # feedparser's own reading of the date (UTC), used only where our parser gives up.
     date_struct: time.struct_time | None = None
+    # An official reply published with the entry (message boards): its text, raw date and who replied.
+    reply_text: str | None = None
+    reply_date_raw: str | None = None
+    reply_by: str | None = None
 
 
 @dataclass

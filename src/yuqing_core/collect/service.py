@@ -25,14 +25,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
 from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimited
 from yuqing_core.collect.health import PollOutcome, PollStatus
+from yuqing_core.collect.kinds import POLLABLE_KINDS, fetch_following_pages, parse_source_document
 from yuqing_core.collect.normalize import ItemRecord, normalize_document
-from yuqing_core.collect.parse import FeedParseError, parse_feed
+from yuqing_core.collect.parse import FeedParseError
+from yuqing_core.collect.replies import record_replies
 from yuqing_core.collect.store import is_transient_database_error, record_poll, record_polls_without_items
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
@@ -42,7 +45,6 @@ from yuqing_core.text import storable
 from yuqing_core.timeutil import utcnow
 
 Clock = Callable[[], datetime]
-POLLABLE_KINDS = ("auto", "rss", "atom", "jsonfeed")
 MAX_ERROR_CHARS = 500
 # Sources read per query when a collector knows which sources it will poll.
 SNAPSHOT_BATCH_SOURCES = 256
@@ -79,6 +81,7 @@ class SourceSnapshot:
     etag: str | None
     last_modified: str | None
     content_sha1: str | None
+    extract: dict[str, Any] | None = None  # a page source's selectors, a json source's mapping
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def due_sources(
 
 _SNAPSHOT_COLUMNS = (
     Source.id, Source.name, Source.url, Source.kind, Source.timezone, Source.etag, Source.last_modified, Source.content_sha1,
+    Source.extract,
 )  # fmt: skip
 
 
@@ -195,11 +199,20 @@ def describe_failure(exc: BaseException) -> str:
 
 
 def process_document(
-    source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
+    source: SourceSnapshot,
+    fetch: FetchResult,
+    settings: Settings,
+    *,
+    started_at: datetime,
+    fetched_at: datetime,
+    following: Sequence[FetchResult] = (),
+    following_note: str | None = None,
 ) -> tuple[PollOutcome, list[ItemRecord]]:
-    """Parse and normalize a fetched document; unchanged content and every failure become outcomes."""
+    """Parse and normalize a fetched document (and a page source's following pages); unchanged content and every failure become outcomes."""
     try:
-        return _process_document(source, fetch, settings, started_at=started_at, fetched_at=fetched_at)
+        return _process_document(
+            source, fetch, settings, started_at=started_at, fetched_at=fetched_at, following=following, note=following_note
+        )
     except Exception as exc:  # a surprise in parsing is this source's failure, not the run's
         logger.exception("%s：处理文档时出错", source.name)
         failed = PollOutcome(
@@ -215,7 +228,14 @@ def process_document(
 
 
 def _process_document(
-    source: SourceSnapshot, fetch: FetchResult, settings: Settings, *, started_at: datetime, fetched_at: datetime
+    source: SourceSnapshot,
+    fetch: FetchResult,
+    settings: Settings,
+    *,
+    started_at: datetime,
+    fetched_at: datetime,
+    following: Sequence[FetchResult],
+    note: str | None,
 ) -> tuple[PollOutcome, list[ItemRecord]]:
     # What the fetch itself told, common to every outcome below.
     unchanged = PollOutcome(
@@ -235,8 +255,8 @@ def _process_document(
     if content_sha1 == source.content_sha1:
         return replace(unchanged, note="内容与上次相同", content_sha1=content_sha1), []
     try:
-        parsed = parse_feed(
-            fetch.body, content_type=fetch.content_type, kind=source.kind, max_entries=settings.fetch_max_entries_per_feed
+        parsed = parse_source_document(
+            source.kind, source.extract, fetch, following, max_entries=settings.fetch_max_entries_per_feed, note=note
         )
     except FeedParseError as exc:
         return replace(unchanged, status="error", error=f"解析失败：{exc}"), []
@@ -313,6 +333,7 @@ def _commit_poll(
         if source is None:
             return None
         outcome, _new_ids = record_poll(session, source, outcome, records, settings)
+        record_replies(session, source.id, records)
         return result_of(source, outcome)
 
 
@@ -500,8 +521,12 @@ class Collector:
             return failed, []
         if fetch.not_modified:  # nothing to parse: no need to leave the event loop
             return process_document(source, fetch, self.settings, started_at=started_at, fetched_at=clock())
+        following, note = await fetch_following_pages(self.fetcher, source.kind, source.extract, fetch, source.content_sha1)
         # Parsing is CPU-bound: keep the event loop free for the other fetches meanwhile.
-        return await asyncio.to_thread(process_document, source, fetch, self.settings, started_at=started_at, fetched_at=clock())
+        return await asyncio.to_thread(
+            process_document, source, fetch, self.settings, started_at=started_at, fetched_at=clock(),
+            following=following, following_note=note,
+        )  # fmt: skip
 
 
 async def collect_source(

@@ -11,7 +11,7 @@ Every field::
     sources:
       - name: 江华日报            # unique
         url: https://example.org/rss.xml
-        kind: auto                # auto | rss | atom | jsonfeed | archive
+        kind: auto                # auto | rss | atom | jsonfeed | archive | page | json
         owner_unit: 县委宣传部
         category: 媒体
         weight: 1.2               # authority of the source, > 0 and <= 10
@@ -27,6 +27,11 @@ of an item depends on it (an official source reporting 已兑付 is a resolution
 When a file leaves it out it is inferred from category and name
 (``infer_role``) and ``yuqing sources list`` marks it as inferred.
 
+Sites without a feed: ``kind: page`` reads a list page with the selectors under
+``page:`` (``collect.pages``); ``kind: json`` reads a JSON API list with the
+JMESPath mapping under ``json:``, a message board's official replies included
+(``collect.jsonlist``). ``yuqing sources test`` shows what they extract.
+
 Import is all or nothing: a file with any problem imports nothing, and the
 error names file, line and field of every problem.
 """
@@ -38,13 +43,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
 from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, disable, enable
+from yuqing_core.collect.jsonlist import JsonListSpec
 from yuqing_core.collect.netpolicy import BlockedAddress, check_scheme
+from yuqing_core.collect.pages import PageSpec
 from yuqing_core.config import MAX_DURATION_S, Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Source
@@ -52,7 +59,7 @@ from yuqing_core.errors import InvalidInput, NotFound
 from yuqing_core.timeutil import ZoneName, utcnow
 from yuqing_core.yamlfile import ConfigFileError, load_document, validate
 
-SourceKind = Literal["auto", "rss", "atom", "jsonfeed", "archive"]
+SourceKind = Literal["auto", "rss", "atom", "jsonfeed", "archive", "page", "json"]
 SourceRole = Literal["official", "media", "public"]
 SOURCE_ROLES: tuple[SourceRole, ...] = ("official", "media", "public")
 ROLE_LABELS: dict[str, str] = {"official": "官方", "media": "媒体", "public": "公众"}
@@ -119,7 +126,7 @@ def _describe_seconds(seconds: int) -> str:
 class SourceSpec(BaseModel):
     """One source as declared in a sources file."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     name: str = Field(min_length=1, max_length=200)
     url: str | None = None
@@ -131,10 +138,21 @@ class SourceSpec(BaseModel):
     enabled: bool = True
     timezone: ZoneName | None = None
     role: SourceRole | None = None
+    page: PageSpec | None = None
+    json_list: JsonListSpec | None = Field(None, alias="json")
 
     @property
     def effective_role(self) -> SourceRole:
         return self.role or infer_role(self.category, self.name)
+
+    @property
+    def extract(self) -> dict[str, Any] | None:
+        """What is stored in ``Source.extract``: the page selectors or the JSON mapping."""
+        if self.page is not None:
+            return {"page": self.page.model_dump(exclude_none=True)}
+        if self.json_list is not None:
+            return {"json": self.json_list.model_dump(exclude_none=True)}
+        return None
 
     @field_validator("poll_interval", mode="before")
     @classmethod
@@ -159,6 +177,18 @@ class SourceSpec(BaseModel):
     def _url_unless_archive(self) -> SourceSpec:
         if self.kind != "archive" and not self.url:
             raise InvalidInput("url：订阅源必须有地址（只有 kind: archive 可以没有）")
+        return self
+
+    @model_validator(mode="after")
+    def _extraction_matches_kind(self) -> SourceSpec:
+        if self.kind == "page" and self.page is None:
+            raise InvalidInput("page：kind: page 的信息源需要 page 选择器（至少 items）")
+        if self.kind == "json" and self.json_list is None:
+            raise InvalidInput("json：kind: json 的信息源需要 json 字段映射（至少 items 与 title 或 text）")
+        if self.page is not None and self.kind != "page":
+            raise InvalidInput("page：只有 kind: page 的信息源可以写 page 选择器")
+        if self.json_list is not None and self.kind != "json":
+            raise InvalidInput("json：只有 kind: json 的信息源可以写 json 字段映射")
         return self
 
 
@@ -202,7 +232,9 @@ class ImportSummary:
         return out
 
 
-_DECLARED_FIELDS = ("url", "kind", "owner_unit", "category", "weight", "poll_interval_s", "timezone", "role", "role_inferred")
+_DECLARED_FIELDS = (
+    "url", "kind", "owner_unit", "category", "weight", "poll_interval_s", "timezone", "role", "role_inferred", "extract",
+)  # fmt: skip
 
 
 def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *, now: datetime | None = None) -> ImportSummary:
@@ -227,6 +259,7 @@ def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *,
                 "timezone": spec.timezone or settings.timezone,
                 "role": spec.effective_role,
                 "role_inferred": spec.role is None,
+                "extract": spec.extract,
             }
             source = existing.get(spec.name)
             if source is None:
@@ -241,16 +274,19 @@ def import_sources(db: Database, specs: list[SourceSpec], settings: Settings, *,
                 continue
             changed = [name for name in _DECLARED_FIELDS if getattr(source, name) != declared[name]]
             url_changed = "url" in changed
+            # New selectors or mapping read an unchanged page afresh, and may be the fix of what disabled the source.
+            reread = url_changed or "extract" in changed
             for name in changed:
                 setattr(source, name, declared[name])
-            if url_changed:
+            if reread:
                 source.etag = source.last_modified = source.content_sha1 = None
+            if url_changed:
                 source.redirect_url, source.redirect_count = None, 0
             if not spec.enabled and (source.enabled or source.disabled_reason != DISABLED_IN_FILE):
                 disable(source, DISABLED_IN_FILE, now)
                 changed.append("enabled")
             elif spec.enabled and not source.enabled:
-                if source.disabled_reason == DISABLED_IN_FILE or url_changed:
+                if source.disabled_reason == DISABLED_IN_FILE or reread:
                     enable(source, now)
                     changed.append("enabled")
                 else:

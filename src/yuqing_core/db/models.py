@@ -114,6 +114,9 @@ class Source(Base):
     redirect_url: Mapped[str | None] = mapped_column(Text)
     redirect_count: Mapped[int] = mapped_column(Integer, default=0)
 
+    # What to read from a source that is not a feed: ``{"page": {...selectors}}`` or ``{"json": {...mapping}}``.
+    extract: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -145,6 +148,11 @@ class Item(Base):
     published_fallback: Mapped[str | None] = mapped_column(String(16))
     fetched_at: Mapped[datetime]
     fingerprint: Mapped[str] = mapped_column(String(40), index=True)
+    # The official reply a message board publishes with the message (领导留言板, 12345): its text, its
+    # time (an official response of the message's event at that time) and who replied.
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    reply_at: Mapped[datetime | None]
+    reply_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class FetchAttempt(Base):

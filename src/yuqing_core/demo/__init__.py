@@ -46,6 +46,11 @@ def item_time(item: dict[str, Any], today: date) -> datetime:
     return datetime.combine(today + timedelta(days=int(item["day"])), time(hour, minute), tzinfo=SHANGHAI)
 
 
+def reply_time(item: dict[str, Any], today: date) -> datetime | None:
+    """When the official reply to a letter (``reply:`` with day, time, text, by) was published, if it has one."""
+    return item_time(item["reply"], today) if item.get("reply") else None
+
+
 def county_feeds(county: County, base_url: str, now: datetime | None = None) -> dict[str, tuple[bytes, str]]:
     """Path -> (body, content type) for every source, with items dated relative to ``now``.
 
@@ -58,6 +63,8 @@ def county_feeds(county: County, base_url: str, now: datetime | None = None) -> 
         if published > now:
             continue
         link = item.get("link", f"{base_url}/a/{item['id']}.html")
+        replied = reply_time(item, now.date())
+        answered = replied is not None and replied <= now  # a reply not yet written is not on the board
         by_source[item["source"]].append(
             FeedEntry(
                 guid=f"qinghe-{item['id']}",
@@ -66,14 +73,18 @@ def county_feeds(county: County, base_url: str, now: datetime | None = None) -> 
                 published=published,
                 link=link,
                 author=item.get("author"),
+                reply_text=str(item["reply"]["text"]) if answered else None,
+                reply_at=replied if answered else None,
+                reply_by=str(item["reply"].get("by") or "") or None if answered else None,
             )
         )
     feeds = {}
     for source in county.sources:
         entries = sorted(by_source[source["name"]], key=lambda e: e.published, reverse=True)
         body = render_feed(
-            source["format"], title=source["name"], site_url=base_url + "/", entries=entries, date_style=source["date_style"]
-        )
+            source["format"], title=source["name"], site_url=base_url + "/", entries=entries,
+            date_style=source["date_style"], now=now,
+        )  # fmt: skip
         feeds[source["path"]] = (body, CONTENT_TYPES[source["format"]])
     return feeds
 
@@ -84,6 +95,7 @@ def sources_yaml(county: County, base_url: str) -> str:
         {
             "name": s["name"],
             "url": base_url + s["path"],
+            **_extraction(s),
             "owner_unit": s.get("owner_unit"),
             "category": s.get("category"),
             "role": s.get("role"),
@@ -93,6 +105,15 @@ def sources_yaml(county: County, base_url: str) -> str:
         for s in county.sources
     ]
     return yaml.safe_dump({"sources": declared}, allow_unicode=True, sort_keys=False)
+
+
+def _extraction(source: dict[str, Any]) -> dict[str, Any]:
+    """The kind and selectors (page) or mapping (JSON list) of a served site without a feed; nothing for a feed."""
+    if source["format"] == "page":
+        return {"kind": "page", "page": source["page"]}
+    if source["format"] == "board-json":
+        return {"kind": "json", "json": source["json"]}
+    return {}
 
 
 def serve_county(server: FeedServer, county: County) -> None:

@@ -1,4 +1,9 @@
-"""Writing feeds in the formats and date styles real Chinese sources use (demo, tests, benchmarks)."""
+"""Writing feeds in the formats and date styles real Chinese sources use (demo, tests, benchmarks).
+
+Two formats are not feeds: ``page``, a township site's news list page (read by a ``page``
+source's selectors), and ``board-json``, a 县长信箱-style JSON list whose letters carry the
+official reply (read by a ``json`` source's mapping).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from email.utils import format_datetime
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-FeedFormat = Literal["rss2", "rss2-gbk", "atom", "rss1", "jsonfeed"]
-DateStyle = Literal["rfc822", "iso8601", "chinese", "slash", "cst"]
+FeedFormat = Literal["rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json"]
+DateStyle = Literal["rfc822", "iso8601", "chinese", "slash", "cst", "local"]
 
 CONTENT_TYPES = {
     "rss2": "application/rss+xml; charset=utf-8",
@@ -18,6 +23,8 @@ CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss1": "application/rdf+xml; charset=utf-8",
     "jsonfeed": "application/feed+json; charset=utf-8",
+    "page": "text/html; charset=utf-8",
+    "board-json": "application/json; charset=utf-8",
 }
 
 
@@ -29,6 +36,10 @@ class FeedEntry:
     published: datetime  # aware, in the zone the feed writes dates in
     link: str | None = None
     author: str | None = None
+    # The official reply a message board publishes with a letter (``board-json``).
+    reply_text: str | None = None
+    reply_at: datetime | None = None
+    reply_by: str | None = None
 
 
 def format_date(value: datetime, style: DateStyle) -> str:
@@ -49,6 +60,8 @@ def format_date(value: datetime, style: DateStyle) -> str:
         return value.strftime("%Y年%m月%d日 %H:%M")
     if style == "slash":
         return value.strftime("%Y/%m/%d %H:%M:%S")
+    if style == "local":  # list pages: no year (``render_feed`` writes 今天/昨天 for recent days)
+        return value.strftime("%m月%d日 %H:%M")
     raise ValueError(f"unknown date style {style!r}")
 
 
@@ -57,9 +70,19 @@ def _text(value: str) -> str:
 
 
 def render_feed(
-    fmt: FeedFormat, *, title: str, site_url: str, entries: list[FeedEntry], date_style: DateStyle = "rfc822"
+    fmt: FeedFormat,
+    *,
+    title: str,
+    site_url: str,
+    entries: list[FeedEntry],
+    date_style: DateStyle = "rfc822",
+    now: datetime | None = None,
 ) -> bytes:
-    """The feed document as bytes, in the encoding the format implies."""
+    """The feed document as bytes, in the encoding the format implies (``now`` dates a page's 今天 and 昨天)."""
+    if fmt == "page":
+        return _list_page(title, entries, date_style, now).encode("utf-8")
+    if fmt == "board-json":
+        return _board_json(entries, date_style)
     if fmt == "jsonfeed":
         return _json_feed(title, site_url, entries, date_style)
     if fmt == "atom":
@@ -153,4 +176,52 @@ def _json_feed(title: str, site_url: str, entries: list[FeedEntry], date_style: 
             item["authors"] = [{"name": e.author}]
         items.append(item)
     document = {"version": "https://jsonfeed.org/version/1.1", "title": title, "home_page_url": site_url, "items": items}
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def local_date(value: datetime, now: datetime | None, style: DateStyle) -> str:
+    """A list page's date: ``今天 08:30``, ``昨天 14:20``, else in ``style``.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> at = datetime(2026, 11, 27, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    >>> local_date(at, at + timedelta(days=1), "local"), local_date(at, at + timedelta(days=3), "local")
+    ('昨天 08:30', '11月27日 08:30')
+    """
+    if now is not None:
+        days = (now.astimezone(value.tzinfo).date() - value.date()).days
+        if days in (0, 1):
+            return ("今天 " if days == 0 else "昨天 ") + value.strftime("%H:%M")
+    return format_date(value, style)
+
+
+def _list_page(title: str, entries: list[FeedEntry], date_style: DateStyle, now: datetime | None) -> str:
+    rows = "\n".join(
+        f"<li><a href={quoteattr(e.link or '#')} title={quoteattr(e.title)}>{_text(e.title)}</a>"
+        f'<span class="date">{local_date(e.published, now, date_style)}</span>'
+        f'<p class="summary">{_text(e.text[:120])}</p></li>'
+        for e in entries
+    )
+    return (
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{_text(title)}</title></head>'
+        f'<body><div class="header">{_text(title)}</div><div class="main"><h2>工作动态</h2>'
+        f'<ul class="news-list">\n{rows}\n</ul></div></body></html>\n'
+    )
+
+
+def _board_json(entries: list[FeedEntry], date_style: DateStyle) -> bytes:
+    letters = []
+    for e in entries:
+        reply = None
+        if e.reply_text and e.reply_at is not None:
+            reply = {"content": e.reply_text, "replyTime": format_date(e.reply_at, date_style), "unitName": e.reply_by}
+        letters.append(
+            {
+                "letterId": e.guid,
+                "title": e.title,
+                "content": e.text,
+                "createTime": format_date(e.published, date_style),
+                "reply": reply,
+            }
+        )
+    document = {"code": 0, "msg": "success", "data": {"total": len(letters), "list": letters}}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

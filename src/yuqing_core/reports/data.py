@@ -64,10 +64,13 @@ from yuqing_core.risk.library import LibrarySpec
 from yuqing_core.risk.response import is_official_response
 from yuqing_core.risk.stance import RESPONSE_STANCES
 from yuqing_core.risk.versions import NoActiveLibrary, active_library
+from yuqing_core.text import excerpt
 from yuqing_core.timeutil import utcnow
 
 # What every item listed in a report is read with (an ``ItemRef`` and its excerpt's source).
 ITEM_COLUMNS = (Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name)
+# The official reply a message board published with an item (``Item.reply_*``): an official response too.
+REPLY_COLUMNS = (Item.reply_at, Item.reply_text, Item.reply_by)
 TREND_DAYS = 14
 SILENT_AFTER = timedelta(days=3)
 MAX_LISTED_ITEMS = 40
@@ -412,6 +415,7 @@ def _rows_for_items(db: Database, item_ids: list[int]) -> list[Any]:
                     Source.role,
                     ItemAnalysis.stance,
                     EventItem.event_id,
+                    *REPLY_COLUMNS,
                 )
                 .join(Source, Source.id == Item.source_id)
                 .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
@@ -667,10 +671,12 @@ def public_asks(rows: list[Any], limit: int = MAX_PUBLIC_ASKS) -> tuple[FactLine
 def official_responses(rows: list[Any], judgement: Judgement | None, points: dict[int, set[str]]) -> tuple[OfficialResponse, ...]:
     """The official responses, 辟谣 and resolutions of the event (official sources), oldest first, the first one timed."""
     timing = judgement.response if judgement else None
+    said = [
+        (row.published_at, _item_ref(row, points.get(row.id, ()))) for row in rows if is_official_response(row.role, row.stance)
+    ]
+    said += [(row.reply_at, _reply_ref(row)) for row in rows if getattr(row, "reply_at", None) is not None]
     found: list[OfficialResponse] = []
-    for row in rows:
-        if not is_official_response(row.role, row.stance):
-            continue
+    for _at, ref in sorted(said, key=lambda pair: pair[0]):
         if found:
             label, late = "后续发布", False
         elif timing is not None and timing.proactive:
@@ -682,8 +688,16 @@ def official_responses(rows: list[Any], judgement: Judgement | None, points: dic
             label = f"首次回应，{timing.status_label}{hours}{limit}"
         else:
             label, late = "首次回应", False
-        found.append(OfficialResponse(_item_ref(row, points.get(row.id, ())), label, late))
+        found.append(OfficialResponse(ref, label, late))
     return tuple(found)
+
+
+def _reply_ref(row: Any) -> ItemRef:
+    """A message board's official reply, cited as the reply to its message (at the reply's time, by who replied)."""
+    return ItemRef(
+        item_id=row.id, title=f"答复：{row.title}" if row.title else "答复", excerpt=excerpt(row.reply_text or "", 200),
+        source=f"{row.reply_by}（{row.name}）" if row.reply_by else row.name, published=row.reply_at, url=row.url,
+    )  # fmt: skip
 
 
 def handling_in_light_of(text: str, responses: tuple[OfficialResponse, ...], asks: int, tz: Any) -> str:

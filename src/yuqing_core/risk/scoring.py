@@ -151,6 +151,9 @@ class EventFacts:
     items: tuple[ScoredItem, ...]
     spike: bool = False
     sensitive_words: tuple[str, ...] = ()
+    # Times of the official replies message boards published with the event's messages (领导留言板,
+    # 12345): each is an official response at that time, whatever the board's own role.
+    replies: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,8 @@ def score_event(
     base = max(0.0, sum(p.points for p in parts)) if scored else 0.0
     base_level = level_for(base, thresholds) if scored else None
     timing = response_timing(
-        [(item.published_at, item.role, item.stance) for item in items],
+        [(item.published_at, item.role, item.stance) for item in items]
+        + [(replied_at, "official", "official_response") for replied_at in facts.replies],
         level=base_level,
         now=now,
         calendar=calendar,
