@@ -37,7 +37,12 @@ connected components, no time window):
     row's event holds);
 ``unrelated_pulled_in[half]``
     the share of distractor rows placed in an event with any other row (lower is better, so
-    ``ratio`` is anchor / ours; the target is at most 1%).
+    ``ratio`` is anchor / ours; the target is at most 1%);
+``rows_outside_main_event[half]``
+    what keeps the gold rows apart (``residual``): the gold rows not in the event holding most of
+    their group, by kind -- undated (unreachable here, see above), and per kind whether the row shares
+    any evidence word with another row of its group -- and the grouped-rows F1 if the undated rows,
+    the reactions, or both were in their group's main event (everything else as grouped).
 
 Then the same figures on the demo county (``demo``): the items the pipeline would group, with the
 demo library's topic keys and word counts, scored against their ``story`` labels (items without a
@@ -219,7 +224,65 @@ def eval_half(rows: Sequence[Mapping[str, Any]], half: str, options: Mapping[str
     grouped = [item_id for item_id, row in by_id.items() if row["group"]]
     unrelated = [item_id for item_id, row in by_id.items() if not row["group"]]
     groups = len({row["group"] for row in chosen if row["group"]})
-    return scores(half, ours, anchor, gold, grouped, unrelated, groups=groups, merges=merges)
+    lines = scores(half, ours, anchor, gold, grouped, unrelated, groups=groups, merges=merges)
+    return [*lines, residual(half, ours, gold, grouped, by_id, {item.item_id: item for item in items})]
+
+
+def residual(
+    half: str,
+    ours: Mapping[Hashable, Hashable],
+    gold: Mapping[Hashable, Hashable],
+    grouped: Sequence[Hashable],
+    rows: Mapping[Hashable, Mapping[str, Any]],
+    items: Mapping[Hashable, GroupItem],
+) -> dict[str, Any]:
+    """What keeps the gold rows apart: rows outside their group's main event, by kind, and what placing them would give.
+
+    A row is outside when its event is not the one holding most of its gold group. ``undated``: the harness
+    places it at ``NULL_TIME``, so no rule can reach its group; the others by kind, and whether the row shares
+    any evidence word (idf >= 8, as the profile rule reads them) with another row of its group -- without one,
+    no rule of ours has anything to go on. ``f1_if_*``: the grouped-rows F1 if those rows were in their
+    group's main event, everything else as grouped.
+    """
+    from yuqing_core.events._hotwords import idf_table
+
+    idf, median = idf_table()
+    evidence = {key: {w for w in items[key].word_counts or {} if idf.get(w, median) >= 8.0} for key in grouped}
+    members: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for key in grouped:
+        members[gold[key]].append(key)
+    main = {
+        group: max(sorted({ours[k] for k in keys}, key=str), key=[ours[k] for k in keys].count) for group, keys in members.items()
+    }
+    outside: dict[str, int] = defaultdict(int)
+    for group, keys in members.items():
+        for key in keys:
+            if ours[key] == main[group]:
+                continue
+            row = rows[key]
+            if row["time"] is None:
+                outside["undated"] += 1
+            else:
+                shares = any(evidence[key] & evidence[other] for other in keys if other != key)
+                outside[f"{row['kind']}_{'sharing' if shares else 'sharing_no'}_evidence_word"] += 1
+
+    def f1_if_placed(placed: Any) -> float:
+        moved = dict(ours)
+        for keys in members.values():
+            rest = [k for k in keys if not placed(rows[k])]
+            if rest:
+                target = max(sorted({ours[k] for k in rest}, key=str), key=[ours[k] for k in rest].count)
+                moved.update({k: target for k in keys if placed(rows[k])})
+        return bcubed(moved, gold, grouped)[2]
+
+    total = sum(outside.values())
+    return figure(
+        BENCH, f"grouping_rows_outside_main_event[{half}]", total, "gold_rows", len(grouped), total / len(grouped),
+        lower_is_better=True, note="ratio = value / anchor_value: the share of gold rows outside", by_kind=dict(sorted(outside.items())),
+        f1_if_undated_placed=round(f1_if_placed(lambda row: row["time"] is None), 3),
+        f1_if_reactions_placed=round(f1_if_placed(lambda row: row["kind"] == "reaction"), 3),
+        f1_if_both_placed=round(f1_if_placed(lambda row: row["time"] is None or row["kind"] == "reaction"), 3),
+    )  # fmt: skip
 
 
 def eval_demo(options: Mapping[str, Any]) -> list[dict[str, Any]]:

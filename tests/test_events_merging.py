@@ -337,6 +337,32 @@ def test_the_anchor_rule_needs_a_running_incident_specific_words_and_its_window(
     assert off.assign([item(4, 5, FADING)])[0].joined_by == "seed"
 
 
+# A reply names one thing of the happening: 储罐 (rare in general text), which LEAK and REPORT use.
+TANK_REPLY = "听说是储罐漏了，真的假的？有没有人知道到底怎么回事啊"
+TANK_ESSAY = (
+    "储罐这个东西我们厂里也有，平时检修都很严格，每个月都要请第三方来检测一次，阀门和密封件也都是定期更换的，"
+    "出事的概率其实很低，大家不用太紧张，等官方通报就好。"
+)
+
+
+def test_a_short_reply_joins_on_one_rare_word_of_the_running_incident() -> None:
+    grouper = EventGrouper()
+    grouper.assign(RUNNING)
+    [reply] = grouper.assign([item(4, 5, TANK_REPLY)])
+    assert (reply.event, reply.joined_by) == (NewEvent(1), "anchor")
+    # A longer post must say two things of the happening; one member does not make a word the incident's;
+    # and the short form can be turned off.
+    for grouper, post in (
+        (EventGrouper(), item(4, 5, TANK_ESSAY)),
+        (EventGrouper(anchor_short_chars=0), item(4, 5, TANK_REPLY)),
+    ):
+        grouper.assign(RUNNING)
+        assert grouper.assign([post])[0].joined_by == "seed"
+    lone = EventGrouper()
+    lone.assign(RUNNING[1:2])
+    assert lone.assign([item(4, 5, TANK_REPLY)])[0].joined_by == "seed"
+
+
 def test_a_post_naming_a_risk_point_is_left_to_the_rules_of_its_risk_point() -> None:
     grouper = EventGrouper()
     grouper.assign(RUNNING)
