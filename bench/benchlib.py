@@ -11,13 +11,17 @@ of each side and its spread (min and max over the rounds).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import math
+import os
 import random
 import re
+import resource
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -119,6 +123,97 @@ def emit(line: dict[str, Any]) -> None:
 def log(message: str) -> None:
     """Progress, on stderr so stdout stays JSON lines."""
     print(message, file=sys.stderr, flush=True)
+
+
+# --- memory: peak resident set size beside each figure ---------------------------------------------
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak for ``peak_rss_mib`` (Linux: writing 5 to ``clear_refs`` resets VmHWM; elsewhere the
+    peak stays the process's lifetime peak, an upper bound)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _status_kib(pid: int | str, field: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size since ``reset_peak_rss`` (or since it started), in MiB."""
+    kib = _status_kib("self", "VmHWM")
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(kib / 1024, 1)
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+    return found
+
+
+class ChildrenPeakRss:
+    """Peak RSS of the processes this one starts while in the ``with`` block (e.g. Dask workers), in MiB.
+
+    A thread looks every ``interval_s`` at each new descendant's own peak (VmHWM, exact while it runs);
+    a process's last ``interval_s`` before it exits may go unseen. ``largest_mib`` is the largest one
+    process reached, ``processes`` how many were seen. Linux only (elsewhere both stay 0).
+    """
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self.interval_s = interval_s
+        self.peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="children-peak-rss", daemon=True)
+        self._before: set[int] = set()
+
+    def __enter__(self) -> ChildrenPeakRss:
+        self._before = _descendants(os.getpid())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            for pid in _descendants(os.getpid()) - self._before:
+                kib = _status_kib(pid, "VmHWM")
+                if kib is not None:
+                    self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+            if self._stop.wait(self.interval_s):
+                return
+
+    @property
+    def largest_mib(self) -> float:
+        return round(max(self.peaks.values(), default=0) / 1024, 1)
+
+    @property
+    def processes(self) -> int:
+        return len(self.peaks)
 
 
 # --- realistic county text, shared by the benchmarks that make items --------------------------------

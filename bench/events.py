@@ -49,6 +49,20 @@ their text ties them to the original. Items arrive in ``published_at`` order.
     ``MinHashLSH`` holding the same signatures. Lower is better, so here
     ``ratio = anchor / ours``.
 
+``index_mib_at_scale``
+    The grouping index at 1,000,000 items, extrapolated (not measured):
+    ``tracemalloc`` of groupers that assigned the first 5,000 and 20,000
+    items (signatures, keys, LSH buckets, term vectors and profiles: all
+    of them in the 24-hour profile window, the largest an entry gets), a
+    straight line through the two, read at 1,000,000. The signature matrix
+    doubles as it grows, so both measured points carry a spare of up to
+    half and the line over-estimates. The anchor is the 2 GiB the issue
+    allows; ``ratio = limit / ours``.
+
+Every line carries ``peak_rss_mib``: this process's peak resident set
+size during that figure's work (Linux resets the peak before each; the
+data, about 1 GiB at 100,000 items, is included).
+
 Noise: the grouping figure interleaves the two sides batch by batch,
 alternating which runs first, and sums each side's time, so a load spike
 from elsewhere on the machine hits both alike; it is one pass (both
@@ -74,7 +88,18 @@ from zoneinfo import ZoneInfo
 
 from datasketch import MinHash, MinHashLSH
 
-from benchlib import PLACES, clause_body, county_clauses, emit, figure, figure_from_rounds, interleave, log
+from benchlib import (
+    PLACES,
+    clause_body,
+    county_clauses,
+    emit,
+    figure,
+    figure_from_rounds,
+    interleave,
+    log,
+    peak_rss_mib,
+    reset_peak_rss,
+)
 from yuqing_core.events import (
     EventGrouper,
     GroupItem,
@@ -93,6 +118,9 @@ BATCH = 1_000
 REPOST_SHARE = 0.30
 DAYS = 4
 MEMORY_ITEMS = 5_000
+# The grouping index's size at this many items is extrapolated from two measured sizes (``index_mib_at_scale``).
+SCALE_ITEMS = 1_000_000
+MEMORY_LIMIT_MIB = 2048
 REBUILD_ROUNDS = 3
 # The grouper's options, shared by both sides.
 THRESHOLD = 0.5
@@ -260,10 +288,7 @@ def timed(call: Callable[[], Any]) -> float:
 
 
 def bench_grouping(data: list[Synthetic]) -> tuple[dict[str, Any], EventGrouper]:
-    grouper = EventGrouper(
-        threshold=THRESHOLD, num_perm=NUM_PERM, ngram=NGRAM, seed=SEED_PERMUTATIONS, window=timedelta(days=7),
-        min_text_chars=MIN_TEXT_CHARS,
-    )  # fmt: skip
+    grouper = new_grouper()
     anchor = Anchor()
     ours, theirs = Tally(), Tally()
     events: dict[int, int | NewEvent] = {}
@@ -404,6 +429,50 @@ def bench_memory(data: list[Synthetic]) -> dict[str, Any]:
     )
 
 
+def new_grouper() -> EventGrouper:
+    """The grouper of ``bench_grouping``, with the same options."""
+    return EventGrouper(
+        threshold=THRESHOLD, num_perm=NUM_PERM, ngram=NGRAM, seed=SEED_PERMUTATIONS, window=timedelta(days=7),
+        min_text_chars=MIN_TEXT_CHARS,
+    )  # fmt: skip
+
+
+def bench_index_at_scale(data: list[Synthetic]) -> dict[str, Any]:
+    """The index at ``SCALE_ITEMS``, on the line through two measured sizes (see the module docstring)."""
+    sizes = sorted({min(len(data), MEMORY_ITEMS), min(len(data), 4 * MEMORY_ITEMS)})
+    measured: dict[int, int] = {}
+    for size in sizes:
+        items = [synthetic.item for synthetic in data[:size]]
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        grouper = new_grouper()
+        for first in range(0, size, BATCH):
+            grouper.assign(items[first : first + BATCH])
+        gc.collect()
+        measured[size] = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        del grouper
+    low, high = sizes[0], sizes[-1]
+    per_item = (measured[high] - measured[low]) / (high - low) if high > low else measured[low] / low
+    fixed = measured[low] - per_item * low
+    mib = (fixed + per_item * SCALE_ITEMS) / 2**20
+    return figure(
+        "events",
+        "index_mib_at_scale",
+        mib,
+        f"limit {MEMORY_LIMIT_MIB} MiB",
+        MEMORY_LIMIT_MIB,
+        MEMORY_LIMIT_MIB / mib,
+        items=SCALE_ITEMS,
+        method="extrapolated",
+        measured_items=sizes,
+        measured_mib=[round(measured[size] / 2**20, 2) for size in sizes],
+        bytes_per_item=round(per_item),
+        note="lower is better; ratio = limit / ours; tracemalloc of groupers that assigned the measured items, line through both",
+    )
+
+
 # --- output ---------------------------------------------------------------------------
 
 
@@ -418,13 +487,19 @@ def main() -> int:
     gc.collect()
     gc.freeze()
     log(f"built {len(data):,} items ({sum(s.repost for s in data):,} reposts) in {time.perf_counter() - started:.1f} s")
+    reset_peak_rss()
     line, grouper = bench_grouping(data)
-    emit(line)
+    emit({**line, "peak_rss_mib": peak_rss_mib()})
     log(f"grouping done at {time.perf_counter() - started:.1f} s")
-    emit(bench_rebuild(data, grouper))
+    reset_peak_rss()
+    emit({**bench_rebuild(data, grouper), "peak_rss_mib": peak_rss_mib()})
     del grouper
     log(f"rebuild done at {time.perf_counter() - started:.1f} s")
-    emit(bench_memory(data))
+    gc.collect()
+    reset_peak_rss()
+    emit({**bench_memory(data), "peak_rss_mib": peak_rss_mib()})
+    reset_peak_rss()
+    emit({**bench_index_at_scale(data), "peak_rss_mib": peak_rss_mib()})
     log(f"total {time.perf_counter() - started:.1f} s")
     return 0
 

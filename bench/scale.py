@@ -27,7 +27,10 @@ Each run's figure is backlog items divided by the wall time of the flow
 run, cluster start included (the deployment starts one per run). Each Dask
 runner gets one line: the median over its rounds beside the median of the
 default runner, with both spreads (``value_min``/``value_max``,
-``anchor_min``/``anchor_max``); the 2-worker line also gives its ratio to
+``anchor_min``/``anchor_max``), and memory: the peak RSS of the flow's
+process, which holds the grouping index (``peak_rss_mib``; the default
+runner's as ``anchor_peak_rss_mib``), and of the largest Dask worker
+process (``worker_peak_rss_mib``), each the largest over the rounds; the 2-worker line also gives its ratio to
 1 worker (``ratio_to_dask_1_worker``). After every run,
 ``analysis_snapshot`` of its database must equal the first run's
 (verdicts, matches with hits, the event partition, event figures,
@@ -60,7 +63,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchlib import emit, figure_from_rounds, log, round_order
+from benchlib import ChildrenPeakRss, emit, figure_from_rounds, log, peak_rss_mib, reset_peak_rss, round_order
 
 ITEMS = int(os.environ.get("BENCH_SCALE_ITEMS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "3"))
@@ -202,7 +205,8 @@ def phases(flow_run_id: Any) -> dict[str, float]:
 
 
 def run(url: str, workers: int | None) -> tuple[float, dict[str, Any], Any, dict[str, float]]:
-    """One analyze flow run over the database at ``url``; returns seconds, snapshot, summary and phases."""
+    """One analyze flow run over the database at ``url``; returns seconds, snapshot, summary, and phases with
+    the peak RSS of the flow's process (``peak_rss_mib``) and of the largest worker process (``worker_peak_rss_mib``)."""
     from flows.analyze import analyze
     from flows.analyze_backlog import dask_task_runner
     from yuqing_core.analysis.snapshot import analysis_snapshot
@@ -210,13 +214,16 @@ def run(url: str, workers: int | None) -> tuple[float, dict[str, Any], Any, dict
 
     use_database(url)
     flow = analyze if workers is None else analyze.with_options(task_runner=dask_task_runner(workers=workers))
+    reset_peak_rss()
     started = time.perf_counter()
-    state = flow(batch_size=BATCH, return_state=True)
+    with ChildrenPeakRss() as workers_rss:
+        state = flow(batch_size=BATCH, return_state=True)
     seconds = time.perf_counter() - started
+    memory = {"peak_rss_mib": peak_rss_mib(), "worker_peak_rss_mib": workers_rss.largest_mib}
     if not state.is_completed():
         raise SystemExit(f"analyze flow run ended {state.type.value}: {state.message}")
     summary = state.result()
-    return seconds, analysis_snapshot(get_database()), summary, phases(state.state_details.flow_run_id)
+    return seconds, analysis_snapshot(get_database()), summary, {**phases(state.state_details.flow_run_id), **memory}
 
 
 def main() -> int:
@@ -295,6 +302,9 @@ def main() -> int:
         def phase(label: str, name: str) -> float:
             return round(statistics.median(one[name] for one in spent[label]), 2)
 
+        def peak(label: str, name: str) -> float:
+            return max(one[name] for one in spent[label])
+
         for label in ("dask_1_worker", "dask_2_workers"):
             details: dict[str, Any] = {}
             if label == "dask_2_workers":
@@ -308,6 +318,8 @@ def main() -> int:
                 match_phase_s=phase(label, "match_phase_s"), group_and_warn_s=phase(label, "group_and_warn_s"),
                 anchor_match_phase_s=phase("default", "match_phase_s"),
                 anchor_group_and_warn_s=phase("default", "group_and_warn_s"),
+                peak_rss_mib=peak(label, "peak_rss_mib"), worker_peak_rss_mib=peak(label, "worker_peak_rss_mib"),
+                anchor_peak_rss_mib=peak("default", "peak_rss_mib"),
                 **details,
             ))  # fmt: skip
         return 0 if all(same.values()) else 1
