@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from helpers import RebindingResolver, add_sources, collect, entries, item_rows, listener, rss, source_row
 from yuqing_core.cases import load_policy
-from yuqing_core.collect import netpolicy, service
+from yuqing_core.collect import kinds, netpolicy
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.collect.health import MAX_POLL_INTERVAL_S, PollOutcome
 from yuqing_core.collect.normalize import ItemRecord
@@ -143,7 +143,7 @@ def test_an_unexpected_parser_failure_is_recorded_in_the_sources_health(db, sett
     def surprise(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(service, "parse_feed", surprise)
+    monkeypatch.setattr(kinds, "parse_feed", surprise)  # feeds are parsed through collect.kinds
     (result,) = collect(db, settings, ids["gov"])
     assert result.failed and result.error.startswith("处理失败：RecursionError")
     source = source_row(db, "gov")

@@ -182,6 +182,7 @@ def _json_feed(title: str, site_url: str, entries: list[FeedEntry], date_style: 
 def local_date(value: datetime, now: datetime | None, style: DateStyle) -> str:
     """A list page's date: ``今天 08:30``, ``昨天 14:20``, else in ``style``.
 
+    >>> from datetime import timedelta
     >>> from zoneinfo import ZoneInfo
     >>> at = datetime(2026, 11, 27, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     >>> local_date(at, at + timedelta(days=1), "local"), local_date(at, at + timedelta(days=3), "local")
