@@ -176,7 +176,9 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     """The analyze stage as tasks (for the analyze and monitor flows).
 
     Matching is independent per item, so every batch's ``match-N`` is
-    submitted at once (a Dask task runner spreads them over processes);
+    submitted at once (a Dask task runner spreads them over processes); then
+    ``fulltext-N`` per batch, within the run's bound (``fulltext_max_per_run``),
+    and ``recheck-pages`` once;
     grouping and warning then run batch by batch in publication order,
     because events grow incrementally and later items must see earlier ones.
     """

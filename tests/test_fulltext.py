@@ -111,3 +111,24 @@ def test_relevant_items_get_full_text_snapshots_and_deletions_are_noticed(db, se
     # Retention: past it, the record and the files go.
     assert prune_snapshots(db, settings.effective_snapshots_dir, retention_days=1, now=NOW + timedelta(days=2)) == 1
     assert not list(settings.effective_snapshots_dir.rglob("*.gz"))
+
+
+def test_text_that_disappears_is_a_deletion_and_robots_unreachable_means_stay_away(
+    sqlite_db, sqlite_settings, tmp_path, feed_server
+) -> None:
+    db, site = sqlite_db, feed_server
+    settings = sqlite_settings.model_copy(update={"fulltext_host_delay_s": 0.0})
+    site.add("/news/a.html", (ARTICLES / "gne_gzggw.html").read_bytes(), content_type="text/html")
+    bulletin, _feature, private = _county(db, settings, tmp_path, site)
+    assert enrich_items(db, settings, [bulletin], now=NOW).enriched == [bulletin]
+
+    # Still 200, but the article is replaced by a notice: its text has disappeared.
+    site.add("/news/a.html", "<html><body><p>该内容已被删除</p></body></html>".encode(), content_type="text/html; charset=utf-8")
+    later = NOW + timedelta(hours=7)
+    assert enrich_items(db, settings, [bulletin], now=later).deleted == [bulletin]
+
+    # robots.txt answering 503 (RFC 9309: unreachable) means no page of that host is fetched.
+    site.add_handler("/robots.txt", lambda handler: handler._plain(503, b"busy"))
+    site.add("/private/c.html", (ARTICLES / "gne_thepaper.html").read_bytes(), content_type="text/html")
+    refused = enrich_items(db, settings, [private], now=later)
+    assert (refused.refused_by_robots, refused.fetched) == (1, 0)
