@@ -15,8 +15,9 @@ from yuqing_core.analysis.match import match_batch
 from yuqing_core.collect.archive import import_archive
 from yuqing_core.collect.fulltext import enrich_items, enrichment_candidates, extract_main_text, recheck_candidates
 from yuqing_core.collect.snapshots import prune_snapshots, read_copy
-from yuqing_core.db.models import Item, Match, PageSnapshot
-from yuqing_core.reports.data import build_daily_report
+from yuqing_core.db.models import EventItem, Item, Match, PageSnapshot
+from yuqing_core.reports.data import build_daily_report, build_special_report
+from yuqing_core.reports.render import Renderer
 from yuqing_core.risk.library import load_library_file
 from yuqing_core.risk.versions import active_library, import_library
 
@@ -107,6 +108,11 @@ def test_relevant_items_get_full_text_snapshots_and_deletions_are_noticed(db, se
     # The daily report says so.
     report = build_daily_report(db, settings, (NOW + timedelta(hours=8)).date(), now=later)
     assert [ref.item_id for ref in report.deleted] == [bulletin] and "1 条原文已删除" in report.summary
+    with db.reader() as session:
+        event_id = session.scalars(select(EventItem.event_id).where(EventItem.item_id == bulletin)).one()
+    special = build_special_report(db, settings, event_id=event_id, now=later)
+    renderer = Renderer()
+    assert "原文已删除（" in renderer.markdown(special) and "原文已删除（" in renderer.html(special)
 
     # Retention: past it, the record and the files go.
     assert prune_snapshots(db, settings.effective_snapshots_dir, retention_days=1, now=NOW + timedelta(days=2)) == 1
