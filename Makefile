@@ -46,6 +46,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/summary.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/fulltext.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

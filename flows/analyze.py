@@ -6,8 +6,11 @@ Run after each collect (the ``monitor`` deployment does), or by hand::
     yuqing analyze                                   # items not analysed yet
     yuqing analyze --since 2026-11-20 --until 2026-11-27   # re-analyse a window (e.g. after a library change)
 
-Each batch of items goes through three tasks (match, group, warn), named
-``match-N``, ``group-N``, ``warn-N``. The run is idempotent: retried or
+Each batch of items goes through match, full text, group and warn tasks, named
+``match-N``, ``fulltext-N``, ``group-N``, ``warn-N``: ``fulltext-N`` fetches the
+article pages of the batch's relevant items (bounded per run, politely), keeps
+evidence snapshots and runs the rules again on the full text; ``recheck-pages``
+fetches kept pages again to notice deletions (原文已删除). The run is idempotent: retried or
 repeated, it leaves the same database. Every new warning is announced as
 the Prefect event ``yuqing.warning.raised`` (level and event id in its
 payload) for automations, and told once to the units its level routes to.

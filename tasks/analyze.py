@@ -31,6 +31,8 @@ from yuqing_core.analysis.match import MatchSummary
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.cases import load_policy
 from yuqing_core.cases.calendar import WorkCalendar
+from yuqing_core.collect.fulltext import EnrichSummary, enrich_items, enrichment_candidates, recheck_candidates
+from yuqing_core.collect.snapshots import prune_snapshots
 from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
@@ -111,6 +113,32 @@ def match_items(version_id: int, index: int, item_ids: list[int], now: datetime)
     return summary
 
 
+@task(timeout_seconds=task_timeout("analyze"), name="fetch-full-text", task_run_name="fulltext-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def fetch_full_text(version_id: int, index: int, item_ids: list[int], now: datetime, budget: int) -> EnrichSummary:
+    """Fetch the article pages of the batch's relevant items (at most ``budget``), keep snapshots, and
+    run the rules again over the items whose full text is new."""
+    db, settings = get_database(), get_settings()
+    chosen = enrichment_candidates(db, item_ids, now=now, settings=settings, limit=budget)
+    summary = enrich_items(db, settings, chosen, now=now)
+    if summary.enriched:
+        match_batch(db, library_version(db, version_id), summary.enriched, now=now)
+    get_run_logger().info("第 %d 批：%s", index, summary.description)
+    return summary
+
+
+@task(timeout_seconds=task_timeout("analyze"), name="recheck-pages", task_run_name="recheck-pages", cache_policy=PER_RUN_CACHE, persist_result=True,
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
+def recheck_pages(now: datetime) -> EnrichSummary:
+    """Fetch kept pages again to notice deletions (原文已删除); remove snapshots past their retention."""
+    db, settings = get_database(), get_settings()
+    chosen = recheck_candidates(db, now=now, settings=settings, limit=settings.fulltext_recheck_per_run)
+    summary = enrich_items(db, settings, chosen, now=now)
+    removed = prune_snapshots(db, settings.effective_snapshots_dir, retention_days=settings.snapshot_retention_days, now=now)
+    get_run_logger().info("复查原文：%s超过保存期限删除快照 %d 份。", summary.description, removed)
+    return summary
+
+
 @task(timeout_seconds=task_timeout("analyze"), name="group-events", task_run_name="group-{index}", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def group_events(version_id: int, index: int, item_ids: list[int], now: datetime) -> GroupingSummary:
@@ -148,7 +176,9 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     """The analyze stage as tasks (for the analyze and monitor flows).
 
     Matching is independent per item, so every batch's ``match-N`` is
-    submitted at once (a Dask task runner spreads them over processes);
+    submitted at once (a Dask task runner spreads them over processes); then
+    ``fulltext-N`` per batch, within the run's bound (``fulltext_max_per_run``),
+    and ``recheck-pages`` once;
     grouping and warning then run batch by batch in publication order,
     because events grow incrementally and later items must see earlier ones.
     """
@@ -156,6 +186,13 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     summary = AnalysisSummary(version=plan.version)
     futures = [match_items.submit(plan.version_id, index, batch, plan.now) for index, batch in enumerate(plan.batches)]
     matched = [future.result() for future in futures]
+    # Full text before grouping: the rules have read the articles by the time events form.
+    enriched = EnrichSummary()
+    for index, batch in enumerate(plan.batches):
+        budget = get_settings().fulltext_max_per_run - enriched.attempted
+        if budget > 0:
+            enriched.add(fetch_full_text(plan.version_id, index, batch, plan.now, budget))
+    enriched.add(recheck_pages(plan.now))
     grouped = []
     for index, batch in enumerate(plan.batches):
         grouped.append(group_events(plan.version_id, index, batch, plan.now))

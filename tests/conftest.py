@@ -209,6 +209,9 @@ def env_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("YUQING_DATABASE_URL", settings.effective_database_url)
     monkeypatch.setenv("YUQING_FETCH_ALLOWED_NETWORKS", LOCAL_SERVERS)
     monkeypatch.setenv("YUQING_FETCH_TOTAL_TIMEOUT_S", str(settings.fetch_total_timeout_s))
+    # Full text off unless a test asks for it: the sample items link to pages no test server has.
+    monkeypatch.setenv("YUQING_FULLTEXT_MAX_PER_RUN", "0")
+    monkeypatch.setenv("YUQING_FULLTEXT_RECHECK_PER_RUN", "0")
     get_settings.cache_clear()
     forget_databases()
     yield get_settings()

@@ -100,6 +100,9 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     assert "报：县委书记周明远、县长陈立新、县委宣传部部长许文静" in text and "印发" in text
     sms = daily.with_suffix(".txt").read_text(encoding="utf-8").strip()
     assert len(sms) <= 200 and sms.startswith("【舆情日报】青禾县") and "全文：青舆日〔" in sms
+    # A forum post's page was read and kept by the backlog's analyze run, then taken down: today's run notices.
+    assert "原文已删除：听说有工人被送医院了？求证" in out and "留存快照 1 份" in out
+    assert "原文已删除1条" in sms and "其中 1 条原文已删除，已留存快照。" in text
 
     # The loop: the dispatched case's 督报 reaches the demo's local receivers (1+3+N), and a hand-written 提示函
     # is sent and opens a case whose 督报 goes out too.

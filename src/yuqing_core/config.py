@@ -78,6 +78,24 @@ class Settings(BaseSettings):
     fetch_max_entries_per_feed: int = Field(500, ge=1)
     fetch_max_field_chars: int = Field(20_000, ge=100, description="Cap on an item's text, in characters.")
 
+    fulltext_max_per_run: int = Field(
+        200, ge=0, description="Article pages fetched for full text (new relevant items) in one analyze run; 0: none."
+    )
+    fulltext_recheck_per_run: int = Field(
+        200, ge=0, description="Kept pages fetched again in one analyze run, to notice deletions (原文已删除)."
+    )
+    fulltext_recheck_interval_s: int = Field(
+        6 * 3600, ge=60, le=MAX_DURATION_S, description="Least time between two fetches of the same article page."
+    )
+    fulltext_recheck_days: int = Field(7, ge=0, description="Pages of items published this many days back are fetched again.")
+    fulltext_host_delay_s: float = Field(
+        1.0, ge=0, description="Least time between two full-text requests to the same host (politeness)."
+    )
+    snapshots_dir: Path | None = Field(None, description="Where page snapshots (gzip HTML and text) go; default: home/snapshots.")
+    snapshot_retention_days: int = Field(
+        365, ge=1, description="Snapshots fetched longer ago than this are removed (files no snapshot still names, too)."
+    )
+
     fault_injection_file: Path | None = Field(
         None,
         description="Rehearsal of failures: while this file exists, the stages named in it (one per line) fail.",
@@ -157,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def effective_attachments_dir(self) -> Path:
         return self.attachments_dir or self.home / "attachments"
+
+    @property
+    def effective_snapshots_dir(self) -> Path:
+        return self.snapshots_dir or self.home / "snapshots"
 
     @property
     def user_agent(self) -> str:

@@ -50,7 +50,8 @@ class MatchSummary:
         self.stances.update(other.stances)
 
 
-# (item id or line number, what the rules read, the source's role for the stance classifier)
+# (item id or line number, what the rules read, the source's role for the stance classifier). The rules read
+# an item's full text (the article page's, ``collect.fulltext``) once it has one, else the feed's text.
 Document = tuple[int, MatchText, str | None]
 
 
@@ -58,18 +59,18 @@ def load_documents(db: Database, item_ids: Sequence[int]) -> list[Document]:
     """(item id, MatchText, source role) for the given items, in the order given."""
     with db.reader() as session:
         rows = session.execute(
-            select(Item.id, Item.title, Item.text, Source.name, Source.role)
+            select(Item.id, Item.title, Item.text, Item.full_text, Source.name, Source.role)
             .join(Source, Source.id == Item.source_id)
             .where(Item.id.in_(item_ids))
         ).all()
-    by_id = {row.id: (MatchText(title=row.title, text=row.text, source=row.name), row.role) for row in rows}
+    by_id = {row.id: (MatchText(title=row.title, text=row.full_text or row.text, source=row.name), row.role) for row in rows}
     return [(item_id, *by_id[item_id]) for item_id in item_ids if item_id in by_id]
 
 
 def iter_match_texts(db: Database, *, since: datetime, until: datetime, limit: int | None = None) -> Iterator[Document]:
     """(item id, MatchText, source role) for the items published in ``[since, until)``, oldest first, at most ``limit``."""
     query = (
-        select(Item.id, Item.title, Item.text, Source.name, Source.role)
+        select(Item.id, Item.title, Item.text, Item.full_text, Source.name, Source.role)
         .join(Source, Source.id == Item.source_id)
         .where(Item.published_at >= since, Item.published_at < until)
         .order_by(Item.published_at, Item.id)
@@ -78,7 +79,7 @@ def iter_match_texts(db: Database, *, since: datetime, until: datetime, limit: i
         query = query.limit(limit)
     with db.reader() as session:
         for row in session.execute(query.execution_options(yield_per=1000)):
-            yield row.id, MatchText(title=row.title, text=row.text, source=row.name), row.role
+            yield row.id, MatchText(title=row.title, text=row.full_text or row.text, source=row.name), row.role
 
 
 def read_match_texts(path: Path) -> list[Document]:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -22,7 +23,7 @@ from yuqing_core.cli.app import main, run_flow, secure_ephemeral_api, user_error
 from yuqing_core.cli.collect import print_collect_summary
 from yuqing_core.cli.demo_web import create_demo_accounts, start_demo_web, stop_demo_web
 from yuqing_core.db.database import Database
-from yuqing_core.demo import load_county, serve_county, sources_yaml
+from yuqing_core.demo import DELETED_POST_ID, article_path, load_county, serve_county, sources_yaml
 from yuqing_core.demo.server import FeedServer
 from yuqing_core.levels import Level
 from yuqing_core.timeutil import SHANGHAI, isoformat_local, utcnow
@@ -96,6 +97,11 @@ def run_demo(home: Path) -> int:
     with FeedServer() as server:
         # The sample feeds are on loopback, which is not public: allow exactly this server's address and port.
         os.environ["YUQING_FETCH_ALLOWED_NETWORKS"] = server.base_url.removeprefix("http://")
+        # Full text from the demo's own loopback server: no politeness delay is owed to it, and the page
+        # taken down between the two analyze runs is fetched again a minute after it was read.
+        os.environ["YUQING_FULLTEXT_HOST_DELAY_S"] = "0"
+        os.environ["YUQING_FULLTEXT_RECHECK_INTERVAL_S"] = "60"
+        os.environ["YUQING_FULLTEXT_MAX_PER_RUN"] = "1000"  # the week's backlog at once (its other links answer 404)
         get_settings.cache_clear()
         settings = checked_settings()
         serve_county(server, county)
@@ -117,7 +123,7 @@ def run_demo(home: Path) -> int:
         status |= print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
 
         print("\n导入风险库（示例）并分析（Prefect 流程 analyze）：")
-        status |= analyze_county(db, home)
+        status |= analyze_county(db, home, take_down=lambda: server.routes.pop(article_path(DELETED_POST_ID), None))
         print("\n为最高级别的预警开督办件（派单后按工作日计算期限，督报送达牵头和配合单位）：")
         open_demo_cases(db)
         print("\n人工撰写网络风险提示函（关口前移），送达后据此开督办件（一函四单）：")
@@ -283,8 +289,33 @@ def write_demo_letter(db: Database) -> None:
         )
 
 
-def analyze_county(db: Database, home: Path) -> int:
-    """Import the sample risk library, run the analyze flow, print events and warnings with explanations."""
+def deleted_posts(db: Database) -> list[str]:
+    """A line per item whose page was found deleted, with when, and what the kept snapshot holds."""
+    from sqlalchemy import func, select
+
+    from yuqing_core.db.models import Item, PageSnapshot
+
+    with db.reader() as session:
+        rows = session.execute(
+            select(Item.title, Item.deleted_at, func.count(PageSnapshot.id))
+            .outerjoin(PageSnapshot, PageSnapshot.item_id == Item.id)
+            .where(Item.deleted_at.is_not(None))
+            .group_by(Item.id, Item.title, Item.deleted_at)
+            .order_by(Item.deleted_at)
+        ).all()
+    return [
+        f"原文已删除：{title}（{deleted_at.astimezone(SHANGHAI):%m-%d %H:%M} 发现，留存快照 {snapshots} 份）"
+        for title, deleted_at, snapshots in rows
+        if deleted_at is not None
+    ]
+
+
+def analyze_county(db: Database, home: Path, take_down: Callable[[], object] | None = None) -> int:
+    """Import the sample risk library, run the analyze flow, print events and warnings with explanations.
+
+    ``take_down`` runs between the backlog's run and today's: the demo removes a post's page there,
+    so today's run finds it gone (原文已删除) where the backlog's run had kept its snapshot.
+    """
     from yuqing_core.analysis.queries import event_item_ids, explain_items, list_events, list_warnings
     from yuqing_core.risk.library import describe_changes, load_library_file
     from yuqing_core.risk.versions import import_library
@@ -303,6 +334,10 @@ def analyze_county(db: Database, home: Path) -> int:
             print(f"分析失败：{state.message}")
             return 1
         print(state.message)
+        if take_down is not None and parameters:
+            take_down()
+    for line in deleted_posts(db):
+        print(line)
 
     events = list_events(db, with_risk=True, limit=8)
     print("\n涉及风险点的事件（按风险分）：")

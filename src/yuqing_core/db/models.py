@@ -153,6 +153,35 @@ class Item(Base):
     reply_text: Mapped[str | None] = mapped_column(Text)
     reply_at: Mapped[datetime | None]
     reply_by: Mapped[str | None] = mapped_column(String(200))
+    # Full text (collect.fulltext): the article page's main text, which the rules read instead of the
+    # feed's summary; when and from which URL it was fetched; when the page was last fetched again;
+    # when a later fetch found it gone (404/410, or its text disappeared): 原文已删除.
+    full_text: Mapped[str | None] = mapped_column(Text)
+    enriched_at: Mapped[datetime | None]
+    enriched_from: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class PageSnapshot(Base):
+    """快照: a kept copy of a relevant item's page, as fetched once. The gzip-compressed HTML and the
+    extracted text are files in the snapshot folder (``Settings.effective_snapshots_dir``) named by
+    the HTML's SHA-256, so identical pages are kept once; this row says when, from where and with
+    which answer the copy was fetched."""
+
+    __tablename__ = "page_snapshots"
+    __table_args__ = (UniqueConstraint("item_id", "content_hash"), Index("ix_page_snapshots_hash", "content_hash"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the HTML as received (decoded transfer)
+    path: Mapped[str] = mapped_column(String(200))  # of the .html.gz, relative to the snapshot folder
+    fetched_at: Mapped[datetime]
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    html_bytes: Mapped[int] = mapped_column(Integer)
+    text_chars: Mapped[int] = mapped_column(Integer)
 
 
 class FetchAttempt(Base):

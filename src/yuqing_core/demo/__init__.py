@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from html import escape
 from importlib import resources
 from typing import Any
 
@@ -116,6 +117,26 @@ def _extraction(source: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+# The forum post whose page the demo serves, so the analyze flow fetches its full text and keeps a
+# snapshot; the demo then takes the page down (404), and the next analyze run marks it 原文已删除.
+DELETED_POST_ID = "bbs-019"
+
+
+def article_path(item_id: str) -> str:
+    return f"/a/{item_id}.html"
+
+
+def article_page(county: County, item_id: str) -> bytes:
+    """The served page of one item: its text as a bare post page (the demo's other links answer 404)."""
+    item = next(i for i in county.items if i["id"] == item_id)
+    title = escape(f"{item.get('title') or ''} - {item['source']}")
+    return (
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><article><p>{escape(str(item['text']))}</p></article></body></html>"
+    ).encode()
+
+
 def serve_county(server: FeedServer, county: County) -> None:
     for path, (body, content_type) in county_feeds(county, server.base_url).items():
         server.add(path, body, content_type=content_type)
+    server.add(article_path(DELETED_POST_ID), article_page(county, DELETED_POST_ID), content_type="text/html; charset=utf-8")

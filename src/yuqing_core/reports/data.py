@@ -68,7 +68,7 @@ from yuqing_core.text import excerpt
 from yuqing_core.timeutil import utcnow
 
 # What every item listed in a report is read with (an ``ItemRef`` and its excerpt's source).
-ITEM_COLUMNS = (Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name)
+ITEM_COLUMNS = (Item.id, Item.title, Item.excerpt, Item.url, Item.published_at, Item.text, Source.name, Item.deleted_at)
 # The official reply a message board published with an item (``Item.reply_*``): an official response too.
 REPLY_COLUMNS = (Item.reply_at, Item.reply_text, Item.reply_by)
 TREND_DAYS = 14
@@ -161,7 +161,7 @@ def _risk_points_in(db: Database, start: datetime, end: datetime) -> dict[int, s
 def _item_ref(row: Any, points: Iterable[str] = (), event_id: int | None = None) -> ItemRef:
     return ItemRef(
         item_id=row.id, title=row.title, excerpt=row.excerpt, source=row.name, published=row.published_at,
-        url=row.url, risk_points=tuple(sorted(points)), event_id=event_id,
+        url=row.url, risk_points=tuple(sorted(points)), event_id=event_id, deleted_at=getattr(row, "deleted_at", None),
     )  # fmt: skip
 
 
@@ -370,6 +370,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         # The morning report also knows how the sources did overnight: polls until it is written count (a day at most).
         coverage=coverage(db, start, end, observed_until=max(end, min(now, end + timedelta(days=1)))),
         hot_words=tuple(words), trend=trend(db, day, tz), summary="",
+        deleted=tuple(_item_ref(r, points.get(r.id, ()), r.event_id) for r in relevant_rows if r.deleted_at is not None),
     )  # fmt: skip
     return _with_summary(report)
 
@@ -390,6 +391,8 @@ def _with_summary(report: DailyReport) -> DailyReport:
     warned = [e for e in report.events if e.level]
     if warned:
         parts.append("重点关注：" + "；".join(f"{e.title}（{e.level_label}）" for e in warned[:3]) + "。")
+    if report.deleted:
+        parts.append(f"其中 {len(report.deleted)} 条原文已删除，已留存快照。")
     parts.append(f"信息源：{report.coverage.sentence}。")
     return replace(report, summary="".join(parts))
 

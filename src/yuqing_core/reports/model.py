@@ -30,6 +30,7 @@ class ItemRef:
     url: str | None  # http(s) only, already checked
     risk_points: tuple[str, ...] = ()
     event_id: int | None = None
+    deleted_at: datetime | None = None  # when a later fetch found the page gone: 原文已删除 (a snapshot keeps it)
 
     @property
     def headline(self) -> str:
@@ -172,6 +173,7 @@ class DailyReport:
     summary: str  # two or three sentences leading the report
     responses: int = 0  # relevant items whose stance answers the public: official response, 辟谣, resolution
     response_section: ResponseSection = field(default_factory=ResponseSection)
+    deleted: tuple[ItemRef, ...] = ()  # relevant items of the day whose page was found deleted (原文已删除)
 
 
 @dataclass(frozen=True)
