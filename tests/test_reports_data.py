@@ -167,6 +167,8 @@ def test_weekly_report_reviews_the_week_against_the_one_before(county_day) -> No
     event_id = build_daily_report(db, settings, DAY, now=NEXT_MORNING).events[0].event_id
     policy = CasePolicy()
     case = open_case(db, policy, actor="舆情中心", origin=origin_of(db, event_id=event_id), dispatch=True, now=NEXT_MORNING)
+    running = build_periodic_report(db, settings, "quarterly", "2026-Q4", now=NEXT_MORNING + timedelta(hours=1))  # not over yet
+    assert [c.number for c in running.cases.opened] == [case.number] and not running.cases.overdue  # not due yet
     for step in ("ack", "start", "return", "close"):
         act(db, policy, case.number, step, actor="县应急管理局", answer="已核实" if step == "return" else None, now=NEXT_MORNING)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import subprocess
@@ -45,6 +46,22 @@ def test_the_docx_xml_names_the_gbt_9704_fonts() -> None:
         assert f'w:eastAsia="{font}"' in xml, font
     assert 'w:eastAsia="仿宋_GB2312"' in styles  # the Normal style: body text by default
     assert 'w:ascii="Times New Roman"' in xml
+
+
+def test_the_receipt_slip_is_a_form_to_fill_in_and_the_closing_stays_with_the_banji() -> None:
+    notice = dataclasses.replace(supervision_notice(), receipt="请于收到本通知当日签收，或填写下方回执联反馈。")
+    document = open_docx(io.BytesIO(Renderer().docx_bytes(notice)))
+    texts = [p.text for p in document.paragraphs]
+    assert any("".join(text.split()).startswith("回执（督办编号") for text in texts)  # the table's caption
+    receipt = next(table for table in document.tables if table.cell(0, 0).text == "签收单位")
+    widths = [column.width for column in receipt.columns]
+    assert widths[3] >= widths[2]  # the blank column for the time of signing is not squeezed
+    handling = receipt.rows[2]
+    assert handling.cells[1]._tc is handling.cells[3]._tc  # 办理情况: one cell over the three columns
+    closing = texts.index("青禾县网络舆情应急监控中心", 2)
+    assert all(p.paragraph_format.keep_with_next for p in document.paragraphs[closing : closing + 2])
+    styles = document.styles.element.xml
+    assert 'w:eastAsia="zh-CN"' in styles and 'w:eastAsia="en-US"' not in styles  # Chinese text is marked Chinese
 
 
 def test_charts_carry_chinese_titles_and_axis_labels_in_a_cjk_font() -> None:

@@ -85,6 +85,8 @@ BODY_LINE_PT = 28.0
 TYPE_AREA_WIDTH_MM = 156.0
 CHART_WIDTH_MM = 140.0
 MAX_COLUMN_CHARS = 28.0
+SHORT_VALUE_CHARS = 3.0  # values this short (超时, 按时, a count) never wrap in a table
+TABLE_CHAR_MM = 5.0  # a 小四 character plus its share of the cell margins
 RED = RGBColor(0xC0, 0x00, 0x00)
 MUTED = RGBColor(0x59, 0x63, 0x70)
 LINK = RGBColor(0x1A, 0x5F, 0xB4)
@@ -151,6 +153,9 @@ class _Writer:
         normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         normal.paragraph_format.line_spacing = Pt(BODY_LINE_PT)
         normal.paragraph_format.widow_control = True
+        # The default template marks East Asian text as en-US; Word then checks and breaks it as English.
+        for lang in self.document.styles.element.iter(qn("w:lang")):
+            lang.set(qn("w:eastAsia"), "zh-CN")
 
         self.document.settings.odd_and_even_pages_header_footer = True
         _page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
@@ -234,12 +239,14 @@ class _Writer:
         date_line.paragraph_format.right_indent = Pt(SIZE_3 * 4)
         self.run(date_line, day_text, BODY)
         for paragraph in (office, date_line):
+            # Kept with what follows: a 版记 that does not fit takes the closing to the next page with it,
+            # rather than standing alone on a page of its own.
             paragraph.paragraph_format.keep_together = True
-            paragraph.paragraph_format.keep_with_next = paragraph is office
+            paragraph.paragraph_format.keep_with_next = True
 
     def banji(self, lines: Sequence[tuple[str, str]], issuer: str, printed: str) -> None:
         """版记: 报/送/抄送 lines, then 印发机关 and 印发日期, between rules, in 4号 仿宋."""
-        self.paragraph()
+        self.paragraph().paragraph_format.keep_with_next = True
         quiet = RunStyle(size=SIZE_4)
         paragraphs: list[Paragraph] = []
         for label, names in lines:
@@ -268,10 +275,17 @@ class _Writer:
             paragraph.paragraph_format.keep_with_next = paragraph is not last
 
     def table(self, rows: Sequence[Sequence[HtmlElement]], *, header_rows: int, numeric: set[int],
-              layout: _Layout, centred: bool = False) -> Table:  # fmt: skip
-        """A grid table (小四) with shaded header rows that repeat on every page; rows never split across pages."""
-        columns = max(len(row) for row in rows)
+              layout: _Layout, centred: bool = False, caption: str = "") -> Table:  # fmt: skip
+        """A grid table (小四) with shaded header rows that repeat on every page; rows never split across pages.
+
+        A cell's ``colspan`` merges as many grid cells; a ``caption`` is a centred 黑体 line over the table.
+        """
+        columns = max(sum(_span(cell) for cell in row) for row in rows)
         widths = _column_widths(rows, columns)
+        if caption:
+            line = self.paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
+            line.paragraph_format.keep_with_next = True
+            self.run(line, caption, RunStyle(font=HEITI))
         table: Table = self.document.add_table(rows=len(rows), cols=columns)
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -282,19 +296,22 @@ class _Writer:
             is_header = row_index < header_rows
             _row_options(row, header=is_header)
             for column in range(columns):
-                cell = row.cells[column]
-                cell.width = Mm(widths[column])
+                row.cells[column].width = Mm(widths[column])
                 if is_header:
-                    _shade(cell, HEADER_FILL)
-                if column >= len(cells):
-                    _compact(cell.paragraphs[0])
-                    continue
-                source = cells[column]
+                    _shade(row.cells[column], HEADER_FILL)
+                _compact(row.cells[column].paragraphs[0])
+            position = 0
+            for source in cells:
+                span = min(_span(source), columns - position)
+                cell = row.cells[position]
+                if span > 1:
+                    cell = cell.merge(row.cells[position + span - 1])
                 align = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
                 if is_header:
                     align = WD_ALIGN_PARAGRAPH.CENTER
-                elif column in numeric:
+                elif span == 1 and position in numeric:
                     align = WD_ALIGN_PARAGRAPH.RIGHT
+                position += span
                 bold = is_header or source.tag == "th"
                 style = RunStyle(font=HEITI if bold else FANGSONG, size=SIZE_XIAO4)
                 layout.cell(cell, source, style, align)
@@ -547,12 +564,16 @@ class _Layout:
             in_head = row.getparent() is not None and row.getparent().tag == "thead"
             if in_head and len(rows) == header_rows:
                 header_rows += 1
-            for index, cell in enumerate(cells):
+            position = 0
+            for cell in cells:
                 if "num" in _classes(cell):
-                    numeric.add(index)
+                    numeric.add(position)
+                position += _span(cell)
             rows.append(cells)
         if rows:
-            self.w.table(rows, header_rows=header_rows, numeric=numeric, layout=self)
+            caption = element.find("caption")
+            self.w.table(rows, header_rows=header_rows, numeric=numeric, layout=self,
+                         caption=_text_of(caption) if caption is not None else "")  # fmt: skip
 
     def cell(self, cell: _Cell, source: HtmlElement, style: RunStyle, align: WD_ALIGN_PARAGRAPH) -> None:
         paragraph = cell.paragraphs[0]
@@ -703,13 +724,42 @@ def _data_png(src: str) -> bytes | None:
 
 
 def _column_widths(rows: Sequence[Sequence[HtmlElement]], columns: int) -> list[float]:
-    """Widths in mm over the type area, by how wide each column's text is (long texts capped, so they wrap)."""
-    need = [2.0] * columns
+    """Widths in mm over the type area, by how wide each column's text is (long texts capped, so they wrap).
+
+    Short values (按时, 超时, a count) keep their width when long texts squeeze the table; a column
+    whose cells are all blank (a 回执 to fill in by hand) is as wide as the widest.
+    """
+    need, short = [2.0] * columns, [2.0] * columns
+    written = [False] * columns
     for row in rows:
-        for index, cell in enumerate(row[:columns]):
-            need[index] = max(need[index], min(MAX_COLUMN_CHARS, _width_in_chars(_text_of(cell)) + 1))
+        column = 0
+        for cell in row:
+            if column >= columns:
+                break
+            if _span(cell) == 1:
+                width = _width_in_chars(_text_of(cell))
+                need[column] = max(need[column], min(MAX_COLUMN_CHARS, width + 1))
+                if cell.tag == "td" and width:
+                    short[column] = max(short[column], min(SHORT_VALUE_CHARS, width) + 1)
+                written[column] |= bool(width)
+            column += _span(cell)
+    widest = max(need)
+    need = [width if written[index] else widest for index, width in enumerate(need)]
     total = sum(need)
-    return [TYPE_AREA_WIDTH_MM * width / total for width in need]
+    widths = [TYPE_AREA_WIDTH_MM * width / total for width in need]
+    floor = [width * TABLE_CHAR_MM for width in short]
+    lifted = [index for index in range(columns) if widths[index] < floor[index]]
+    spare = TYPE_AREA_WIDTH_MM - sum(floor[index] for index in lifted)
+    others = sum(widths[index] for index in range(columns) if index not in lifted)
+    if not lifted or others <= 0 or spare <= 0:
+        return widths
+    return [floor[index] if index in lifted else widths[index] * spare / others for index in range(columns)]
+
+
+def _span(cell: HtmlElement) -> int:
+    """How many grid columns a table cell covers (its ``colspan``, 1 when absent or not a number)."""
+    value = (cell.get("colspan") or "1").strip()
+    return max(1, min(int(value), 50)) if value.isdigit() else 1
 
 
 # --- OOXML details python-docx has no API for ------------------------------------------------

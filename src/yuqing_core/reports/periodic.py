@@ -300,7 +300,7 @@ def build_periodic_report(
     )
     incidents = _incidents(db, events, library, tz)
     responses = response_section(events)
-    cases = _cases(db, start, end)
+    cases = _cases(db, start, min(end, now))  # a period not over yet: cases as they stand now, not at its end
     number = format_number(office(settings).number_prefix(kind), chosen.year, chosen.index)
     return PeriodicReport(
         office=office(settings), number=number, kind=kind, name=NAMES[kind], period_label=chosen.label,
