@@ -18,7 +18,7 @@ from yuqing_core.collect.trial import TrialTarget, trial_source
 from yuqing_core.db import Item
 from yuqing_core.db.models import Event, EventItem, HotListObservation
 from yuqing_core.demo.feeds import FeedEntry, HotListRow, render_hot_list
-from yuqing_core.risk.hotlist import Observation, sightings_of
+from yuqing_core.risk.hotlist import Observation, events_with_hot_list_changes, sightings_of
 from yuqing_core.risk.response import WeekdayCalendar
 from yuqing_core.risk.scoring import EventFacts, ScoredItem, score_event
 from yuqing_core.timeutil import SHANGHAI, utcnow
@@ -226,6 +226,12 @@ def test_a_county_item_climbing_a_hot_list_raises_its_event_and_the_daily_report
     assert "### 上榜" in markdown and f"| 江华同城热榜 | [{COUNTY_TOPIC}](http://127.0.0.1:" in markdown
     assert "| 第2名（上升7位） | 热 99000 |" in markdown and "上榜：江华同城热榜第2名（上升7位）" in markdown
     assert len(sms) <= 200 and "上榜：" in sms and "江华同城热榜第2名（上升7位）" in sms
+    assert '<h3 id="hot-lists">上榜</h3>' in renderer.html(report)
+
+    # A day later the sighting has left the window: the event is rescored without the part.
+    assert events_with_hot_list_changes(db, utcnow() + timedelta(hours=25)) == [after.id]
+    analyze(db, now=utcnow() + timedelta(hours=25))
+    assert "hot_list" not in [part["name"] for part in county_event().score_parts]
 
 
 def test_sources_test_shows_each_entrys_rank_and_heat(sqlite_settings, feed_server) -> None:
