@@ -124,7 +124,7 @@ def county_feeds(county: County, base_url: str, now: datetime | None = None) -> 
 def hot_list_page(county: County, source: str, base_url: str, now: datetime) -> bytes:
     """The hot list as its latest poll up to ``now`` showed it (its first poll, if none has come yet)."""
     polls = county.hot_list_polls(source, now.astimezone(SHANGHAI).date())
-    shown = [rows for at, rows in polls if at <= now] or [polls[0][1]]
+    shown = [rows for at, rows in polls if at <= now] or [rows for _at, rows in polls[:1]] or [[]]
     return render_hot_list(source, [replace(row, link=base_url + row.link) for row in shown[-1]])
 
 
