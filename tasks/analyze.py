@@ -37,6 +37,7 @@ from yuqing_core.config import get_settings
 from yuqing_core.db import get_database
 from yuqing_core.faults import check_fault
 from yuqing_core.levels import Level
+from yuqing_core.risk.hotlist import events_with_hot_list_changes
 from yuqing_core.risk.versions import active_library, library_version
 from yuqing_core.timeutil import format_local, utcnow
 
@@ -163,12 +164,16 @@ def score_and_warn(version_id: int, index: int, item_ids: list[int], now: dateti
 @task(timeout_seconds=task_timeout("analyze"), name="check-responses", task_run_name="check-responses", cache_policy=PER_RUN_CACHE, persist_result=True,
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=database_error)  # fmt: skip
 def check_responses(version_id: int, now: datetime) -> list[RaisedWarning]:
-    """Refresh the events whose response target passed unanswered (overdue even without new items); announce changes."""
+    """Refresh the events whose response target passed unanswered (overdue even without new items), and those
+    seen on a hot list since they were scored (a climb brings no new item); announce changes."""
     db = get_database()
     due = events_due_for_response(db, now)
-    summary = refresh_events(db, library_version(db, version_id), due, now=now, calendar=office_calendar())
+    listed = [event_id for event_id in events_with_hot_list_changes(db, now) if event_id not in due]
+    summary = refresh_events(db, library_version(db, version_id), due + listed, now=now, calendar=office_calendar())
     _announce(summary.warnings)
-    get_run_logger().info("回应时限到期的事件 %d 个，预警通知 %d 条", len(due), len(summary.warnings))
+    get_run_logger().info(
+        "回应时限到期的事件 %d 个，热榜名次有变化的事件 %d 个，预警通知 %d 条", len(due), len(listed), len(summary.warnings)
+    )
     return summary.warnings
 
 

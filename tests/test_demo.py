@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_sample_county_shape() -> None:
     formats = {s["format"] for s in COUNTY.sources}
     styles = {s["date_style"] for s in COUNTY.sources}
-    assert len(COUNTY.sources) == 14 and 300 <= len(COUNTY.items) <= 400
-    assert formats == {"rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json"}
+    assert len(COUNTY.sources) == 15 and 300 <= len(COUNTY.items) <= 400
+    assert formats == {"rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json", "hot-page"}
     assert styles == {"rfc822", "iso8601", "chinese", "slash", "cst", "local"}
     assert len({i["id"] for i in COUNTY.items}) == len(COUNTY.items)
 
@@ -44,8 +44,8 @@ def test_every_served_item_is_stored_once_with_its_true_time(sqlite_db, sqlite_s
     now = datetime.now(SHANGHAI)
     by_id = {i["id"]: i for i in COUNTY.items}
     expected = {i for i, item in by_id.items() if item_time(item, now.date()) <= now}
-    with sqlite_db.reader() as session:
-        stored = session.scalars(select(Item)).all()
+    with sqlite_db.reader() as session:  # the hot list's entries are its topics, not the county's dated items
+        stored = session.scalars(select(Item).join(Source).where(Source.name != "江华同城热榜")).all()
     seen = {}
     for item in stored:
         key = re.search(r"(?:qinghe-|/a/)([a-z]+-\d+)", item.guid or item.url or "").group(1)  # a page's items: the link
@@ -86,11 +86,14 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     out = completed.stdout
     # The wait for the local Prefect API is said, once (every flow run of the demo reuses it).
     assert completed.stderr.count("正在启动本地 Prefect 服务") == 1 and "本地 Prefect 服务已启动" in completed.stderr
-    assert "示例县：青禾县" in out and "共 14 个信息源，新增 0 条。" in out
-    first_new = int(re.search(r"共 14 个信息源，新增 (\d+) 条", out).group(1))
+    assert "示例县：青禾县" in out and "共 15 个信息源，新增 0 条。" in out
+    first_new = int(re.search(r"共 15 个信息源，新增 (\d+) 条", out).group(1))
     assert first_new > 200
+    # The hot list's earlier polls are stored before the first collect (their topics are items too).
+    assert re.search(r"热榜此前的 \d+ 次采集（名次、热度）已按当时时间补录", out)
     lines = (tmp_path / "demo" / "reports" / "items.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == first_new
+    replayed = sum(1 for line in lines if '"江华同城热榜"' in line)
+    assert replayed >= 20 and len(lines) - replayed <= first_new <= len(lines)
     assert "工作台" in out and "demo-analyst" in out and "demo-unit" in out and "demo-leader" in out
     assert "kill $(cat " in out and (tmp_path / "demo" / "web.pid").is_file()
     # No YUQING_ variable was set: the documents name the demo county from its units file, never the defaults.
@@ -103,6 +106,8 @@ def test_make_demo_command_end_to_end(tmp_path, request) -> None:
     # A forum post's page was read and kept by the backlog's analyze run, then taken down: today's run notices.
     assert "原文已删除：听说有工人被送医院了？求证" in out and "留存快照 1 份" in out
     assert "原文已删除1条" in sms and "其中 1 条原文已删除，已留存快照。" in text
+    # Yesterday the dam rumour climbed the city's hot list to third place: the report says so (上榜).
+    assert "上榜：“紧急扩散！凤鸣水库大坝出现裂缝？”江华同城热榜第3名（上升" in text
 
     # The loop: the dispatched case's 督报 reaches the demo's local receivers (1+3+N), and a hand-written 提示函
     # is sent and opens a case whose 督报 goes out too.

@@ -11,6 +11,7 @@ Every field can be set as ``YUQING_<FIELD NAME IN CAPITALS>``; for example
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -126,6 +127,9 @@ class Settings(BaseSettings):
     collect_future_tolerance_s: int = Field(
         600, ge=0, le=MAX_DURATION_S, description="Publication dates further ahead than this are treated as wrong."
     )
+    hot_list_retention_days: int = Field(
+        14, ge=2, le=366, description="How long a hot list's rank observations are kept (each poll drops older ones)."
+    )
 
     # Every Prefect task has a timeout (read when the tasks module is imported): a run that hangs
     # (a slow regular expression, a stuck connection) fails instead of holding its worker forever.
@@ -161,6 +165,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def hot_list_retention(self) -> timedelta:
+        return timedelta(days=self.hot_list_retention_days)
 
     @property
     def effective_database_url(self) -> str:

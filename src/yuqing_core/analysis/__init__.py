@@ -16,6 +16,7 @@ from yuqing_core.analysis.grouping import GroupingSummary, events_of, group_batc
 from yuqing_core.analysis.match import MatchSummary, items_to_analyze, match_batch
 from yuqing_core.analysis.warn import RaisedWarning, WarnSummary, events_due_for_response, refresh_events
 from yuqing_core.db.database import Database
+from yuqing_core.risk.hotlist import events_with_hot_list_changes
 from yuqing_core.risk.response import WorkdayCalendar
 from yuqing_core.risk.versions import active_library
 from yuqing_core.timeutil import utcnow
@@ -50,7 +51,9 @@ def analyze(
     """Analyse the items never analysed (or those published in [since, until)) with the active library.
 
     Then refresh the events whose response target passed without an official response
-    (``events_due_for_response``), so they are marked overdue even when no new item arrived.
+    (``events_due_for_response``), so they are marked overdue even when no new item arrived, and
+    those whose items were seen on a hot list since they were scored, or whose sighting has left
+    the window (``events_with_hot_list_changes``): a climb brings no new item.
     ``calendar`` is the office's working-day calendar (the cases file's; see ``refresh_events``).
     """
     now = now or until or utcnow()
@@ -63,7 +66,8 @@ def analyze(
         refreshed = refresh_events(db, library, events_of(db, batch), now=now, calendar=calendar)
         summary.events_refreshed += refreshed.events
         summary.warnings += refreshed.warnings
-    due = refresh_events(db, library, events_due_for_response(db, now), now=now, calendar=calendar)
+    recheck = sorted(set(events_due_for_response(db, now)) | set(events_with_hot_list_changes(db, now)))
+    due = refresh_events(db, library, recheck, now=now, calendar=calendar)
     summary.events_refreshed += due.events
     summary.warnings += due.warnings
     return summary

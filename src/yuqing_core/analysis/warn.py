@@ -38,6 +38,7 @@ from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, Event
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import count_words, heat_score, hot_words_from_counts, spike_test
 from yuqing_core.levels import Level
+from yuqing_core.risk.hotlist import HOT_LIST_WINDOW, item_sightings
 from yuqing_core.risk.response import WorkdayCalendar, is_official_response, is_problem_item
 from yuqing_core.risk.scoring import EventFacts, EventScore, ScoredItem, score_event
 from yuqing_core.risk.signals import BASELINE_DAYS, SPIKE_WINDOW, risk_point_counts, rolling_counts
@@ -250,6 +251,7 @@ def refresh_events(
     items_by_event = _event_items(db, event_ids)
     all_items = [row.id for rows in items_by_event.values() for row in rows]
     points_by_item = _risk_points_of(db, all_items)
+    sightings_by_item = item_sightings(db, all_items, since=now - HOT_LIST_WINDOW, until=now)
     severity = {p.name: p.severity for p in spec.risk_points if not p.positive}
     point_spikes = {
         name: _spike(counts) for name, counts in risk_point_counts(db, severity, end=now, windows=BASELINE_DAYS + 1).items()
@@ -302,6 +304,13 @@ def refresh_events(
                 spike=event_spike["is_spike"] or bool(spiking_points),
                 sensitive_words=tuple(found_words),
                 replies=tuple(row.reply_at for row in rows if row.reply_at is not None),
+                # On a hot list, what counts is the problem said there (an answer trending is no risk).
+                hot_lists=tuple(
+                    sighting
+                    for row in rows
+                    if is_problem_item(row.role, row.stance)
+                    for sighting in sightings_by_item.get(row.id, ())
+                ),
             )
             score = score_event(facts, now=now, thresholds=thresholds, calendar=calendar, response_spec=spec.response)
             level = score.level

@@ -128,9 +128,13 @@ def _trial_targets(target: str) -> list[Any]:
 
 
 def trial_lines(report: Any, limit: int) -> list[str]:
-    """What ``sources test`` prints for one source, in Chinese for the operator."""
+    """What ``sources test`` prints for one source, in Chinese for the operator (a hot list's entries: rank and heat too)."""
+    from yuqing_core.collect.hotlist import describe_position
+    from yuqing_core.collect.kinds import is_hot_list
+
     target = report.target
-    lines = [f"== {target.name}（{target.kind}）{target.url}"]
+    kind = f"{target.kind}，热榜" if is_hot_list(target.extract) else target.kind
+    lines = [f"== {target.name}（{kind}）{target.url}"]
     status = f"HTTP {report.http_status}" if report.http_status else "未连接"
     lines.append(f"抓取：{status}，共 {report.pages} 页")
     for count in report.counts:
@@ -156,6 +160,8 @@ def trial_lines(report: Any, limit: int) -> list[str]:
         if record.reply_at is not None:
             by = f"（{record.reply_by}）" if record.reply_by else ""
             lines.append(f"   官方回复{by}：{format_local(record.reply_at)} {(record.reply_text or '')[:60]}")
+        if record.position is not None:
+            lines.append(f"   热榜：{describe_position(record.position)}")
     return lines
 
 

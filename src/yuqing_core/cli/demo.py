@@ -23,7 +23,7 @@ from yuqing_core.cli.app import main, run_flow, secure_ephemeral_api, user_error
 from yuqing_core.cli.collect import print_collect_summary
 from yuqing_core.cli.demo_web import create_demo_accounts, start_demo_web, stop_demo_web
 from yuqing_core.db.database import Database
-from yuqing_core.demo import DELETED_POST_ID, article_path, load_county, serve_county, sources_yaml
+from yuqing_core.demo import DELETED_POST_ID, article_path, load_county, replay_hot_lists, serve_county, sources_yaml
 from yuqing_core.demo.server import FeedServer
 from yuqing_core.levels import Level
 from yuqing_core.timeutil import SHANGHAI, isoformat_local, utcnow
@@ -117,6 +117,9 @@ def run_demo(home: Path) -> int:
         summary = import_sources(db, load_sources_file(sources_file), settings)
         print(f"示例县：{county.name}（虚构）。信息源服务：{server.base_url}")
         print(*summary.lines(), sep="\n")
+        # The hot list's earlier polls (ranks a county story climbed through), as the collector would have stored them.
+        replayed = replay_hot_lists(db, settings, county, server.base_url)
+        print(f"热榜此前的 {replayed} 次采集（名次、热度）已按当时时间补录。")
         print("\n第一次采集（Prefect 流程 collect，临时 Prefect API）：")
         status = print_collect_summary(run_flow("flows.collect:collect", all_sources=True))
         print("\n再次采集（应全部未更新、无新增——每条信息只存一次）：")

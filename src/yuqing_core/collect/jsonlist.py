@@ -19,6 +19,8 @@ board's official reply, where the list carries it, is mapped too::
           time: "reply.replyTime"
           by: "reply.unitName"
 
+A hot list (``hot_list: true``, ``collect.hotlist``) may also map each entry's ``rank`` and ``heat``.
+
 A reply is stored with its message, and its time counts as the official response of the
 message's event (``risk.response``). An expression that finds nothing in any entry (the API
 changed) is the source's error, naming the expression.
@@ -80,6 +82,8 @@ class JsonListSpec(BaseModel):
     link_template: str | None = Field(None, max_length=1000)
     time: Expression | None = None
     reply: ReplyMapping | None = None
+    rank: Expression | None = None  # hot lists only
+    heat: Expression | None = None  # hot lists only
 
     @model_validator(mode="after")
     def _something_to_read(self) -> JsonListSpec:
@@ -93,7 +97,9 @@ class JsonListSpec(BaseModel):
 
     def fields(self) -> dict[str, str]:
         """The entry fields that are mapped, by their name in the sources file (``reply.text`` for the reply's)."""
-        mapped = {name: getattr(self, name) for name in ("id", "title", "text", "link", "time") if getattr(self, name)}
+        mapped = {
+            name: getattr(self, name) for name in ("id", "title", "text", "link", "time", "rank", "heat") if getattr(self, name)
+        }
         if self.reply:
             mapped.update(
                 {f"reply.{name}": getattr(self.reply, name) for name in ("text", "time", "by") if getattr(self.reply, name)}
@@ -183,4 +189,6 @@ def _entry(row: dict[str, str | None], spec: JsonListSpec) -> RawEntry:
         reply_text=row.get("reply.text"),
         reply_date_raw=row.get("reply.time"),
         reply_by=row.get("reply.by"),
+        rank_raw=row.get("rank"),
+        heat_raw=row.get("heat"),
     )

@@ -2,7 +2,8 @@
 
 ``service`` calls these two functions and nothing kind-specific: ``fetch_following_pages``
 after the first fetch (only a changed ``page`` source with a next-page selector fetches more),
-and ``parse_source_document`` on what was fetched.
+and ``parse_source_document`` on what was fetched. A ``page`` or ``json`` source that is a hot
+list (``hot_list: true``) gets each entry's rank and heat too (``collect.hotlist``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult
+from yuqing_core.collect.hotlist import place_entries
 from yuqing_core.collect.jsonlist import JsonListSpec, parse_json_list
 from yuqing_core.collect.normalize import safe_link
 from yuqing_core.collect.pages import PageSpec, next_page_url, parse_page
@@ -34,6 +36,11 @@ def json_spec(extract: dict[str, Any] | None) -> JsonListSpec:
     return JsonListSpec.model_validate(extract["json"])
 
 
+def is_hot_list(extract: dict[str, Any] | None) -> bool:
+    """Whether a source's stored extraction says it is a hot list (``hot_list: true`` in the sources file)."""
+    return bool(extract and extract.get("hot_list"))
+
+
 def parse_source_document(
     kind: str,
     extract: dict[str, Any] | None,
@@ -43,15 +50,27 @@ def parse_source_document(
     max_entries: int = 500,
     note: str | None = None,
 ) -> ParsedFeed:
-    """The entries of a fetched document, read the way the source's kind says; raise ``FeedParseError``."""
+    """The entries of a fetched document, read the way the source's kind says; raise ``FeedParseError``.
+
+    A hot list's entries come with their ``position``: the rank its rank selector or mapping reads,
+    else the entry's place in the list; the heat as the list writes it, read as a number.
+    """
     if kind == "page":
         pages = [(f.body, f.content_type, f.final_url) for f in (fetch, *following)]
-        return parse_page(pages, page_spec(extract), max_entries=max_entries, note=note)
-    if kind == "json":
+        spec = page_spec(extract)
+        parsed = parse_page(pages, spec, max_entries=max_entries, note=note)
+        ranks_given = spec.rank is not None
+    elif kind == "json":
         if not fetch.body.strip():
             raise FeedParseError("内容为空")
-        return parse_json_list(fetch.body, json_spec(extract), max_entries=max_entries)
-    return parse_feed(fetch.body, content_type=fetch.content_type, kind=kind, max_entries=max_entries)
+        mapping = json_spec(extract)
+        parsed = parse_json_list(fetch.body, mapping, max_entries=max_entries)
+        ranks_given = mapping.rank is not None
+    else:
+        return parse_feed(fetch.body, content_type=fetch.content_type, kind=kind, max_entries=max_entries)
+    if is_hot_list(extract):
+        place_entries(parsed.entries, ranks_given=ranks_given)
+    return parsed
 
 
 async def fetch_following_pages(

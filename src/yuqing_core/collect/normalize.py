@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from yuqing_core.collect.dates import parse_feed_date
+from yuqing_core.collect.hotlist import ListPosition
 from yuqing_core.collect.parse import RawEntry
 from yuqing_core.text import clean_whitespace, excerpt, fingerprint, html_to_text, plain_title, storable, truncate
 
@@ -59,6 +60,12 @@ class ItemRecord:
     reply_text: str | None = None
     reply_at: datetime | None = None
     reply_by: str | None = None
+    # Where a hot list's entry stood at this poll (``collect.hotlist``); not a column of the item.
+    position: ListPosition | None = None
+
+
+# ``ItemRecord`` fields that are not columns of ``items``.
+NOT_ITEM_COLUMNS = frozenset({"position"})
 
 
 def safe_link(link: str | None, base_url: str | None) -> str | None:
@@ -208,6 +215,7 @@ def _record(
         published_raw=truncate(entry.date_raw, MAX_DATE_RAW_CHARS) if entry.date_raw else None,
         published_fallback=fallback,
         fingerprint=fingerprint(title, text),
+        position=entry.position,
         **_reply(entry, source_tz, fetched_at, max_text_chars),
     )
 

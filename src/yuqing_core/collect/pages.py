@@ -16,6 +16,8 @@ pages to read::
         next_page: "a.next::attr(href)"  # optional
         max_pages: 3                     # with next_page: pages read per poll, at most 10
 
+A hot list (``hot_list: true``, ``collect.hotlist``) may also select each entry's ``rank`` and ``heat``.
+
 Pages are read with parsel (Scrapy's selector library over lxml): one API for both CSS (with
 ``::text`` and ``::attr()``) and XPath, which is what operators copy from browser tools.
 
@@ -92,6 +94,8 @@ class PageSpec(BaseModel):
     summary: SelectorText | None = None
     next_page: SelectorText | None = None
     max_pages: int = Field(1, ge=1, le=MAX_PAGES)
+    rank: SelectorText | None = None  # hot lists only
+    heat: SelectorText | None = None  # hot lists only
 
     @model_validator(mode="after")
     def _pages_need_next(self) -> PageSpec:
@@ -100,7 +104,7 @@ class PageSpec(BaseModel):
         return self
 
 
-FieldName = Literal["link", "title", "date", "summary"]
+FieldName = Literal["link", "title", "date", "summary", "rank", "heat"]
 
 
 @dataclass
@@ -149,6 +153,8 @@ def extract_page(text: str, spec: PageSpec, *, base_url: str | None = None) -> P
         "title": spec.title,
         "date": spec.date,
         "summary": spec.summary,
+        "rank": spec.rank,
+        "heat": spec.heat,
     }
     hits: dict[str, int] = {name: 0 for name, sel in selectors.items() if sel}
     for node in nodes:
@@ -166,6 +172,8 @@ def extract_page(text: str, spec: PageSpec, *, base_url: str | None = None) -> P
                 body=values.get("summary") or "",
                 body_is_html=False,
                 date_raw=clean_date_text(date) if date else None,
+                rank_raw=values.get("rank"),
+                heat_raw=values.get("heat"),
             )
         )
     result.field_hits = hits

@@ -22,6 +22,7 @@ from typing import Any
 
 import feedparser
 
+from yuqing_core.collect.hotlist import ListPosition
 from yuqing_core.text import storable
 
 GB_FAMILY = frozenset(
@@ -76,6 +77,10 @@ class RawEntry:
     reply_text: str | None = None
     reply_date_raw: str | None = None
     reply_by: str | None = None
+    # A hot list's entry (``collect.hotlist``): its rank and heat as the list wrote them, and where it stood.
+    rank_raw: str | None = None
+    heat_raw: str | None = None
+    position: ListPosition | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from sqlalchemy import or_, select
 
 from yuqing_core.collect.fetch import Fetcher, FetchError, FetchResult, RateLimited
 from yuqing_core.collect.health import PollOutcome, PollStatus
+from yuqing_core.collect.hotlist import record_positions
 from yuqing_core.collect.kinds import POLLABLE_KINDS, fetch_following_pages, parse_source_document
 from yuqing_core.collect.normalize import ItemRecord, normalize_document
 from yuqing_core.collect.parse import FeedParseError
@@ -334,6 +335,7 @@ def _commit_poll(
             return None
         outcome, _new_ids = record_poll(session, source, outcome, records, settings)
         record_replies(session, source.id, records)
+        record_positions(session, source.id, records, outcome.finished_at, keep=settings.hot_list_retention)
         return result_of(source, outcome)
 
 

@@ -32,6 +32,10 @@ Sites without a feed: ``kind: page`` reads a list page with the selectors under
 JMESPath mapping under ``json:``, a message board's official replies included
 (``collect.jsonlist``). ``yuqing sources test`` shows what they extract.
 
+Hot lists (热榜): ``hot_list: true`` on a ``page`` or ``json`` source records each entry's
+rank and heat at every poll, read by ``rank:`` and ``heat:`` in its selectors or mapping
+(``collect.hotlist``); a county item on a hot list is a signal of the risk score.
+
 Import is all or nothing: a file with any problem imports nothing, and the
 error names file, line and field of every problem.
 """
@@ -140,6 +144,7 @@ class SourceSpec(BaseModel):
     role: SourceRole | None = None
     page: PageSpec | None = None
     json_list: JsonListSpec | None = Field(None, alias="json")
+    hot_list: bool = False
 
     @property
     def effective_role(self) -> SourceRole:
@@ -147,11 +152,12 @@ class SourceSpec(BaseModel):
 
     @property
     def extract(self) -> dict[str, Any] | None:
-        """What is stored in ``Source.extract``: the page selectors or the JSON mapping."""
+        """What is stored in ``Source.extract``: the page selectors or the JSON mapping, and whether it is a hot list."""
+        hot_list = {"hot_list": True} if self.hot_list else {}
         if self.page is not None:
-            return {"page": self.page.model_dump(exclude_none=True)}
+            return {"page": self.page.model_dump(exclude_none=True), **hot_list}
         if self.json_list is not None:
-            return {"json": self.json_list.model_dump(exclude_none=True)}
+            return {"json": self.json_list.model_dump(exclude_none=True), **hot_list}
         return None
 
     @field_validator("poll_interval", mode="before")
@@ -189,6 +195,17 @@ class SourceSpec(BaseModel):
             raise InvalidInput("page：只有 kind: page 的信息源可以写 page 选择器")
         if self.json_list is not None and self.kind != "json":
             raise InvalidInput("json：只有 kind: json 的信息源可以写 json 字段映射")
+        return self
+
+    @model_validator(mode="after")
+    def _ranks_only_on_hot_lists(self) -> SourceSpec:
+        if self.hot_list and self.kind not in ("page", "json"):
+            raise InvalidInput("hot_list：热榜须是 kind: page 或 kind: json 的信息源（按选择器或字段映射读取名次和热度）")
+        extraction = self.page or self.json_list
+        ranked = [name for name in ("rank", "heat") if extraction is not None and getattr(extraction, name)]
+        if ranked and not self.hot_list:
+            where = "page" if self.page is not None else "json"
+            raise InvalidInput(f"{where}.{ranked[0]}：名次和热度只用于热榜，请同时写 hot_list: true")
         return self
 
 

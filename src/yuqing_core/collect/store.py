@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from yuqing_core.collect.health import PollOutcome, apply_outcome
-from yuqing_core.collect.normalize import ItemRecord
+from yuqing_core.collect.normalize import NOT_ITEM_COLUMNS, ItemRecord
 from yuqing_core.config import Settings
 from yuqing_core.db.models import FetchAttempt, Item, Source
 from yuqing_core.db.upsert import insert_ignore
@@ -37,6 +37,9 @@ def insert_items(session: Session, source_id: int, records: Sequence[ItemRecord]
     """Insert the records not yet stored for this source; return the new items' ids."""
     # vars(), not dataclasses.asdict(): a shallow copy is all a row needs, and asdict deep-copies every field.
     rows = [{**vars(record), "source_id": source_id, "fetched_at": fetched_at} for record in records]
+    for row in rows:  # what a record carries besides the item's columns (a hot list's position) is not stored here
+        for name in NOT_ITEM_COLUMNS:
+            del row[name]
     return insert_ignore(session, Item.__table__, rows, conflict=("source_id", "entry_key"))
 
 

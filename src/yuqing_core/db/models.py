@@ -206,6 +206,26 @@ class FetchAttempt(Base):
     bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class HotListObservation(Base):
+    """Where an item of a hot list (热榜) stood at one poll of that list: its rank and heat then."""
+
+    __tablename__ = "hot_list_observations"
+    __table_args__ = (
+        # The natural key; its prefix serves a source's retention (older than the window, dropped at each poll).
+        UniqueConstraint("source_id", "polled_at", "item_id"),
+        Index("ix_hot_list_observations_item_polled", "item_id", "polled_at"),  # an event's items on lists
+        Index("ix_hot_list_observations_polled", "polled_at"),  # a day's sightings, for the daily report
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    polled_at: Mapped[datetime]
+    rank: Mapped[int | None] = mapped_column(Integer)  # 1 = top; None for an entry the list shows without a number
+    heat: Mapped[int | None] = mapped_column(BigInteger)  # the heat read as a number (123.4万 -> 1234000)
+    heat_text: Mapped[str | None] = mapped_column(String(50))  # the heat as the list wrote it
+
+
 # --- risk library (风险库), versioned as a whole -------------------------------------
 
 

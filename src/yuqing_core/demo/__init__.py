@@ -3,19 +3,30 @@
 ``county.yaml`` holds a dozen sources and a few hundred items dated by day
 offset; the feeds are rendered relative to today (Asia/Shanghai) so the
 demo always shows the last week, and served on 127.0.0.1 by ``FeedServer``.
+
+It also holds a city hot list (热榜) as it stood at each of its polls over the last days
+(``hot_list_polls``): the server shows its latest poll, and ``replay_hot_lists`` stores the
+earlier ones as the office's collector would have seen them, so the demo has the ranks a
+county story climbed through.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 from importlib import resources
 from typing import Any
 
 import yaml
+from sqlalchemy import select
 
-from yuqing_core.demo.feeds import CONTENT_TYPES, FeedEntry, render_feed
+from yuqing_core.collect.service import ingest_document
+from yuqing_core.config import Settings
+from yuqing_core.db.database import Database
+from yuqing_core.db.models import Source
+from yuqing_core.demo.feeds import CONTENT_TYPES, FeedEntry, HotListRow, render_feed, render_hot_list
 from yuqing_core.demo.server import FeedServer
 from yuqing_core.timeutil import SHANGHAI, utcnow
 
@@ -35,6 +46,24 @@ class County:
     @property
     def items(self) -> list[dict[str, Any]]:
         return list(self.data["items"])
+
+    @property
+    def hot_topics(self) -> dict[str, str]:
+        """Topic id -> title of the entries the hot lists show."""
+        return dict(self.data.get("hot_topics") or {})
+
+    def hot_list_polls(self, source: str, today: date) -> list[tuple[datetime, list[HotListRow]]]:
+        """When a hot list was polled and what it showed then, oldest first (links relative to the server)."""
+        polls = []
+        for poll in self.data.get("hot_list_polls") or []:
+            if poll["source"] != source:
+                continue
+            rows = []
+            for entry in poll["entries"]:
+                topic, heat = str(entry).split(" ", 1)
+                rows.append(HotListRow(title=self.hot_topics[topic], link=f"/hot/t/{topic}.html", heat_text=heat))
+            polls.append((item_time(poll, today), rows))
+        return sorted(polls, key=lambda poll: poll[0])
 
 
 def load_county() -> County:
@@ -81,6 +110,9 @@ def county_feeds(county: County, base_url: str, now: datetime | None = None) -> 
         )
     feeds = {}
     for source in county.sources:
+        if source["format"] == "hot-page":
+            feeds[source["path"]] = (hot_list_page(county, source["name"], base_url, now), CONTENT_TYPES["hot-page"])
+            continue
         entries = sorted(by_source[source["name"]], key=lambda e: e.published, reverse=True)
         body = render_feed(
             source["format"], title=source["name"], site_url=base_url + "/", entries=entries,
@@ -88,6 +120,43 @@ def county_feeds(county: County, base_url: str, now: datetime | None = None) -> 
         )  # fmt: skip
         feeds[source["path"]] = (body, CONTENT_TYPES[source["format"]])
     return feeds
+
+
+def hot_list_page(county: County, source: str, base_url: str, now: datetime) -> bytes:
+    """The hot list as its latest poll up to ``now`` showed it (its first poll, if none has come yet)."""
+    polls = county.hot_list_polls(source, now.astimezone(SHANGHAI).date())
+    shown = [rows for at, rows in polls if at <= now] or [rows for _at, rows in polls[:1]] or [[]]
+    return render_hot_list(source, [replace(row, link=base_url + row.link) for row in shown[-1]])
+
+
+def replay_hot_lists(db: Database, settings: Settings, county: County, base_url: str, now: datetime | None = None) -> int:
+    """Store each hot list's polls before its latest as if collected then (the server shows the latest); the polls replayed.
+
+    The office's collector polls a hot list every few minutes; the demo starts with today's
+    collect, so the ranks a county story climbed through yesterday are stored here, each poll at
+    its own time, through the same parse-normalize-store path as a fetch (``ingest_document``).
+    """
+    now = (now or utcnow()).astimezone(SHANGHAI)
+    with db.reader() as session:
+        ids = dict(session.execute(select(Source.name, Source.id)).all())
+    replayed = 0
+    for source in county.sources:
+        if source["format"] != "hot-page" or source["name"] not in ids:
+            continue
+        polls = [(at, rows) for at, rows in county.hot_list_polls(source["name"], now.date()) if at <= now]
+        for at, rows in polls[:-1]:
+            body = render_hot_list(source["name"], [replace(row, link=base_url + row.link) for row in rows])
+            ingest_document(
+                db, settings, ids[source["name"]], body, content_type=CONTENT_TYPES["hot-page"], clock=_stopped_at(at)
+            )
+            replayed += 1
+    return replayed
+
+
+def _stopped_at(moment: datetime) -> Callable[[], datetime]:
+    """A clock that always says ``moment`` (in UTC): a replayed poll happened then."""
+    at = moment.astimezone(UTC)
+    return lambda: at
 
 
 def sources_yaml(county: County, base_url: str) -> str:
@@ -114,6 +183,8 @@ def _extraction(source: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "page", "page": source["page"]}
     if source["format"] == "board-json":
         return {"kind": "json", "json": source["json"]}
+    if source["format"] == "hot-page":
+        return {"kind": "page", "hot_list": True, "page": source["page"]}
     return {}
 
 

@@ -42,7 +42,7 @@ def backlog_size(rounds: int, reposts: int, county: County | None = None) -> int
 def write_backlog(folder: Path, rounds: int, reposts: int, county: County | None = None) -> dict[str, Path]:
     """One JSON Lines archive per source under ``folder``; returns source name -> file."""
     county = county or load_county()
-    names = [s["name"] for s in county.sources]
+    names = [s["name"] for s in county.sources if s["format"] != "hot-page"]  # a hot list carries no reposts
     start = (utcnow() - timedelta(days=ROUND_DAYS * rounds + 60)).astimezone(SHANGHAI).date()
     lines: dict[str, list[str]] = {name: [] for name in names}
     for round_ in range(rounds):

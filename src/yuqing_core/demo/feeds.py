@@ -1,8 +1,9 @@
 """Writing feeds in the formats and date styles real Chinese sources use (demo, tests, benchmarks).
 
-Two formats are not feeds: ``page``, a township site's news list page (read by a ``page``
-source's selectors), and ``board-json``, a 县长信箱-style JSON list whose letters carry the
-official reply (read by a ``json`` source's mapping).
+Three formats are not feeds: ``page``, a township site's news list page (read by a ``page``
+source's selectors), ``board-json``, a 县长信箱-style JSON list whose letters carry the
+official reply (read by a ``json`` source's mapping), and ``hot-page``, a city's hot list (热榜)
+page with each entry's rank and heat (``render_hot_list``, read by a hot-list ``page`` source).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from email.utils import format_datetime
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-FeedFormat = Literal["rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json"]
+FeedFormat = Literal["rss2", "rss2-gbk", "atom", "rss1", "jsonfeed", "page", "board-json", "hot-page"]
 DateStyle = Literal["rfc822", "iso8601", "chinese", "slash", "cst", "local"]
 
 CONTENT_TYPES = {
@@ -25,6 +26,7 @@ CONTENT_TYPES = {
     "jsonfeed": "application/feed+json; charset=utf-8",
     "page": "text/html; charset=utf-8",
     "board-json": "application/json; charset=utf-8",
+    "hot-page": "text/html; charset=utf-8",
 }
 
 
@@ -78,7 +80,12 @@ def render_feed(
     date_style: DateStyle = "rfc822",
     now: datetime | None = None,
 ) -> bytes:
-    """The feed document as bytes, in the encoding the format implies (``now`` dates a page's 今天 and 昨天)."""
+    """The feed document as bytes, in the encoding the format implies (``now`` dates a page's 今天 and 昨天).
+
+    A hot list is not a feed of entries: ``render_hot_list`` writes it.
+    """
+    if fmt == "hot-page":
+        raise ValueError("a hot list page is written by render_hot_list, from its rows in rank order")
     if fmt == "page":
         return _list_page(title, entries, date_style, now).encode("utf-8")
     if fmt == "board-json":
@@ -226,3 +233,26 @@ def _board_json(entries: list[FeedEntry], date_style: DateStyle) -> bytes:
         )
     document = {"code": 0, "msg": "success", "data": {"total": len(letters), "list": letters}}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class HotListRow:
+    """One entry of a hot list page: its topic, where it links, and its heat as the list writes it."""
+
+    title: str
+    link: str
+    heat_text: str
+
+
+def render_hot_list(title: str, rows: list[HotListRow]) -> bytes:
+    """A hot list (热榜) page, the rows in rank order: rank, linked title and heat per entry."""
+    entries = "\n".join(
+        f'<li><span class="rank">{rank}</span><a class="title" href={quoteattr(row.link)}>{_text(row.title)}</a>'
+        f'<span class="heat">{_text(row.heat_text)}</span></li>'
+        for rank, row in enumerate(rows, start=1)
+    )
+    return (
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{_text(title)}</title></head>'
+        f'<body><h1>{_text(title)}</h1><p class="note">每 10 分钟更新</p>'
+        f'<ol class="hot-list">\n{entries}\n</ol></body></html>\n'
+    ).encode()

@@ -46,6 +46,7 @@ from yuqing_core.reports.model import (
     EventResponse,
     EventSummary,
     FactLine,
+    HotListLine,
     HourCount,
     ItemRef,
     Office,
@@ -60,6 +61,7 @@ from yuqing_core.reports.model import (
 )
 from yuqing_core.reports.summary import Passage, SummarySentence, repeats, score_sentences, split_sentences, summarize
 from yuqing_core.risk.explain import Judgement, judgement_of
+from yuqing_core.risk.hotlist import sightings_between
 from yuqing_core.risk.library import LibrarySpec
 from yuqing_core.risk.response import is_official_response
 from yuqing_core.risk.stance import RESPONSE_STANCES
@@ -75,6 +77,7 @@ TREND_DAYS = 14
 SILENT_AFTER = timedelta(days=3)
 MAX_LISTED_ITEMS = 40
 MAX_EVENTS = 15
+MAX_HOT_LIST_LINES = 10
 HOT_WORDS = 12
 HOT_WORD_TEXTS = 500
 STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "downgraded": "已降级", "dismissed": "已排除", "merged": "已并入",
@@ -282,6 +285,34 @@ def trend(db: Database, day: date, tz: Any, days: int = TREND_DAYS) -> tuple[Tre
     return tuple(TrendPoint(d, *series[d]) for d in sorted(series))
 
 
+def hot_list_lines(db: Database, start: datetime, end: datetime, limit: int = MAX_HOT_LIST_LINES) -> tuple[HotListLine, ...]:
+    """上榜: the county's items (relevant, not excluded) seen on a hot list in [start, end), the best-ranked first."""
+    sightings = sightings_between(db, start, end)
+    if not sightings:
+        return ()
+    item_ids = sorted({s.item_id for s in sightings})
+    with db.reader() as session:
+        rows = {
+            row.id: row
+            for row in session.execute(
+                select(Item.id, Item.title, Item.excerpt, Item.url, EventItem.event_id)
+                .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+                .outerjoin(EventItem, EventItem.item_id == Item.id)
+                .where(Item.id.in_(item_ids), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False))
+            )
+        }
+    lines = [
+        HotListLine(
+            list_name=s.list_name, title=rows[s.item_id].title or rows[s.item_id].excerpt[:60], item_id=s.item_id,
+            best_rank=s.best_rank, climb=s.climb, last_rank=s.last_rank, heat_text=s.heat_text, first_seen=s.first_seen,
+            last_seen=s.last_seen, url=rows[s.item_id].url, event_id=rows[s.item_id].event_id,
+        )
+        for s in sightings
+        if s.item_id in rows
+    ]  # fmt: skip
+    return tuple(lines[:limit])
+
+
 def events_with_items_in(start: datetime, end: datetime) -> Select[int]:
     """The ids of the events with an item published in [start, end): the events of a report's period."""
     return select(EventItem.event_id).where(EventItem.published_at >= start, EventItem.published_at < end).distinct()
@@ -369,7 +400,7 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         events=events, new_warnings=new_warnings, cases=cases,
         # The morning report also knows how the sources did overnight: polls until it is written count (a day at most).
         coverage=coverage(db, start, end, observed_until=max(end, min(now, end + timedelta(days=1)))),
-        hot_words=tuple(words), trend=trend(db, day, tz), summary="",
+        hot_words=tuple(words), trend=trend(db, day, tz), summary="", hot_lists=hot_list_lines(db, start, end),
         deleted=tuple(_item_ref(r, points.get(r.id, ()), r.event_id) for r in relevant_rows if r.deleted_at is not None),
     )  # fmt: skip
     return _with_summary(report)
@@ -393,6 +424,10 @@ def _with_summary(report: DailyReport) -> DailyReport:
         parts.append("重点关注：" + "；".join(f"{e.title}（{e.level_label}）" for e in warned[:3]) + "。")
     if report.deleted:
         parts.append(f"其中 {len(report.deleted)} 条原文已删除，已留存快照。")
+    if report.hot_lists:
+        shown = "；".join(f"“{h.title}”{h.list_name}{h.ranking}" for h in report.hot_lists[:2])
+        more = f"等 {len(report.hot_lists)} 条" if len(report.hot_lists) > 2 else ""
+        parts.append(f"上榜：{shown}{more}。")
     parts.append(f"信息源：{report.coverage.sentence}。")
     return replace(report, summary="".join(parts))
 

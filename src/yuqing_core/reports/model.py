@@ -98,6 +98,30 @@ class ResponseSection:
 
 
 @dataclass(frozen=True)
+class HotListLine:
+    """上榜: a county item seen on a hot list (热榜) during the report's day, and how it moved there."""
+
+    list_name: str
+    title: str
+    item_id: int
+    best_rank: int | None
+    climb: int  # places risen from its first rank of the day to its best
+    last_rank: int | None
+    heat_text: str | None  # the highest heat of the day, as the list wrote it
+    first_seen: datetime
+    last_seen: datetime
+    url: str | None = None  # http(s) only
+    event_id: int | None = None
+
+    @property
+    def ranking(self) -> str:
+        """``第3名（上升12位）``, or ``无名次`` for an entry the list shows without a number."""
+        if self.best_rank is None:
+            return "无名次"
+        return f"第{self.best_rank}名" + (f"（上升{self.climb}位）" if self.climb else "")
+
+
+@dataclass(frozen=True)
 class WarningSummary:
     warning_id: int
     event_id: int
@@ -174,6 +198,7 @@ class DailyReport:
     responses: int = 0  # relevant items whose stance answers the public: official response, 辟谣, resolution
     response_section: ResponseSection = field(default_factory=ResponseSection)
     deleted: tuple[ItemRef, ...] = ()  # relevant items of the day whose page was found deleted (原文已删除)
+    hot_lists: tuple[HotListLine, ...] = ()  # 上榜: the county's items seen on hot lists, the best-ranked first
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ velocity     传播速度    3 x problem items per hour over the last six hours 
 authority    来源权威    8 x the highest source weight among the *problem* items,       0..8
                          capped at 1.0 (provincial media carry more than a forum; an
                          official reply does not make the problem more serious)
+hot_list     上榜        a problem item on a hot list (热榜) in the 24 hours before     0..8
+                         now: 3, +2 if it reached the top 10, +3 if it climbed 5
+                         places or more (``risk.hotlist``); only for events with
+                         such a sighting: the other events have no such part
 stance_mix   立场构成    raises: harm report 5, rumour 4, complaint 2, question 1       -34..15
                          each, capped at 15 (after an official resolution only the
                          items published later raise: the earlier ones are answered);
@@ -82,7 +86,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yuqing_core.risk.response import (
     ResponseSpec,
@@ -93,6 +97,12 @@ from yuqing_core.risk.response import (
     response_timing,
 )
 from yuqing_core.risk.stance import RESPONSE_STANCES
+
+if TYPE_CHECKING:
+    from yuqing_core.risk.hotlist import Sighting
+
+# Places a hot-list item must rise to count as climbing (``risk.hotlist.CLIMB_MIN_PLACES``, said in the part's detail).
+CLIMB_MIN_PLACES = 5
 
 DEFAULT_THRESHOLDS = {4: 40.0, 3: 55.0, 2: 70.0, 1: 85.0}
 VELOCITY_WINDOW = timedelta(hours=6)
@@ -108,6 +118,8 @@ RAISE_CAP = 15.0
 OFFICIAL_ANSWER_POINTS = {"resolution": 30.0, "debunk": 15.0, "official_response": 8.0}
 RELAYED_ANSWER_POINTS, RELAYED_ANSWER_CAP = 1.0, 4.0
 ON_TIME_POINTS, LATE_POINTS, OVERDUE_MIN_POINTS = -4.0, 4.0, 10.0
+HOT_LIST_POINTS, HOT_LIST_TOP_POINTS, HOT_LIST_CLIMB_POINTS = 3.0, 2.0, 3.0
+HOT_LIST_TOP_RANK = 10
 
 PART_LABELS = {
     "severity": "风险点严重程度",
@@ -115,6 +127,7 @@ PART_LABELS = {
     "spread": "传播范围",
     "velocity": "传播速度",
     "authority": "来源权威",
+    "hot_list": "上榜",
     "stance_mix": "立场构成",
     "response": "回应状态",
 }
@@ -154,6 +167,8 @@ class EventFacts:
     # Times of the official replies message boards published with the event's messages (领导留言板,
     # 12345): each is an official response at that time, whatever the board's own role.
     replies: tuple[datetime, ...] = ()
+    # The event's problem items seen on hot lists (热榜) in the ``risk.hotlist.HOT_LIST_WINDOW`` before now.
+    hot_lists: tuple[Sighting, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -253,6 +268,24 @@ def _authority(problems: list[ScoredItem]) -> ScorePart:
     return ScorePart("authority", PART_LABELS["authority"], points, detail)
 
 
+def _hot_list(sightings: Sequence[Sighting]) -> ScorePart:
+    """上榜: on a hot list, in its top ranks, climbing it. The best-ranked sighting names the list."""
+    best = min(sightings, key=lambda s: (s.best_rank is None, s.best_rank or 0, -s.climb))
+    climber = max(sightings, key=lambda s: s.climb)
+    points = HOT_LIST_POINTS
+    pieces = [f"上榜 +{HOT_LIST_POINTS:g}"]
+    if any(s.best_rank is not None and s.best_rank <= HOT_LIST_TOP_RANK for s in sightings):
+        points += HOT_LIST_TOP_POINTS
+        pieces.append(f"进入前 {HOT_LIST_TOP_RANK} 名 +{HOT_LIST_TOP_POINTS:g}")
+    if climber.climbing:
+        points += HOT_LIST_CLIMB_POINTS
+        pieces.append(f"上升 {CLIMB_MIN_PLACES} 位以上 +{HOT_LIST_CLIMB_POINTS:g}")
+    where = [best.describe()] + ([climber.describe()] if climber.climbing and climber is not best else [])
+    others = len(sightings) - len(where)
+    detail = "上榜：" + "；".join(where) + (f"等 {len(sightings)} 处" if others > 0 else "") + "（" + "，".join(pieces) + "）"
+    return ScorePart("hot_list", PART_LABELS["hot_list"], points, detail)
+
+
 def _stance_mix(items: Sequence[ScoredItem], problems: list[ScoredItem]) -> ScorePart:
     official = [item for item in items if item.role == "official" and item.stance in RESPONSE_STANCES]
     resolved_at = min((item.published_at for item in official if item.stance == "resolution"), default=None)
@@ -322,6 +355,7 @@ def score_event(
         _spread(problems),
         _velocity(problems, facts.spike, now),
         _authority(problems),
+        *([_hot_list(facts.hot_lists)] if facts.hot_lists else []),
         _stance_mix(items, problems),
     ]
     parts = [ScorePart(p.name, p.label, round(p.points, 2), p.detail) for p in parts]

@@ -7,7 +7,7 @@ last fetched again, ``deleted_at`` when a later fetch found it gone (原文已�
 file in the snapshot folder named by its SHA-256, never a database value.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02
 
 """
@@ -21,7 +21,7 @@ TS = sa.DateTime(timezone=True)
 
 # revision identifiers, used by Alembic.
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
