@@ -20,8 +20,10 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -233,7 +235,15 @@ def enrich_items(
     targets = _targets(db, item_ids)
     if not targets:
         return EnrichSummary()
-    return asyncio.run(_enrich(db, settings, targets, now=now, transport=transport))
+    enrich = partial(_enrich, db, settings, targets, now=now, transport=transport)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a sync task or the CLI, no loop in this thread
+        return asyncio.run(enrich())
+    # Called from a thread that runs an event loop (an async flow calling the stage inline): a loop of
+    # its own in another thread, since asyncio.run cannot nest.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fulltext") as pool:
+        return pool.submit(lambda: asyncio.run(enrich())).result()
 
 
 async def _enrich(
