@@ -256,9 +256,7 @@ def record_decision(db: Database, number: str, decision: str, *, actor: str, sou
     now = now or utcnow()
     try:
         with db.writer() as session:
-            case = session.scalar(select(Case).where(Case.number == number))
-            if case is None:
-                raise CaseNotFound(f"没有督办件 {number}")
+            case = _case_by_number(session, number)
             case.requirement = f"{case.requirement}\n{source}决定：{decision}"
             case.updated_at = now
             _audit(session, case, actor, "decision", case.state, case.state, f"{source}决定：{decision}", now, {"source": source})
@@ -268,12 +266,17 @@ def record_decision(db: Database, number: str, decision: str, *, actor: str, sou
         raise CaseConflict(f"{number} 刚被他人修改，本次操作未生效，请刷新后重试") from exc
 
 
+def _case_by_number(session: Session, number: str) -> Case:
+    """The case numbered ``number`` in ``session``; ``CaseNotFound`` naming it otherwise."""
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise CaseNotFound(f"没有督办件 {number}")
+    return case
+
+
 def get_case(db: Database, number: str) -> Case:
     with db.reader() as session:
-        case = session.scalar(select(Case).where(Case.number == number))
-        if case is None:
-            raise CaseNotFound(f"没有督办件 {number}")
-        return case
+        return _case_by_number(session, number)
 
 
 def history(db: Database, number: str) -> list[CaseEvent]:
@@ -318,9 +321,7 @@ def act(
     now = now or utcnow()
     try:
         with db.writer() as session:
-            case = session.scalar(select(Case).where(Case.number == number))
-            if case is None:
-                raise CaseNotFound(f"没有督办件 {number}")
+            case = _case_by_number(session, number)
             check_unit_may_act(case, action, on_behalf_of)
             if expected_version is not None and case.version != expected_version:
                 raise CaseConflict(
