@@ -55,10 +55,14 @@ def post(guid: str, title: str, text: str, when: datetime, url: str | None = Non
     return {"guid": guid, "title": title, "text": text, "published": when.isoformat(), "url": url}
 
 
-def load(db: Database, settings, tmp_path: Path, source: str, rows: list[dict], name: str = "a.jsonl") -> None:
+def load(
+    db: Database, settings, tmp_path: Path, source: str, rows: list[dict], name: str = "a.jsonl", now: datetime = NOW
+) -> None:
+    """Import ``rows`` as an archive, fetched at ``now``: posts dated after it (beyond the future
+    tolerance) are dated ``now`` instead, so rows dated by the wall clock need ``now=utcnow()``."""
     path = tmp_path / name
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    import_archive(db, settings, path, source, now=NOW)
+    import_archive(db, settings, path, source, now=now)
 
 
 def library(db: Database, tmp_path: Path, text: str = LIBRARY, name: str = "risk.yaml"):

@@ -78,6 +78,7 @@ def county(env_settings, db, tmp_path, monkeypatch):
             tmp_path,
             "青禾论坛",
             [post(f"p{i}", f"东坪村化工园区泄漏{i}", LEAK + str(i), noon + timedelta(hours=i)) for i in range(6)],
+            now=now,  # the posts are yesterday's by the wall clock, not by test_analysis's fixed NOW
         )
         yield settings, day, smtp, hook
 
