@@ -247,3 +247,70 @@ def test_sources_test_by_name_shows_the_mapping_and_replies(db, env_settings, fe
         assert session.scalar(select(Item.id)) is None  # nothing stored
     missing = CliRunner().invoke(main, ["sources", "test", "没有这个源"])
     assert missing.exit_code == 1 and "没有名为 '没有这个源' 的信息源" in missing.output
+
+
+COMMENTS = {
+    "items": "data.comments",
+    "id": "cid",
+    "text": "content",
+    "time": "created",
+    "parent": "statusId",  # an id: the link template makes it the post's address
+    "link_template": "http://127.0.0.1/letter.html?id={id}",
+}
+
+
+def test_comments_name_their_post_and_join_its_event_whatever_their_words(sqlite_db, sqlite_settings, feed_server) -> None:
+    from yuqing_core.analysis import analyze
+    from yuqing_core.db.models import EventItem, ItemAnalysis
+    from yuqing_core.demo.backlog import RISK_FILE
+    from yuqing_core.risk.library import load_library_file
+    from yuqing_core.risk.versions import import_library
+
+    comments = {
+        "data": {
+            "comments": [
+                {"cid": "c1", "content": "[怒][怒]", "created": "2026-11-26 10:02", "statusId": 9002},
+                {"cid": "c2", "content": "我们小区也是这样，已经好几天了", "created": "2026-11-26 10:30", "statusId": "9002"},
+                {"cid": "c3", "content": "[赞]", "created": "2026-11-26 11:00", "statusId": "7777"},  # a post not collected
+                {"cid": "c4", "content": "路过", "created": "2026-11-26 11:10"},  # no parent: a post of its own
+            ]
+        }
+    }
+    board = json.loads(page("letters.json"))
+    board["data"]["list"][1]["createTime"] = "2026-11-10 09:15"  # 16 days before its comments: out of the grouping window
+    feed_server.add("/api/letters", json.dumps(board).encode(), content_type="application/json")
+    feed_server.add("/api/comments", json.dumps(comments).encode(), content_type="application/json")
+    letters = add_extracted(
+        sqlite_db, sqlite_settings, "县长信箱", feed_server.url("/api/letters"), "json", LETTERS, role="public"
+    )
+    remarks = add_extracted(
+        sqlite_db, sqlite_settings, "县长信箱评论", feed_server.url("/api/comments"), "json", COMMENTS, role="public"
+    )
+    import_library(sqlite_db, load_library_file(RISK_FILE), author="测试")
+    collect(sqlite_db, sqlite_settings, letters)
+    analyze(sqlite_db, now=datetime(2026, 11, 20, 4, 0, tzinfo=UTC))  # the post is grouped days before its comments come
+    (polled,) = collect(sqlite_db, sqlite_settings, remarks)
+    assert (polled.status, polled.items_new) == ("ok", 4)  # a list with no parent in some entries is fine
+    with sqlite_db.reader() as session:
+        replies = dict(session.execute(select(Item.guid, Item.in_reply_to).where(Item.source_id == remarks)).all())
+    assert replies == {
+        "c1": "http://127.0.0.1/letter.html?id=9002",
+        "c2": "http://127.0.0.1/letter.html?id=9002",
+        "c3": "http://127.0.0.1/letter.html?id=7777",
+        "c4": None,
+    }
+    analyze(sqlite_db, now=datetime(2026, 11, 30, 4, 0, tzinfo=UTC))
+    with sqlite_db.reader() as session:
+        rows = session.execute(
+            select(Item.guid, ItemAnalysis.relevant, EventItem.event_id, EventItem.joined_by)
+            .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+            .outerjoin(EventItem, EventItem.item_id == Item.id)
+            .where(Item.guid.in_(["9002", "c1", "c2", "c3", "c4"]))
+        ).all()
+    by_guid = {row.guid: row for row in rows}
+    assert by_guid["9002"].relevant and by_guid["9002"].event_id is not None
+    for guid in ("c1", "c2"):  # relevant with their post, and in its event through the thread
+        assert by_guid[guid].relevant and by_guid[guid].event_id == by_guid["9002"].event_id
+    assert by_guid["c1"].joined_by == "thread"
+    assert not by_guid["c3"].relevant and by_guid["c3"].event_id is None
+    assert not by_guid["c4"].relevant and by_guid["c4"].event_id is None

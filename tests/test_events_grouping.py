@@ -220,6 +220,59 @@ def test_a_title_equal_to_the_source_name_does_not_join() -> None:
 # --- state: resolve, add, evict, signatures ----------------------------------------------
 
 
+POST_URL = "https://weibo.example/qinghe/4711"
+
+
+def test_a_reaction_joins_the_post_it_answers_whatever_its_words() -> None:
+    grouper = EventGrouper()
+    post = item(1, url=POST_URL, text=STORY)
+    reactions = [
+        replace(item(2, hours=1, url="https://weibo.example/qinghe/4712", text="[威武]"), in_reply_to=POST_URL),
+        # The post's address as another client writes it: the same canonical URL.
+        replace(
+            item(3, hours=2, text="求真相，有没有官方说法？"), in_reply_to="HTTPS://weibo.example/qinghe/4711?utm_source=app"
+        ),
+        # A reply to the reaction is in the thread too.
+        replace(item(4, hours=3, text="同问"), in_reply_to="https://weibo.example/qinghe/4712"),
+    ]
+    unrelated = replace(item(5, hours=1, text="同问"), in_reply_to="https://weibo.example/qinghe/9999")  # its post is not here
+    result = grouper.assign([post, *reactions, unrelated])
+    assert [a.joined_by for a in result] == ["seed", "thread", "thread", "thread", "seed"]
+    assert [a.matched_item_id for a in result[1:4]] == [1, 1, 2]
+    assert partition(result) == {frozenset({1, 2, 3, 4}), frozenset({5})}
+
+
+def test_answers_to_one_post_join_each_other_and_the_post_collected_after_them() -> None:
+    grouper = EventGrouper()
+    early = grouper.assign(
+        [
+            replace(item(1, hours=0, text="太吓人了"), in_reply_to=POST_URL),
+            replace(item(2, hours=0.5, text="[怒][怒]"), in_reply_to=POST_URL),
+        ]
+    )
+    assert [a.joined_by for a in early] == ["seed", "thread"]
+    grouper.resolve({NewEvent(1): 10})
+    # Dated earlier than its reactions (their source was polled first), and in a later batch.
+    [post] = grouper.assign([item(3, hours=-1, url=POST_URL, text=STORY)])
+    assert (post.joined_by, post.event) == ("thread", 10)
+
+
+def test_threads_survive_rebuilds_from_the_database() -> None:
+    rebuilt = EventGrouper()
+    rebuilt.add_many(
+        [
+            (item(1, url=POST_URL, text=STORY), 7),
+            (replace(item(2, hours=1, text="这是哪里？"), in_reply_to=POST_URL), 7),
+        ]
+    )
+    [reply] = rebuilt.assign([replace(item(3, hours=2, text="[威武]"), in_reply_to=POST_URL)])
+    assert (reply.joined_by, reply.event) == ("thread", 7)
+    assert rebuilt.evict_before(T0 + timedelta(hours=1, minutes=30)) == 2
+    assert POST_URL not in rebuilt._by_url and rebuilt._by_parent == {POST_URL: [3]}  # evicted everywhere
+    [late] = rebuilt.assign([replace(item(4, hours=3, text="[威武]"), in_reply_to=POST_URL)])
+    assert late.joined_by == "thread" and late.matched_item_id == 3  # the reaction still indexed names the post
+
+
 def test_resolve_names_new_events_for_later_batches() -> None:
     grouper = EventGrouper()
     [first] = grouper.assign([item(1, text=STORY)])

@@ -158,3 +158,28 @@ xmlns:dc="http://purl.org/dc/elements/1.1/"><channel rdf:about="http://x/"><titl
 <item rdf:about="http://x/1"><title>通知</title><link>http://x/1</link><dc:date>2026年10月03日 12:53</dc:date></item></rdf:RDF>"""
     feed = parse_feed(rdf.encode())
     assert feed.format == "rss10" and feed.entries[0].date_raw == "2026年10月03日 12:53"
+
+
+def test_atom_threading_names_the_post_a_comment_answers() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from yuqing_core.collect.normalize import normalize_entries
+
+    comments = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0"><title>评论</title>
+<entry><id>tag:bbs,2026:c1</id><title>回复：化工园区异味</title><link href="/t/1#c1"/><updated>2026-10-03T12:05:00+08:00</updated>
+<thr:in-reply-to ref="tag:bbs,2026:t1" href="/t/1" type="text/html"/><content>同问</content></entry>
+<entry><id>tag:bbs,2026:c2</id><title>回复</title><updated>2026-10-03T12:06:00+08:00</updated>
+<thr:in-reply-to ref="http://bbs.example.cn/t/2"/><content>+1</content></entry>
+<entry><id>tag:bbs,2026:c3</id><title>回复</title><updated>2026-10-03T12:07:00+08:00</updated>
+<thr:in-reply-to ref="tag:bbs,2026:t3"/><content>顶</content></entry>
+<entry><id>tag:bbs,2026:t4</id><title>新帖</title><updated>2026-10-03T12:08:00+08:00</updated><content>今天天气好</content></entry>
+</feed>"""
+    entries = parse_feed(comments.encode()).entries
+    assert [entry.in_reply_to for entry in entries] == ["/t/1", "http://bbs.example.cn/t/2", "tag:bbs,2026:t3", None]
+    records = normalize_entries(
+        entries, base_url="http://bbs.example.cn/feed.xml", source_tz=ZoneInfo("Asia/Shanghai"), fetched_at=datetime.now(UTC)
+    )
+    # Resolved against the feed like links; an id that is no web address (tag:) names nothing we can find.
+    assert [record.in_reply_to for record in records] == ["http://bbs.example.cn/t/1", "http://bbs.example.cn/t/2", None, None]

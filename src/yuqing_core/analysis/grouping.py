@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, null, select
+from sqlalchemy import ColumnElement, and_, case, null, or_, select
 
 from yuqing_core.analysis.merging import (
     SYSTEM_ACTOR,
@@ -108,7 +108,9 @@ def _words(stored: dict[str, Any] | None) -> dict[str, int] | None:
 
 def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[str]]) -> list[GroupItem]:
     query = (
-        select(Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts)
+        select(
+            Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts, Item.in_reply_to
+        )
         .join(Source, Source.id == Item.source_id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
@@ -128,17 +130,26 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
                 source=r.name,
                 topic_keys=keys.get(r.id, frozenset()),
                 word_counts=_words(r.word_counts),
+                in_reply_to=r.in_reply_to,
             )
             for r in session.execute(query)
         ]
 
 
 def _index(
-    db: Database, since: datetime, until: datetime, scheme: str, keys: dict[int, frozenset[str]], words_since: datetime
+    db: Database,
+    since: datetime,
+    until: datetime,
+    scheme: str,
+    keys: dict[int, frozenset[str]],
+    words_since: datetime,
+    posts: Collection[str] = (),
 ) -> list[tuple[GroupItem, int]]:
-    """Already grouped items published in [since, until], with their events and stored signatures
-    (recomputed from the text where stored under another scheme), and the word counts of those
-    published from ``words_since`` (older ones are out of the grouper's profile window)."""
+    """Already grouped items published in [since, until], and those at the URLs ``posts`` whenever
+    published (the posts the batch's items answer: a thread ties them at any age), with their events
+    and stored signatures (recomputed from the text where stored under another scheme), and the word
+    counts of those published from ``words_since`` (older ones are out of the grouper's profile
+    window)."""
     query = (
         select(
             EventItem.item_id,
@@ -149,13 +160,18 @@ def _index(
             Item.url,
             Item.title,
             Item.text,
+            Item.in_reply_to,
             Source.name,
             case((EventItem.published_at >= words_since, ItemAnalysis.word_counts), else_=null()).label("word_counts"),
         )
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(ItemAnalysis, ItemAnalysis.item_id == EventItem.item_id)
-        .where(EventItem.published_at >= since, EventItem.published_at <= until)
+        .where(
+            or_(and_(EventItem.published_at >= since, EventItem.published_at <= until), Item.url.in_(posts))
+            if posts
+            else and_(EventItem.published_at >= since, EventItem.published_at <= until)
+        )
     )
     with db.reader() as session:
         rows = session.execute(query).all()
@@ -165,7 +181,7 @@ def _index(
         item = GroupItem(
             item_id=r.item_id, published_at=r.published_at, url=r.url, title=r.title, text=r.text, source=r.name,
             signature=signature_from_bytes(r.signature) if usable else None, topic_keys=keys.get(r.item_id, frozenset()),
-            word_counts=_words(r.word_counts),
+            word_counts=_words(r.word_counts), in_reply_to=r.in_reply_to,
         )  # fmt: skip
         index.append((item, r.event_id))
     return index
@@ -189,7 +205,8 @@ def group_batch(
     index_keys = _topic_keys(db, library, and_(EventItem.published_at >= since, EventItem.published_at <= until), via_events=True)
     grouper = new_grouper(window)
     words_since = items[0].published_at - grouper.profile_window
-    index = _index(db, since, until, grouper.signature_scheme, index_keys, words_since)
+    posts = {item.in_reply_to for item in items if item.in_reply_to}
+    index = _index(db, since, until, grouper.signature_scheme, index_keys, words_since, posts)
     for a, b in _never_merge(db, {event_id for _, event_id in index}):
         grouper.forbid_merge(a, b)
     grouper.add_many(index)

@@ -487,6 +487,8 @@ MERGE_REASONS = {
     "title": "标题相同",
     "topic": "同一风险点同一地点",
     "url": "链接相同",
+    "thread": "同一帖文的评论或转发",
+    "profile": "用词相近",
     "analyst": "分析员合并",
 }
 

@@ -21,6 +21,11 @@ board's official reply, where the list carries it, is mapped too::
 
 A hot list (``hot_list: true``, ``collect.hotlist``) may also map each entry's ``rank`` and ``heat``.
 
+A list of comments, replies or reposts (a platform's comment API) maps ``parent``: the post each
+entry answers or forwards, as a URL or as an id that ``link_template`` turns into the post's
+address (``"status.id"`` -> ``.../post.html?id=4711``). Grouping puts the entry in that post's
+event; entries without a parent are posts of their own, so a list need not have any.
+
 A reply is stored with its message, and its time counts as the official response of the
 message's event (``risk.response``). An expression that finds nothing in any entry (the API
 changed) is the source's error, naming the expression.
@@ -82,6 +87,7 @@ class JsonListSpec(BaseModel):
     link_template: str | None = Field(None, max_length=1000)
     time: Expression | None = None
     reply: ReplyMapping | None = None
+    parent: Expression | None = None
     rank: Expression | None = None  # hot lists only
     heat: Expression | None = None  # hot lists only
 
@@ -98,7 +104,9 @@ class JsonListSpec(BaseModel):
     def fields(self) -> dict[str, str]:
         """The entry fields that are mapped, by their name in the sources file (``reply.text`` for the reply's)."""
         mapped = {
-            name: getattr(self, name) for name in ("id", "title", "text", "link", "time", "rank", "heat") if getattr(self, name)
+            name: getattr(self, name)
+            for name in ("id", "title", "text", "link", "time", "parent", "rank", "heat")
+            if getattr(self, name)
         }
         if self.reply:
             mapped.update(
@@ -153,12 +161,12 @@ def describe_missing(spec: JsonListSpec, rows: int, hits: dict[str, int]) -> str
     """The error of a list whose mappings find nothing in any entry, naming the mapping; else None.
 
     The reply's text and who replied are exempt (no message may be answered yet); its time is
-    not, once some entry has a reply.
+    not, once some entry has a reply. ``parent`` is exempt too (a page of posts answers none).
     """
     if not rows:
         return None
     for name, count in hits.items():
-        exempt = name in ("reply.text", "reply.by") or (name == "reply.time" and not hits.get("reply.text"))
+        exempt = name in ("reply.text", "reply.by", "parent") or (name == "reply.time" and not hits.get("reply.text"))
         if not count and not exempt:
             return f"表达式 json.{name}「{spec.fields()[name]}」在 {rows} 个条目中都没有取到值（接口可能已改版）"
     return None
@@ -178,6 +186,9 @@ def _entry(row: dict[str, str | None], spec: JsonListSpec) -> RawEntry:
     link = row.get("link")
     if not link and spec.link_template and row.get("id"):
         link = spec.link_template.replace("{id}", quote(row["id"] or "", safe=""))
+    parent = row.get("parent")
+    if parent and spec.link_template and not parent.lower().startswith(("http://", "https://")):
+        parent = spec.link_template.replace("{id}", quote(parent, safe=""))
     return RawEntry(
         guid=row.get("id"),
         link=link,
@@ -189,6 +200,7 @@ def _entry(row: dict[str, str | None], spec: JsonListSpec) -> RawEntry:
         reply_text=row.get("reply.text"),
         reply_date_raw=row.get("reply.time"),
         reply_by=row.get("reply.by"),
+        in_reply_to=parent,
         rank_raw=row.get("rank"),
         heat_raw=row.get("heat"),
     )

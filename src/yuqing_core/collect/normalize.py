@@ -60,6 +60,8 @@ class ItemRecord:
     reply_text: str | None = None
     reply_at: datetime | None = None
     reply_by: str | None = None
+    # The post the entry answers or forwards (an absolute http(s) URL), else None; see ``RawEntry``.
+    in_reply_to: str | None = None
     # Where a hot list's entry stood at this poll (``collect.hotlist``); not a column of the item.
     position: ListPosition | None = None
 
@@ -216,6 +218,7 @@ def _record(
         published_fallback=fallback,
         fingerprint=fingerprint(title, text),
         position=entry.position,
+        in_reply_to=safe_link(entry.in_reply_to, base_url) if entry.in_reply_to else None,
         **_reply(entry, source_tz, fetched_at, max_text_chars),
     )
 

@@ -77,6 +77,9 @@ class RawEntry:
     reply_text: str | None = None
     reply_date_raw: str | None = None
     reply_by: str | None = None
+    # The post this entry comments on, replies to or forwards (Atom ``thr:in-reply-to``, a JSON list's
+    # or a page's ``parent``): its link, or an id the source's link template turns into one.
+    in_reply_to: str | None = None
     # A hot list's entry (``collect.hotlist``): its rank and heat as the list wrote them, and where it stood.
     rank_raw: str | None = None
     heat_raw: str | None = None
@@ -377,7 +380,16 @@ def _entry_from_feedparser(entry: Any) -> RawEntry:
         author=_as_text(entry.get("author")),
         date_raw=date_raw,
         date_struct=date_struct,
+        in_reply_to=_in_reply_to(entry.get("thr_in-reply-to")),
     )
+
+
+def _in_reply_to(reference: Any) -> str | None:
+    """The answered post of an Atom threading (RFC 4685) ``thr:in-reply-to``: its ``href``, else its
+    ``ref`` (an id, often the post's URL); normalizing keeps only http(s) URLs."""
+    if not isinstance(reference, dict):
+        return None
+    return _as_text(reference.get("href")) or _as_text(reference.get("ref"))
 
 
 def _best_body(entry: Any) -> tuple[str, bool]:

@@ -130,6 +130,9 @@ class Item(Base):
         Index("ix_items_published_at", "published_at"),
         Index("ix_items_fetched_at", "fetched_at"),
         Index("ix_items_source_published", "source_id", "published_at"),
+        # The posts comments answer are looked up by URL (``in_reply_to``). A hash index on PostgreSQL:
+        # a btree refuses entries over ~2.7 kB, and a URL may be 2,000 characters of any script.
+        Index("ix_items_url", "url", postgresql_using="hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -153,6 +156,9 @@ class Item(Base):
     reply_text: Mapped[str | None] = mapped_column(Text)
     reply_at: Mapped[datetime | None]
     reply_by: Mapped[str | None] = mapped_column(String(200))
+    # The post this item comments on, replies to or forwards, where the source says so (a URL):
+    # grouping puts the item in that post's event (``events`` ``thread`` rule).
+    in_reply_to: Mapped[str | None] = mapped_column(Text)
     # Full text (collect.fulltext): the article page's main text, which the rules read instead of the
     # feed's summary; when and from which URL it was fetched; when the page was last fetched again;
     # when a later fetch found it gone (404/410, or its text disappeared): 原文已删除.
@@ -373,7 +379,7 @@ class EventItem(Base):
     event_id: Mapped[int] = mapped_column(BigId, ForeignKey("events.id", ondelete="CASCADE"))
     joined_by: Mapped[str] = mapped_column(
         String(16)
-    )  # 'seed' | 'url' | 'title' | 'minhash' | 'profile' | 'topic' | 'point' | 'anchor'
+    )  # 'seed' | 'url' | 'thread' | 'title' | 'minhash' | 'profile' | 'topic' | 'point' | 'anchor'
     similarity: Mapped[float | None] = mapped_column(Float)
     matched_item_id: Mapped[int | None] = mapped_column(BigId)
     published_at: Mapped[datetime] = mapped_column(index=True)
