@@ -16,7 +16,14 @@ headline. Each half is grouped on its own, as one stream.
 How rows become items (the production path: ``new_grouper()``, ``assign`` in batches of
 ``BATCH`` in time order, ``resolve``, merges followed through ``event_of``):
 
-- title empty (Weibo posts have none), text as given, no URL, one source name for all;
+- title empty (Weibo posts have none), text as given, one source name for all;
+- a URL made of the row's id, and for a reaction (a comment or repost) ``in_reply_to`` made of its
+  ``parent``: the post of the thread it belongs to, as the platform gives it with every comment and
+  repost (the thread's source post in CED, the commented post in CHECKED), and for a verdict the post
+  it judges (the service's notice "经查，此微博称…不实" is about that post and links it). A row whose post
+  is not in the set (every distractor reaction) has only its text to go by. How much the threads give
+  is printed beside: ``grouping_bcubed_f1[half,grouped,verdicts_unattached]`` (verdicts as posts of
+  their own) and ``[half,grouped,no_threads]`` (a source that says nothing of threads);
 - word counts from ``count_words`` of the text, as the match step stores them (no user words: the
   set has no risk library), and no topic keys (likewise);
 - ``published_at`` is the row's time. Rows without one (the 85 verdicts, 28 CED source posts) are
@@ -60,6 +67,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,6 +102,11 @@ def rank_ids(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {row["id"]: number for number, row in enumerate(ordered, 1)}
 
 
+def post_url(row_id: str) -> str:
+    """The address a row's post would have on the platform (rows carry ids; parents name ids)."""
+    return f"https://weibo.com/eval/{row_id}"
+
+
 def eval_items(rows: Sequence[Mapping[str, Any]]) -> list[GroupItem]:
     ids = rank_ids(rows)
     counts = count_words([row["text"] for row in rows])
@@ -101,11 +114,12 @@ def eval_items(rows: Sequence[Mapping[str, Any]]) -> list[GroupItem]:
         GroupItem(
             item_id=ids[row["id"]],
             published_at=datetime.fromisoformat(row["time"]) if row["time"] else NULL_TIME,
-            url=None,
+            url=post_url(row["id"]),
             title="",
             text=row["text"],
             source=SOURCE,
             word_counts=counted["words"],
+            in_reply_to=post_url(row["parent"]) if row.get("parent") else None,
         )
         for row, counted in zip(rows, counts, strict=True)
     ]
@@ -225,7 +239,21 @@ def eval_half(rows: Sequence[Mapping[str, Any]], half: str, options: Mapping[str
     unrelated = [item_id for item_id, row in by_id.items() if not row["group"]]
     groups = len({row["group"] for row in chosen if row["group"]})
     lines = scores(half, ours, anchor, gold, grouped, unrelated, groups=groups, merges=merges)
-    return [*lines, residual(half, ours, gold, grouped, by_id, {item.item_id: item for item in items})]
+    lines.append(residual(half, ours, gold, grouped, by_id, {item.item_id: item for item in items}))
+    # The same rows with less of the thread known: verdicts as posts of their own, and no thread at all
+    # (a source that does not say what a comment answers).
+    for variant, keeps in (("verdicts_unattached", lambda row: row["kind"] != "verdict"), ("no_threads", lambda row: False)):
+        fewer = [item if keeps(by_id[item.item_id]) else replace(item, in_reply_to=None) for item in items]
+        theirs, _ = group(fewer, production_grouper(options))
+        p, r, f1 = bcubed(theirs, gold, grouped)
+        lines.append(
+            figure(
+                BENCH, f"grouping_bcubed_f1[{half},grouped,{variant}]", f1, "plain_minhash_lsh", bcubed(anchor, gold, grouped)[2],
+                f1 / bcubed(anchor, gold, grouped)[2], rows=len(grouped), p=round(p, 3), r=round(r, 3),
+                pulled_in=round(pulled_in(theirs, unrelated), 5),
+            )
+        )  # fmt: skip
+    return lines
 
 
 def residual(

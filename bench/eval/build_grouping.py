@@ -326,6 +326,8 @@ def main():
                         "time": None,
                         "source": f"cyang03/CHECKED:{d['_path']}#analysis",
                         "kind": "verdict",
+                        # the service's notice is about this post ("经查，此微博称…") and links it
+                        "parent": "chkf-" + d["id"][:12],
                     }
                 )
             ):
@@ -350,6 +352,7 @@ def main():
                     "time": iso_from_min(c.get("date", "")),
                     "source": f"cyang03/CHECKED:{d['_path']}#{fld}/{c['id']}",
                     "kind": "reaction",
+                    "parent": "chkf-" + d["id"][:12],
                 }
             ):
                 n_r += 1
@@ -408,6 +411,7 @@ def main():
                     "time": iso_from_sec(r.get("date", "")),
                     "source": f"thunlp/Chinese_Rumor_Dataset:{path}#{r['mid']}",
                     "kind": "reaction",
+                    "parent": "cedo-" + base.split("_")[1],
                 }
             ):
                 k += 1
@@ -485,6 +489,7 @@ def main():
                         "time": iso_from_sec(r.get("date", "")),
                         "source": f"thunlp/Chinese_Rumor_Dataset:{path}#{r['mid']}",
                         "kind": "distractor_reaction",
+                        "parent": "cedo-" + base.split("_")[1],
                     },
                 )
             )
@@ -509,6 +514,7 @@ def main():
                         "time": iso_from_min(c.get("date", "")),
                         "source": f"cyang03/CHECKED:{d['_path']}#{fld}/{c['id']}",
                         "kind": "distractor_reaction",
+                        "parent": "chkf-" + d["id"][:12],
                     },
                 )
             )
@@ -582,7 +588,8 @@ def main():
 
     with open(OUT, "w", encoding="utf-8") as f:
         for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            # Every row names its parent (null for posts), so readers see one shape.
+            f.write(json.dumps({**r, "parent": r.get("parent")}, ensure_ascii=False) + "\n")
 
     gsize = collections.Counter(r["group"] for r in rows if r["group"])
     kinds = collections.Counter(r["kind"] for r in rows)
