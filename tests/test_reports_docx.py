@@ -79,6 +79,23 @@ def test_charts_carry_chinese_titles_and_axis_labels_in_a_cjk_font() -> None:
         assert png.startswith(b"\x89PNG") and len(png) > 10_000
 
 
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_still_found(monkeypatch) -> None:
+    from matplotlib import font_manager
+
+    font = figures.cjk_font()
+    if font is None:
+        pytest.skip("没有中文字体（apt-get install fonts-noto-cjk）：图表中的中文无法绘制")
+    # matplotlib's cached list as it was before the font was installed: none of its files in it.
+    files = {entry.fname for entry in font_manager.fontManager.ttflist if entry.name in figures.CJK_FONTS}
+    cached = [entry for entry in font_manager.fontManager.ttflist if entry.fname not in files]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", cached)
+    figures.cjk_font.cache_clear()
+    try:
+        assert figures.cjk_font() == font
+    finally:
+        figures.cjk_font.cache_clear()
+
+
 def test_libreoffice_opens_the_docx_and_its_pdf_has_the_title_and_the_banji(tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     pdftotext = shutil.which("pdftotext")

@@ -59,6 +59,19 @@ def cjk_font() -> str | None:
     installed = {font.name for font in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FONTS if name in installed), None)
     if found is None:
+        # matplotlib keeps the font list it found on first use in its cache; a CJK font installed
+        # after that (apt-get install fonts-noto-cjk, as the warning asks) is not in it. Add the
+        # system's font files it does not list, once, and look again.
+        known = {font.fname for font in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read
+                    continue
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        found = next((name for name in CJK_FONTS if name in installed), None)
+    if found is None:
         log.warning("没有找到中文字体（如 fonts-noto-cjk）：DOCX 图表中的中文将无法显示")
     return found
 
