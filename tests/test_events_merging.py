@@ -228,8 +228,10 @@ def test_demo_county_incidents_hold_together(demo_events: tuple[list, EventGroup
             sizes.setdefault(s.story, Counter())[grouper.event_of(s.item.item_id)] += 1
     for story, events in sizes.items():
         largest = events.most_common(1)[0][1]
-        # Most of every story is in one event (the chem-leak odour incident: 46 of its 50 items, see bench/quality.py).
+        # Most of every story is in one event (see bench/quality.py's events_per_story).
         assert largest / sum(events.values()) >= 0.7, (story, sorted(events.values(), reverse=True))
+    # The odour incident whole: its rumours (工人中毒, 园区爆炸, 有毒气) and "园区围墙外…那股味道" too.
+    assert len(sizes["chem-leak"]) == 1 and sum(sizes["chem-leak"].values()) == 50
 
 
 def test_demo_county_every_risk_bearing_item_of_an_incident_is_in_one_event(demo_events: tuple[list, EventGrouper]) -> None:
