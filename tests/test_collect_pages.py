@@ -137,6 +137,22 @@ def test_a_reply_is_the_official_response_of_the_message_event() -> None:
     assert answered.response.first_response_at == t0 + timedelta(hours=2) and answered.response.status == "on_time"
 
 
+def test_a_page_of_replies_names_the_post_each_answers() -> None:
+    replies = """<html><body><ul class="replies">
+<li><a class="r" href="/p/9?pid=1">回复：化工园区的味道又来了</a><a class="thread" href="/p/9">原帖</a><span>11-27 10:02</span></li>
+<li><a class="r" href="http://bbs.example.cn/p/12?pid=4">回复：同问</a><a class="thread" href="http://bbs.example.cn/p/12">原帖</a></li>
+<li><a class="r" href="/p/15">新帖：周末去梅岭采茶</a></li>
+</ul></body></html>""".encode()
+    spec = PageSpec(items="ul.replies > li", link="a.r", title="a.r", parent="a.thread")
+    parsed = parse_page([(replies, "text/html; charset=utf-8", "http://bbs.example.cn/replies?page=2")], spec)
+    # Resolved against the page, like links; a new post answers nothing, and no entry answering any is no error.
+    assert [entry.in_reply_to for entry in parsed.entries] == ["http://bbs.example.cn/p/9", "http://bbs.example.cn/p/12", None]
+    posts_only = replies.replace(b'<a class="thread" href="/p/9">', b"<a>").replace(
+        b'<a class="thread" href="http://bbs.example.cn/p/12">', b"<a>"
+    )
+    assert [entry.in_reply_to for entry in parse_page([(posts_only, None, "http://bbs.example.cn/")], spec).entries] == [None] * 3
+
+
 def test_sources_file_validates_selectors_and_mappings_with_lines(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
     path.write_text(

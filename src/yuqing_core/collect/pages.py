@@ -18,6 +18,10 @@ pages to read::
 
 A hot list (``hot_list: true``, ``collect.hotlist``) may also select each entry's ``rank`` and ``heat``.
 
+A page of replies or comments (a forum's latest replies, a board's comment list) may select each
+entry's ``parent``: the link to the post it answers (``"a.thread::attr(href)"``). Grouping puts the
+entry in that post's event; entries without one are posts of their own.
+
 Pages are read with parsel (Scrapy's selector library over lxml): one API for both CSS (with
 ``::text`` and ``::attr()``) and XPath, which is what operators copy from browser tools.
 
@@ -92,6 +96,7 @@ class PageSpec(BaseModel):
     title: SelectorText = "a"
     date: SelectorText | None = None
     summary: SelectorText | None = None
+    parent: SelectorText | None = None
     next_page: SelectorText | None = None
     max_pages: int = Field(1, ge=1, le=MAX_PAGES)
     rank: SelectorText | None = None  # hot lists only
@@ -104,7 +109,7 @@ class PageSpec(BaseModel):
         return self
 
 
-FieldName = Literal["link", "title", "date", "summary", "rank", "heat"]
+FieldName = Literal["link", "title", "date", "summary", "parent", "rank", "heat"]
 
 
 @dataclass
@@ -124,7 +129,7 @@ def _first_value(node: Selector, selector: str, name: FieldName) -> str | None:
     first = found[0]
     if isinstance(first.root, str):  # ::text, ::attr(), /@href, text(): already a value
         value: str | None = first.root
-    elif name == "link":
+    elif name in ("link", "parent"):
         value = first.attrib.get("href") or first.css("a::attr(href)").get()
     else:
         value = " ".join(first.xpath(".//text()").getall())
@@ -153,6 +158,7 @@ def extract_page(text: str, spec: PageSpec, *, base_url: str | None = None) -> P
         "title": spec.title,
         "date": spec.date,
         "summary": spec.summary,
+        "parent": spec.parent,
         "rank": spec.rank,
         "heat": spec.heat,
     }
@@ -174,6 +180,7 @@ def extract_page(text: str, spec: PageSpec, *, base_url: str | None = None) -> P
                 date_raw=clean_date_text(date) if date else None,
                 rank_raw=values.get("rank"),
                 heat_raw=values.get("heat"),
+                in_reply_to=values.get("parent"),
             )
         )
     result.field_hits = hits
@@ -185,7 +192,7 @@ def describe_missing(spec: PageSpec, extraction: PageExtraction) -> str | None:
     if not extraction.items_matched:
         return f"选择器 page.items「{spec.items}」在页面上没有匹配到任何条目（网站可能已改版）"
     for name, hits in extraction.field_hits.items():
-        if not hits:
+        if not hits and name != "parent":  # a page of posts answers none
             selector = getattr(spec, name)
             return f"选择器 page.{name}「{selector}」在 {extraction.items_matched} 个条目中都没有匹配（网站可能已改版）"
     return None
@@ -217,6 +224,7 @@ def parse_page(
             notes.append(f"第 {number} 页没有匹配到条目")
         for entry in extraction.entries:  # resolved against their own page: normalize knows only the first
             entry.link = urljoin(url, entry.link) if entry.link and url else entry.link
+            entry.in_reply_to = urljoin(url, entry.in_reply_to) if entry.in_reply_to and url else entry.in_reply_to
         entries.extend(extraction.entries)
     return ParsedFeed(
         format="page",
