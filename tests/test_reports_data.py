@@ -209,3 +209,25 @@ def test_periods_are_named_the_way_people_say_them() -> None:
         parse_period("weekly", "48周", today=today)
     with pytest.raises(ValueError, match="未知的报告周期"):
         parse_period("daily", None, today=today)
+
+
+def test_a_warning_the_office_has_handed_to_a_unit_reads_as_handed_over_not_pending(county_day) -> None:
+    from yuqing_core.cases.config import CasePolicy
+    from yuqing_core.cases.service import act, open_case, origin_of
+
+    db, settings = county_day
+    before = build_daily_report(db, settings, DAY, now=NEXT_MORNING)
+    assert before.new_warnings and {w.status_label for w in before.new_warnings} == {"待处理"}
+    warned = before.new_warnings[0]
+    policy = CasePolicy()
+    case = open_case(
+        db, policy, actor="舆情中心", origin=origin_of(db, event_id=warned.event_id), dispatch=True, now=NEXT_MORNING
+    )
+    handed = build_daily_report(db, settings, DAY, now=NEXT_MORNING + timedelta(hours=1))
+    by_id = {w.warning_id: w for w in handed.new_warnings}
+    assert by_id[warned.warning_id].status_label == f"已交办（{case.number}）"
+    assert by_id[warned.warning_id].status == "open"  # the warning itself is unchanged; the report says what was done
+    for step in ("ack", "start", "return", "close"):
+        act(db, policy, case.number, step, actor="县应急管理局", answer="已核实" if step == "return" else None, now=NEXT_MORNING)
+    closed = build_daily_report(db, settings, DAY, now=NEXT_MORNING + timedelta(hours=2))
+    assert {w.warning_id: w.status_label for w in closed.new_warnings}[warned.warning_id] == "已办结"

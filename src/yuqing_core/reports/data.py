@@ -20,9 +20,12 @@ from sqlalchemy import Select, and_, select
 from yuqing_core.analysis.merging import resolve_event_id
 from yuqing_core.cases.assessments import approved_assessment
 from yuqing_core.cases.metrics import case_section
+from yuqing_core.cases.service import event_of_case
+from yuqing_core.cases.states import TERMINAL_STATES
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import (
+    Case,
     EarlyWarning,
     Event,
     EventItem,
@@ -205,14 +208,35 @@ def response_section(events: Iterable[Event]) -> ResponseSection:
     return ResponseSection(tuple(lines))
 
 
-def warning_summary(warning: EarlyWarning, event: Event) -> WarningSummary:
+def warning_summary(warning: EarlyWarning, event: Event, case_number: str | None = None) -> WarningSummary:
+    """A warning as reports list it; ``case_number`` names the 督办 case open on it or its event, which
+    an open warning's status then says (已交办 rather than 待处理: the office has acted on it)."""
+    status_label = STATUS_LABELS.get(warning.status, warning.status)
+    if case_number and warning.status in ("open", "acknowledged"):
+        status_label = f"已交办（{case_number}）"
     return WarningSummary(
         warning_id=warning.id, event_id=event.id, title=event.title, level=warning.level,
         level_label=Level(warning.level).label, level_colour=Level(warning.level).colour,
         effective_level=warning.effective_level, effective_label=Level(warning.effective_level).label,
-        status=warning.status, status_label=STATUS_LABELS.get(warning.status, warning.status), score=warning.score,
+        status=warning.status, status_label=status_label, score=warning.score,
         raised=warning.created_at, risk_points=tuple(warning.reasons.get("risk_points", [])),
     )  # fmt: skip
+
+
+def open_case_numbers(db: Database, warnings: Iterable[tuple[EarlyWarning, Event]]) -> dict[int, str]:
+    """Warning id -> the number of the earliest 督办 case still running on the warning's event (opened
+    on the warning, the event or one of its items, merges followed: ``cases.service.event_of_case``)."""
+    pairs = list(warnings)
+    if not pairs:
+        return {}
+    with db.reader() as session:
+        running = session.scalars(select(Case).where(Case.state.not_in(TERMINAL_STATES)).order_by(Case.created_at, Case.id))
+        case_of_event: dict[int, str] = {}
+        for case in running:
+            event_id = event_of_case(session, case)
+            if event_id is not None:
+                case_of_event.setdefault(event_id, case.number)
+    return {warning.id: case_of_event[event.id] for warning, event in pairs if event.id in case_of_event}
 
 
 def coverage(db: Database, start: datetime, end: datetime, *, observed_until: datetime | None = None) -> Coverage:
@@ -385,7 +409,8 @@ def build_daily_report(db: Database, settings: Settings, day: date, *, now: date
         user_words=list(library.spec.region.terms) if library.spec else (),
     )
     events = tuple(event_summary(event, library) for event in day_events)
-    new_warnings = tuple(warning_summary(warning, event) for warning, event in warnings)
+    open_cases = open_case_numbers(db, warnings)
+    new_warnings = tuple(warning_summary(warning, event, open_cases.get(warning.id)) for warning, event in warnings)
     cases = case_section(db, start, end)
     report = DailyReport(
         office=office(settings),
