@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, null, or_, select
+from sqlalchemy import ColumnElement, and_, case, null, or_, select, update
 
+from yuqing_core.analysis.match import hot_word_text
 from yuqing_core.analysis.merging import (
     SYSTEM_ACTOR,
     MergeRefused,
@@ -39,7 +40,7 @@ from yuqing_core.analysis.merging import (
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
-from yuqing_core.events import EventGrouper, GroupItem, NewEvent, signature_from_bytes, signature_to_bytes
+from yuqing_core.events import EventGrouper, GroupItem, NewEvent, count_words, signature_from_bytes, signature_to_bytes
 from yuqing_core.risk.library import grouping_keys
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.timeutil import utcnow
@@ -106,34 +107,59 @@ def _words(stored: dict[str, Any] | None) -> dict[str, int] | None:
     return stored["words"] if stored else None
 
 
-def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[str]]) -> list[GroupItem]:
+def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[str]]) -> tuple[list[GroupItem], set[int]]:
+    """The batch's ungrouped items that join events, in publication order: the relevant ones, and
+    those answering or forwarding a relevant post (stored, or earlier in the batch) through any
+    number of replies, whatever their own words; and the ids of the latter (relevant by thread).
+
+    This is decided here, in the serial grouping step in publication order, not where batches are
+    matched side by side: whether a reply's post was judged yet must not depend on which batch a
+    worker finished first. An excluded item stays out: the exclusion spoke about it.
+    """
     query = (
         select(
-            Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts, Item.in_reply_to
+            Item.id, Item.published_at, Item.url, Item.title, Item.text, Source.name, ItemAnalysis.word_counts,
+            Item.in_reply_to, ItemAnalysis.relevant,
         )
         .join(Source, Source.id == Item.source_id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
         .where(
-            Item.id.in_(item_ids), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False), EventItem.item_id.is_(None)
+            Item.id.in_(item_ids),
+            ItemAnalysis.excluded.is_(False),
+            EventItem.item_id.is_(None),
+            or_(ItemAnalysis.relevant.is_(True), Item.in_reply_to.is_not(None)),
         )
         .order_by(Item.published_at, Item.id)
-    )
+    )  # fmt: skip
     with db.reader() as session:
-        return [
-            GroupItem(
-                item_id=r.id,
-                published_at=r.published_at,
-                url=r.url,
-                title=r.title,
-                text=r.text,
-                source=r.name,
-                topic_keys=keys.get(r.id, frozenset()),
-                word_counts=_words(r.word_counts),
-                in_reply_to=r.in_reply_to,
+        rows = session.execute(query).all()
+        posts = {r.in_reply_to for r in rows if r.in_reply_to and not r.relevant}
+        relevant_urls = (
+            set(
+                session.scalars(
+                    select(Item.url)
+                    .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+                    .where(Item.url.in_(posts), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False))
+                )
             )
-            for r in session.execute(query)
-        ]
+            if posts
+            else set()
+        )
+    items, by_thread = [], set()
+    for r in rows:
+        if not r.relevant:
+            if r.in_reply_to not in relevant_urls:
+                continue
+            by_thread.add(r.id)
+        if r.url:
+            relevant_urls.add(r.url)
+        item = GroupItem(
+            item_id=r.id, published_at=r.published_at, url=r.url, title=r.title, text=r.text, source=r.name,
+            topic_keys=keys.get(r.id, frozenset()), word_counts=_words(r.word_counts), in_reply_to=r.in_reply_to,
+        )  # fmt: skip
+        items.append(item)
+    return items, by_thread
 
 
 def _index(
@@ -198,7 +224,7 @@ def group_batch(
     """Assign the batch's relevant, ungrouped items to events and store the memberships."""
     now = now or utcnow()
     summary = GroupingSummary()
-    items = _ungrouped(db, item_ids, _topic_keys(db, library, Match.item_id.in_(item_ids)))
+    items, by_thread = _ungrouped(db, item_ids, _topic_keys(db, library, Match.item_id.in_(item_ids)))
     if not items:
         return summary
     since, until = items[0].published_at - window, items[-1].published_at + window
@@ -285,6 +311,13 @@ def group_batch(
             summary.joined_by[assignment.joined_by] += 1
             summary.touched_event_ids.add(event_id)
         inserted = insert_ignore(session, EventItem.__table__, rows, conflict=("item_id",), returning="item_id")
+        if by_thread:  # relevant with the post they answer: counted, and their words in the event's hot words
+            threaded = [by_id[item_id] for item_id in sorted(by_thread)]
+            counts = count_words([hot_word_text(item.title, item.text) for item in threaded], library.compiled.ruleset.terms)
+            for item, counted in zip(threaded, counts, strict=True):
+                session.execute(
+                    update(ItemAnalysis).where(ItemAnalysis.item_id == item.item_id).values(relevant=True, word_counts=counted)
+                )
     summary.grouped = len(inserted)
     summary.new_events = len(seeds)
     return summary

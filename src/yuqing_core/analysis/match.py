@@ -3,12 +3,6 @@
 Each item also gets its stance (``risk.stance``: complaint, rumour, official response, 辟谣 …) from
 its title, text and its source's role, stored with the reason on its analysis record.
 
-An item that answers or forwards a relevant post (``items.in_reply_to`` is that post's URL: a
-comment, a reply, a repost) is relevant with it, whatever its own words ("[威武]", "求真相"): it is
-part of the post's audience and of its event's volume. Its post must have been analysed first (in
-an earlier batch, or earlier in this one); items are analysed oldest first, so a reaction published
-before its post keeps its own verdict.
-
 Idempotent: matches are keyed by (item, rule) and inserted with ON CONFLICT
 DO NOTHING; the per-item analysis record is overwritten with the same
 values. Matching the same batch twice leaves the same rows.
@@ -31,7 +25,6 @@ from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
 from yuqing_core.items import published_within
-from yuqing_core.risk.library import ItemVerdict
 from yuqing_core.risk.stance import classify_stance
 from yuqing_core.risk.versions import ActiveLibrary
 from yuqing_core.rules import MatchText
@@ -142,25 +135,24 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
     documents = load_documents(db, item_ids)
     verdicts = library.compiled.judge_many([doc for _, doc, _ in documents])
     summary = MatchSummary(items=len(documents))
-    relevant = thread_relevant(db, [item_id for item_id, _, _ in documents], verdicts)
     # Word counts for the hot words of the events these items will join (only relevant items join events).
-    grouped = [doc for (item_id, doc, _) in documents if item_id in relevant]
+    grouped = [doc for (_, doc, _), verdict in zip(documents, verdicts, strict=True) if verdict.relevant and not verdict.excluded]
     counts = iter(count_words([hot_word_text(doc.title, doc.text) for doc in grouped], library.compiled.ruleset.terms))
     analysis_rows, match_rows = [], []
     for (item_id, doc, role), verdict in zip(documents, verdicts, strict=True):
         stance = classify_stance(doc.title, doc.text, role)
         summary.stances[stance.stance] += 1
-        summary.relevant += item_id in relevant or verdict.relevant
+        summary.relevant += verdict.relevant
         summary.excluded += verdict.excluded
         summary.risk_points.update(verdict.risk_points)
         analysis_rows.append(
             {
                 "item_id": item_id,
                 "version_id": library.version_id,
-                "relevant": item_id in relevant or verdict.relevant,
+                "relevant": verdict.relevant,
                 "excluded": verdict.excluded,
                 "analyzed_at": now,
-                "word_counts": next(counts) if item_id in relevant else None,
+                "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
                 "stance": stance.stance,
                 "stance_reason": stance.reason,
             }
@@ -188,40 +180,6 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
         )
         summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
     return summary
-
-
-def thread_relevant(db: Database, item_ids: Sequence[int], verdicts: Sequence[ItemVerdict]) -> set[int]:
-    """The items of a batch that join events: those the rules found relevant and did not exclude,
-    and those answering or forwarding such an item (stored earlier, or earlier in the batch, which
-    is in analysis order), through any number of replies. An excluded reply stays out: the
-    exclusion rule spoke about the reply itself.
-    """
-    chosen = {item_id for item_id, v in zip(item_ids, verdicts, strict=True) if v.relevant and not v.excluded}
-    with db.reader() as session:
-        replies = dict(
-            session.execute(select(Item.id, Item.in_reply_to).where(Item.id.in_(item_ids), Item.in_reply_to.is_not(None))).all()
-        )
-        if not replies:
-            return chosen
-        url_of = dict(session.execute(select(Item.id, Item.url).where(Item.id.in_(item_ids))).all())
-        relevant_urls = set(
-            session.scalars(
-                select(Item.url)
-                .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
-                .where(
-                    Item.url.in_(set(replies.values())),
-                    Item.id.not_in(item_ids),
-                    ItemAnalysis.relevant.is_(True),
-                    ItemAnalysis.excluded.is_(False),
-                )
-            )
-        )
-    for item_id, verdict in zip(item_ids, verdicts, strict=True):
-        if item_id not in chosen and not verdict.excluded and replies.get(item_id) in relevant_urls:
-            chosen.add(item_id)
-        if item_id in chosen and url_of.get(item_id):
-            relevant_urls.add(url_of[item_id])
-    return chosen
 
 
 def items_to_analyze(db: Database, *, since: datetime | None = None, until: datetime | None = None) -> list[int]:
