@@ -330,3 +330,19 @@ def test_comments_name_their_post_and_join_its_event_whatever_their_words(sqlite
     assert by_guid["c1"].joined_by == "thread"
     assert not by_guid["c3"].relevant and by_guid["c3"].event_id is None
     assert not by_guid["c4"].relevant and by_guid["c4"].event_id is None
+    # Matched again (a re-analysis of the window): the comments stay relevant with their post.
+    analyze(
+        sqlite_db,
+        since=datetime(2026, 11, 1, tzinfo=UTC),
+        until=datetime(2026, 12, 1, tzinfo=UTC),
+        now=datetime(2026, 11, 30, 5, 0, tzinfo=UTC),
+    )
+    with sqlite_db.reader() as session:
+        again = dict(
+            session.execute(
+                select(Item.guid, ItemAnalysis.relevant)
+                .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+                .where(Item.guid.in_(["c1", "c2", "c3"]))
+            ).all()
+        )
+    assert again == {"c1": True, "c2": True, "c3": False}

@@ -3,6 +3,10 @@
 Each item also gets its stance (``risk.stance``: complaint, rumour, official response, 辟谣 …) from
 its title, text and its source's role, stored with the reason on its analysis record.
 
+A reply that grouping placed in its post's event because of the thread (``analysis.grouping``:
+relevant with its post, whatever its words) stays relevant when the batch is matched again, unless
+a rule now excludes it.
+
 Idempotent: matches are keyed by (item, rule) and inserted with ON CONFLICT
 DO NOTHING; the per-item analysis record is overwritten with the same
 values. Matching the same batch twice leaves the same rows.
@@ -21,7 +25,7 @@ from sqlalchemy import select
 
 from yuqing_core.collect.sources import SOURCE_ROLES
 from yuqing_core.db.database import Database
-from yuqing_core.db.models import Item, ItemAnalysis, Match, Source
+from yuqing_core.db.models import EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
 from yuqing_core.items import published_within
@@ -135,24 +139,30 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
     documents = load_documents(db, item_ids)
     verdicts = library.compiled.judge_many([doc for _, doc, _ in documents])
     summary = MatchSummary(items=len(documents))
+    threaded = _grouped_replies(db, [item_id for item_id, _, _ in documents])
+    joins = {
+        item_id
+        for (item_id, _, _), verdict in zip(documents, verdicts, strict=True)
+        if not verdict.excluded and (verdict.relevant or item_id in threaded)
+    }
     # Word counts for the hot words of the events these items will join (only relevant items join events).
-    grouped = [doc for (_, doc, _), verdict in zip(documents, verdicts, strict=True) if verdict.relevant and not verdict.excluded]
+    grouped = [doc for (item_id, doc, _) in documents if item_id in joins]
     counts = iter(count_words([hot_word_text(doc.title, doc.text) for doc in grouped], library.compiled.ruleset.terms))
     analysis_rows, match_rows = [], []
     for (item_id, doc, role), verdict in zip(documents, verdicts, strict=True):
         stance = classify_stance(doc.title, doc.text, role)
         summary.stances[stance.stance] += 1
-        summary.relevant += verdict.relevant
+        summary.relevant += verdict.relevant or item_id in joins
         summary.excluded += verdict.excluded
         summary.risk_points.update(verdict.risk_points)
         analysis_rows.append(
             {
                 "item_id": item_id,
                 "version_id": library.version_id,
-                "relevant": verdict.relevant,
+                "relevant": verdict.relevant or item_id in joins,
                 "excluded": verdict.excluded,
                 "analyzed_at": now,
-                "word_counts": next(counts) if verdict.relevant and not verdict.excluded else None,
+                "word_counts": next(counts) if item_id in joins else None,
                 "stance": stance.stance,
                 "stance_reason": stance.reason,
             }
@@ -180,6 +190,18 @@ def match_batch(db: Database, library: ActiveLibrary, item_ids: Sequence[int], *
         )
         summary.matches_new = len(insert_ignore(session, Match.__table__, match_rows, conflict=("item_id", "rule_id")))
     return summary
+
+
+def _grouped_replies(db: Database, item_ids: Sequence[int]) -> set[int]:
+    """The items among ``item_ids`` that answer a post and are already in an event."""
+    with db.reader() as session:
+        return set(
+            session.scalars(
+                select(Item.id)
+                .join(EventItem, EventItem.item_id == Item.id)
+                .where(Item.id.in_(item_ids), Item.in_reply_to.is_not(None))
+            )
+        )
 
 
 def items_to_analyze(db: Database, *, since: datetime | None = None, until: datetime | None = None) -> list[int]:
