@@ -176,6 +176,7 @@ def _index(
     and stored signatures (recomputed from the text where stored under another scheme), and the word
     counts of those published from ``words_since`` (older ones are out of the grouper's profile
     window)."""
+    in_window = and_(EventItem.published_at >= since, EventItem.published_at <= until)
     query = (
         select(
             EventItem.item_id,
@@ -193,11 +194,7 @@ def _index(
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(ItemAnalysis, ItemAnalysis.item_id == EventItem.item_id)
-        .where(
-            or_(and_(EventItem.published_at >= since, EventItem.published_at <= until), Item.url.in_(posts))
-            if posts
-            else and_(EventItem.published_at >= since, EventItem.published_at <= until)
-        )
+        .where(or_(in_window, Item.url.in_(posts)) if posts else in_window)
     )
     with db.reader() as session:
         rows = session.execute(query).all()
@@ -314,10 +311,13 @@ def group_batch(
         if by_thread:  # relevant with the post they answer: counted, and their words in the event's hot words
             threaded = [by_id[item_id] for item_id in sorted(by_thread)]
             counts = count_words([hot_word_text(item.title, item.text) for item in threaded], library.compiled.ruleset.terms)
-            for item, counted in zip(threaded, counts, strict=True):
-                session.execute(
-                    update(ItemAnalysis).where(ItemAnalysis.item_id == item.item_id).values(relevant=True, word_counts=counted)
-                )
+            session.execute(  # one UPDATE, executed for every row
+                update(ItemAnalysis),
+                [
+                    {"item_id": item.item_id, "relevant": True, "word_counts": counted}
+                    for item, counted in zip(threaded, counts, strict=True)
+                ],
+            )
     summary.grouped = len(inserted)
     summary.new_events = len(seeds)
     return summary
