@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 import re
 import threading
@@ -574,3 +575,19 @@ def test_a_term_that_is_also_a_sentinel_still_sends_the_text_to_normalization() 
     assert keys(rules, MatchText(text="坏了")) == ["r"]
     assert normalize_for_matching("打坏了") == "打坯了"  # OpenCC is part of the test install (the traditional extra)
     assert keys(rules, MatchText(text="打坏了")) == []  # matched on the normal form, which has no 坏
+
+
+def test_building_leaves_the_garbage_collector_as_it_found_it() -> None:
+    # A build switches cyclic collection off for its duration (see _bulk_allocation).
+    assert gc.isenabled()
+    RuleSet([("a", "甲 & 乙")])
+    assert gc.isenabled()
+    with pytest.raises(RuleSetError):
+        RuleSet([("a", "甲 &")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        RuleSet([("a", "甲 & 乙")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -18,6 +18,7 @@ from yuqing_core.rules import (
     RuleSyntaxError,
     Scope,
     Term,
+    _syntax,
     format_rule,
     parse_rule,
 )
@@ -355,6 +356,82 @@ def test_any_text_parses_or_raises_rule_syntax_error(expression: str) -> None:
         assert error.message
         return
     assert parse_rule(format_rule(node)) == node
+
+
+def _read_step_by_step(expression: str) -> object:
+    """What the token-by-token parser makes of ``expression``: its tree, or its error."""
+    try:
+        return _syntax._Parser(expression).rule()
+    except RuleSyntaxError as error:
+        return error
+
+
+# The common case has a one-loop reader (_parse_well_formed) that builds the
+# tree or declines; the token-by-token parser then reads the rule again.
+# Whatever the one loop accepts must be the same tree, and it must decline
+# every rule that is an error.
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(alphabet=FUZZ_ALPHABET, max_size=40), st.text(max_size=40)))
+def test_one_loop_reader_builds_the_parsers_tree_or_declines(expression: str) -> None:
+    expected = _read_step_by_step(expression)
+    node = _syntax._parse_well_formed(expression)
+    if node is not None:
+        assert node == expected
+        assert isinstance(node, type(expected))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(TREES)
+def test_one_loop_reader_reads_every_printed_tree(node: object) -> None:
+    text = format_rule(node)  # type: ignore[arg-type]
+    assert _syntax._parse_well_formed(text) == node
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(濮阳 | 青禾) & 化工厂 & (泄漏 | 爆炸) & !(演练 | 广告)",
+        'title:(甲 | !乙) & near(w:丙, "丁 戊", 3)',
+        "NEAR（甲，乙，１０） ！广告",
+        'source:甲 & text:/\\d+人(死亡|受伤)/ & "a\\"b" & ‘引号’',
+        "w:“民政” | (((甲)))",
+    ],
+)
+def test_one_loop_reader_takes_the_common_forms(expression: str) -> None:
+    node = _syntax._parse_well_formed(expression)
+    assert node is not None
+    assert node == _read_step_by_step(expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "",
+        "甲 &",
+        "(甲",
+        "甲)",
+        "()",
+        "title:!甲",
+        "title:text:甲",
+        "w:(甲)",
+        "near(甲, 乙)",
+        "甲 : 乙",
+        '"甲',
+        "/甲",
+        "甲\x01",
+        "near(甲, 乙, -1)",
+        "near(title:甲, 乙, 1)",
+        "甲, 乙",
+        "w:near(甲, 乙, 1)",
+        "/(/",
+        '""',
+        "!" * 120 + "甲",
+    ],
+)
+def test_one_loop_reader_declines_errors(expression: str) -> None:
+    assert _syntax._parse_well_formed(expression) is None
+    with pytest.raises(RuleSyntaxError):
+        parse_rule(expression)
 
 
 @pytest.mark.parametrize("pattern", ["(ab|a)+", "(死亡|受伤)+", "(.|\\n)*", "(\\w|\\d)+", "(a|ab)*c", "\\d+人(死亡|受伤)",

@@ -28,7 +28,8 @@ a ``RuleSyntaxError``, never another exception.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from yuqing_core.errors import InvalidInput
 
@@ -252,6 +253,19 @@ def _term_cache() -> dict[tuple[str, bool], Term]:
     return _TERMS
 
 
+def _new_term(terms: dict[tuple[str, bool], Term], written: str, word: bool) -> Term | str:
+    """The term for text as written (cached in ``terms``), or why it cannot be one."""
+    text = normalize_for_matching(written)
+    problem = check_term_text(text)
+    if problem:
+        return problem
+    term = Term._normalized(text, word)
+    if len(terms) >= _MAX_TERMS:
+        terms.clear()
+    terms[(written, word)] = term
+    return term
+
+
 _STARTS_OPERAND = frozenset({"(", "!", "WORD", "PHRASE", "REGEX", "SCOPE", "WORDMARK", "NEAR"})
 
 
@@ -369,16 +383,9 @@ class _Parser:
         token = self.advance()
         if token.kind not in ("WORD", "PHRASE"):  # pragma: no cover - callers check
             raise self.error(_EXPECTED_OPERAND, token)
-        term = self.terms.get((token.text, word))
-        if term is None:
-            text = normalize_for_matching(token.text)
-            problem = check_term_text(text)
-            if problem:
-                raise RuleSyntaxError(token.column, "短语为空" if problem == "词语为空" and token.kind == "PHRASE" else problem)
-            term = Term._normalized(text, word)
-            if len(self.terms) >= _MAX_TERMS:
-                self.terms.clear()
-            self.terms[(token.text, word)] = term
+        term = self.terms.get((token.text, word)) or _new_term(self.terms, token.text, word)
+        if isinstance(term, str):
+            raise RuleSyntaxError(token.column, "短语为空" if term == "词语为空" and token.kind == "PHRASE" else term)
         return term
 
     def near(self) -> Near:
@@ -426,6 +433,206 @@ def _non_negative_int(text: str) -> int | None:
     return int(digits)
 
 
+# --- the common case -------------------------------------------------------------
+#
+# A library is thousands of well-formed rules, and reading them token object
+# by token object through five levels of recursive descent was most of the
+# time a 10,000-rule set took to build. Well-formed text goes through one
+# regex scan and one loop instead; whatever that loop is not sure of (any
+# error, anything unusual) it declines, and the parser above reads the rule
+# again to say exactly what is wrong and where. So this path decides
+# nothing on its own: it either builds the tree the parser would build or
+# returns None (tests/test_rules_syntax.py checks that on fuzzed text).
+
+# Quoted phrases with their escapes, each opening quote with what may close it.
+_PHRASES = "|".join(
+    re.escape(opener) + "(?:[^" + re.escape(closers) + "\\\\]|\\\\.)*[" + re.escape(closers) + "]"
+    for opener, closers in _QUOTES.items()
+)
+# One token after optional whitespace: a phrase, a regex, "near(", a word
+# (with the colon of a field or w: mark), an operator, or any other single
+# character (which the loop declines).
+_WELL_FORMED_TOKEN = re.compile(
+    "\\s*(" + _PHRASES + "|/(?:[^/\\\\]|\\\\.)*/" + "|(?i:near)[(（]" + "|" + _WORD.pattern + "[:：]?" + "|[^\\s])",
+    re.DOTALL,
+)
+_DECLINE = "declined"
+# What a token is, by its first character; None: a word.
+_TOKEN_KIND: dict[str, str] = {
+    **{char: char for char in "()|&!,"},
+    **{twin: ascii_char for twin, ascii_char in _TWINS.items() if ascii_char != ":"},
+    **dict.fromkeys(_QUOTES, '"'),
+    "/": "/",
+    **dict.fromkeys([":", "：", "\x7f", *map(chr, range(32))], _DECLINE),
+}
+_FIELD_MARKS = frozenset(":：")
+_PHRASE_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_PHRASE_CONTROL = re.compile("[\\x00-\\x1f\\x7f]")
+_NOT = "!"
+
+
+def _phrase_escape(match: re.Match[str]) -> str:
+    following = match.group(1)
+    return following if following == "\\" or following in _QUOTES else match.group(0)
+
+
+def _new_node(cls: type, name: str) -> Callable[[Any], Any]:
+    """A constructor of ``cls`` that sets slot ``name`` without the checks (the loop has made them)."""
+    setter = cls.__dict__[name].__set__
+    allocate = object.__new__
+
+    def new(value: Any) -> Any:
+        node: Any = allocate(cls)
+        setter(node, value)
+        return node
+
+    return new
+
+
+_new_and, _new_or, _new_not = _new_node(And, "operands"), _new_node(Or, "operands"), _new_node(Not, "operand")
+
+
+def _term_token(tokens: list[str], index: int, terms: dict[tuple[str, bool], Term]) -> tuple[Term | None, int]:
+    """The term written at ``tokens[index]`` (a word or phrase, ``w:`` before it or not), and the index after it.
+
+    None for anything else, or a term that cannot be one.
+    """
+    count = len(tokens)
+    if index >= count:
+        return None, index
+    token = tokens[index]
+    word = token[-1] in _FIELD_MARKS and token[0] not in _TOKEN_KIND
+    if word:
+        if token[:-1].casefold() != "w" or index + 1 >= count:
+            return None, index
+        index += 1
+        token = tokens[index]
+    kind = _TOKEN_KIND.get(token[0])
+    if kind is None and token[-1] not in _FIELD_MARKS and token[-1] not in "(（":
+        written = token
+    elif kind == '"' and len(token) > 1:
+        written = token[1:-1]
+        if "\\" in written:
+            written = _PHRASE_ESCAPE.sub(_phrase_escape, written)
+        if _PHRASE_CONTROL.search(written):
+            return None, index
+    else:
+        return None, index
+    term = terms.get((written, word)) or _new_term(terms, written, word)
+    return (term if isinstance(term, Term) else None), index + 1
+
+
+def _parse_well_formed(source: str) -> Node | None:
+    """The tree of a well-formed rule, built in one loop; None for anything else (see above)."""
+    tokens = _WELL_FORMED_TOKEN.findall(source)
+    count = len(tokens)
+    terms = _term_cache()
+    kinds = _TOKEN_KIND
+    # The open parentheses: what each interrupted (its | operands, & operands, prefixes).
+    stack: list[tuple[list[Node], list[Node], list[str]]] = []
+    ors: list[Node] = []
+    ands: list[Node] = []
+    prefixes: list[str] = []  # "!" and field names waiting for their operand, innermost last
+    depth = 0
+    expecting = True
+    index = 0
+    while index < count:
+        token = tokens[index]
+        kind = kinds.get(token[0])
+        if not expecting:
+            if kind == "&" or kind == "|":
+                if kind == "|":
+                    ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
+                    ands = []
+                expecting = True
+                index += 1
+                continue
+            if kind == ")":
+                if not stack:
+                    return None
+                if ors:
+                    ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
+                    node: Node = _new_or(tuple(ors))
+                else:
+                    node = ands[0] if len(ands) == 1 else _new_and(tuple(ands))
+                ors, ands, prefixes = stack.pop()
+                depth -= 1
+                index += 1
+            elif kind == ",":
+                return None
+            else:
+                expecting = True  # juxtaposition: an operand after an operand means &
+        if expecting:
+            last = token[-1]
+            field = kind is None and last in _FIELD_MARKS and token[:-1].casefold() != "w"
+            if prefixes and prefixes[-1] is not _NOT and (kind == "!" or field):
+                return None  # a field's operand is a primary: not !, not another field
+            if kind is None and last not in _FIELD_MARKS and last not in "(（":
+                # A plain word, most tokens of a library.
+                index += 1
+                found = terms.get((token, False)) or _new_term(terms, token, False)
+                if isinstance(found, str):
+                    return None
+                node = found
+            elif field or kind == "!" or kind == "(":
+                if field:
+                    name = token[:-1].casefold()
+                    if name not in FIELDS:
+                        return None
+                    prefixes.append(name)
+                elif kind == "!":
+                    prefixes.append(_NOT)
+                else:
+                    if index + 1 < count and kinds.get(tokens[index + 1][0]) == ")":
+                        return None
+                    stack.append((ors, ands, prefixes))
+                    ors, ands, prefixes = [], [], []
+                depth += 1
+                if depth >= MAX_NESTING:
+                    return None
+                index += 1
+                continue
+            elif kind is None and last in "(（":
+                # near(left, right, distance): a term, a comma, a term, a comma, a number, a parenthesis.
+                left, index = _term_token(tokens, index + 1, terms)
+                if left is None or index >= count or kinds.get(tokens[index][0]) != ",":
+                    return None
+                right, index = _term_token(tokens, index + 1, terms)
+                if right is None or index + 3 > count or kinds.get(tokens[index][0]) != ",":
+                    return None
+                distance_token, closing = tokens[index + 1], tokens[index + 2]
+                distance = _non_negative_int(distance_token) if kinds.get(distance_token[0]) is None else None
+                if distance is None or kinds.get(closing[0]) != ")":
+                    return None
+                index += 3
+                node = Near(left, right, distance)
+            elif kind == "/" and len(token) > 1:
+                index += 1
+                try:
+                    node = Regex(token[1:-1].replace("\\/", "/"))
+                except ValueError:
+                    return None
+            else:  # a phrase, or w: and its term
+                phrase, index = _term_token(tokens, index, terms)
+                if phrase is None:
+                    return None
+                node = phrase
+        # An operand is complete: its prefixes apply to it, innermost first.
+        while prefixes:
+            prefix = prefixes.pop()
+            node = _new_not(node) if prefix is _NOT else Scope(prefix, node)
+            depth -= 1
+        ands.append(node)
+        expecting = False
+    if expecting or stack:
+        return None
+    if ors:
+        ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
+        node = _new_or(tuple(ors))
+        return node
+    return ands[0] if len(ands) == 1 else _new_and(tuple(ands))
+
+
 def parse_rule(expression: str) -> Node:
     """Parse a rule expression into its syntax tree.
 
@@ -437,6 +644,9 @@ def parse_rule(expression: str) -> Node:
     """
     if not isinstance(expression, str):
         raise TypeError("规则应为文本")
+    node = _parse_well_formed(expression)
+    if node is not None:
+        return node
     try:
         return _Parser(expression).rule()
     except RecursionError as exc:  # pragma: no cover - MAX_NESTING keeps the parser well below the limit
