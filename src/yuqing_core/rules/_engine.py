@@ -223,7 +223,7 @@ class RuleSet:
                 self._regex_factors[pattern] = tuple(frozenset(map(self._pid_of, factor)) for factor in factors)
         # The literals of a regex have their ids only now: its rules are looked at again.
         for index, regexes in with_regexes:
-            clauses_of_rule[index] = self._necessary(nodes[index], _ANY)
+            clauses_of_rule[index] = self._analyse(nodes[index], _ANY, set(), None)
             for pattern in regexes:
                 used_by_rule[index].update(*self._regex_factors.get(pattern, ()))
 
@@ -305,12 +305,13 @@ class RuleSet:
         self._plain[index] = compiled.plain
         return compiled.plain
 
-    def _analyse(self, node: Node, scope: str, used: set[int], regexes: list[str]) -> list[frozenset[int]]:
-        """Give each term of ``node`` its pattern id (collected in ``used``) and return ``_necessary(node, scope)``.
+    def _analyse(self, node: Node, scope: str, used: set[int], regexes: list[str] | None) -> list[frozenset[int]]:
+        """Give each term of ``node`` its pattern id (collected in ``used``); return the clauses it cannot be true without.
 
-        One walk instead of two. The literals of a regular expression get
-        their ids after every term, so a regex adds no clause here: it is
-        listed in ``regexes``, and the caller asks ``_necessary`` again.
+        A clause is a set of patterns one of which is in the title or text.
+        The literals of a regular expression get their ids after every term:
+        until they have them, a regex adds no clause but is listed in
+        ``regexes``, and the caller walks its rule again with ``regexes=None``.
         """
         searched = scope != "source"  # the source name is not scanned with title and text
         # Terms are most nodes of a library: they are looked at in their parent's loop, without a call each.
@@ -350,6 +351,8 @@ class RuleSet:
             used.update((left, right))
             return [frozenset((left,)), frozenset((right,))] if searched else []
         if isinstance(node, Regex):
+            if regexes is None:
+                return list(self._regex_factors.get(node.pattern, ())) if searched else []
             if node.pattern not in self._regexes:
                 self._regexes[node.pattern] = re.compile(node.pattern, REGEX_FLAGS)
             regexes.append(node.pattern)
@@ -367,31 +370,6 @@ class RuleSet:
             pid = self._pids[text] = len(self._patterns)
             self._patterns.append(text)
         return pid
-
-    def _necessary(self, node: Node, scope: str) -> list[frozenset[int]]:
-        """Clauses the rule cannot be true without: sets of patterns one of which is in the title or text."""
-        if scope == "source":
-            return []  # found in the source name, which is not scanned with title and text
-        if isinstance(node, Term):
-            return [frozenset((self._pids[node.text],))]
-        if isinstance(node, Near):
-            return [frozenset((self._pids[node.left.text],)), frozenset((self._pids[node.right.text],))]
-        if isinstance(node, Regex):
-            return list(self._regex_factors.get(node.pattern, ()))
-        if isinstance(node, Scope):
-            return self._necessary(node.operand, node.field)
-        if isinstance(node, And):
-            return [clause for operand in node.operands for clause in self._necessary(operand, scope)]
-        if isinstance(node, Or):
-            union: set[int] = set()
-            for operand in node.operands:
-                clauses = self._necessary(operand, scope)
-                if not clauses:
-                    return []
-                smallest = min(clauses, key=len)
-                union.update(smallest)
-            return [frozenset(union)]
-        return []  # Not: true without any term
 
     # --- public surface ----------------------------------------------------------
 
