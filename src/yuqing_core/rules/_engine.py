@@ -59,7 +59,7 @@ import ahocorasick_rs
 
 from yuqing_core.errors import InvalidInput
 
-from ._ast import FIELDS, REGEX_FLAGS, And, Near, Node, Not, Or, Regex, Scope, Term
+from ._ast import FIELDS, REGEX_FLAGS, And, Near, Node, Not, Or, Regex, Scope, Term, slot_setter
 from ._normalize import (
     FIELD_SEPARATOR,
     OffsetMap,
@@ -921,15 +921,9 @@ def _hit_order(hit: TermHit) -> tuple[int, int, int, str]:
 _allocate = object.__new__
 
 
-def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
-    """The ``__set__`` of slot ``name`` of ``cls`` (its member descriptor), which a frozen dataclass does not block."""
-    setter: Callable[[Any, Any], None] = cls.__dict__[name].__set__
-    return setter
-
-
-_set_term, _set_field = _slot_setter(TermHit, "term"), _slot_setter(TermHit, "field")
-_set_start, _set_end = _slot_setter(TermHit, "start"), _slot_setter(TermHit, "end")
-_set_key, _set_hits = _slot_setter(RuleMatch, "key"), _slot_setter(RuleMatch, "hits")
+_set_term, _set_field = slot_setter(TermHit, "term"), slot_setter(TermHit, "field")
+_set_start, _set_end = slot_setter(TermHit, "start"), slot_setter(TermHit, "end")
+_set_key, _set_hits = slot_setter(RuleMatch, "key"), slot_setter(RuleMatch, "hits")
 
 
 def _new_match(key: Any, hits: tuple[TermHit, ...]) -> RuleMatch:

@@ -45,6 +45,7 @@ from ._ast import (
     Term,
     check_term_text,
     regex_problem,
+    slot_setter,
 )
 from ._normalize import normalize_for_matching, normalizer
 
@@ -478,7 +479,7 @@ def _phrase_escape(match: re.Match[str]) -> str:
 
 def _new_node(cls: type, name: str) -> Callable[[Any], Any]:
     """A constructor of ``cls`` that sets slot ``name`` without the checks (the loop has made them)."""
-    setter = cls.__dict__[name].__set__
+    setter = slot_setter(cls, name)
     allocate = object.__new__
 
     def new(value: Any) -> Any:
@@ -490,6 +491,15 @@ def _new_node(cls: type, name: str) -> Callable[[Any], Any]:
 
 
 _new_and, _new_or, _new_not = _new_node(And, "operands"), _new_node(Or, "operands"), _new_node(Not, "operand")
+
+
+def _group(ors: list[Node], ands: list[Node]) -> Node:
+    """What a parenthesis (or the rule) holds: the ``|`` of ``ors`` and the ``&`` of ``ands``, each only if needed."""
+    last: Node = ands[0] if len(ands) == 1 else _new_and(tuple(ands))
+    if ors:
+        grouped: Node = _new_or((*ors, last))
+        return grouped
+    return last
 
 
 def _term_token(tokens: list[str], index: int, terms: dict[tuple[str, bool], Term]) -> tuple[Term | None, int]:
@@ -542,7 +552,7 @@ def _parse_well_formed(source: str) -> Node | None:
         if not expecting:
             if kind == "&" or kind == "|":
                 if kind == "|":
-                    ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
+                    ors.append(_group([], ands))
                     ands = []
                 expecting = True
                 index += 1
@@ -550,11 +560,7 @@ def _parse_well_formed(source: str) -> Node | None:
             if kind == ")":
                 if not stack:
                     return None
-                if ors:
-                    ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
-                    node: Node = _new_or(tuple(ors))
-                else:
-                    node = ands[0] if len(ands) == 1 else _new_and(tuple(ands))
+                node: Node = _group(ors, ands)
                 ors, ands, prefixes = stack.pop()
                 depth -= 1
                 index += 1
@@ -626,11 +632,7 @@ def _parse_well_formed(source: str) -> Node | None:
         expecting = False
     if expecting or stack:
         return None
-    if ors:
-        ors.append(ands[0] if len(ands) == 1 else _new_and(tuple(ands)))
-        node = _new_or(tuple(ors))
-        return node
-    return ands[0] if len(ands) == 1 else _new_and(tuple(ands))
+    return _group(ors, ands)
 
 
 def parse_rule(expression: str) -> Node:
