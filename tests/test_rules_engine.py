@@ -34,6 +34,7 @@ from yuqing_core.rules import (
     normalize_for_matching,
 )
 from yuqing_core.rules._engine import _compile, _new_hit, _new_match
+from yuqing_core.rules._words import dictionary_frequencies
 
 DOCUMENT = MatchText(
     title="濮阳县化工厂泄漏",
@@ -591,3 +592,16 @@ def test_building_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_dictionary_frequencies_are_jiebas_reference_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_words, "_CORPUS_COUNTS", {})
+    words = ["村民", "化工厂", "青禾镇不存在的词", "村", "民", "\ud800", "a b", "甲\n乙"]
+    # Counts as jieba's dict.txt has them ("村民 1213 n"); a prefix or a part of an
+    # entry is not the entry, and what the dictionary lacks is left out.
+    expected = {"村民": 1213, "化工厂": 121}
+    assert {word: count for word, count in dictionary_frequencies(words).items() if word in expected} == expected
+    assert not {"青禾镇不存在的词", "\ud800", "a b", "甲\n乙"} & set(dictionary_frequencies(words))
+    # Remembered: a second call reads no dictionary.
+    monkeypatch.setattr(_words, "_read_counts", lambda missing: pytest.fail(f"read again for {missing}"))
+    assert dictionary_frequencies(["村民"]) == {"村民": 1213}

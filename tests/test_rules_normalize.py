@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -220,3 +221,97 @@ def test_tidied_offsets_map_back(original: str, data: st.DataObject) -> None:
     assert 0 <= original_start <= original_end <= len(original)
     if end > start:
         assert tidied[start:end].strip() in tidy_fields(original[original_start:original_end])
+
+
+# --- the derived tables, kept between processes ------------------------------
+
+
+def _tables(routine: _Normalizer) -> tuple[object, ...]:
+    t2s = routine.t2s
+    return (
+        routine.changing,
+        routine.one_to_one,
+        routine.needs_work.pattern,
+        None if t2s is None else (t2s.trigger_characters, t2s._trigger.pattern),
+        _normalize._composition_data(),
+    )
+
+
+@pytest.fixture
+def table_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh process's view: no routine loaded, no composition data derived, the tables kept in ``tmp_path``."""
+    monkeypatch.setenv("YUQING_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_normalize, "_NORMALIZER", _normalize._UNLOADED)
+    monkeypatch.setattr(_normalize, "_COMPOSITION", None)
+    return tmp_path
+
+
+def _forbid_deriving(monkeypatch: pytest.MonkeyPatch) -> None:
+    def derived(*_args: object) -> None:
+        raise AssertionError("derived although the tables were kept")
+
+    monkeypatch.setattr(_normalize, "_derive_composition_data", derived)
+    monkeypatch.setattr(_Normalizer, "_derive", derived)
+    monkeypatch.setattr(_normalize._TraditionalToSimplified, "_probe", derived)
+
+
+def test_derived_tables_are_kept_and_read_back_as_derived(table_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    derived = normalizer()
+    [kept] = table_cache.iterdir()
+    assert kept.name.startswith("normalization-") and kept.suffix == ".json"
+    expected = _tables(derived)
+
+    # The next process reads them and derives nothing.
+    monkeypatch.setattr(_normalize, "_NORMALIZER", _normalize._UNLOADED)
+    monkeypatch.setattr(_normalize, "_COMPOSITION", None)
+    _forbid_deriving(monkeypatch)
+    read_back = normalizer()
+    assert read_back is not derived
+    assert _tables(read_back) == expected
+    for text in ("ＡＢＣ　濮阳 县\n\n事故，發展", "e\u0301……①", "薴 乾淨 回覆"):
+        assert read_back(text) == derived(text)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        '{"seconds": "',  # cut short
+        "[]",
+        '{"seconds": 1, "candidates": "", "changing": "", "one_to_one": "", "images": "", "needs_work": "",'
+        ' "t2s_triggers": "", "t2s_class": ""}',
+        '{"seconds": "", "candidates": "", "changing": "", "one_to_one": "ab", "images": "a", "needs_work": "",'
+        ' "t2s_triggers": "", "t2s_class": ""}',
+        '{"seconds": "", "candidates": "", "changing": "", "one_to_one": "", "images": "", "needs_work": "",'
+        ' "t2s_triggers": null, "t2s_class": null}',  # kept without OpenCC, read with it
+    ],
+    ids=["empty", "truncated", "not-an-object", "wrong-type", "unequal-lengths", "no-conversion"],
+)
+def test_a_damaged_kept_file_is_derived_again_and_rewritten(table_cache: Path, content: str) -> None:
+    expected = _tables(normalizer())
+    [kept] = table_cache.iterdir()
+    kept.write_text(content, encoding="utf-8")
+    _normalize._NORMALIZER = _normalize._UNLOADED
+    _normalize._COMPOSITION = None
+    assert _tables(normalizer()) == expected
+    assert kept.read_text(encoding="utf-8") != content
+
+
+def test_tables_are_derived_where_nothing_can_be_kept(table_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = table_cache / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("YUQING_CACHE_DIR", str(blocked))
+    assert normalize_for_matching("ＡＢＣ 發展") == "abc 发展"
+    assert [path.name for path in table_cache.iterdir()] == ["not-a-folder"]
+
+
+def test_the_kept_file_is_named_by_what_the_tables_depend_on(table_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import opencc
+
+    with_conversion = _normalize._table_cache_path(opencc)
+    without_conversion = _normalize._table_cache_path(None)
+    assert with_conversion is not None and without_conversion is not None
+    assert with_conversion != without_conversion
+    assert with_conversion.parent == table_cache
+    monkeypatch.setattr(_normalize.unicodedata, "unidata_version", "0.0.0")
+    assert _normalize._table_cache_path(opencc) != with_conversion

@@ -13,8 +13,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from sqlalchemy import delete, select
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import PageSnapshot
+from yuqing_core.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ def store_copy(folder: Path, html: bytes, text: str) -> StoredCopy:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         # The text first: a page file present means its text file is too.
-        _write_atomically(target.with_name(digest + TEXT_SUFFIX), gzip.compress(text.encode("utf-8"), mtime=0))
-        _write_atomically(target, gzip.compress(html, mtime=0))
+        write_atomically(target.with_name(digest + TEXT_SUFFIX), gzip.compress(text.encode("utf-8"), mtime=0), durable=False)
+        write_atomically(target, gzip.compress(html, mtime=0), durable=False)
     return StoredCopy(digest, relative)
 
 
@@ -61,17 +60,6 @@ def read_copy(folder: Path, path: str) -> tuple[bytes, str]:
     html_file = folder / path
     text_file = html_file.with_name(html_file.name.removesuffix(HTML_SUFFIX) + TEXT_SUFFIX)
     return gzip.decompress(html_file.read_bytes()), gzip.decompress(text_file.read_bytes()).decode("utf-8")
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def prune_snapshots(db: Database, folder: Path, *, retention_days: int, now: datetime) -> int:

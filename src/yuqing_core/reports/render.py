@@ -26,9 +26,7 @@ they are.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -41,6 +39,7 @@ from jinja2.filters import make_attrgetter
 from markupsafe import Markup
 
 from yuqing_core.errors import InvalidInput
+from yuqing_core.files import write_atomically
 from yuqing_core.levels import Level
 from yuqing_core.reports import charts
 from yuqing_core.reports.formats import (
@@ -349,7 +348,7 @@ class Renderer:
 
     def docx(self, doc: Report, path: Path) -> Path:
         path = Path(path)
-        _write_atomically(path, self.docx_bytes(doc))
+        write_atomically(path, self.docx_bytes(doc))
         return path
 
     def suggested_handling(self, level: int | None) -> str:
@@ -379,7 +378,7 @@ class Renderer:
             files.text: (self.short_text(doc) + "\n").encode("utf-8"),
         }
         for path, data in contents.items():
-            _write_atomically(path, data)
+            write_atomically(path, data)
         return files
 
 
@@ -436,21 +435,6 @@ def _report_to(doc: Report) -> tuple[str, ...] | None:
 def _picture(png: bytes, alt: str) -> Markup:
     """A PNG carried in the page itself (the DOCX converter reads only such pictures, never a URL)."""
     return Markup('<img class="chart" alt="{}" src="data:image/png;base64,{}">').format(alt, base64.b64encode(png).decode())
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @lru_cache(maxsize=8)

@@ -29,14 +29,22 @@ or alignment of the text.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
+import hashlib
+import json
+import os
 import re
+import sys
 import threading
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from yuqing_core.files import write_atomically
 
 __all__ = [
     "FIELD_SEPARATOR",
@@ -175,8 +183,20 @@ _PROBED_RANGES = ((0x2E80, 0x2FE0), (0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900,
 class _TraditionalToSimplified:
     """OpenCC's t2s with a cheap test for texts it would leave unchanged."""
 
-    def __init__(self, opencc_module: Any) -> None:
+    def __init__(self, opencc_module: Any, triggers: tuple[frozenset[str], str] | None = None) -> None:
+        """``triggers``: the ``trigger_characters`` and ``trigger_class`` of an earlier instance, if kept."""
         self._convert: Callable[[str], str] = opencc_module.OpenCC("t2s").convert
+        if triggers is None:
+            trigger_characters = self._probe()
+            # Characters outside the BMP are rare; any of them sends the text
+            # through OpenCC (a regex class mixing them with thousands of BMP
+            # characters would be slow to search).
+            triggers = (trigger_characters, _ranges_class({char for char in trigger_characters if char <= "\uffff"}))
+        self.trigger_characters, self.trigger_class = triggers
+        self._trigger = _class_pattern(self.trigger_class)
+
+    def _probe(self) -> frozenset[str]:
+        """The characters t2s changes on their own, and the phrase triggers."""
         probed = [chr(cp) for first, stop in _PROBED_RANGES for cp in range(first, stop)]
         # One call for all characters: a line break between them keeps any
         # phrase from forming, so each is converted on its own.
@@ -186,12 +206,7 @@ class _TraditionalToSimplified:
         else:
             changed = {char for char, out in zip(probed, converted, strict=True) if out != char}
         changed.update(_PHRASE_TRIGGERS)
-        self.trigger_characters = frozenset(changed)
-        # Characters outside the BMP are rare; any of them sends the text
-        # through OpenCC (a regex class mixing them with thousands of BMP
-        # characters would be slow to search).
-        bmp = {char for char in changed if char <= "\uffff"}
-        self._trigger = re.compile(f"[{_ranges_class(bmp)}\U00010000-\U0010ffff]")
+        return frozenset(changed)
 
     def __call__(self, text: str) -> str:
         if self._trigger.search(text) is None:
@@ -230,24 +245,32 @@ class _Normalizer:
     OpenCC to check the path of installations without the extra.
     """
 
-    def __init__(self, t2s: _TraditionalToSimplified | None) -> None:
+    def __init__(self, t2s: _TraditionalToSimplified | None, tables: _DerivedTables | None = None) -> None:
         self.t2s = t2s
+        if tables is None:
+            tables = self._derive()
+        self.changing = tables.changing
+        self.one_to_one = tables.one_to_one
+        self.needs_work_class = tables.needs_work_class
+        # One search of this class replaces the four steps for most Chinese
+        # text (after the full-width comma, the commonest such character, is
+        # replaced). Characters outside the BMP always take the full path: a
+        # class mixing them with BMP ranges is much slower to search.
+        self.needs_work = _class_pattern(self.needs_work_class)
+
+    def _derive(self) -> _DerivedTables:
+        """This routine's tables, computed from the Unicode database (and OpenCC's triggers)."""
+        t2s = self.t2s
         # Every character some step would change or that could combine with
         # its neighbour. A text without one is already normal.
         changing = _changing_characters()
         if t2s is not None:
             changing |= t2s.trigger_characters
-        self.changing = frozenset(changing)
-        # One search of this class replaces the four steps for most Chinese
-        # text (after the full-width comma, the commonest such character, is
-        # replaced). Characters outside the BMP always take the full path: a
-        # class mixing them with BMP ranges is much slower to search.
-        self.needs_work = _class_pattern({char for char in changing if char <= "\uffff"})
         # Characters that normalize to one other character whatever their
         # neighbours are (full-width ASCII, upper case), with that character.
         seconds, _ = _composition_data()
         settled = seconds | (t2s.trigger_characters if t2s is not None else frozenset())
-        candidates = [char for char in self.changing if not (char.isspace() or char in settled)]
+        candidates = [char for char in changing if not (char.isspace() or char in settled)]
         folded = _fold_each(candidates)
         images: dict[str, str] = {}
         for char in candidates:
@@ -264,9 +287,9 @@ class _Normalizer:
                 images[char] = image
         # ... and the image is in normal form itself.
         folded = _fold_each(set(images.values()))
-        self.one_to_one: dict[str, str] = {
-            char: image for char, image in images.items() if self._after_fold(folded[image]) == image
-        }
+        one_to_one = {char: image for char, image in images.items() if self._after_fold(folded[image]) == image}
+        needs_work_class = _ranges_class({char for char in changing if char <= "\uffff"})
+        return _DerivedTables(frozenset(changing), one_to_one, needs_work_class)
 
     def _full(self, text: str) -> str:
         return self._after_fold(_fold(text))
@@ -299,9 +322,9 @@ class _Normalizer:
         return frozenset(self.changing - skippable - TIDIED_CHARACTERS)
 
 
-def _class_pattern(bmp_characters: frozenset[str] | set[str]) -> re.Pattern[str]:
-    """A pattern finding any of ``bmp_characters`` or any character outside the BMP."""
-    return re.compile(f"[{_ranges_class(set(bmp_characters))}\U00010000-\U0010ffff]")
+def _class_pattern(bmp_class: str) -> re.Pattern[str]:
+    """A pattern finding any character of ``bmp_class`` (a ``_ranges_class``) or any character outside the BMP."""
+    return re.compile(f"[{bmp_class}\U00010000-\U0010ffff]")
 
 
 def _changing_characters() -> set[str]:
@@ -324,13 +347,12 @@ def _load_normalizer() -> _Normalizer:
     global _NORMALIZER  # noqa: PLW0603 - read directly on every normalization (no call), and reset by tests
     with _NORMALIZER_LOCK:
         if _NORMALIZER is _UNLOADED:
+            opencc_module: Any
             try:
-                import opencc
+                import opencc as opencc_module
             except ImportError:
-                t2s = None
-            else:
-                t2s = _TraditionalToSimplified(opencc)
-            _NORMALIZER = _Normalizer(t2s)
+                opencc_module = None
+            _NORMALIZER = _normalizer_from_cache(opencc_module) or _normalizer_computed(opencc_module)
     return _NORMALIZER
 
 
@@ -678,9 +700,18 @@ def _not_simple() -> re.Pattern[str]:
 
 
 # Both are built once, on first use (two threads meeting the first use may both build; they get equal results).
-@functools.cache
+_COMPOSITION: tuple[frozenset[str], tuple[str, ...]] | None = None
+
+
 def _composition_data() -> tuple[frozenset[str], tuple[str, ...]]:
     """(characters NFKC may attach to the one before, characters with a decomposition or case mapping)."""
+    global _COMPOSITION  # noqa: PLW0603 - computed once, or read from the kept tables
+    if _COMPOSITION is None:
+        _COMPOSITION = _derive_composition_data()
+    return _COMPOSITION
+
+
+def _derive_composition_data() -> tuple[frozenset[str], tuple[str, ...]]:
     seconds = {chr(cp) for cp in range(0x1161, 0x1176)} | {chr(cp) for cp in range(0x11A8, 0x11C3)}
     candidates: list[str] = []
     # Unified ideographs (half the code points looked at) have no decomposition, no case and
@@ -720,3 +751,93 @@ def _unsafe_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str
             unsafe.add(char)
     body = _ranges_class(unsafe)
     return re.compile(f"[{body}]"), re.compile(f"[{body}]+"), re.compile(f"[{body}\\s]")
+
+
+# --- the derived tables, kept between processes ---------------------------------
+#
+# The tables above are a function of the running Python's Unicode database,
+# OpenCC's dictionaries and this module's code. Deriving them takes about
+# 0.2 s, most of what a short-lived process (`yuqing risk validate`) spends
+# on its first rule set besides the rules themselves, so they are kept in a
+# file named by a digest of all three and read back by later processes. The
+# file is only a cache: a missing, unreadable or malformed one is derived
+# again (and rewritten when the directory is writable).
+
+
+class _DerivedTables(NamedTuple):
+    changing: frozenset[str]
+    one_to_one: dict[str, str]
+    needs_work_class: str  # the BMP part of ``changing`` as the body of a regex class
+
+
+def _table_cache_path(opencc_module: Any) -> Path | None:
+    """Where this process's tables are kept: ``$YUQING_CACHE_DIR``, else ``$XDG_CACHE_HOME/yuqing``, else ``~/.cache/yuqing``."""
+    directory = os.environ.get("YUQING_CACHE_DIR")
+    if not directory:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        try:
+            directory = str(Path(xdg) / "yuqing") if xdg else str(Path.home() / ".cache" / "yuqing")
+        except RuntimeError:  # no home directory
+            return None
+    opencc_version = "none"
+    if opencc_module is not None:
+        known = getattr(opencc_module, "__version__", None)
+        if not isinstance(known, str):  # its dictionaries are unknown
+            return None
+        opencc_version = f"{known} at {getattr(opencc_module, '__file__', None)}"
+    try:
+        source = Path(__file__).read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(source)
+    digest.update(f"|{sys.version}|{unicodedata.unidata_version}|opencc {opencc_version}".encode())
+    return Path(directory) / f"normalization-{digest.hexdigest()[:24]}.json"
+
+
+def _normalizer_from_cache(opencc_module: Any) -> _Normalizer | None:
+    """The routine from the kept tables, or None when there are none for this process."""
+    global _COMPOSITION  # noqa: PLW0603 - seeded from the file instead of derived
+    path = _table_cache_path(opencc_module)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        strings = [data[key] for key in ("seconds", "candidates", "changing", "one_to_one", "images", "needs_work")]
+        triggers = data["t2s_triggers"], data["t2s_class"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(value, str) for value in strings) or len(strings[3]) != len(strings[4]):
+        return None
+    seconds, candidates, changing, keys, images, needs_work = strings
+    if opencc_module is None:
+        t2s = None
+    elif all(isinstance(value, str) for value in triggers):
+        t2s = _TraditionalToSimplified(opencc_module, (frozenset(triggers[0]), triggers[1]))
+    else:
+        return None
+    if _COMPOSITION is None:
+        _COMPOSITION = (frozenset(seconds), tuple(candidates))
+    return _Normalizer(t2s, _DerivedTables(frozenset(changing), dict(zip(keys, images, strict=True)), needs_work))
+
+
+def _normalizer_computed(opencc_module: Any) -> _Normalizer:
+    """The routine with its tables derived, which are then kept for later processes where possible."""
+    t2s = None if opencc_module is None else _TraditionalToSimplified(opencc_module)
+    routine = _Normalizer(t2s)
+    path = _table_cache_path(opencc_module)
+    if path is not None:
+        seconds, candidates = _composition_data()
+        data = {
+            "seconds": "".join(sorted(seconds)),
+            "candidates": "".join(candidates),
+            "changing": "".join(sorted(routine.changing)),
+            "one_to_one": "".join(routine.one_to_one),
+            "images": "".join(routine.one_to_one.values()),
+            "needs_work": routine.needs_work_class,
+            "t2s_triggers": None if t2s is None else "".join(sorted(t2s.trigger_characters)),
+            "t2s_class": None if t2s is None else t2s.trigger_class,
+        }
+        # A read-only or full disk (or a character UTF-8 cannot carry): derived again next time.
+        with contextlib.suppress(OSError, ValueError):
+            write_atomically(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), durable=False)
+    return routine

@@ -120,14 +120,16 @@ def _read_counts(words: list[str]) -> dict[str, int]:
         content = _dictionary_content()
     except Exception:
         return {}
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", errors="replace")
-    content = "\n" + content  # every entry is "\nword count tag"
-    automaton = ahocorasick_rs.AhoCorasick(["\n" + word + " " for word in words])
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    # Scanned as UTF-8 bytes: decoding the 5-MB file and scanning the str
+    # (which ahocorasick-rs encodes again) took four times as long.
+    content = b"\n" + content  # every entry is "\nword count tag"
+    automaton = ahocorasick_rs.BytesAhoCorasick([f"\n{word} ".encode("utf-8", "surrogatepass") for word in words])
     counts: dict[str, int] = {}
     for index, _start, end in automaton.find_matches_as_indexes(content):
-        stop = content.find(" ", end)
-        count = content[end:stop] if stop > end else ""
+        stop = content.find(b" ", end)
+        count = content[end:stop] if stop > end else b""
         if count.isdigit():
             counts[words[index]] = int(count)
     return counts
