@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from yuqing_core.db.database import Database
 from yuqing_core.db.models import Base, Event, EventItem, Item, Source
@@ -184,6 +184,16 @@ def test_upsert_overwrites_only_the_named_columns(db: Database) -> None:
     with db.reader() as session:
         stored = {s.name: (s.url, s.weight) for s in session.scalars(select(Source))}
     assert stored == {"甲": ("https://example.org/0", 3.0), "乙": (None, 2.0)}
+    with db.writer() as session:  # one key twice in one call: the later row counts
+        upsert(
+            session,
+            Source.__table__,
+            [{"name": "乙", "weight": weight, "created_at": NOW, "updated_at": NOW} for weight in (4.0, 5.0)],
+            conflict=("name",),
+            update=("weight",),
+        )
+    with db.reader() as session:
+        assert session.scalar(select(Source.weight).where(Source.name == "乙")) == 5.0
 
 
 def test_callable_column_defaults_are_the_same_for_every_row() -> None:
@@ -196,3 +206,65 @@ def test_callable_column_defaults_are_the_same_for_every_row() -> None:
         if column.default is not None and column.default.is_callable
     }
     assert set(callables.values()) <= {"list", "dict"}, callables
+
+
+def _seeded_event(session) -> tuple[int, list[int]]:
+    (source_id,) = _sources(session, ["来源"])
+    item_ids = insert_ignore(
+        session,
+        Item.__table__,
+        [
+            {"source_id": source_id, "entry_key": f"k{n}", "published_at": NOW, "fetched_at": NOW, "fingerprint": f"f{n}"}
+            for n in range(3)
+        ],
+        conflict=("source_id", "entry_key"),
+    )
+    (event_id,) = insert_ignore(
+        session,
+        Event.__table__,
+        [{"seed_item_id": min(item_ids), "title": "事件", "first_seen_at": NOW, "last_seen_at": NOW, "updated_at": NOW}],
+        conflict=("seed_item_id",),
+    )
+    return event_id, sorted(item_ids)
+
+
+def _member(item_id: int, event_id: int, **values: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "item_id": item_id, "event_id": event_id, "joined_by": "minhash", "similarity": 0.5, "matched_item_id": None,
+        "published_at": NOW, "signature": None, "signature_scheme": None, "joined_at": NOW,
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
+def test_insert_ignore_keeps_floats_that_are_not_finite(db: Database) -> None:
+    with db.writer() as session:
+        event_id, item_ids = _seeded_event(session)
+        values = [float("inf"), float("-inf"), 1 / 3]
+        insert_ignore(
+            session,
+            EventItem.__table__,
+            [_member(item_id, event_id, similarity=value) for item_id, value in zip(item_ids, values, strict=True)],
+            conflict=("item_id",),
+            returning="item_id",
+        )
+    with db.reader() as session:
+        stored = session.scalars(select(EventItem.similarity).order_by(EventItem.item_id)).all()
+    assert stored == values  # a third exactly: the shortest repr round-trips through text
+
+
+def test_insert_ignore_never_cuts_a_value_too_long_for_its_column(db: Database) -> None:
+
+    def rows(event_id: int, item_ids: list[int]) -> list[dict[str, object]]:
+        return [_member(item_ids[0], event_id), _member(item_ids[1], event_id, joined_by="x" * 17)]  # String(16)
+
+    if db.dialect == "postgresql":  # refused, and nothing of the statement stored
+        with pytest.raises(DBAPIError, match="too long"), db.writer() as session:
+            insert_ignore(session, EventItem.__table__, rows(*_seeded_event(session)), conflict=("item_id",), returning="item_id")
+        with db.reader() as session:
+            assert session.scalars(select(EventItem)).all() == []
+    else:  # SQLite keeps any length: stored whole
+        with db.writer() as session:
+            insert_ignore(session, EventItem.__table__, rows(*_seeded_event(session)), conflict=("item_id",), returning="item_id")
+        with db.reader() as session:
+            assert sorted(session.scalars(select(EventItem.joined_by)).all()) == ["minhash", "x" * 17]
