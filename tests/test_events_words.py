@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 
 import jieba
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import jieba_tfidf_of_joined_texts
@@ -154,3 +155,56 @@ def test_hot_words_from_stored_counts_equal_jiebas_tfidf_of_the_joined_texts() -
         # Counted one by one or all at once: the same.
         one_by_one = [count_words([text], user_words)[0] for text in chosen]
         assert hot_words_from_counts(one_by_one, top_k=15) == expected[:15]
+
+
+@functools.cache
+def _reference_tokenizer(user_words: frozenset[str]) -> jieba.Tokenizer:
+    from yuqing_core.text import new_jieba_tokenizer
+
+    tokenizer = new_jieba_tokenizer()
+    for word in sorted(user_words):
+        if len(word) >= 2:
+            tokenizer.add_word(word)
+    return tokenizer
+
+
+def _counts_of_whole_texts(texts: list[str], user_words: list[str]) -> list[dict[str, object]]:
+    """count_words as jieba segments each whole text, with a tokenizer of its own (the reference)."""
+    from yuqing_core.events._hotwords import _CJK_WORD, _extractor
+    from yuqing_core.text import normalize_text
+
+    tokenizer = _reference_tokenizer(frozenset(normalize_text(word) for word in user_words))
+    stop_words = _extractor().stop_words
+    counted = []
+    for text in texts:
+        found = [w for w in tokenizer.cut(normalize_text(text)) if len(w.strip()) >= 2 and w.lower() not in stop_words]
+        words: dict[str, int] = {}
+        for word in found:
+            if _CJK_WORD.fullmatch(word):
+                words[word] = words.get(word, 0) + 1
+        counted.append({"total": len(found), "words": words})
+    return counted
+
+
+_SEGMENTED = st.text(alphabet="禾川精细化工园区泄漏东坪村的了是青溪河死鱼abcXY12３.%-_#，。！ \n\t「」…", max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(_SEGMENTED, max_size=4), st.sampled_from([(), ("禾川精细",), ("溪河死", "园区泄")]))))
+def test_counts_by_remembered_runs_equal_counts_of_whole_texts(calls: list[tuple[list[str], tuple[str, ...]]]) -> None:
+    from yuqing_core.events import count_words
+
+    # Calls alternate their user words: runs remembered under one set of words must not be
+    # reused under another (禾川精细化工 segments differently with 禾川精细 in the dictionary).
+    for texts, user_words in calls:
+        assert count_words(texts, user_words) == _counts_of_whole_texts(texts, list(user_words))
+
+
+def test_user_words_change_how_a_remembered_run_is_counted() -> None:
+    from yuqing_core.events import count_words
+
+    text = "禾川精细化工园区泄漏"
+    plain = count_words([text])[0]
+    with_word = count_words([text], ["禾川精细"])[0]
+    assert "禾川精细" in with_word["words"] and "禾川精细" not in plain["words"]
+    assert count_words([text])[0] == plain

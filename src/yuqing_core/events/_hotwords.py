@@ -88,6 +88,7 @@ def _use_words(tokenizer: jieba.Tokenizer, words: Iterable[str]) -> None:
     wanted = frozenset(word for word in words if len(word) >= 2)
     if wanted == state.installed:
         return
+    _BLOCKS.clear()  # segmented with the words that were installed
     frequencies = tokenizer.FREQ
     for word, frequency in state.replaced.items():
         if frequency is None:
@@ -125,18 +126,60 @@ def count_words(texts: Sequence[str], user_words: Iterable[str] = ()) -> list[di
     with _lock:
         tfidf = _extractor()
         _use_words(tfidf.tokenizer, user_words)
-        stop_words = tfidf.stop_words
+        blocks = _BLOCKS
         for text in texts:
             total = 0
             words: dict[str, int] = {}
-            for word in tfidf.tokenizer.cut(normalize_text(text)) if text else ():
-                if len(word.strip()) < 2 or word.lower() in stop_words:
-                    continue
-                total += 1
-                if _CJK_WORD.fullmatch(word):
+            for block in _han_blocks(normalize_text(text)) if text else ():
+                found = blocks.get(block)
+                if found is None:
+                    found = _block_words(tfidf, block)
+                    if len(blocks) >= _MAX_BLOCKS:
+                        blocks.clear()
+                    blocks[block] = found
+                total += found[0]
+                for word in found[1]:
                     words[word] = words.get(word, 0) + 1
             counted.append({"total": total, "words": words})
     return counted
+
+
+# jieba segments each run of these characters on its own (``Tokenizer.cut``
+# splits the text at every other character first) and makes no word of two
+# characters outside them, which are all count_words looks at. So a text's
+# counts are the sums of its runs' counts, and runs repeat: reposts, quotes
+# and templated notices carry the same sentences again and again. Each run's
+# counts are remembered (a bounded dict, emptied when the user words change,
+# since they change the segmentation).
+_MAX_BLOCKS = 100_000
+_BLOCKS: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+
+@functools.cache
+def _han_blocks_finder() -> Callable[[str], list[str]]:
+    import jieba
+
+    finder: Callable[[str], list[str]] = jieba.re_han_default.findall  # one group: the runs themselves
+    return finder
+
+
+def _han_blocks(text: str) -> list[str]:
+    """The runs of ``text`` jieba segments, in order (as ``Tokenizer.cut`` finds them)."""
+    return _han_blocks_finder()(text)
+
+
+def _block_words(tfidf: TFIDF, block: str) -> tuple[int, tuple[str, ...]]:
+    """(how many words of ``block`` TF-IDF counts, those that can be hot words); call with ``_lock`` held."""
+    stop_words = tfidf.stop_words
+    total = 0
+    hot: list[str] = []
+    for word in tfidf.tokenizer.cut(block):
+        if len(word.strip()) < 2 or word.lower() in stop_words:
+            continue
+        total += 1
+        if _CJK_WORD.fullmatch(word):
+            hot.append(word)
+    return total, tuple(hot)
 
 
 def hot_words_from_counts(
