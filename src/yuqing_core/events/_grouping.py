@@ -168,6 +168,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from yuqing_core.events._bands import BandIndex
 from yuqing_core.events._hotwords import count_words, idf_table
 from yuqing_core.events._minhash import (
     SIGNATURE_DTYPE,
@@ -399,7 +400,7 @@ class _Terms:
 class _Prepared:
     """What the chain needs of one item, computed once per call."""
 
-    __slots__ = ("band_keys", "chars", "numbers", "parent_key", "row", "terms", "title_key", "url_key")
+    __slots__ = ("band_keys", "chars", "numbers", "parent_key", "row", "sealed", "terms", "title_key", "url_key")
 
     def __init__(
         self,
@@ -420,6 +421,8 @@ class _Prepared:
         self.row = row
         self.band_keys = band_keys  # None when the event text is too short for the MinHash rule
         self.terms = terms  # None when the item has no words to compare
+        # The slots the band index's sealed runs hold under band_keys (looked up for a whole batch at once).
+        self.sealed: list[int] = []
 
 
 class _Tie:
@@ -435,32 +438,43 @@ class _Tie:
 
 
 class _SignatureStore:
-    """Signature rows in one growing matrix, so candidates are verified with one fancy index."""
+    """Signature rows in one growing matrix, so candidates are verified with one fancy index; ``owners[slot]``
+    is the entry whose row a slot holds (the band index stores slots).
+
+    The matrix grows by an eighth (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
+    items a doubling would leave up to 256 MiB unused, an eighth 64 MiB, for copying each row about
+    nine times over its life instead of twice.
+    """
 
     def __init__(self, num_perm: int) -> None:
-        self.rows = np.empty((1024, num_perm), dtype=SIGNATURE_DTYPE)
+        self.rows = np.empty((_STORE_GROWTH_ROWS, num_perm), dtype=SIGNATURE_DTYPE)
+        self.owners: list[_Entry | None] = []
         self._free: list[int] = []
-        self._next = 0
 
-    def put(self, row: np.ndarray) -> int:
+    def put(self, row: np.ndarray, owner: _Entry | None = None) -> int:
         if self._free:
             slot = self._free.pop()
+            self.owners[slot] = owner
         else:
-            if self._next == self.rows.shape[0]:
-                grown = np.empty((self.rows.shape[0] * 2, self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
-                grown[: self._next] = self.rows
+            slot = len(self.owners)
+            if slot == self.rows.shape[0]:
+                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 8), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
+                grown[:slot] = self.rows
                 self.rows = grown
-            slot = self._next
-            self._next += 1
+            self.owners.append(owner)
         self.rows[slot] = row
         return slot
 
     def release(self, slot: int) -> None:
+        self.owners[slot] = None
         self._free.append(slot)
 
     @property
     def nbytes(self) -> int:
         return self.rows.nbytes
+
+
+_STORE_GROWTH_ROWS = 1024
 
 
 @lru_cache(maxsize=16)
@@ -664,8 +678,8 @@ class EventGrouper:
         self._by_topic: dict[str, list[int]] = {}
         # evidence word -> the events whose profile holds it
         self._by_word: dict[str, set[_EventRef]] = {}
-        # band key -> item id, or a list of item ids once a second item shares it
-        self._buckets: dict[int, int | list[int]] = {}
+        # band key -> signature slots of the items sharing it (module docstring, _bands)
+        self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
         self._expiry: list[tuple[float, int]] = []
         self._profile_expiry: list[tuple[float, int]] = []
@@ -729,13 +743,18 @@ class EventGrouper:
                 raise TypeError(f"event_id must be an int (the database id), got {event_id!r}")
         # Term vectors wait for the next assign(): only members within the
         # profile window of what it assigns are needed (_join_pending).
-        prepared = self._prepare(items, terms=False)
+        prepared, lsh_keys = self._prepare(items, terms=False)
+        lsh_slots: list[int] = []
         for (item, event_id), ready in zip(pairs, prepared, strict=True):
             if item.item_id in self._entries:
-                self._remove(self._entries[item.item_id], band_keys_of_item=None)
-            self._index(item, self._event_ref(event_id), ready)
-            if ready.band_keys is not None and self.profile_threshold is not None:
-                self._pending.append((self._entries[item.item_id], item))
+                self._remove(self._entries[item.item_id])
+            entry = self._index(item, self._event_ref(event_id), ready, in_bands=False)
+            if ready.band_keys is not None:
+                lsh_slots.append(entry.slot)
+                if self.profile_threshold is not None:
+                    self._pending.append((entry, item))
+        # One sorted run of the band keys of all the loaded items, not one dict insert per key.
+        self._bands.insert_many(lsh_keys, np.array(lsh_slots, dtype=np.int32))
 
     def assign(self, items: Sequence[GroupItem]) -> list[Assignment]:
         """Assign new items to events, in ``(published_at, item_id)`` order, and index them.
@@ -756,11 +775,18 @@ class EventGrouper:
         for item in items:
             if item.item_id in self._entries:
                 raise ValueError(f"item {item.item_id} is already indexed; assign() takes new items only")
-        prepared = self._prepare(items)
+        prepared, lsh_keys = self._prepare(items)
         if items:
             self._join_pending(min(item.published_at for item in items).timestamp())
+        # The band index's sealed runs do not change during the batch: look all its items up at once.
+        comparable = [ready for ready in prepared if ready.band_keys is not None]
+        for ready, slots in zip(comparable, self._bands.lookup_sealed(lsh_keys), strict=True):
+            ready.sealed = slots
         order = sorted(range(len(items)), key=lambda i: (items[i].published_at, items[i].item_id))
-        assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
+        try:
+            assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
+        finally:
+            self._bands.seal()
         return [assigned[index] for index in range(len(items))]
 
     def resolve(self, ids: Mapping[NewEvent, int]) -> None:
@@ -792,25 +818,25 @@ class EventGrouper:
             # Entries replaced by add() leave stale heap records behind; skip them.
             if entry is not None and entry.timestamp == timestamp:
                 evicted.append(entry)
-        lsh_entries = [entry for entry in evicted if entry.in_lsh]
-        keys = self._band_keys_of_slots([entry.slot for entry in lsh_entries])
-        lsh_keys = dict(zip((entry.item_id for entry in lsh_entries), keys, strict=True))
+        self._unband([entry for entry in evicted if entry.in_lsh])
         for entry in evicted:
-            self._remove(entry, band_keys_of_item=lsh_keys.get(entry.item_id))
+            self._remove(entry, unbanded=True)
         return len(evicted)
 
     def memory_bytes(self) -> int:
         """A rough size of the index: signature matrix plus an estimate per entry, bucket and profile word."""
         per_entry = 360  # _Entry, its float, dict slots in _entries, url/title lists and the expiry heap
-        per_bucket = 110  # dict slot, 64-bit int key, share of spilled lists
         per_word = 150  # the entry's word tuple slot and weight, profile dict slot, share of _by_word sets
         words = sum(len(entry.words) for entry in self._entries.values())
-        return self._store.nbytes + per_entry * len(self._entries) + per_bucket * len(self._buckets) + per_word * words
+        return self._store.nbytes + self._bands.nbytes + per_entry * len(self._entries) + per_word * words
 
     # --- internals ----------------------------------------------------------------
 
-    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> list[_Prepared]:
-        """Keys, event-text length, signature row and term vector of each item; missing ones in one call."""
+    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> tuple[list[_Prepared], np.ndarray]:
+        """Keys, event-text length, signature row and term vector of each item; missing ones in one call.
+
+        Also the band keys of the items long enough for the MinHash rule, one row per such item in order.
+        """
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
         numbers: list[frozenset[str]] = []
@@ -838,18 +864,17 @@ class EventGrouper:
             )
         long_enough = [index for index, text in enumerate(texts) if len(text) >= self.min_text_chars]
         keys: list[list[int] | None] = [None] * len(items)
-        if long_enough:
-            for index, item_keys in zip(
-                long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist(), strict=True
-            ):
-                keys[index] = item_keys
+        key_rows = band_keys(rows[long_enough], self.bands, self.rows_per_band)
+        for index, item_keys in zip(long_enough, key_rows.tolist(), strict=True):
+            keys[index] = item_keys
         vectors = self._terms(items, long_enough) if terms else [None] * len(items)
         urls = [canonical_url(item.url) for item in items]
         parents = [canonical_url(item.in_reply_to) if item.in_reply_to else None for item in items]
-        return [
+        prepared = [
             _Prepared(urls[i], title_keys[i], rows[i], keys[i], vectors[i], numbers[i], len(texts[i]), parents[i])
             for i in range(len(items))
         ]
+        return prepared, key_rows
 
     def _terms(self, items: Sequence[GroupItem], long_enough: list[int]) -> list[_Terms | None]:
         """Term vectors of the items whose event text is long enough to compare (as for the MinHash rule)."""
@@ -893,11 +918,11 @@ class EventGrouper:
                 entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
                 self._join_profile(entry)
 
-    def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
-        if not slots:
-            return []
-        keys: list[list[int]] = band_keys(self._store.rows[slots], self.bands, self.rows_per_band).tolist()
-        return keys
+    def _unband(self, entries: list[_Entry]) -> None:
+        """Take these entries' keys out of the band index (their keys come again from their stored rows)."""
+        if entries:
+            slots = np.array([entry.slot for entry in entries], dtype=np.int32)
+            self._bands.remove(band_keys(self._store.rows[slots], self.bands, self.rows_per_band), slots)
 
     def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
         ref = self._events.get(label)
@@ -957,7 +982,7 @@ class EventGrouper:
                 )
             )
         if ready.band_keys is not None:
-            found.append(self._most_similar(ready.row, ready.band_keys, timestamp, ready.numbers))
+            found.append(self._most_similar(ready, timestamp))
         if ready.terms is not None and self.profile_threshold is not None:
             joining = not any(found)
             found.append(
@@ -1225,23 +1250,16 @@ class EventGrouper:
                 shared += 1
         return dot / math.sqrt(terms.norm2 * ref.norm2) if shared >= self.profile_min_shared else 0.0
 
-    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float, numbers: frozenset[str]) -> list[_Tie]:
+    def _most_similar(self, ready: _Prepared, timestamp: float) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
-        candidates: set[int] = set()
-        buckets = self._buckets
-        for key in keys:
-            found = buckets.get(key)
-            if found is None:
-                continue
-            if isinstance(found, int):
-                candidates.add(found)
-            else:
-                candidates.update(found)
+        row, numbers = ready.row, ready.numbers
+        candidates = self._bands.lookup(ready.band_keys or [])
+        candidates.update(ready.sealed)
         if not candidates:
             return []
-        entries = self._entries
+        owners = self._store.owners
         window_s = self._window_s
-        near = [entries[item_id] for item_id in candidates if abs(entries[item_id].timestamp - timestamp) <= window_s]
+        near = [entry for slot in candidates if abs((entry := _owner(owners, slot)).timestamp - timestamp) <= window_s]
         if numbers:
             near = [entry for entry in near if not self._numbers_differ(numbers, entry.numbers)]
         if not near:
@@ -1371,15 +1389,20 @@ class EventGrouper:
         _count_anchoring(ref, entry, -1)
         entry.in_profile = False
 
-    def _index(self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None) -> None:
+    def _index(
+        self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None, *, in_bands: bool = True
+    ) -> _Entry:
+        """Index one item in event ``ref``; its band keys too unless ``in_bands`` is False (``add_many`` adds them at once)."""
         item_id = item.item_id
         if timestamp is None:
             timestamp = item.published_at.timestamp()
         keys = ready.band_keys
+        slot = self._store.put(ready.row)
         entry = _Entry(
-            item_id, timestamp, ref, ready.url_key, ready.title_key, self._store.put(ready.row), keys is not None,
+            item_id, timestamp, ref, ready.url_key, ready.title_key, slot, keys is not None,
             item.topic_keys, ready.terms, ready.numbers, ready.parent_key,
         )  # fmt: skip
+        self._store.owners[slot] = entry
         self._entries[item_id] = entry
         ref.members[item_id] = None
         if ref.latest is None or (timestamp, item_id) > ref.latest:
@@ -1394,19 +1417,13 @@ class EventGrouper:
             self._by_title.setdefault(ready.title_key, []).append(item_id)
         for topic_key in item.topic_keys:
             self._by_topic.setdefault(topic_key, []).append(item_id)
-        if keys is not None:
-            buckets = self._buckets
-            for band_key in keys:
-                found = buckets.get(band_key)
-                if found is None:
-                    buckets[band_key] = item_id
-                elif isinstance(found, int):
-                    buckets[band_key] = [found, item_id]
-                else:
-                    found.append(item_id)
+        if keys is not None and in_bands:
+            self._bands.insert(keys, slot)
         heapq.heappush(self._expiry, (timestamp, item_id))
+        return entry
 
-    def _remove(self, entry: _Entry, *, band_keys_of_item: list[int] | None) -> None:
+    def _remove(self, entry: _Entry, *, unbanded: bool = False) -> None:
+        """Forget an indexed item; ``unbanded``: its band keys are out of the band index already (``_unband``)."""
         item_id = entry.item_id
         if entry.in_profile:
             self._leave_profile(entry)
@@ -1419,18 +1436,8 @@ class EventGrouper:
             _discard(self._by_title, entry.title_key, item_id)
         for topic_key in entry.topic_keys:
             _discard(self._by_topic, topic_key, item_id)
-        if entry.in_lsh:
-            if band_keys_of_item is None:
-                band_keys_of_item = self._band_keys_of_slots([entry.slot])[0]
-            buckets = self._buckets
-            for band_key in band_keys_of_item:
-                found = buckets.get(band_key)
-                if found == item_id:
-                    del buckets[band_key]
-                elif type(found) is list:
-                    found.remove(item_id)
-                    if len(found) == 1:
-                        buckets[band_key] = found[0]
+        if entry.in_lsh and not unbanded:
+            self._unband([entry])
         self._store.release(entry.slot)
         ref = entry.event
         del ref.members[item_id]
@@ -1441,6 +1448,13 @@ class EventGrouper:
 
 
 _NO_IDS: frozenset[int] = frozenset()
+
+
+def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
+    """The entry holding a slot the band index gave (the index holds live slots only)."""
+    entry = owners[slot]
+    assert entry is not None, f"the band index holds released slot {slot}"
+    return entry
 
 
 def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
