@@ -287,6 +287,10 @@ class Merge:
     similarity: float | None
 
 
+# The profile sums of an event with no dicts of its own (none or one member in its profile); never written to.
+_UNSET: dict[str, int] = {}
+
+
 class _EventRef:
     """One event in the index: its label, live members and term profile; shared by its items' entries.
 
@@ -294,28 +298,35 @@ class _EventRef:
     the profile window, ``norm2`` its exact squared length; ``holders``
     counts those members per evidence word they use, ``pointed`` those
     naming a risk point, ``places`` those naming each specific place in a
-    topic key (the ``anchor`` rule). ``ids`` are the
-    stored event ids folded into this event (for ``never_merge``); ``seed``
-    orders events founded in memory (survivor rule); ``latest`` is the
-    member last in ``(published_at, item_id)``. An event absorbed by another
-    points at it with ``alias``.
+    topic key (the ``anchor`` rule). While one member alone is in the
+    profile (most events: a post nobody repeated), ``solo`` is that member
+    and those sums are its own vector, numbers and keys, read through
+    ``_weight``, ``_held``, ``_numbers``, ``_norm2`` and ``_places``; the
+    dicts are then the shared empty ``_UNSET`` (``_materialize`` gives an
+    event dicts of its own). ``ids`` are the stored event ids folded into
+    this event (for ``never_merge``); ``seed`` orders events founded in
+    memory (survivor rule); ``latest`` is the member last in
+    ``(published_at, item_id)``. An event absorbed by another points at it
+    with ``alias``.
     """
 
     __slots__ = (
         "alias", "holders", "ids", "label", "latest", "members", "norm2", "numbers", "places", "pointed", "profile", "seed",
+        "solo",
     )  # fmt: skip
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
         self.members: dict[int, None] = {}
-        self.profile: dict[str, int] = {}
+        self.solo: _Entry | None = None
+        self.profile: dict[str, int] = _UNSET
         self.norm2 = 0
         # number -> how many members in the profile name it
-        self.numbers: dict[str, int] = {}
-        self.holders: dict[str, int] = {}
+        self.numbers: dict[str, int] = _UNSET
+        self.holders: dict[str, int] = _UNSET
         self.pointed = 0
-        self.places: dict[str, int] = {}
-        self.ids: set[int] = {label} if isinstance(label, int) else set()
+        self.places: dict[str, int] = _UNSET
+        self.ids: tuple[int, ...] = (label,) if isinstance(label, int) else ()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
         self.alias: _EventRef | None = None
@@ -373,7 +384,8 @@ class _Entry:
         self.slot = slot
         self.in_lsh = in_lsh
         self.topic_keys = topic_keys
-        self.numbers = numbers
+        # A tuple of interned strings: a frozenset of a few short strings is several times its size.
+        self.numbers: tuple[str, ...] = tuple(map(sys.intern, numbers)) if numbers else ()
         self.words: tuple[str, ...] = terms.words if terms else ()
         self.weights: array[int] = terms.weights if terms else array("H")
         self.norm2 = terms.norm2 if terms else 0
@@ -677,7 +689,7 @@ class EventGrouper:
         self._by_title: dict[str, list[int]] = {}
         self._by_topic: dict[str, list[int]] = {}
         # evidence word -> the events whose profile holds it
-        self._by_word: dict[str, set[_EventRef]] = {}
+        self._by_word: dict[str, list[_EventRef]] = {}
         # band key -> signature slots of the items sharing it (module docstring, _bands)
         self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
@@ -801,7 +813,7 @@ class EventGrouper:
             if ref is None:
                 continue
             ref.label = event_id
-            ref.ids.add(event_id)
+            ref.ids = (*ref.ids, event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
             self._events.setdefault(event_id, ref)
@@ -1034,7 +1046,7 @@ class EventGrouper:
         never = self._never
         if not never:
             return False
-        return any(never.get(event_id, _NO_IDS) & b.ids for event_id in a.ids)
+        return any(not never.get(event_id, _NO_IDS).isdisjoint(b.ids) for event_id in a.ids)
 
     def _fold(self, survivor: _EventRef, absorbed: _EventRef) -> None:
         """Make one event of two: the smaller's members and profile move into the larger, which takes the survivor's label."""
@@ -1047,13 +1059,17 @@ class EventGrouper:
         for item_id in small.members:
             entries[item_id].event = big
             big.members[item_id] = None
+        _materialize(big)
+        _materialize(small)
         profile, by_word = big.profile, self._by_word
         for word, weight in small.profile.items():
             holders = by_word.get(word)
+            held = profile.get(word)
             if holders is not None:  # an evidence word
-                holders.discard(small)
-                holders.add(big)
-            profile[word] = profile.get(word, 0) + weight
+                holders.remove(small)
+                if held is None:
+                    holders.append(big)
+            profile[word] = (held or 0) + weight
         big.norm2 = sum(weight * weight for weight in profile.values())
         for number, held in small.numbers.items():
             big.numbers[number] = big.numbers.get(number, 0) + held
@@ -1062,11 +1078,11 @@ class EventGrouper:
         for place, held in small.places.items():
             big.places[place] = big.places.get(place, 0) + held
         big.pointed += small.pointed
-        big.ids |= small.ids
+        big.ids += small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
         big.label, big.seed = label, seed
-        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, {}, 0, {}, big
-        small.holders, small.places, small.pointed = {}, {}, 0
+        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, _UNSET, 0, _UNSET, big
+        small.holders, small.places, small.pointed = _UNSET, _UNSET, 0
         self._events[label] = big
 
     def _closest_per_event(
@@ -1177,10 +1193,11 @@ class EventGrouper:
             return []
         ranked = []
         for ref, found in self._anchors(terms, least, 0.0).items():
-            count, placed = _distinct_anchors(found, ref.places)
-            if count < self.anchor_min_shared and not (placed and ref.pointed >= self.point_min_items):
+            places, pointed = _places(ref)
+            count, placed = _distinct_anchors(found, places)
+            if count < self.anchor_min_shared and not (placed and pointed >= self.point_min_items):
                 continue
-            if numbers and self._numbers_differ(numbers, ref.numbers):
+            if numbers and self._numbers_differ(numbers, _numbers(ref)):
                 continue
             if self._support(terms, ref) < self.anchor_min_similarity:
                 continue
@@ -1207,8 +1224,8 @@ class EventGrouper:
         """
         ranked = []
         for ref, found in self._anchors(terms, self.anchor_short_min_items, self.anchor_short_min_idf).items():
-            count, placed = _distinct_anchors(found, ref.places)
-            if count - placed < 1 or (numbers and self._numbers_differ(numbers, ref.numbers)):
+            count, placed = _distinct_anchors(found, _places(ref)[0])
+            if count - placed < 1 or (numbers and self._numbers_differ(numbers, _numbers(ref))):
                 continue
             latest = ref.latest or (0.0, 0)
             ranked.append((-count, -latest[0], -latest[1], ref))
@@ -1231,24 +1248,24 @@ class EventGrouper:
             holders = by_word.get(word)
             if not holders or len(holders) > cap:
                 continue
-            ref = max(holders, key=lambda held: (held.holders[word], held.latest or (0.0, 0)))
-            held = ref.holders[word]
-            if held >= least and held >= share * sum(other.holders[word] for other in holders):
+            ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
+            held = _held(ref, word)
+            if held >= least and held >= share * sum(_held(other, word) for other in holders):
                 anchors.setdefault(ref, []).append(word)
         return anchors
 
     def _support(self, terms: _Terms, ref: _EventRef) -> float:
         """The item's profile score against one event as the ``profile`` rule scores it (0.0 unless they share
         ``profile_min_shared`` evidence words), without its threshold."""
-        by_word, cap, profile = self._by_word, self.profile_max_events, ref.profile
+        by_word, cap = self._by_word, self.profile_max_events
         dot = shared = 0
         for index in range(terms.evidence):
             word = terms.words[index]
-            weight = profile.get(word)
+            weight = _weight(ref, word)
             if weight is not None and len(by_word[word]) <= cap:
                 dot += terms.weights[index] * weight
                 shared += 1
-        return dot / math.sqrt(terms.norm2 * ref.norm2) if shared >= self.profile_min_shared else 0.0
+        return dot / math.sqrt(terms.norm2 * _norm2(ref)) if shared >= self.profile_min_shared else 0.0
 
     def _most_similar(self, ready: _Prepared, timestamp: float) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
@@ -1296,7 +1313,9 @@ class EventGrouper:
                 continue
             weight = weights[index]
             for ref in holders:
-                dots[ref] = dots.get(ref, 0) + weight * ref.profile[word]
+                solo = ref.solo
+                held = ref.profile[word] if solo is None else solo.weights[solo.words.index(word)]
+                dots[ref] = dots.get(ref, 0) + weight * held
                 shared[ref] = shared.get(ref, 0) + 1
         floor = self.profile_merge_threshold if floor is None else floor
         if not dots:
@@ -1304,9 +1323,9 @@ class EventGrouper:
         item_norm2 = terms.norm2
         ranked = []
         for ref, dot in dots.items():
-            if shared[ref] < self.profile_min_shared or (numbers and self._numbers_differ(numbers, ref.numbers)):
+            if shared[ref] < self.profile_min_shared or (numbers and self._numbers_differ(numbers, _numbers(ref))):
                 continue
-            score = dot / math.sqrt(item_norm2 * ref.norm2)
+            score = dot / math.sqrt(item_norm2 * _norm2(ref))
             if score >= floor:
                 latest = ref.latest or (0.0, 0)
                 ranked.append((-score, -latest[0], -latest[1], ref))
@@ -1337,6 +1356,20 @@ class EventGrouper:
 
     def _join_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
+        entry.in_profile = True
+        heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
+        if ref.solo is None and not ref.profile:
+            # The first member in the profile: the event's sums are its own (_EventRef.solo).
+            ref.solo = entry
+            ref.profile = ref.numbers = ref.holders = ref.places = _UNSET
+            for word in entry.words[: entry.evidence]:
+                holders = by_word.get(word)
+                if holders is None:
+                    by_word[word] = [ref]
+                else:
+                    holders.append(ref)
+            return
+        _materialize(ref)
         profile = ref.profile
         dot = 0
         evidence = entry.evidence
@@ -1347,9 +1380,9 @@ class EventGrouper:
                 if position < evidence:
                     holders = by_word.get(word)
                     if holders is None:
-                        by_word[word] = {ref}
+                        by_word[word] = [ref]
                     else:
-                        holders.add(ref)
+                        holders.append(ref)
             else:
                 dot += held * weight
                 profile[word] = held + weight
@@ -1358,11 +1391,18 @@ class EventGrouper:
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
         _count_anchoring(ref, entry, 1)
-        entry.in_profile = True
-        heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
 
     def _leave_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
+        entry.in_profile = False
+        if ref.solo is entry:
+            ref.solo = None
+            for word in entry.words[: entry.evidence]:
+                holders = by_word[word]
+                holders.remove(ref)
+                if not holders:
+                    del by_word[word]
+            return
         profile = ref.profile
         dot = 0
         evidence = entry.evidence
@@ -1373,7 +1413,7 @@ class EventGrouper:
                 del profile[word]
                 if position < evidence:
                     holders = by_word[word]
-                    holders.discard(ref)
+                    holders.remove(ref)
                     if not holders:
                         del by_word[word]
             else:
@@ -1387,7 +1427,6 @@ class EventGrouper:
             else:
                 numbers[number] = held - 1
         _count_anchoring(ref, entry, -1)
-        entry.in_profile = False
 
     def _index(
         self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None, *, in_bands: bool = True
@@ -1460,13 +1499,68 @@ def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
 def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
     """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
     _count(ref.holders, entry.words[: entry.evidence], step)
-    places = [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
+    places = _places_of(entry)
     _count(ref.places, places, step)
     if len(places) < len(entry.topic_keys):
         ref.pointed += step
 
 
-def _distinct_anchors(words: list[str], places: Mapping[str, int]) -> tuple[int, bool]:
+def _places_of(entry: _Entry) -> list[str]:
+    """The specific places an item's topic keys name (``point@place``)."""
+    return [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
+
+
+def _materialize(ref: _EventRef) -> None:
+    """Give an event dicts of its own for its profile sums (holding its solo member's, if it has one)."""
+    if ref.profile is not _UNSET:
+        return
+    solo = ref.solo
+    ref.profile, ref.numbers, ref.holders, ref.places = {}, {}, {}, {}
+    ref.norm2 = ref.pointed = 0
+    if solo is None:
+        return
+    ref.solo = None
+    ref.profile.update(zip(solo.words, solo.weights, strict=True))
+    ref.norm2 = solo.norm2
+    ref.numbers.update(dict.fromkeys(solo.numbers, 1))
+    _count_anchoring(ref, solo, 1)
+
+
+def _weight(ref: _EventRef, word: str) -> int | None:
+    """The event's profile weight of a word (None if its profile lacks it)."""
+    solo = ref.solo
+    if solo is None:
+        return ref.profile.get(word)
+    try:
+        return solo.weights[solo.words.index(word)]
+    except ValueError:
+        return None
+
+
+def _held(ref: _EventRef, word: str) -> int:
+    """How many members in the event's profile use an evidence word the event holds (``_by_word``)."""
+    return 1 if ref.solo is not None else ref.holders[word]
+
+
+def _numbers(ref: _EventRef) -> Collection[str]:
+    """The numbers the event's members in the profile name."""
+    return ref.solo.numbers if ref.solo is not None else ref.numbers
+
+
+def _norm2(ref: _EventRef) -> int:
+    return ref.solo.norm2 if ref.solo is not None else ref.norm2
+
+
+def _places(ref: _EventRef) -> tuple[Collection[str], int]:
+    """The specific places the event's members in the profile name, and how many of them name a risk point."""
+    solo = ref.solo
+    if solo is None:
+        return ref.places, ref.pointed
+    places = _places_of(solo)
+    return places, int(len(places) < len(solo.topic_keys))
+
+
+def _distinct_anchors(words: list[str], places: Collection[str]) -> tuple[int, bool]:
     """How many distinct things the anchor words name (one inside another counts once, all places once),
     and whether a place is among them."""
     kept: list[str] = []
@@ -1488,11 +1582,18 @@ def _count(counts: dict[str, int], keys: Iterable[str], step: int) -> None:
 
 def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
     """Cosine similarity of two events' profiles (0.0 when either is empty)."""
-    if not a.norm2 or not b.norm2:
+    a_norm2, b_norm2 = _norm2(a), _norm2(b)
+    if not a_norm2 or not b_norm2:
         return 0.0
-    small, big = (a.profile, b.profile) if len(a.profile) <= len(b.profile) else (b.profile, a.profile)
+    a_profile, b_profile = _profile(a), _profile(b)
+    small, big = (a_profile, b_profile) if len(a_profile) <= len(b_profile) else (b_profile, a_profile)
     dot = sum(weight * big.get(word, 0) for word, weight in small.items())
-    return dot / math.sqrt(a.norm2 * b.norm2)
+    return dot / math.sqrt(a_norm2 * b_norm2)
+
+
+def _profile(ref: _EventRef) -> Mapping[str, int]:
+    solo = ref.solo
+    return ref.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
 
 
 def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
