@@ -351,6 +351,7 @@ class _Entry:
         "item_id",
         "norm2",
         "numbers",
+        "order",
         "parent_key",
         "slot",
         "timestamp",
@@ -374,9 +375,12 @@ class _Entry:
         terms: _Terms | None = None,
         numbers: frozenset[str] = frozenset(),
         parent_key: str | None = None,
+        order: tuple[float, int] | None = None,
     ) -> None:
         self.item_id = item_id
         self.timestamp = timestamp
+        # (timestamp, item_id): one tuple shared by both expiry heaps, the event's latest and its seed.
+        self.order = order or (timestamp, item_id)
         self.event = event
         self.url_key = url_key
         self.parent_key = parent_key
@@ -683,11 +687,12 @@ class EventGrouper:
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
         self._events: dict[EventLabel, _EventRef] = {}
-        self._by_url: dict[str, list[int]] = {}
+        # key -> the item id holding it, or a list of ids once a second item holds it (_add_key)
+        self._by_url: dict[str, int | list[int]] = {}
         # canonical URL of a post -> the indexed items answering or forwarding it (``thread``)
-        self._by_parent: dict[str, list[int]] = {}
-        self._by_title: dict[str, list[int]] = {}
-        self._by_topic: dict[str, list[int]] = {}
+        self._by_parent: dict[str, int | list[int]] = {}
+        self._by_title: dict[str, int | list[int]] = {}
+        self._by_topic: dict[str, int | list[int]] = {}
         # evidence word -> the events whose profile holds it
         self._by_word: dict[str, list[_EventRef]] = {}
         # band key -> signature slots of the items sharing it (module docstring, _bands)
@@ -949,6 +954,7 @@ class EventGrouper:
 
     def _assign_one(self, item: GroupItem, ready: _Prepared) -> Assignment:
         timestamp = item.published_at.timestamp()
+        order = (timestamp, item.item_id)
         self._expire_profiles(timestamp)
         ties = self._ties(item, ready, timestamp)
         if ties:
@@ -960,9 +966,9 @@ class EventGrouper:
                 similarity = None
         else:
             joined_by, matched, similarity = JOINED_BY_SEED, None, None
-            ref = self._event_ref(NewEvent(item.item_id), (timestamp, item.item_id))
+            ref = self._event_ref(NewEvent(item.item_id), order)
         label = ref.label
-        self._index(item, ref, ready, timestamp)
+        self._index(item, ref, ready, timestamp, order=order)
         return Assignment(item.item_id, label, joined_by, similarity, matched)
 
     def _ties(self, item: GroupItem, ready: _Prepared, timestamp: float) -> list[_Tie]:
@@ -975,22 +981,34 @@ class EventGrouper:
         """
         found: list[list[_Tie]] = []
         if ready.url_key is not None and ready.url_key in self._by_url:
-            found.append(self._closest_per_event(JOINED_BY_URL, self._by_url[ready.url_key], timestamp))
+            found.append(self._closest_per_event(JOINED_BY_URL, _ids_under(self._by_url, ready.url_key), timestamp))
         if ready.parent_key is not None:
             if ready.parent_key in self._by_url:
-                found.append(self._closest_per_event(JOINED_BY_THREAD, self._by_url[ready.parent_key], timestamp, windowed=False))
+                found.append(
+                    self._closest_per_event(
+                        JOINED_BY_THREAD, _ids_under(self._by_url, ready.parent_key), timestamp, windowed=False
+                    )
+                )
             if ready.parent_key in self._by_parent:  # other answers to the same post, which is not indexed
                 found.append(
-                    self._closest_per_event(JOINED_BY_THREAD, self._by_parent[ready.parent_key], timestamp, windowed=False)
+                    self._closest_per_event(
+                        JOINED_BY_THREAD, _ids_under(self._by_parent, ready.parent_key), timestamp, windowed=False
+                    )
                 )
         if ready.url_key is not None and ready.url_key in self._by_parent:
             # Answers indexed before the post they answer (collected first, or dated earlier).
-            found.append(self._closest_per_event(JOINED_BY_THREAD, self._by_parent[ready.url_key], timestamp, windowed=False))
+            found.append(
+                self._closest_per_event(JOINED_BY_THREAD, _ids_under(self._by_parent, ready.url_key), timestamp, windowed=False)
+            )
         if ready.title_key is not None and ready.title_key in self._by_title:
             comparable_row = ready.row if ready.band_keys is not None else None
             found.append(
                 self._closest_per_event(
-                    JOINED_BY_TITLE, self._by_title[ready.title_key], timestamp, row=comparable_row, numbers=ready.numbers
+                    JOINED_BY_TITLE,
+                    _ids_under(self._by_title, ready.title_key),
+                    timestamp,
+                    row=comparable_row,
+                    numbers=ready.numbers,
                 )
             )
         if ready.band_keys is not None:
@@ -1133,7 +1151,7 @@ class EventGrouper:
         """Each indexed item holding any of the topic keys within ``window_s`` of ``timestamp``, once, with its distance."""
         seen: set[int] = set()
         for key in keys:
-            for item_id in self._by_topic.get(key, ()):
+            for item_id in _ids_under(self._by_topic, key):
                 if item_id in seen:
                     continue
                 seen.add(item_id)
@@ -1357,7 +1375,7 @@ class EventGrouper:
     def _join_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
         entry.in_profile = True
-        heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
+        heapq.heappush(self._profile_expiry, entry.order)
         if ref.solo is None and not ref.profile:
             # The first member in the profile: the event's sums are its own (_EventRef.solo).
             ref.solo = entry
@@ -1429,7 +1447,14 @@ class EventGrouper:
         _count_anchoring(ref, entry, -1)
 
     def _index(
-        self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None, *, in_bands: bool = True
+        self,
+        item: GroupItem,
+        ref: _EventRef,
+        ready: _Prepared,
+        timestamp: float | None = None,
+        *,
+        in_bands: bool = True,
+        order: tuple[float, int] | None = None,
     ) -> _Entry:
         """Index one item in event ``ref``; its band keys too unless ``in_bands`` is False (``add_many`` adds them at once)."""
         item_id = item.item_id
@@ -1439,26 +1464,26 @@ class EventGrouper:
         slot = self._store.put(ready.row)
         entry = _Entry(
             item_id, timestamp, ref, ready.url_key, ready.title_key, slot, keys is not None,
-            item.topic_keys, ready.terms, ready.numbers, ready.parent_key,
+            item.topic_keys, ready.terms, ready.numbers, ready.parent_key, order,
         )  # fmt: skip
         self._store.owners[slot] = entry
         self._entries[item_id] = entry
         ref.members[item_id] = None
-        if ref.latest is None or (timestamp, item_id) > ref.latest:
-            ref.latest = (timestamp, item_id)
+        if ref.latest is None or entry.order > ref.latest:
+            ref.latest = entry.order
         if entry.words:
             self._join_profile(entry)
         if ready.url_key is not None:
-            self._by_url.setdefault(ready.url_key, []).append(item_id)
+            _add_key(self._by_url, ready.url_key, item_id)
         if ready.parent_key is not None:
-            self._by_parent.setdefault(ready.parent_key, []).append(item_id)
+            _add_key(self._by_parent, ready.parent_key, item_id)
         if ready.title_key is not None:
-            self._by_title.setdefault(ready.title_key, []).append(item_id)
+            _add_key(self._by_title, ready.title_key, item_id)
         for topic_key in item.topic_keys:
-            self._by_topic.setdefault(topic_key, []).append(item_id)
+            _add_key(self._by_topic, topic_key, item_id)
         if keys is not None and in_bands:
             self._bands.insert(keys, slot)
-        heapq.heappush(self._expiry, (timestamp, item_id))
+        heapq.heappush(self._expiry, entry.order)
         return entry
 
     def _remove(self, entry: _Entry, *, unbanded: bool = False) -> None:
@@ -1481,7 +1506,7 @@ class EventGrouper:
         ref = entry.event
         del ref.members[item_id]
         if ref.latest is not None and ref.latest[1] == item_id:
-            ref.latest = max(((self._entries[member].timestamp, member) for member in ref.members), default=None)
+            ref.latest = max((self._entries[member].order for member in ref.members), default=None)
         if not ref.members and self._events.get(ref.label) is ref:
             del self._events[ref.label]
 
@@ -1604,16 +1629,38 @@ def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
     return (1, seed[0], seed[1])
 
 
-def _discard(index: dict[str, list[int]], key: str, item_id: int) -> None:
-    item_ids = index.get(key)
-    if item_ids is None:
+def _add_key(index: dict[str, int | list[int]], key: str, item_id: int) -> None:
+    """File an item under a key: the id alone while it is the only one (a one-item list costs four times an id)."""
+    held = index.get(key)
+    if held is None:
+        index[key] = item_id
+    elif isinstance(held, int):
+        index[key] = [held, item_id]
+    else:
+        held.append(item_id)
+
+
+def _ids_under(index: dict[str, int | list[int]], key: str) -> list[int]:
+    held = index.get(key)
+    if held is None:
+        return []
+    return [held] if isinstance(held, int) else held
+
+
+def _discard(index: dict[str, int | list[int]], key: str, item_id: int) -> None:
+    held = index.get(key)
+    if held is None:
+        return
+    if isinstance(held, int):
+        if held == item_id:
+            del index[key]
         return
     try:
-        item_ids.remove(item_id)
+        held.remove(item_id)
     except ValueError:
         return
-    if not item_ids:
-        del index[key]
+    if len(held) == 1:
+        index[key] = held[0]
 
 
 def _check_items(items: Sequence[GroupItem]) -> None:
