@@ -317,7 +317,8 @@ class _EventRef:
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
-        self.members: dict[int, None] = {}
+        # The member ids once the event has two; None while ``latest`` is its only member (or it has none).
+        self.members: dict[int, None] | None = None
         self.solo: _Entry | None = None
         self.profile: dict[str, int] = _UNSET
         self.norm2 = 0
@@ -333,7 +334,26 @@ class _EventRef:
 
     @property
     def size(self) -> int:
-        return len(self.members)
+        if self.members is not None:
+            return len(self.members)
+        return 0 if self.latest is None else 1
+
+    def member_ids(self) -> list[int]:
+        if self.members is not None:
+            return list(self.members)
+        return [] if self.latest is None else [self.latest[1]]
+
+    def add_member(self, order: tuple[float, int]) -> None:
+        """Count in a member, given as its ``(timestamp, item_id)``."""
+        latest = self.latest
+        if latest is None:
+            self.members, self.latest = None, order
+            return
+        if self.members is None:
+            self.members = {latest[1]: None}
+        self.members[order[1]] = None
+        if order > latest:
+            self.latest = order
 
     def live(self) -> _EventRef:
         ref = self
@@ -1074,9 +1094,10 @@ class EventGrouper:
             if self._events.get(event_label) in (big, small):
                 del self._events[event_label]
         entries = self._entries
-        for item_id in small.members:
-            entries[item_id].event = big
-            big.members[item_id] = None
+        for item_id in small.member_ids():
+            entry = entries[item_id]
+            entry.event = big
+            big.add_member(entry.order)
         _materialize(big)
         _materialize(small)
         profile, by_word = big.profile, self._by_word
@@ -1468,9 +1489,7 @@ class EventGrouper:
         )  # fmt: skip
         self._store.owners[slot] = entry
         self._entries[item_id] = entry
-        ref.members[item_id] = None
-        if ref.latest is None or entry.order > ref.latest:
-            ref.latest = entry.order
+        ref.add_member(entry.order)
         if entry.words:
             self._join_profile(entry)
         if ready.url_key is not None:
@@ -1504,10 +1523,13 @@ class EventGrouper:
             self._unband([entry])
         self._store.release(entry.slot)
         ref = entry.event
-        del ref.members[item_id]
-        if ref.latest is not None and ref.latest[1] == item_id:
-            ref.latest = max((self._entries[member].order for member in ref.members), default=None)
-        if not ref.members and self._events.get(ref.label) is ref:
+        if ref.members is None:  # its only member
+            ref.latest = None
+        else:
+            del ref.members[item_id]
+            if ref.latest is not None and ref.latest[1] == item_id:
+                ref.latest = max((self._entries[member].order for member in ref.members), default=None)
+        if not ref.size and self._events.get(ref.label) is ref:
             del self._events[ref.label]
 
 
