@@ -411,10 +411,14 @@ class _Entry:
         # A tuple of interned strings: a frozenset of a few short strings is several times its size.
         self.numbers: tuple[str, ...] = tuple(map(sys.intern, numbers)) if numbers else ()
         self.words: tuple[str, ...] = terms.words if terms else ()
-        self.weights: array[int] = terms.weights if terms else array("H")
+        self.weights: array[int] = terms.weights if terms else _NO_WEIGHTS
         self.norm2 = terms.norm2 if terms else 0
         self.evidence = terms.evidence if terms else 0
         self.in_profile = False
+
+
+# The weights of an entry without a term vector (shared, never written to).
+_NO_WEIGHTS: array[int] = array("H")
 
 
 class _Terms:
@@ -885,7 +889,8 @@ class EventGrouper:
             texts.append(text)
             numbers.append(named)
             key = title_key_of_clean(cleaned) if cleaned else None
-            title_keys.append(key if key is None or key != self._source_key(item.source) else None)
+            # Interned: reposts keep their original's title, and every entry holds its key.
+            title_keys.append(sys.intern(key) if key is not None and key != self._source_key(item.source) else None)
             if item.signature is None:
                 missing.append(index)
                 continue
@@ -1441,6 +1446,7 @@ class EventGrouper:
                 holders.remove(ref)
                 if not holders:
                     del by_word[word]
+            _forget_terms(entry)
             return
         profile = ref.profile
         dot = 0
@@ -1466,6 +1472,7 @@ class EventGrouper:
             else:
                 numbers[number] = held - 1
         _count_anchoring(ref, entry, -1)
+        _forget_terms(entry)
 
     def _index(
         self,
@@ -1550,6 +1557,11 @@ def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
     _count(ref.places, places, step)
     if len(places) < len(entry.topic_keys):
         ref.pointed += step
+
+
+def _forget_terms(entry: _Entry) -> None:
+    """Drop an entry's term vector once it has left the profile window: nothing reads it again there."""
+    entry.words, entry.weights, entry.evidence, entry.norm2 = (), _NO_WEIGHTS, 0, 0
 
 
 def _places_of(entry: _Entry) -> list[str]:
