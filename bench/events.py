@@ -53,11 +53,13 @@ their text ties them to the original. Items arrive in ``published_at`` order.
 ``index_mib_at_scale``
     The grouping index at 1,000,000 items, extrapolated (not measured):
     ``tracemalloc`` of groupers that assigned the first 5,000 and 20,000
-    items (signatures, keys, LSH buckets, term vectors and profiles: all
-    of them in the 24-hour profile window, the largest an entry gets), a
-    straight line through the two, read at 1,000,000. The signature matrix
-    doubles as it grows, so both measured points carry a spare of up to
-    half and the line over-estimates. The anchor is the 2 GiB the issue
+    items (signatures, keys, the LSH band runs, term vectors and profiles:
+    all of them in the 24-hour profile window, the largest an entry gets;
+    an entry drops its term vector when it leaves that window, as six in
+    seven entries of a week's index have), a straight line through the two, read at
+    1,000,000. The signature matrix grows by an eighth, so both measured
+    points carry a spare of up to an eighth (the line's slope about 540
+    bytes an item for 512 of signature). The anchor is the 2 GiB the issue
     allows; ``ratio = limit / ours``.
 
 Every line carries ``peak_rss_mib``: this process's peak resident set

@@ -23,8 +23,11 @@ whose key is among the query's keys, as the dict did.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
+_Key = TypeVar("_Key", int, str)
 _DEAD = -1
 # A new run is merged with the one before it while that one holds at most this many times its pairs.
 _MERGE_RATIO = 2
@@ -66,13 +69,7 @@ class BandIndex:
         """Add one item's keys to the batch being inserted; it is found at once, by ``lookup``."""
         recent = self._recent
         for key in keys:
-            found = recent.get(key)
-            if found is None:
-                recent[key] = slot
-            elif isinstance(found, int):
-                recent[key] = [found, slot]
-            else:
-                found.append(slot)
+            file_under(recent, key, slot)
         self._recent_pairs += len(keys)
 
     def insert_many(self, keys: np.ndarray, slots: np.ndarray) -> None:
@@ -188,6 +185,18 @@ class BandIndex:
         while runs and len(runs[-1]) - runs[-1].dead <= _MERGE_RATIO * len(run):
             run = _merged(runs.pop(), run)
         runs.append(run)
+
+
+def file_under(index: dict[_Key, int | list[int]], key: _Key, value: int) -> None:
+    """Add ``value`` under ``key`` of a multimap that holds a lone value without a list (a one-item list
+    costs four times an int)."""
+    held = index.get(key)
+    if held is None:
+        index[key] = value
+    elif isinstance(held, int):
+        index[key] = [held, value]
+    else:
+        held.append(value)
 
 
 def _matches(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

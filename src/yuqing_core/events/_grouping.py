@@ -135,13 +135,26 @@ parameters: ``MinHashLSH(threshold, num_perm)`` chooses ``b`` bands of
 we read ``b`` and ``r`` off such an index. Two items are LSH candidates
 exactly when they agree on all ``r`` values of at least one band, as in
 ``MinHashLSH.query``; the band is looked up by a 64-bit hash of its values
-(``_minhash.band_keys``) in one plain dict instead of datasketch's
+(``_minhash.band_keys``), one index for all bands, instead of datasketch's
 per-band dict of sets keyed by the band's bytes. Hash collisions can only
 add candidates, and every candidate is verified by its Jaccard estimate.
-Measured in ``bench/events.py``: index loading about 2.4 times as fast
-as ``MinHashLSH`` with dict storage, and under half its memory per item
-with our signature matrix included; a test checks that both return the
-same candidates.
+The index (``_bands.BandIndex``) holds (key, signature slot) pairs in
+sorted numpy runs, 12 bytes a pair, where a dict of Python ints took about
+80: a batch's own inserts wait in a small dict until ``assign`` returns,
+every item of a batch is looked up in the runs at once, and ``add_many``
+loads its items as one run. Measured in ``bench/events.py``: index loading
+about 2.4 times as fast as ``MinHashLSH`` with dict storage, and under
+half its memory per item with our signature matrix included; a test
+checks that both return the same candidates.
+
+Memory. The index is meant to hold a million items (``bench/events.py``,
+``index_mib_at_scale``), so per-item Python objects are kept few: an event
+with one member in its profile (most events) reads that member's term
+vector instead of holding dicts of its own (``_EventRef.solo``), and keeps
+no member dict; an entry drops its term vector when it leaves the profile
+window; one ``(timestamp, item_id)`` tuple per entry serves both expiry
+heaps and its event's ``latest``; a key held by one item maps to its id,
+not to a list.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
 one ``assign`` call or several, and every rule looks only within its
@@ -168,7 +181,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from yuqing_core.events._bands import BandIndex
+from yuqing_core.events._bands import BandIndex, file_under
 from yuqing_core.events._hotwords import count_words, idf_table
 from yuqing_core.events._minhash import (
     SIGNATURE_DTYPE,
@@ -711,7 +724,7 @@ class EventGrouper:
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
         self._events: dict[EventLabel, _EventRef] = {}
-        # key -> the item id holding it, or a list of ids once a second item holds it (_add_key)
+        # key -> the item id holding it, or a list of ids once a second item holds it (file_under)
         self._by_url: dict[str, int | list[int]] = {}
         # canonical URL of a post -> the indexed items answering or forwarding it (``thread``)
         self._by_parent: dict[str, int | list[int]] = {}
@@ -865,11 +878,19 @@ class EventGrouper:
         return len(evicted)
 
     def memory_bytes(self) -> int:
-        """A rough size of the index: signature matrix plus an estimate per entry, bucket and profile word."""
-        per_entry = 360  # _Entry, its float, dict slots in _entries, url/title lists and the expiry heap
-        per_word = 150  # the entry's word tuple slot and weight, profile dict slot, share of _by_word sets
+        """A rough size of the index: the signature matrix and band runs as allocated, plus an estimate per
+        entry, event and term-vector word (fitted to ``tracemalloc`` on ``bench/events.py``'s items)."""
+        per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
+        per_event = 230  # _EventRef, its label and _events slot
+        per_word = 30  # the entry's word tuple slot and weight, share of _by_word lists and of shared profiles
         words = sum(len(entry.words) for entry in self._entries.values())
-        return self._store.nbytes + self._bands.nbytes + per_entry * len(self._entries) + per_word * words
+        return (
+            self._store.nbytes
+            + self._bands.nbytes
+            + per_entry * len(self._entries)
+            + per_event * len(self._events)
+            + per_word * words
+        )
 
     # --- internals ----------------------------------------------------------------
 
@@ -1500,13 +1521,13 @@ class EventGrouper:
         if entry.words:
             self._join_profile(entry)
         if ready.url_key is not None:
-            _add_key(self._by_url, ready.url_key, item_id)
+            file_under(self._by_url, ready.url_key, item_id)
         if ready.parent_key is not None:
-            _add_key(self._by_parent, ready.parent_key, item_id)
+            file_under(self._by_parent, ready.parent_key, item_id)
         if ready.title_key is not None:
-            _add_key(self._by_title, ready.title_key, item_id)
+            file_under(self._by_title, ready.title_key, item_id)
         for topic_key in item.topic_keys:
-            _add_key(self._by_topic, topic_key, item_id)
+            file_under(self._by_topic, topic_key, item_id)
         if keys is not None and in_bands:
             self._bands.insert(keys, slot)
         heapq.heappush(self._expiry, entry.order)
@@ -1661,17 +1682,6 @@ def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
         return (0, 0.0, ref.label)
     seed = ref.seed or (math.inf, ref.label.seed_item_id)
     return (1, seed[0], seed[1])
-
-
-def _add_key(index: dict[str, int | list[int]], key: str, item_id: int) -> None:
-    """File an item under a key: the id alone while it is the only one (a one-item list costs four times an id)."""
-    held = index.get(key)
-    if held is None:
-        index[key] = item_id
-    elif isinstance(held, int):
-        index[key] = [held, item_id]
-    else:
-        held.append(item_id)
 
 
 def _ids_under(index: dict[str, int | list[int]], key: str) -> list[int]:
