@@ -326,6 +326,16 @@ def test_evict_before_forgets_old_items_everywhere() -> None:
         grouper.evict_before(datetime(2026, 1, 1))
 
 
+def test_an_item_added_again_at_the_same_time_is_evicted_once() -> None:
+    grouper = EventGrouper()
+    grouper.add(item(1, text=STORY), event_id=1)
+    grouper.add(item(1, text=STORY), event_id=2)  # the database regrouped it: replaced, same published_at
+    assert grouper.event_of(1) == 2
+    # Its first heap record is stale although its time is the same: evicting must not remove it twice.
+    assert grouper.evict_before(T0 + timedelta(hours=1)) == 1
+    assert 1 not in grouper and len(grouper._bands) == 0
+
+
 def test_stored_signatures_rebuild_the_same_index() -> None:
     grouper = EventGrouper()
     grouper.assign([item(1, text=STORY), item(2, hours=1, text=OTHER)])

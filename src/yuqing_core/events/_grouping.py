@@ -867,10 +867,10 @@ class EventGrouper:
         limit = cutoff.timestamp()
         evicted: list[_Entry] = []
         while self._expiry and self._expiry[0][0] < limit:
-            timestamp, item_id = heapq.heappop(self._expiry)
-            entry = self._entries.get(item_id)
-            # Entries replaced by add() leave stale heap records behind; skip them.
-            if entry is not None and entry.timestamp == timestamp:
+            order = heapq.heappop(self._expiry)
+            entry = self._entries.get(order[1])
+            # Entries replaced by add() leave stale heap records behind, also of the same time; skip them.
+            if entry is not None and entry.order is order:
                 evicted.append(entry)
         self._unband([entry for entry in evicted if entry.in_lsh])
         for entry in evicted:
@@ -1414,9 +1414,9 @@ class EventGrouper:
         limit = timestamp - self._profile_window_s
         heap = self._profile_expiry
         while heap and heap[0][0] < limit:
-            expired, item_id = heapq.heappop(heap)
-            entry = self._entries.get(item_id)
-            if entry is not None and entry.timestamp == expired and entry.in_profile:
+            order = heapq.heappop(heap)
+            entry = self._entries.get(order[1])
+            if entry is not None and entry.order is order and entry.in_profile:
                 self._leave_profile(entry)
 
     def _join_profile(self, entry: _Entry) -> None:
