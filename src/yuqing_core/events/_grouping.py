@@ -478,6 +478,40 @@ class _Prepared:
         self.sealed: list[int] = []
 
 
+class _Holders:
+    """The events whose profile holds an evidence word (``EventGrouper._by_word``): ``count`` of them.
+
+    An event that stops holding the word only lowers ``count``: taking it
+    out of ``refs`` would scan a list of thousands for a common word, while
+    a set of them took some 1 kB an item. ``refs`` may so hold events that
+    no longer hold the word, or one twice; ``live`` (read only where
+    ``count`` is at most ``profile_max_events``) and ``add`` (when such
+    refs pile up) keep just the holders.
+    """
+
+    __slots__ = ("count", "refs")
+
+    def __init__(self, ref: _EventRef) -> None:
+        self.count = 1
+        self.refs = [ref]
+
+    def add(self, ref: _EventRef, word: str) -> None:
+        """Count in an event that has just come to hold the word."""
+        self.count += 1
+        self.refs.append(ref)
+        if len(self.refs) > 2 * self.count + 16:
+            self.live(word)
+
+    def live(self, word: str) -> list[_EventRef]:
+        """The events holding the word, each once, in the order they came to hold it."""
+        if len(self.refs) != self.count:
+            # _holds, inlined: this runs over thousands of events for a common word.
+            self.refs = [
+                ref for ref in dict.fromkeys(self.refs) if (word in ref.profile if ref.solo is None else word in ref.solo.words)
+            ]
+        return self.refs
+
+
 class _Tie:
     """Evidence tying the item to one event: which rule, how strongly, through which indexed item."""
 
@@ -494,9 +528,10 @@ class _SignatureStore:
     """Signature rows in one growing matrix, so candidates are verified with one fancy index; ``owners[slot]``
     is the entry whose row a slot holds (the band index stores slots).
 
-    The matrix grows by an eighth (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
-    items a doubling would leave up to 256 MiB unused, an eighth 64 MiB, for copying each row about
-    nine times over its life instead of twice.
+    The matrix grows by a quarter (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
+    items a doubling may leave 256 MiB unused, a quarter 102 MiB, for copying each row about five
+    times over its life instead of twice (an eighth measured several microseconds an item slower,
+    most of it faulting in fresh pages).
     """
 
     def __init__(self, num_perm: int) -> None:
@@ -511,7 +546,7 @@ class _SignatureStore:
         else:
             slot = len(self.owners)
             if slot == self.rows.shape[0]:
-                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 8), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
+                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 4), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
                 grown[:slot] = self.rows
                 self.rows = grown
             self.owners.append(owner)
@@ -731,7 +766,7 @@ class EventGrouper:
         self._by_title: dict[str, int | list[int]] = {}
         self._by_topic: dict[str, int | list[int]] = {}
         # evidence word -> the events whose profile holds it
-        self._by_word: dict[str, list[_EventRef]] = {}
+        self._by_word: dict[str, _Holders] = {}
         # band key -> signature slots of the items sharing it (module docstring, _bands)
         self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
@@ -1127,14 +1162,16 @@ class EventGrouper:
         _materialize(big)
         _materialize(small)
         profile, by_word = big.profile, self._by_word
-        for word, weight in small.profile.items():
-            holders = by_word.get(word)
+        # Out of small first, so that a compaction of a holder list on the way sees who holds what.
+        small_profile, small.profile = small.profile, _UNSET
+        for word, weight in small_profile.items():
             held = profile.get(word)
-            if holders is not None:  # an evidence word
-                holders.remove(small)
-                if held is None:
-                    holders.append(big)
             profile[word] = (held or 0) + weight
+            holders = by_word.get(word)
+            if holders is not None:  # an evidence word
+                holders.count -= 1
+                if held is None:
+                    holders.add(big, word)
         big.norm2 = sum(weight * weight for weight in profile.values())
         for number, held in small.numbers.items():
             big.numbers[number] = big.numbers.get(number, 0) + held
@@ -1310,9 +1347,10 @@ class EventGrouper:
             word = words[index]
             if min_idf > 0.0 and idf.get(word, median) < min_idf:
                 continue
-            holders = by_word.get(word)
-            if not holders or len(holders) > cap:
+            held_by = by_word.get(word)
+            if held_by is None or held_by.count > cap:
                 continue
+            holders = held_by.live(word)
             ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
             held = _held(ref, word)
             if held >= least and held >= share * sum(_held(other, word) for other in holders):
@@ -1327,7 +1365,7 @@ class EventGrouper:
         for index in range(terms.evidence):
             word = terms.words[index]
             weight = _weight(ref, word)
-            if weight is not None and len(by_word[word]) <= cap:
+            if weight is not None and by_word[word].count <= cap:
                 dot += terms.weights[index] * weight
                 shared += 1
         return dot / math.sqrt(terms.norm2 * _norm2(ref)) if shared >= self.profile_min_shared else 0.0
@@ -1373,11 +1411,11 @@ class EventGrouper:
         words, weights = terms.words, terms.weights
         for index in range(terms.evidence):
             word = words[index]
-            holders = by_word.get(word)
-            if not holders or len(holders) > cap:
+            held_by = by_word.get(word)
+            if held_by is None or held_by.count > cap:
                 continue
             weight = weights[index]
-            for ref in holders:
+            for ref in held_by.live(word):
                 solo = ref.solo
                 held = ref.profile[word] if solo is None else solo.weights[solo.words.index(word)]
                 dots[ref] = dots.get(ref, 0) + weight * held
@@ -1430,9 +1468,9 @@ class EventGrouper:
             for word in entry.words[: entry.evidence]:
                 holders = by_word.get(word)
                 if holders is None:
-                    by_word[word] = [ref]
+                    by_word[word] = _Holders(ref)
                 else:
-                    holders.append(ref)
+                    holders.add(ref, word)
             return
         _materialize(ref)
         profile = ref.profile
@@ -1445,9 +1483,9 @@ class EventGrouper:
                 if position < evidence:
                     holders = by_word.get(word)
                     if holders is None:
-                        by_word[word] = [ref]
+                        by_word[word] = _Holders(ref)
                     else:
-                        holders.append(ref)
+                        holders.add(ref, word)
             else:
                 dot += held * weight
                 profile[word] = held + weight
@@ -1464,8 +1502,8 @@ class EventGrouper:
             ref.solo = None
             for word in entry.words[: entry.evidence]:
                 holders = by_word[word]
-                holders.remove(ref)
-                if not holders:
+                holders.count -= 1
+                if not holders.count:
                     del by_word[word]
             _forget_terms(entry)
             return
@@ -1479,8 +1517,8 @@ class EventGrouper:
                 del profile[word]
                 if position < evidence:
                     holders = by_word[word]
-                    holders.remove(ref)
-                    if not holders:
+                    holders.count -= 1
+                    if not holders.count:
                         del by_word[word]
             else:
                 profile[word] = held - weight
