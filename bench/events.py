@@ -1,7 +1,8 @@
 """Benchmark of event grouping, each figure beside an anchor measured in the same run.
 
 Run with ``.venv/bin/python bench/events.py`` (``--items N`` for a smaller
-run). Every line on stdout is one JSON object::
+run, ``--figures scale`` for the index at scale alone: a few minutes, most
+of it counting the words of the items it groups). Every line on stdout is one JSON object::
 
     {"bench": "events", "metric": ..., "value": ..., "anchor": ..., "anchor_value": ..., "ratio": ...}
 
@@ -52,11 +53,13 @@ their text ties them to the original. Items arrive in ``published_at`` order.
 ``index_mib_at_scale``
     The grouping index at 1,000,000 items, extrapolated (not measured):
     ``tracemalloc`` of groupers that assigned the first 5,000 and 20,000
-    items (signatures, keys, LSH buckets, term vectors and profiles: all
-    of them in the 24-hour profile window, the largest an entry gets), a
-    straight line through the two, read at 1,000,000. The signature matrix
-    doubles as it grows, so both measured points carry a spare of up to
-    half and the line over-estimates. The anchor is the 2 GiB the issue
+    items (signatures, keys, the LSH band runs, term vectors and profiles:
+    all of them in the 24-hour profile window, the largest an entry gets;
+    an entry drops its term vector when it leaves that window, as six in
+    seven entries of a week's index have), a straight line through the two, read at
+    1,000,000. The signature matrix grows by a quarter, so both measured
+    points carry a spare of up to a fifth (the line's slope about 620
+    bytes an item for 512 of signature). The anchor is the 2 GiB the issue
     allows; ``ratio = limit / ours``.
 
 Every line carries ``peak_rss_mib``: this process's peak resident set
@@ -122,6 +125,7 @@ MEMORY_ITEMS = 5_000
 SCALE_ITEMS = 1_000_000
 MEMORY_LIMIT_MIB = 2048
 REBUILD_ROUNDS = 3
+FIGURES = ("grouping", "rebuild", "memory", "scale")
 # The grouper's options, shared by both sides.
 THRESHOLD = 0.5
 NUM_PERM = 128
@@ -192,7 +196,8 @@ def repost_of(rng: random.Random, title: str, text: str) -> tuple[str, str]:
     return title, body
 
 
-def build_items(count: int) -> list[Synthetic]:
+def build_items(count: int, counted: int | None = None) -> list[Synthetic]:
+    """``count`` items; only the first ``counted`` (default all) get word counts, the rest None (the slow part)."""
     rng = random.Random(SEED)
     clauses = county_clauses()
     start = datetime(2026, 11, 24, tzinfo=SHANGHAI)
@@ -217,14 +222,16 @@ def build_items(count: int) -> list[Synthetic]:
     drafts.sort(key=lambda draft: draft[0])
     item_id_of = {draft[1]: item_id for item_id, draft in enumerate(drafts)}
     # Word counts as the match step stores them with each relevant item (not timed: the match step pays for them).
-    counts = count_words([f"{title} {text}" for _, _, _, title, text, _, _ in drafts])
+    counted = count if counted is None else min(count, counted)
+    texts = [f"{title} {text}" for _, _, _, title, text, _, _ in drafts[:counted]]
+    counts = [counted_words["words"] for counted_words in count_words(texts)] + [None] * (count - counted)
     return [
         Synthetic(
-            GroupItem(item_id, at, url, title, text, rng.choice(SOURCES), word_counts=counted["words"]),
+            GroupItem(item_id, at, url, title, text, rng.choice(SOURCES), word_counts=words),
             item_id_of[story],
             repost,
         )
-        for item_id, ((at, _, story, title, text, url, repost), counted) in enumerate(zip(drafts, counts, strict=True))
+        for item_id, ((at, _, story, title, text, url, repost), words) in enumerate(zip(drafts, counts, strict=True))
     ]
 
 
@@ -479,27 +486,44 @@ def bench_index_at_scale(data: list[Synthetic]) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=ITEMS, help=f"items to group (default {ITEMS:,})")
+    parser.add_argument(
+        "--figures",
+        default=",".join(FIGURES),
+        help=(
+            f"comma-separated figures to measure, of {', '.join(FIGURES)} (default all); "
+            f"rebuild needs grouping; memory and scale alone count the words of the first {4 * MEMORY_ITEMS:,} items only"
+        ),
+    )
     args = parser.parse_args()
+    figures = set(args.figures.split(","))
+    if not figures <= set(FIGURES) or ("rebuild" in figures and "grouping" not in figures):
+        parser.error(f"--figures takes some of {', '.join(FIGURES)}, and rebuild only with grouping")
     started = time.perf_counter()
-    data = build_items(args.items)
+    data = build_items(args.items, None if figures & {"grouping", "rebuild"} else 4 * MEMORY_ITEMS)
     # The data lives for the whole run: keep the collector from rescanning it
     # at every collection, which would land in whichever side runs then.
     gc.collect()
     gc.freeze()
     log(f"built {len(data):,} items ({sum(s.repost for s in data):,} reposts) in {time.perf_counter() - started:.1f} s")
-    reset_peak_rss()
-    line, grouper = bench_grouping(data)
-    emit({**line, "peak_rss_mib": peak_rss_mib()})
-    log(f"grouping done at {time.perf_counter() - started:.1f} s")
-    reset_peak_rss()
-    emit({**bench_rebuild(data, grouper), "peak_rss_mib": peak_rss_mib()})
-    del grouper
-    log(f"rebuild done at {time.perf_counter() - started:.1f} s")
+    if "grouping" in figures:
+        reset_peak_rss()
+        line, grouper = bench_grouping(data)
+        emit({**line, "peak_rss_mib": peak_rss_mib()})
+        log(f"grouping done at {time.perf_counter() - started:.1f} s")
+        if "rebuild" in figures:
+            reset_peak_rss()
+            emit({**bench_rebuild(data, grouper), "peak_rss_mib": peak_rss_mib()})
+            log(f"rebuild done at {time.perf_counter() - started:.1f} s")
+        del grouper
     gc.collect()
-    reset_peak_rss()
-    emit({**bench_memory(data), "peak_rss_mib": peak_rss_mib()})
-    reset_peak_rss()
-    emit({**bench_index_at_scale(data), "peak_rss_mib": peak_rss_mib()})
+    if "memory" in figures:
+        reset_peak_rss()
+        emit({**bench_memory(data), "peak_rss_mib": peak_rss_mib()})
+    if "scale" in figures:
+        # The same state as after the other figures: the word and idf tables loaded before the measurement.
+        new_grouper().assign([synthetic.item for synthetic in data[:BATCH]])
+        reset_peak_rss()
+        emit({**bench_index_at_scale(data), "peak_rss_mib": peak_rss_mib()})
     log(f"total {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -268,7 +268,7 @@ def test_threads_survive_rebuilds_from_the_database() -> None:
     [reply] = rebuilt.assign([replace(item(3, hours=2, text="[威武]"), in_reply_to=POST_URL)])
     assert (reply.joined_by, reply.event) == ("thread", 7)
     assert rebuilt.evict_before(T0 + timedelta(hours=1, minutes=30)) == 2
-    assert POST_URL not in rebuilt._by_url and rebuilt._by_parent == {POST_URL: [3]}  # evicted everywhere
+    assert POST_URL not in rebuilt._by_url and rebuilt._by_parent == {POST_URL: 3}  # evicted everywhere (a lone id, no list)
     [late] = rebuilt.assign([replace(item(4, hours=3, text="[威武]"), in_reply_to=POST_URL)])
     assert late.joined_by == "thread" and late.matched_item_id == 3  # the reaction still indexed names the post
 
@@ -319,12 +319,21 @@ def test_evict_before_forgets_old_items_everywhere() -> None:
         ]
     )
     assert [a.joined_by for a in result] == ["seed", "seed", "seed"]
-    assert grouper._buckets and all(  # no dangling ids in the LSH buckets
-        (found in grouper._entries) if isinstance(found, int) else all(i in grouper._entries for i in found)
-        for found in grouper._buckets.values()
-    )
+    # No dangling slots in the LSH bands: the band keys of items 3 and 6 (the others are too short), no more.
+    assert sorted(item_id for item_id, entry in grouper._entries.items() if entry.in_lsh) == [3, 6]
+    assert len(grouper._bands) == 2 * grouper.bands
     with pytest.raises(ValueError):
         grouper.evict_before(datetime(2026, 1, 1))
+
+
+def test_an_item_added_again_at_the_same_time_is_evicted_once() -> None:
+    grouper = EventGrouper()
+    grouper.add(item(1, text=STORY), event_id=1)
+    grouper.add(item(1, text=STORY), event_id=2)  # the database regrouped it: replaced, same published_at
+    assert grouper.event_of(1) == 2
+    # Its first heap record is stale although its time is the same: evicting must not remove it twice.
+    assert grouper.evict_before(T0 + timedelta(hours=1)) == 1
+    assert 1 not in grouper and len(grouper._bands) == 0
 
 
 def test_stored_signatures_rebuild_the_same_index() -> None:

@@ -135,13 +135,26 @@ parameters: ``MinHashLSH(threshold, num_perm)`` chooses ``b`` bands of
 we read ``b`` and ``r`` off such an index. Two items are LSH candidates
 exactly when they agree on all ``r`` values of at least one band, as in
 ``MinHashLSH.query``; the band is looked up by a 64-bit hash of its values
-(``_minhash.band_keys``) in one plain dict instead of datasketch's
+(``_minhash.band_keys``), one index for all bands, instead of datasketch's
 per-band dict of sets keyed by the band's bytes. Hash collisions can only
 add candidates, and every candidate is verified by its Jaccard estimate.
-Measured in ``bench/events.py``: index loading about 2.4 times as fast
-as ``MinHashLSH`` with dict storage, and under half its memory per item
-with our signature matrix included; a test checks that both return the
-same candidates.
+The index (``_bands.BandIndex``) holds (key, signature slot) pairs in
+sorted numpy runs, 12 bytes a pair, where a dict of Python ints took about
+80: a batch's own inserts wait in a small dict until ``assign`` returns,
+every item of a batch is looked up in the runs at once, and ``add_many``
+loads its items as one run. Measured in ``bench/events.py``: index loading
+about 2.4 times as fast as ``MinHashLSH`` with dict storage, and under
+half its memory per item with our signature matrix included; a test
+checks that both return the same candidates.
+
+Memory. The index is meant to hold a million items (``bench/events.py``,
+``index_mib_at_scale``), so per-item Python objects are kept few: an event
+with one member in its profile (most events) reads that member's term
+vector instead of holding dicts of its own (``_EventRef.solo``), and keeps
+no member dict; an entry drops its term vector when it leaves the profile
+window; one ``(timestamp, item_id)`` tuple per entry serves both expiry
+heaps and its event's ``latest``; a key held by one item maps to its id,
+not to a list.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
 one ``assign`` call or several, and every rule looks only within its
@@ -168,6 +181,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from yuqing_core.events._bands import BandIndex, file_under
 from yuqing_core.events._hotwords import count_words, idf_table
 from yuqing_core.events._minhash import (
     SIGNATURE_DTYPE,
@@ -286,6 +300,10 @@ class Merge:
     similarity: float | None
 
 
+# The profile sums of an event with no dicts of its own (none or one member in its profile); never written to.
+_UNSET: dict[str, int] = {}
+
+
 class _EventRef:
     """One event in the index: its label, live members and term profile; shared by its items' entries.
 
@@ -293,35 +311,62 @@ class _EventRef:
     the profile window, ``norm2`` its exact squared length; ``holders``
     counts those members per evidence word they use, ``pointed`` those
     naming a risk point, ``places`` those naming each specific place in a
-    topic key (the ``anchor`` rule). ``ids`` are the
-    stored event ids folded into this event (for ``never_merge``); ``seed``
-    orders events founded in memory (survivor rule); ``latest`` is the
-    member last in ``(published_at, item_id)``. An event absorbed by another
-    points at it with ``alias``.
+    topic key (the ``anchor`` rule). While one member alone is in the
+    profile (most events: a post nobody repeated), ``solo`` is that member
+    and those sums are its own vector, numbers and keys, read through
+    ``_weight``, ``_held``, ``_numbers``, ``_norm2`` and ``_places``; the
+    dicts are then the shared empty ``_UNSET`` (``_materialize`` gives an
+    event dicts of its own). ``ids`` are the stored event ids folded into
+    this event (for ``never_merge``); ``seed`` orders events founded in
+    memory (survivor rule); ``latest`` is the member last in
+    ``(published_at, item_id)``. An event absorbed by another points at it
+    with ``alias``.
     """
 
     __slots__ = (
         "alias", "holders", "ids", "label", "latest", "members", "norm2", "numbers", "places", "pointed", "profile", "seed",
+        "solo",
     )  # fmt: skip
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
         self.label = label
-        self.members: dict[int, None] = {}
-        self.profile: dict[str, int] = {}
+        # The member ids once the event has two; None while ``latest`` is its only member (or it has none).
+        self.members: dict[int, None] | None = None
+        self.solo: _Entry | None = None
+        self.profile: dict[str, int] = _UNSET
         self.norm2 = 0
         # number -> how many members in the profile name it
-        self.numbers: dict[str, int] = {}
-        self.holders: dict[str, int] = {}
+        self.numbers: dict[str, int] = _UNSET
+        self.holders: dict[str, int] = _UNSET
         self.pointed = 0
-        self.places: dict[str, int] = {}
-        self.ids: set[int] = {label} if isinstance(label, int) else set()
+        self.places: dict[str, int] = _UNSET
+        self.ids: tuple[int, ...] = (label,) if isinstance(label, int) else ()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
         self.alias: _EventRef | None = None
 
     @property
     def size(self) -> int:
-        return len(self.members)
+        if self.members is not None:
+            return len(self.members)
+        return 0 if self.latest is None else 1
+
+    def member_ids(self) -> list[int]:
+        if self.members is not None:
+            return list(self.members)
+        return [] if self.latest is None else [self.latest[1]]
+
+    def add_member(self, order: tuple[float, int]) -> None:
+        """Count in a member, given as its ``(timestamp, item_id)``."""
+        latest = self.latest
+        if latest is None:
+            self.members, self.latest = None, order
+            return
+        if self.members is None:
+            self.members = {latest[1]: None}
+        self.members[order[1]] = None
+        if order > latest:
+            self.latest = order
 
     def live(self) -> _EventRef:
         ref = self
@@ -339,6 +384,7 @@ class _Entry:
         "item_id",
         "norm2",
         "numbers",
+        "order",
         "parent_key",
         "slot",
         "timestamp",
@@ -362,9 +408,12 @@ class _Entry:
         terms: _Terms | None = None,
         numbers: frozenset[str] = frozenset(),
         parent_key: str | None = None,
+        order: tuple[float, int] | None = None,
     ) -> None:
         self.item_id = item_id
         self.timestamp = timestamp
+        # (timestamp, item_id): one tuple shared by both expiry heaps, the event's latest and its seed.
+        self.order = order or (timestamp, item_id)
         self.event = event
         self.url_key = url_key
         self.parent_key = parent_key
@@ -372,12 +421,17 @@ class _Entry:
         self.slot = slot
         self.in_lsh = in_lsh
         self.topic_keys = topic_keys
-        self.numbers = numbers
+        # A tuple of interned strings: a frozenset of a few short strings is several times its size.
+        self.numbers: tuple[str, ...] = tuple(map(sys.intern, numbers)) if numbers else ()
         self.words: tuple[str, ...] = terms.words if terms else ()
-        self.weights: array[int] = terms.weights if terms else array("H")
+        self.weights: array[int] = terms.weights if terms else _NO_WEIGHTS
         self.norm2 = terms.norm2 if terms else 0
         self.evidence = terms.evidence if terms else 0
         self.in_profile = False
+
+
+# The weights of an entry without a term vector (shared, never written to).
+_NO_WEIGHTS: array[int] = array("H")
 
 
 class _Terms:
@@ -399,7 +453,7 @@ class _Terms:
 class _Prepared:
     """What the chain needs of one item, computed once per call."""
 
-    __slots__ = ("band_keys", "chars", "numbers", "parent_key", "row", "terms", "title_key", "url_key")
+    __slots__ = ("band_keys", "chars", "numbers", "parent_key", "row", "sealed", "terms", "title_key", "url_key")
 
     def __init__(
         self,
@@ -420,6 +474,42 @@ class _Prepared:
         self.row = row
         self.band_keys = band_keys  # None when the event text is too short for the MinHash rule
         self.terms = terms  # None when the item has no words to compare
+        # The slots the band index's sealed runs hold under band_keys (looked up for a whole batch at once).
+        self.sealed: list[int] = []
+
+
+class _Holders:
+    """The events whose profile holds an evidence word (``EventGrouper._by_word``): ``count`` of them.
+
+    An event that stops holding the word only lowers ``count``: taking it
+    out of ``refs`` would scan a list of thousands for a common word, while
+    a set of them took some 1 kB an item. ``refs`` may so hold events that
+    no longer hold the word, or one twice; ``live`` (read only where
+    ``count`` is at most ``profile_max_events``) and ``add`` (when such
+    refs pile up) keep just the holders.
+    """
+
+    __slots__ = ("count", "refs")
+
+    def __init__(self, ref: _EventRef) -> None:
+        self.count = 1
+        self.refs = [ref]
+
+    def add(self, ref: _EventRef, word: str) -> None:
+        """Count in an event that has just come to hold the word."""
+        self.count += 1
+        self.refs.append(ref)
+        if len(self.refs) > 2 * self.count + 16:
+            self.live(word)
+
+    def live(self, word: str) -> list[_EventRef]:
+        """The events holding the word, each once, in the order they came to hold it."""
+        if len(self.refs) != self.count:
+            # _holds, inlined: this runs over thousands of events for a common word.
+            self.refs = [
+                ref for ref in dict.fromkeys(self.refs) if (word in ref.profile if ref.solo is None else word in ref.solo.words)
+            ]
+        return self.refs
 
 
 class _Tie:
@@ -435,32 +525,44 @@ class _Tie:
 
 
 class _SignatureStore:
-    """Signature rows in one growing matrix, so candidates are verified with one fancy index."""
+    """Signature rows in one growing matrix, so candidates are verified with one fancy index; ``owners[slot]``
+    is the entry whose row a slot holds (the band index stores slots).
+
+    The matrix grows by a quarter (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
+    items a doubling may leave 256 MiB unused, a quarter 102 MiB, for copying each row about five
+    times over its life instead of twice (an eighth measured several microseconds an item slower,
+    most of it faulting in fresh pages).
+    """
 
     def __init__(self, num_perm: int) -> None:
-        self.rows = np.empty((1024, num_perm), dtype=SIGNATURE_DTYPE)
+        self.rows = np.empty((_STORE_GROWTH_ROWS, num_perm), dtype=SIGNATURE_DTYPE)
+        self.owners: list[_Entry | None] = []
         self._free: list[int] = []
-        self._next = 0
 
-    def put(self, row: np.ndarray) -> int:
+    def put(self, row: np.ndarray, owner: _Entry | None = None) -> int:
         if self._free:
             slot = self._free.pop()
+            self.owners[slot] = owner
         else:
-            if self._next == self.rows.shape[0]:
-                grown = np.empty((self.rows.shape[0] * 2, self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
-                grown[: self._next] = self.rows
+            slot = len(self.owners)
+            if slot == self.rows.shape[0]:
+                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 4), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
+                grown[:slot] = self.rows
                 self.rows = grown
-            slot = self._next
-            self._next += 1
+            self.owners.append(owner)
         self.rows[slot] = row
         return slot
 
     def release(self, slot: int) -> None:
+        self.owners[slot] = None
         self._free.append(slot)
 
     @property
     def nbytes(self) -> int:
         return self.rows.nbytes
+
+
+_STORE_GROWTH_ROWS = 1024
 
 
 @lru_cache(maxsize=16)
@@ -657,15 +759,16 @@ class EventGrouper:
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
         self._events: dict[EventLabel, _EventRef] = {}
-        self._by_url: dict[str, list[int]] = {}
+        # key -> the item id holding it, or a list of ids once a second item holds it (file_under)
+        self._by_url: dict[str, int | list[int]] = {}
         # canonical URL of a post -> the indexed items answering or forwarding it (``thread``)
-        self._by_parent: dict[str, list[int]] = {}
-        self._by_title: dict[str, list[int]] = {}
-        self._by_topic: dict[str, list[int]] = {}
+        self._by_parent: dict[str, int | list[int]] = {}
+        self._by_title: dict[str, int | list[int]] = {}
+        self._by_topic: dict[str, int | list[int]] = {}
         # evidence word -> the events whose profile holds it
-        self._by_word: dict[str, set[_EventRef]] = {}
-        # band key -> item id, or a list of item ids once a second item shares it
-        self._buckets: dict[int, int | list[int]] = {}
+        self._by_word: dict[str, _Holders] = {}
+        # band key -> signature slots of the items sharing it (module docstring, _bands)
+        self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
         self._expiry: list[tuple[float, int]] = []
         self._profile_expiry: list[tuple[float, int]] = []
@@ -729,13 +832,18 @@ class EventGrouper:
                 raise TypeError(f"event_id must be an int (the database id), got {event_id!r}")
         # Term vectors wait for the next assign(): only members within the
         # profile window of what it assigns are needed (_join_pending).
-        prepared = self._prepare(items, terms=False)
+        prepared, lsh_keys = self._prepare(items, terms=False)
+        lsh_slots: list[int] = []
         for (item, event_id), ready in zip(pairs, prepared, strict=True):
             if item.item_id in self._entries:
-                self._remove(self._entries[item.item_id], band_keys_of_item=None)
-            self._index(item, self._event_ref(event_id), ready)
-            if ready.band_keys is not None and self.profile_threshold is not None:
-                self._pending.append((self._entries[item.item_id], item))
+                self._remove(self._entries[item.item_id])
+            entry = self._index(item, self._event_ref(event_id), ready, in_bands=False)
+            if ready.band_keys is not None:
+                lsh_slots.append(entry.slot)
+                if self.profile_threshold is not None:
+                    self._pending.append((entry, item))
+        # One sorted run of the band keys of all the loaded items, not one dict insert per key.
+        self._bands.insert_many(lsh_keys, np.array(lsh_slots, dtype=np.int32))
 
     def assign(self, items: Sequence[GroupItem]) -> list[Assignment]:
         """Assign new items to events, in ``(published_at, item_id)`` order, and index them.
@@ -756,11 +864,18 @@ class EventGrouper:
         for item in items:
             if item.item_id in self._entries:
                 raise ValueError(f"item {item.item_id} is already indexed; assign() takes new items only")
-        prepared = self._prepare(items)
+        prepared, lsh_keys = self._prepare(items)
         if items:
             self._join_pending(min(item.published_at for item in items).timestamp())
+        # The band index's sealed runs do not change during the batch: look all its items up at once.
+        comparable = [ready for ready in prepared if ready.band_keys is not None]
+        for ready, slots in zip(comparable, self._bands.lookup_sealed(lsh_keys), strict=True):
+            ready.sealed = slots
         order = sorted(range(len(items)), key=lambda i: (items[i].published_at, items[i].item_id))
-        assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
+        try:
+            assigned = {index: self._assign_one(items[index], prepared[index]) for index in order}
+        finally:
+            self._bands.seal()
         return [assigned[index] for index in range(len(items))]
 
     def resolve(self, ids: Mapping[NewEvent, int]) -> None:
@@ -775,7 +890,7 @@ class EventGrouper:
             if ref is None:
                 continue
             ref.label = event_id
-            ref.ids.add(event_id)
+            ref.ids = (*ref.ids, event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
             self._events.setdefault(event_id, ref)
@@ -787,30 +902,38 @@ class EventGrouper:
         limit = cutoff.timestamp()
         evicted: list[_Entry] = []
         while self._expiry and self._expiry[0][0] < limit:
-            timestamp, item_id = heapq.heappop(self._expiry)
-            entry = self._entries.get(item_id)
-            # Entries replaced by add() leave stale heap records behind; skip them.
-            if entry is not None and entry.timestamp == timestamp:
+            order = heapq.heappop(self._expiry)
+            entry = self._entries.get(order[1])
+            # Entries replaced by add() leave stale heap records behind, also of the same time; skip them.
+            if entry is not None and entry.order is order:
                 evicted.append(entry)
-        lsh_entries = [entry for entry in evicted if entry.in_lsh]
-        keys = self._band_keys_of_slots([entry.slot for entry in lsh_entries])
-        lsh_keys = dict(zip((entry.item_id for entry in lsh_entries), keys, strict=True))
+        self._unband([entry for entry in evicted if entry.in_lsh])
         for entry in evicted:
-            self._remove(entry, band_keys_of_item=lsh_keys.get(entry.item_id))
+            self._remove(entry, unbanded=True)
         return len(evicted)
 
     def memory_bytes(self) -> int:
-        """A rough size of the index: signature matrix plus an estimate per entry, bucket and profile word."""
-        per_entry = 360  # _Entry, its float, dict slots in _entries, url/title lists and the expiry heap
-        per_bucket = 110  # dict slot, 64-bit int key, share of spilled lists
-        per_word = 150  # the entry's word tuple slot and weight, profile dict slot, share of _by_word sets
+        """A rough size of the index: the signature matrix and band runs as allocated, plus an estimate per
+        entry, event and term-vector word (fitted to ``tracemalloc`` on ``bench/events.py``'s items)."""
+        per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
+        per_event = 230  # _EventRef, its label and _events slot
+        per_word = 30  # the entry's word tuple slot and weight, share of _by_word lists and of shared profiles
         words = sum(len(entry.words) for entry in self._entries.values())
-        return self._store.nbytes + per_entry * len(self._entries) + per_bucket * len(self._buckets) + per_word * words
+        return (
+            self._store.nbytes
+            + self._bands.nbytes
+            + per_entry * len(self._entries)
+            + per_event * len(self._events)
+            + per_word * words
+        )
 
     # --- internals ----------------------------------------------------------------
 
-    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> list[_Prepared]:
-        """Keys, event-text length, signature row and term vector of each item; missing ones in one call."""
+    def _prepare(self, items: Sequence[GroupItem], *, terms: bool = True) -> tuple[list[_Prepared], np.ndarray]:
+        """Keys, event-text length, signature row and term vector of each item; missing ones in one call.
+
+        Also the band keys of the items long enough for the MinHash rule, one row per such item in order.
+        """
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
         numbers: list[frozenset[str]] = []
@@ -822,7 +945,8 @@ class EventGrouper:
             texts.append(text)
             numbers.append(named)
             key = title_key_of_clean(cleaned) if cleaned else None
-            title_keys.append(key if key is None or key != self._source_key(item.source) else None)
+            # Interned: reposts keep their original's title, and every entry holds its key.
+            title_keys.append(sys.intern(key) if key is not None and key != self._source_key(item.source) else None)
             if item.signature is None:
                 missing.append(index)
                 continue
@@ -838,18 +962,17 @@ class EventGrouper:
             )
         long_enough = [index for index, text in enumerate(texts) if len(text) >= self.min_text_chars]
         keys: list[list[int] | None] = [None] * len(items)
-        if long_enough:
-            for index, item_keys in zip(
-                long_enough, band_keys(rows[long_enough], self.bands, self.rows_per_band).tolist(), strict=True
-            ):
-                keys[index] = item_keys
+        key_rows = band_keys(rows[long_enough], self.bands, self.rows_per_band)
+        for index, item_keys in zip(long_enough, key_rows.tolist(), strict=True):
+            keys[index] = item_keys
         vectors = self._terms(items, long_enough) if terms else [None] * len(items)
         urls = [canonical_url(item.url) for item in items]
         parents = [canonical_url(item.in_reply_to) if item.in_reply_to else None for item in items]
-        return [
+        prepared = [
             _Prepared(urls[i], title_keys[i], rows[i], keys[i], vectors[i], numbers[i], len(texts[i]), parents[i])
             for i in range(len(items))
         ]
+        return prepared, key_rows
 
     def _terms(self, items: Sequence[GroupItem], long_enough: list[int]) -> list[_Terms | None]:
         """Term vectors of the items whose event text is long enough to compare (as for the MinHash rule)."""
@@ -893,11 +1016,11 @@ class EventGrouper:
                 entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
                 self._join_profile(entry)
 
-    def _band_keys_of_slots(self, slots: list[int]) -> list[list[int]]:
-        if not slots:
-            return []
-        keys: list[list[int]] = band_keys(self._store.rows[slots], self.bands, self.rows_per_band).tolist()
-        return keys
+    def _unband(self, entries: list[_Entry]) -> None:
+        """Take these entries' keys out of the band index (their keys come again from their stored rows)."""
+        if entries:
+            slots = np.array([entry.slot for entry in entries], dtype=np.int32)
+            self._bands.remove(band_keys(self._store.rows[slots], self.bands, self.rows_per_band), slots)
 
     def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
         ref = self._events.get(label)
@@ -912,6 +1035,7 @@ class EventGrouper:
 
     def _assign_one(self, item: GroupItem, ready: _Prepared) -> Assignment:
         timestamp = item.published_at.timestamp()
+        order = (timestamp, item.item_id)
         self._expire_profiles(timestamp)
         ties = self._ties(item, ready, timestamp)
         if ties:
@@ -923,9 +1047,9 @@ class EventGrouper:
                 similarity = None
         else:
             joined_by, matched, similarity = JOINED_BY_SEED, None, None
-            ref = self._event_ref(NewEvent(item.item_id), (timestamp, item.item_id))
+            ref = self._event_ref(NewEvent(item.item_id), order)
         label = ref.label
-        self._index(item, ref, ready, timestamp)
+        self._index(item, ref, ready, timestamp, order=order)
         return Assignment(item.item_id, label, joined_by, similarity, matched)
 
     def _ties(self, item: GroupItem, ready: _Prepared, timestamp: float) -> list[_Tie]:
@@ -938,26 +1062,38 @@ class EventGrouper:
         """
         found: list[list[_Tie]] = []
         if ready.url_key is not None and ready.url_key in self._by_url:
-            found.append(self._closest_per_event(JOINED_BY_URL, self._by_url[ready.url_key], timestamp))
+            found.append(self._closest_per_event(JOINED_BY_URL, _ids_under(self._by_url, ready.url_key), timestamp))
         if ready.parent_key is not None:
             if ready.parent_key in self._by_url:
-                found.append(self._closest_per_event(JOINED_BY_THREAD, self._by_url[ready.parent_key], timestamp, windowed=False))
+                found.append(
+                    self._closest_per_event(
+                        JOINED_BY_THREAD, _ids_under(self._by_url, ready.parent_key), timestamp, windowed=False
+                    )
+                )
             if ready.parent_key in self._by_parent:  # other answers to the same post, which is not indexed
                 found.append(
-                    self._closest_per_event(JOINED_BY_THREAD, self._by_parent[ready.parent_key], timestamp, windowed=False)
+                    self._closest_per_event(
+                        JOINED_BY_THREAD, _ids_under(self._by_parent, ready.parent_key), timestamp, windowed=False
+                    )
                 )
         if ready.url_key is not None and ready.url_key in self._by_parent:
             # Answers indexed before the post they answer (collected first, or dated earlier).
-            found.append(self._closest_per_event(JOINED_BY_THREAD, self._by_parent[ready.url_key], timestamp, windowed=False))
+            found.append(
+                self._closest_per_event(JOINED_BY_THREAD, _ids_under(self._by_parent, ready.url_key), timestamp, windowed=False)
+            )
         if ready.title_key is not None and ready.title_key in self._by_title:
             comparable_row = ready.row if ready.band_keys is not None else None
             found.append(
                 self._closest_per_event(
-                    JOINED_BY_TITLE, self._by_title[ready.title_key], timestamp, row=comparable_row, numbers=ready.numbers
+                    JOINED_BY_TITLE,
+                    _ids_under(self._by_title, ready.title_key),
+                    timestamp,
+                    row=comparable_row,
+                    numbers=ready.numbers,
                 )
             )
         if ready.band_keys is not None:
-            found.append(self._most_similar(ready.row, ready.band_keys, timestamp, ready.numbers))
+            found.append(self._most_similar(ready, timestamp))
         if ready.terms is not None and self.profile_threshold is not None:
             joining = not any(found)
             found.append(
@@ -1009,7 +1145,7 @@ class EventGrouper:
         never = self._never
         if not never:
             return False
-        return any(never.get(event_id, _NO_IDS) & b.ids for event_id in a.ids)
+        return any(not never.get(event_id, _NO_IDS).isdisjoint(b.ids) for event_id in a.ids)
 
     def _fold(self, survivor: _EventRef, absorbed: _EventRef) -> None:
         """Make one event of two: the smaller's members and profile move into the larger, which takes the survivor's label."""
@@ -1019,16 +1155,23 @@ class EventGrouper:
             if self._events.get(event_label) in (big, small):
                 del self._events[event_label]
         entries = self._entries
-        for item_id in small.members:
-            entries[item_id].event = big
-            big.members[item_id] = None
+        for item_id in small.member_ids():
+            entry = entries[item_id]
+            entry.event = big
+            big.add_member(entry.order)
+        _materialize(big)
+        _materialize(small)
         profile, by_word = big.profile, self._by_word
-        for word, weight in small.profile.items():
+        # Out of small first, so that a compaction of a holder list on the way sees who holds what.
+        small_profile, small.profile = small.profile, _UNSET
+        for word, weight in small_profile.items():
+            held = profile.get(word)
+            profile[word] = (held or 0) + weight
             holders = by_word.get(word)
             if holders is not None:  # an evidence word
-                holders.discard(small)
-                holders.add(big)
-            profile[word] = profile.get(word, 0) + weight
+                holders.count -= 1
+                if held is None:
+                    holders.add(big, word)
         big.norm2 = sum(weight * weight for weight in profile.values())
         for number, held in small.numbers.items():
             big.numbers[number] = big.numbers.get(number, 0) + held
@@ -1037,11 +1180,11 @@ class EventGrouper:
         for place, held in small.places.items():
             big.places[place] = big.places.get(place, 0) + held
         big.pointed += small.pointed
-        big.ids |= small.ids
+        big.ids += small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
         big.label, big.seed = label, seed
-        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, {}, 0, {}, big
-        small.holders, small.places, small.pointed = {}, {}, 0
+        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, _UNSET, 0, _UNSET, big
+        small.holders, small.places, small.pointed = _UNSET, _UNSET, 0
         self._events[label] = big
 
     def _closest_per_event(
@@ -1092,7 +1235,7 @@ class EventGrouper:
         """Each indexed item holding any of the topic keys within ``window_s`` of ``timestamp``, once, with its distance."""
         seen: set[int] = set()
         for key in keys:
-            for item_id in self._by_topic.get(key, ()):
+            for item_id in _ids_under(self._by_topic, key):
                 if item_id in seen:
                     continue
                 seen.add(item_id)
@@ -1152,10 +1295,11 @@ class EventGrouper:
             return []
         ranked = []
         for ref, found in self._anchors(terms, least, 0.0).items():
-            count, placed = _distinct_anchors(found, ref.places)
-            if count < self.anchor_min_shared and not (placed and ref.pointed >= self.point_min_items):
+            places, pointed = _places(ref)
+            count, placed = _distinct_anchors(found, places)
+            if count < self.anchor_min_shared and not (placed and pointed >= self.point_min_items):
                 continue
-            if numbers and self._numbers_differ(numbers, ref.numbers):
+            if numbers and self._numbers_differ(numbers, _numbers(ref)):
                 continue
             if self._support(terms, ref) < self.anchor_min_similarity:
                 continue
@@ -1182,8 +1326,8 @@ class EventGrouper:
         """
         ranked = []
         for ref, found in self._anchors(terms, self.anchor_short_min_items, self.anchor_short_min_idf).items():
-            count, placed = _distinct_anchors(found, ref.places)
-            if count - placed < 1 or (numbers and self._numbers_differ(numbers, ref.numbers)):
+            count, placed = _distinct_anchors(found, _places(ref)[0])
+            if count - placed < 1 or (numbers and self._numbers_differ(numbers, _numbers(ref))):
                 continue
             latest = ref.latest or (0.0, 0)
             ranked.append((-count, -latest[0], -latest[1], ref))
@@ -1203,45 +1347,39 @@ class EventGrouper:
             word = words[index]
             if min_idf > 0.0 and idf.get(word, median) < min_idf:
                 continue
-            holders = by_word.get(word)
-            if not holders or len(holders) > cap:
+            held_by = by_word.get(word)
+            if held_by is None or held_by.count > cap:
                 continue
-            ref = max(holders, key=lambda held: (held.holders[word], held.latest or (0.0, 0)))
-            held = ref.holders[word]
-            if held >= least and held >= share * sum(other.holders[word] for other in holders):
+            holders = held_by.live(word)
+            ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
+            held = _held(ref, word)
+            if held >= least and held >= share * sum(_held(other, word) for other in holders):
                 anchors.setdefault(ref, []).append(word)
         return anchors
 
     def _support(self, terms: _Terms, ref: _EventRef) -> float:
         """The item's profile score against one event as the ``profile`` rule scores it (0.0 unless they share
         ``profile_min_shared`` evidence words), without its threshold."""
-        by_word, cap, profile = self._by_word, self.profile_max_events, ref.profile
+        by_word, cap = self._by_word, self.profile_max_events
         dot = shared = 0
         for index in range(terms.evidence):
             word = terms.words[index]
-            weight = profile.get(word)
-            if weight is not None and len(by_word[word]) <= cap:
+            weight = _weight(ref, word)
+            if weight is not None and by_word[word].count <= cap:
                 dot += terms.weights[index] * weight
                 shared += 1
-        return dot / math.sqrt(terms.norm2 * ref.norm2) if shared >= self.profile_min_shared else 0.0
+        return dot / math.sqrt(terms.norm2 * _norm2(ref)) if shared >= self.profile_min_shared else 0.0
 
-    def _most_similar(self, row: np.ndarray, keys: list[int], timestamp: float, numbers: frozenset[str]) -> list[_Tie]:
+    def _most_similar(self, ready: _Prepared, timestamp: float) -> list[_Tie]:
         """Per event, its most similar LSH candidate at or above the threshold; most similar event first."""
-        candidates: set[int] = set()
-        buckets = self._buckets
-        for key in keys:
-            found = buckets.get(key)
-            if found is None:
-                continue
-            if isinstance(found, int):
-                candidates.add(found)
-            else:
-                candidates.update(found)
+        row, numbers = ready.row, ready.numbers
+        candidates = self._bands.lookup(ready.band_keys or [])
+        candidates.update(ready.sealed)
         if not candidates:
             return []
-        entries = self._entries
+        owners = self._store.owners
         window_s = self._window_s
-        near = [entries[item_id] for item_id in candidates if abs(entries[item_id].timestamp - timestamp) <= window_s]
+        near = [entry for slot in candidates if abs((entry := _owner(owners, slot)).timestamp - timestamp) <= window_s]
         if numbers:
             near = [entry for entry in near if not self._numbers_differ(numbers, entry.numbers)]
         if not near:
@@ -1273,12 +1411,14 @@ class EventGrouper:
         words, weights = terms.words, terms.weights
         for index in range(terms.evidence):
             word = words[index]
-            holders = by_word.get(word)
-            if not holders or len(holders) > cap:
+            held_by = by_word.get(word)
+            if held_by is None or held_by.count > cap:
                 continue
             weight = weights[index]
-            for ref in holders:
-                dots[ref] = dots.get(ref, 0) + weight * ref.profile[word]
+            for ref in held_by.live(word):
+                solo = ref.solo
+                held = ref.profile[word] if solo is None else solo.weights[solo.words.index(word)]
+                dots[ref] = dots.get(ref, 0) + weight * held
                 shared[ref] = shared.get(ref, 0) + 1
         floor = self.profile_merge_threshold if floor is None else floor
         if not dots:
@@ -1286,9 +1426,9 @@ class EventGrouper:
         item_norm2 = terms.norm2
         ranked = []
         for ref, dot in dots.items():
-            if shared[ref] < self.profile_min_shared or (numbers and self._numbers_differ(numbers, ref.numbers)):
+            if shared[ref] < self.profile_min_shared or (numbers and self._numbers_differ(numbers, _numbers(ref))):
                 continue
-            score = dot / math.sqrt(item_norm2 * ref.norm2)
+            score = dot / math.sqrt(item_norm2 * _norm2(ref))
             if score >= floor:
                 latest = ref.latest or (0.0, 0)
                 ranked.append((-score, -latest[0], -latest[1], ref))
@@ -1312,13 +1452,27 @@ class EventGrouper:
         limit = timestamp - self._profile_window_s
         heap = self._profile_expiry
         while heap and heap[0][0] < limit:
-            expired, item_id = heapq.heappop(heap)
-            entry = self._entries.get(item_id)
-            if entry is not None and entry.timestamp == expired and entry.in_profile:
+            order = heapq.heappop(heap)
+            entry = self._entries.get(order[1])
+            if entry is not None and entry.order is order and entry.in_profile:
                 self._leave_profile(entry)
 
     def _join_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
+        entry.in_profile = True
+        heapq.heappush(self._profile_expiry, entry.order)
+        if ref.solo is None and not ref.profile:
+            # The first member in the profile: the event's sums are its own (_EventRef.solo).
+            ref.solo = entry
+            ref.profile = ref.numbers = ref.holders = ref.places = _UNSET
+            for word in entry.words[: entry.evidence]:
+                holders = by_word.get(word)
+                if holders is None:
+                    by_word[word] = _Holders(ref)
+                else:
+                    holders.add(ref, word)
+            return
+        _materialize(ref)
         profile = ref.profile
         dot = 0
         evidence = entry.evidence
@@ -1329,9 +1483,9 @@ class EventGrouper:
                 if position < evidence:
                     holders = by_word.get(word)
                     if holders is None:
-                        by_word[word] = {ref}
+                        by_word[word] = _Holders(ref)
                     else:
-                        holders.add(ref)
+                        holders.add(ref, word)
             else:
                 dot += held * weight
                 profile[word] = held + weight
@@ -1340,11 +1494,19 @@ class EventGrouper:
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
         _count_anchoring(ref, entry, 1)
-        entry.in_profile = True
-        heapq.heappush(self._profile_expiry, (entry.timestamp, entry.item_id))
 
     def _leave_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
+        entry.in_profile = False
+        if ref.solo is entry:
+            ref.solo = None
+            for word in entry.words[: entry.evidence]:
+                holders = by_word[word]
+                holders.count -= 1
+                if not holders.count:
+                    del by_word[word]
+            _forget_terms(entry)
+            return
         profile = ref.profile
         dot = 0
         evidence = entry.evidence
@@ -1355,8 +1517,8 @@ class EventGrouper:
                 del profile[word]
                 if position < evidence:
                     holders = by_word[word]
-                    holders.discard(ref)
-                    if not holders:
+                    holders.count -= 1
+                    if not holders.count:
                         del by_word[word]
             else:
                 profile[word] = held - weight
@@ -1369,44 +1531,48 @@ class EventGrouper:
             else:
                 numbers[number] = held - 1
         _count_anchoring(ref, entry, -1)
-        entry.in_profile = False
+        _forget_terms(entry)
 
-    def _index(self, item: GroupItem, ref: _EventRef, ready: _Prepared, timestamp: float | None = None) -> None:
+    def _index(
+        self,
+        item: GroupItem,
+        ref: _EventRef,
+        ready: _Prepared,
+        timestamp: float | None = None,
+        *,
+        in_bands: bool = True,
+        order: tuple[float, int] | None = None,
+    ) -> _Entry:
+        """Index one item in event ``ref``; its band keys too unless ``in_bands`` is False (``add_many`` adds them at once)."""
         item_id = item.item_id
         if timestamp is None:
             timestamp = item.published_at.timestamp()
         keys = ready.band_keys
+        slot = self._store.put(ready.row)
         entry = _Entry(
-            item_id, timestamp, ref, ready.url_key, ready.title_key, self._store.put(ready.row), keys is not None,
-            item.topic_keys, ready.terms, ready.numbers, ready.parent_key,
+            item_id, timestamp, ref, ready.url_key, ready.title_key, slot, keys is not None,
+            item.topic_keys, ready.terms, ready.numbers, ready.parent_key, order,
         )  # fmt: skip
+        self._store.owners[slot] = entry
         self._entries[item_id] = entry
-        ref.members[item_id] = None
-        if ref.latest is None or (timestamp, item_id) > ref.latest:
-            ref.latest = (timestamp, item_id)
+        ref.add_member(entry.order)
         if entry.words:
             self._join_profile(entry)
         if ready.url_key is not None:
-            self._by_url.setdefault(ready.url_key, []).append(item_id)
+            file_under(self._by_url, ready.url_key, item_id)
         if ready.parent_key is not None:
-            self._by_parent.setdefault(ready.parent_key, []).append(item_id)
+            file_under(self._by_parent, ready.parent_key, item_id)
         if ready.title_key is not None:
-            self._by_title.setdefault(ready.title_key, []).append(item_id)
+            file_under(self._by_title, ready.title_key, item_id)
         for topic_key in item.topic_keys:
-            self._by_topic.setdefault(topic_key, []).append(item_id)
-        if keys is not None:
-            buckets = self._buckets
-            for band_key in keys:
-                found = buckets.get(band_key)
-                if found is None:
-                    buckets[band_key] = item_id
-                elif isinstance(found, int):
-                    buckets[band_key] = [found, item_id]
-                else:
-                    found.append(item_id)
-        heapq.heappush(self._expiry, (timestamp, item_id))
+            file_under(self._by_topic, topic_key, item_id)
+        if keys is not None and in_bands:
+            self._bands.insert(keys, slot)
+        heapq.heappush(self._expiry, entry.order)
+        return entry
 
-    def _remove(self, entry: _Entry, *, band_keys_of_item: list[int] | None) -> None:
+    def _remove(self, entry: _Entry, *, unbanded: bool = False) -> None:
+        """Forget an indexed item; ``unbanded``: its band keys are out of the band index already (``_unband``)."""
         item_id = entry.item_id
         if entry.in_profile:
             self._leave_profile(entry)
@@ -1419,40 +1585,100 @@ class EventGrouper:
             _discard(self._by_title, entry.title_key, item_id)
         for topic_key in entry.topic_keys:
             _discard(self._by_topic, topic_key, item_id)
-        if entry.in_lsh:
-            if band_keys_of_item is None:
-                band_keys_of_item = self._band_keys_of_slots([entry.slot])[0]
-            buckets = self._buckets
-            for band_key in band_keys_of_item:
-                found = buckets.get(band_key)
-                if found == item_id:
-                    del buckets[band_key]
-                elif type(found) is list:
-                    found.remove(item_id)
-                    if len(found) == 1:
-                        buckets[band_key] = found[0]
+        if entry.in_lsh and not unbanded:
+            self._unband([entry])
         self._store.release(entry.slot)
         ref = entry.event
-        del ref.members[item_id]
-        if ref.latest is not None and ref.latest[1] == item_id:
-            ref.latest = max(((self._entries[member].timestamp, member) for member in ref.members), default=None)
-        if not ref.members and self._events.get(ref.label) is ref:
+        if ref.members is None:  # its only member
+            ref.latest = None
+        else:
+            del ref.members[item_id]
+            if ref.latest is not None and ref.latest[1] == item_id:
+                ref.latest = max((self._entries[member].order for member in ref.members), default=None)
+        if not ref.size and self._events.get(ref.label) is ref:
             del self._events[ref.label]
 
 
 _NO_IDS: frozenset[int] = frozenset()
 
 
+def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
+    """The entry holding a slot the band index gave (the index holds live slots only)."""
+    entry = owners[slot]
+    assert entry is not None, f"the band index holds released slot {slot}"
+    return entry
+
+
 def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
     """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
     _count(ref.holders, entry.words[: entry.evidence], step)
-    places = [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
+    places = _places_of(entry)
     _count(ref.places, places, step)
     if len(places) < len(entry.topic_keys):
         ref.pointed += step
 
 
-def _distinct_anchors(words: list[str], places: Mapping[str, int]) -> tuple[int, bool]:
+def _forget_terms(entry: _Entry) -> None:
+    """Drop an entry's term vector once it has left the profile window: nothing reads it again there."""
+    entry.words, entry.weights, entry.evidence, entry.norm2 = (), _NO_WEIGHTS, 0, 0
+
+
+def _places_of(entry: _Entry) -> list[str]:
+    """The specific places an item's topic keys name (``point@place``)."""
+    return [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
+
+
+def _materialize(ref: _EventRef) -> None:
+    """Give an event dicts of its own for its profile sums (holding its solo member's, if it has one)."""
+    if ref.profile is not _UNSET:
+        return
+    solo = ref.solo
+    ref.profile, ref.numbers, ref.holders, ref.places = {}, {}, {}, {}
+    ref.norm2 = ref.pointed = 0
+    if solo is None:
+        return
+    ref.solo = None
+    ref.profile.update(zip(solo.words, solo.weights, strict=True))
+    ref.norm2 = solo.norm2
+    ref.numbers.update(dict.fromkeys(solo.numbers, 1))
+    _count_anchoring(ref, solo, 1)
+
+
+def _weight(ref: _EventRef, word: str) -> int | None:
+    """The event's profile weight of a word (None if its profile lacks it)."""
+    solo = ref.solo
+    if solo is None:
+        return ref.profile.get(word)
+    try:
+        return solo.weights[solo.words.index(word)]
+    except ValueError:
+        return None
+
+
+def _held(ref: _EventRef, word: str) -> int:
+    """How many members in the event's profile use an evidence word the event holds (``_by_word``)."""
+    return 1 if ref.solo is not None else ref.holders[word]
+
+
+def _numbers(ref: _EventRef) -> Collection[str]:
+    """The numbers the event's members in the profile name."""
+    return ref.solo.numbers if ref.solo is not None else ref.numbers
+
+
+def _norm2(ref: _EventRef) -> int:
+    return ref.solo.norm2 if ref.solo is not None else ref.norm2
+
+
+def _places(ref: _EventRef) -> tuple[Collection[str], int]:
+    """The specific places the event's members in the profile name, and how many of them name a risk point."""
+    solo = ref.solo
+    if solo is None:
+        return ref.places, ref.pointed
+    places = _places_of(solo)
+    return places, int(len(places) < len(solo.topic_keys))
+
+
+def _distinct_anchors(words: list[str], places: Collection[str]) -> tuple[int, bool]:
     """How many distinct things the anchor words name (one inside another counts once, all places once),
     and whether a place is among them."""
     kept: list[str] = []
@@ -1474,11 +1700,18 @@ def _count(counts: dict[str, int], keys: Iterable[str], step: int) -> None:
 
 def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
     """Cosine similarity of two events' profiles (0.0 when either is empty)."""
-    if not a.norm2 or not b.norm2:
+    a_norm2, b_norm2 = _norm2(a), _norm2(b)
+    if not a_norm2 or not b_norm2:
         return 0.0
-    small, big = (a.profile, b.profile) if len(a.profile) <= len(b.profile) else (b.profile, a.profile)
+    a_profile, b_profile = _profile(a), _profile(b)
+    small, big = (a_profile, b_profile) if len(a_profile) <= len(b_profile) else (b_profile, a_profile)
     dot = sum(weight * big.get(word, 0) for word, weight in small.items())
-    return dot / math.sqrt(a.norm2 * b.norm2)
+    return dot / math.sqrt(a_norm2 * b_norm2)
+
+
+def _profile(ref: _EventRef) -> Mapping[str, int]:
+    solo = ref.solo
+    return ref.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
 
 
 def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
@@ -1489,16 +1722,27 @@ def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
     return (1, seed[0], seed[1])
 
 
-def _discard(index: dict[str, list[int]], key: str, item_id: int) -> None:
-    item_ids = index.get(key)
-    if item_ids is None:
+def _ids_under(index: dict[str, int | list[int]], key: str) -> list[int]:
+    held = index.get(key)
+    if held is None:
+        return []
+    return [held] if isinstance(held, int) else held
+
+
+def _discard(index: dict[str, int | list[int]], key: str, item_id: int) -> None:
+    held = index.get(key)
+    if held is None:
+        return
+    if isinstance(held, int):
+        if held == item_id:
+            del index[key]
         return
     try:
-        item_ids.remove(item_id)
+        held.remove(item_id)
     except ValueError:
         return
-    if not item_ids:
-        del index[key]
+    if len(held) == 1:
+        index[key] = held[0]
 
 
 def _check_items(items: Sequence[GroupItem]) -> None:
