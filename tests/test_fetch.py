@@ -86,6 +86,27 @@ def test_etag_round_trip(feed_server) -> None:
     assert feed_server.request_headers["/feed.xml"][1]["If-None-Match"] == route.etag
 
 
+def test_unchanged_feeds_are_re_polled_over_one_kept_connection(feed_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 304 read to its (empty) end hands the connection back to the pool; closed unread, each
+    # re-poll of an unchanged feed paid a new connection.
+    connects: list[str] = []
+    connect_tcp = netpolicy.PolicyNetworkBackend.connect_tcp
+
+    async def counted(self, host: str, port: int, *args, **kwargs):
+        connects.append(host)
+        return await connect_tcp(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netpolicy.PolicyNetworkBackend, "connect_tcp", counted)
+    route = feed_server.add("/kept.xml", FEED)
+
+    async def poll_five_times() -> list[int]:
+        async with Fetcher(make_settings()) as fetcher:
+            return [(await fetcher.fetch(feed_server.url("/kept.xml"), etag=route.etag)).http_status for _ in range(5)]
+
+    assert asyncio.run(poll_five_times()) == [304] * 5
+    assert connects == ["127.0.0.1"]
+
+
 def test_last_modified_round_trip(feed_server) -> None:
     feed_server.add("/lm.xml", FEED, etag="", last_modified=formatdate(time.time() - 3600, usegmt=True))
     first = fetch(feed_server.url("/lm.xml"))

@@ -276,6 +276,11 @@ class Fetcher:
                     raise RedirectFailure(f"HTTP {status} 重定向缺少 Location", http_status=status, final_url=url)
                 return status, location
             if status == 304:
+                # A 304 has no body, but httpcore hands the connection back to the pool only once
+                # the response has been read to its end; closed unread, it is closed for good, and
+                # re-polling unchanged feeds paid a new connection each (1,000 connects for 1,000
+                # feeds on 8 hosts, against 16 for a client that reads).
+                await response.aread()
                 return FetchResult(url=url, final_url=url, http_status=304, not_modified=True)
             if 200 <= status < 300 and status != 204:
                 return await self._read(response, url, sent_etag=etag)
