@@ -223,6 +223,27 @@ def test_tidied_offsets_map_back(original: str, data: st.DataObject) -> None:
         assert tidied[start:end].strip() in tidy_fields(original[original_start:original_end])
 
 
+
+def _span_pairs(length: int) -> st.SearchStrategy[list[tuple[int, int]]]:
+    return st.lists(
+        st.tuples(st.integers(0, length), st.integers(0, length)).map(sorted).map(tuple), max_size=8
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=TIDY_ALPHABET, max_size=25), st.data())
+def test_mapping_many_spans_at_once_is_mapping_each(original: str, data: st.DataObject) -> None:
+    # OffsetMap.spans maps a document's hits in one call; each answer must be span's.
+    for normal, mapping in (
+        (tidy_fields(original), tidied_offset_map(original, tidy_fields(original))),
+        (normalize_for_matching(original), offset_map(original)),
+    ):
+        pairs = data.draw(_span_pairs(len(normal)))
+        assert mapping.spans(pairs) == [mapping.span(start, end) for start, end in pairs]
+        non_empty = [(start, end) for start, end in pairs if start < end]
+        assert mapping.spans(non_empty) == [mapping.span(start, end) for start, end in non_empty]
+
+
 # --- the derived tables, kept between processes ------------------------------
 
 
