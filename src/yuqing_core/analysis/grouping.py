@@ -64,6 +64,17 @@ def new_grouper(window: timedelta = GROUPING_WINDOW) -> EventGrouper:
     return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, min_text_chars=MIN_TEXT_CHARS)
 
 
+def prepare_grouping() -> None:
+    """Load in this process what grouping loads on first use: jieba's dictionary and idf table (for the
+    word counts of replies and the profile rule) and the LSH band shape (datasketch).
+
+    About a second in a process that has not counted words yet, such as a flow's when Dask workers
+    match the batches: called while they match, it is off the serial path. Changes nothing stored.
+    """
+    count_words([])
+    new_grouper()
+
+
 @dataclass
 class GroupingSummary:
     grouped: int = 0
