@@ -26,7 +26,7 @@ from yuqing_core.analysis import (
     match_batch,
     refresh_events,
 )
-from yuqing_core.analysis.grouping import GroupingSummary
+from yuqing_core.analysis.grouping import GroupingSummary, prepare_grouping
 from yuqing_core.analysis.match import MatchSummary
 from yuqing_core.analysis.warn import RaisedWarning
 from yuqing_core.cases import load_policy
@@ -190,6 +190,9 @@ def analyze_stage(since: datetime | None, until: datetime | None, batch_size: in
     plan = plan_analysis(since, until, batch_size)
     summary = AnalysisSummary(version=plan.version)
     futures = [match_items.submit(plan.version_id, index, batch, plan.now) for index, batch in enumerate(plan.batches)]
+    # Grouping runs in this process; on a Dask task runner the matching does not, and this process would
+    # load jieba's dictionary in group-0, serially. Loaded now, it overlaps the matching.
+    prepare_grouping()
     matched = [future.result() for future in futures]
     # Full text before grouping: the rules have read the articles by the time events form.
     enriched = EnrichSummary()

@@ -207,6 +207,54 @@ def test_event_hot_words_come_from_word_counts_stored_by_the_match_step(county, 
         assert session.get(Event, event.id).hot_words == stored_hot_words
 
 
+def test_refreshing_writes_each_event_its_figures_deletes_those_left_without_items_and_skips_merged_ones(
+    county, settings, tmp_path
+) -> None:
+    """The figures of all the events refreshed go out in one statement, each event its own; an event founded
+    by a run whose items all went elsewhere is deleted; a merged-away one stays a pointer, unrefreshed."""
+    from sqlalchemy import update
+
+    from yuqing_core.analysis.warn import refresh_events
+
+    db = county
+    load(db, settings, tmp_path, "青禾论坛", [
+        post("a", "白沙镇东坪村刺鼻气味，疑似化工园区泄漏", LEAK, NOW - timedelta(hours=5)),
+        post("b", "转：白沙镇东坪村刺鼻气味，疑似化工园区泄漏", "转发微博//@东坪守望:" + LEAK, NOW - timedelta(hours=4)),
+        post("c", "青禾县今年柑橘丰收", "果农笑开颜，青禾县柑橘丰收，收购价稳定。", NOW - timedelta(hours=3)),
+        post("d", "白沙镇讨薪", "白沙镇工地农民工讨薪，欠薪半年未发。", NOW - timedelta(hours=2)),
+        post("e", "青禾县图书馆新馆开放", "青禾县图书馆新馆今日开放，藏书二十万册。", NOW - timedelta(hours=1)),
+    ])  # fmt: skip
+    analyze(db, now=NOW)
+    with db.reader() as session:
+        seeds = dict(session.execute(select(Event.id, Event.seed_item_id)).all())
+        titles = dict(session.execute(select(Event.id, Event.title)).all())
+    leak, harvest, wages, library_opening = sorted(seeds, key=lambda event_id: seeds[event_id])
+    with db.writer() as session:
+        # The harvest's item moved to the wage event by hand, its event left empty; the library event
+        # merged into the leak (its item with it), a pointer left behind; every figure wiped.
+        session.execute(update(EventItem).where(EventItem.event_id == harvest).values(event_id=wages))
+        session.execute(update(EventItem).where(EventItem.event_id == library_opening).values(event_id=leak))
+        session.execute(update(Event).where(Event.id == library_opening).values(merged_into_id=leak))
+        session.execute(update(Event).values(item_count=0, score=0.0, risk_points=[], hot_words=[], title=""))
+    unknown = max(seeds) + 100
+    summary = refresh_events(db, active_library(db), [library_opening, leak, unknown, harvest, wages], now=NOW)
+
+    assert summary.events == 2
+    with db.reader() as session:
+        stored = {e.id: e for e in session.scalars(select(Event))}
+    assert set(stored) == {leak, wages, library_opening}  # the empty harvest event is gone
+    assert (stored[leak].title, stored[leak].item_count, stored[leak].risk_points) == (titles[leak], 3, ["化工异味"])
+    assert (stored[wages].title, stored[wages].item_count, stored[wages].risk_points) == (
+        "青禾县今年柑橘丰收",
+        2,
+        ["丰收", "讨薪"],
+    )
+    assert stored[leak].hot_words and stored[wages].hot_words and stored[leak].hot_words != stored[wages].hot_words
+    assert stored[leak].updated_at == stored[wages].updated_at == NOW
+    pointer = stored[library_opening]
+    assert (pointer.merged_into_id, pointer.item_count, pointer.title) == (leak, 0, "")
+
+
 def warning_rows(db: Database) -> list[tuple]:
     with db.reader() as session:
         rows = session.execute(

@@ -38,6 +38,7 @@ from yuqing_core.analysis.merging import (
     survivor_map,
 )
 from yuqing_core.db.database import Database
+from yuqing_core.db.filters import one_of
 from yuqing_core.db.models import Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import EventGrouper, GroupItem, NewEvent, count_words, signature_from_bytes, signature_to_bytes
@@ -63,6 +64,17 @@ def new_grouper(window: timedelta = GROUPING_WINDOW) -> EventGrouper:
     return EventGrouper(threshold=SIMILARITY_THRESHOLD, window=window, lsh_weights=LSH_WEIGHTS, min_text_chars=MIN_TEXT_CHARS)
 
 
+def prepare_grouping() -> None:
+    """Load in this process what grouping loads on first use: jieba's dictionary and idf table (for the
+    word counts of replies and the profile rule) and the LSH band shape (datasketch).
+
+    About a second in a process that has not counted words yet, such as a flow's when Dask workers
+    match the batches: called while they match, it is off the serial path. Changes nothing stored.
+    """
+    count_words([])
+    new_grouper()
+
+
 @dataclass
 class GroupingSummary:
     grouped: int = 0
@@ -83,8 +95,10 @@ def _topic_keys(
     db: Database, library: ActiveLibrary, condition: ColumnElement[bool], *, via_events: bool = False
 ) -> dict[int, frozenset[str]]:
     """Topic keys per item from the matches of its latest analysis: risk points x specific places named."""
+    # Only the region matches' hits are read (the places they name): a risk match's hits stay undecoded.
+    region_hits = case((Match.kind == "region", Match.hits), else_=null())
     query = (
-        select(Match.item_id, Match.kind, Match.risk_point_name, Match.hits)
+        select(Match.item_id, Match.kind, Match.risk_point_name, region_hits)
         .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
         .where(Match.kind.in_(("risk", "region")), condition)
     )
@@ -125,7 +139,7 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .outerjoin(EventItem, EventItem.item_id == Item.id)
         .where(
-            Item.id.in_(item_ids),
+            one_of(Item.id, item_ids, db.dialect),
             ItemAnalysis.excluded.is_(False),
             EventItem.item_id.is_(None),
             or_(ItemAnalysis.relevant.is_(True), Item.in_reply_to.is_not(None)),
@@ -140,7 +154,7 @@ def _ungrouped(db: Database, item_ids: Sequence[int], keys: dict[int, frozenset[
                 session.scalars(
                     select(Item.url)
                     .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
-                    .where(Item.url.in_(posts), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False))
+                    .where(one_of(Item.url, posts, db.dialect), ItemAnalysis.relevant.is_(True), ItemAnalysis.excluded.is_(False))
                 )
             )
             if posts
@@ -194,7 +208,7 @@ def _index(
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(ItemAnalysis, ItemAnalysis.item_id == EventItem.item_id)
-        .where(or_(in_window, Item.url.in_(posts)) if posts else in_window)
+        .where(or_(in_window, one_of(Item.url, posts, db.dialect)) if posts else in_window)
     )
     with db.reader() as session:
         rows = session.execute(query).all()
@@ -221,7 +235,7 @@ def group_batch(
     """Assign the batch's relevant, ungrouped items to events and store the memberships."""
     now = now or utcnow()
     summary = GroupingSummary()
-    items, by_thread = _ungrouped(db, item_ids, _topic_keys(db, library, Match.item_id.in_(item_ids)))
+    items, by_thread = _ungrouped(db, item_ids, _topic_keys(db, library, one_of(Match.item_id, item_ids, db.dialect)))
     if not items:
         return summary
     since, until = items[0].published_at - window, items[-1].published_at + window
@@ -265,7 +279,7 @@ def group_batch(
             conflict=("seed_item_id",),
         )
         event_of_seed = (
-            dict(session.execute(select(Event.seed_item_id, Event.id).where(Event.seed_item_id.in_(seeds))).all())
+            dict(session.execute(select(Event.seed_item_id, Event.id).where(one_of(Event.seed_item_id, seeds, db.dialect))).all())
             if seeds
             else {}
         )
@@ -273,7 +287,9 @@ def group_batch(
         # of an event merged since the index was read go to its survivor, never to the dead event.
         targets = sorted({label for label in final.values() if isinstance(label, int)})
         if targets:
-            session.execute(select(Event.id).where(Event.id.in_(targets)).order_by(Event.id).with_for_update()).all()
+            session.execute(
+                select(Event.id).where(one_of(Event.id, targets, db.dialect)).order_by(Event.id).with_for_update()
+            ).all()
         for merge in merges:
             # A new event folded into another needs nothing stored: its items go straight to the survivor.
             if isinstance(merge.survivor, int) and isinstance(merge.absorbed, int):
@@ -335,4 +351,4 @@ def _never_merge(db: Database, event_ids: set[int]) -> set[tuple[int, int]]:
 def events_of(db: Database, item_ids: Sequence[int]) -> set[int]:
     """The events the given items belong to (to refresh after re-matching them)."""
     with db.reader() as session:
-        return set(session.scalars(select(EventItem.event_id).where(EventItem.item_id.in_(item_ids)).distinct()))
+        return set(session.scalars(select(EventItem.event_id).where(one_of(EventItem.item_id, item_ids, db.dialect)).distinct()))

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from yuqing_core.collect.sources import SOURCE_ROLES
 from yuqing_core.db.database import Database
+from yuqing_core.db.filters import one_of
 from yuqing_core.db.models import EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore, upsert
 from yuqing_core.events import count_words
@@ -65,7 +66,7 @@ def load_documents(db: Database, item_ids: Sequence[int]) -> list[Document]:
         rows = session.execute(
             select(Item.id, Item.title, Item.text, Item.full_text, Source.name, Source.role)
             .join(Source, Source.id == Item.source_id)
-            .where(Item.id.in_(item_ids))
+            .where(one_of(Item.id, item_ids, db.dialect))
         ).all()
     by_id = {row.id: (MatchText(title=row.title, text=row.full_text or row.text, source=row.name), row.role) for row in rows}
     return [(item_id, *by_id[item_id]) for item_id in item_ids if item_id in by_id]
@@ -199,7 +200,7 @@ def _grouped_replies(db: Database, item_ids: Sequence[int]) -> set[int]:
             session.scalars(
                 select(Item.id)
                 .join(EventItem, EventItem.item_id == Item.id)
-                .where(Item.id.in_(item_ids), Item.in_reply_to.is_not(None))
+                .where(one_of(Item.id, item_ids, db.dialect), Item.in_reply_to.is_not(None))
             )
         )
 

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select, update
 
 from yuqing_core.analysis.match import hot_word_text
 from yuqing_core.db.database import Database
+from yuqing_core.db.filters import one_of
 from yuqing_core.db.models import EarlyWarning, EarlyWarningAction, Event, EventItem, Item, ItemAnalysis, Match, Source
 from yuqing_core.db.upsert import insert_ignore
 from yuqing_core.events import count_words, heat_score, hot_words_from_counts, spike_test
@@ -122,7 +123,7 @@ def _event_items(db: Database, event_ids: list[int]) -> dict[int, list[Any]]:
         .join(Item, Item.id == EventItem.item_id)
         .join(Source, Source.id == Item.source_id)
         .outerjoin(ItemAnalysis, ItemAnalysis.item_id == Item.id)
-        .where(EventItem.event_id.in_(event_ids))
+        .where(one_of(EventItem.event_id, event_ids, db.dialect))
         .order_by(Item.published_at, Item.id)
     )
     grouped: dict[int, list[Any]] = defaultdict(list)
@@ -145,7 +146,7 @@ def _risk_points_of(db: Database, item_ids: list[int]) -> dict[int, set[str]]:
     query = (
         select(Match.item_id, Match.risk_point_name)
         .join(ItemAnalysis, and_(ItemAnalysis.item_id == Match.item_id, ItemAnalysis.version_id == Match.version_id))
-        .where(Match.item_id.in_(item_ids), Match.kind == "risk")
+        .where(one_of(Match.item_id, item_ids, db.dialect), Match.kind == "risk")
     )
     found: dict[int, set[str]] = defaultdict(set)
     with db.reader() as session:
@@ -261,20 +262,26 @@ def refresh_events(
 
     with db.writer() as session:
         # An event merged into another has no items left and stays as a pointer to its survivor.
-        live = select(Event).where(Event.id.in_(event_ids), Event.merged_into_id.is_(None))
-        events = {e.id: e for e in session.scalars(live)}
+        live = set(
+            session.scalars(select(Event.id).where(one_of(Event.id, event_ids, db.dialect), Event.merged_into_id.is_(None)))
+        )
         warnings = {
             w.event_id: w
-            for w in session.scalars(select(EarlyWarning).where(EarlyWarning.event_id.in_(event_ids)).with_for_update())
+            for w in session.scalars(
+                select(EarlyWarning).where(one_of(EarlyWarning.event_id, event_ids, db.dialect)).with_for_update()
+            )
         }
+        # Every refreshed event's figures, written in one executemany UPDATE, not one ORM UPDATE per event.
+        figures: dict[int, dict[str, Any]] = {}
+        empty: list[int] = []
         new_warning_rows = []
         new_reasons: dict[int, list[str]] = {}
         for event_id in event_ids:
-            event, rows = events.get(event_id), items_by_event.get(event_id, [])
-            if event is None:
+            rows = items_by_event.get(event_id, [])
+            if event_id not in live:
                 continue
             if not rows:  # founded by a run whose items went to another event: nothing to keep
-                session.delete(event)
+                empty.append(event_id)
                 continue
             summary.events += 1
             sources = {row.name: row.weight for row in rows}
@@ -315,37 +322,41 @@ def refresh_events(
             score = score_event(facts, now=now, thresholds=thresholds, calendar=calendar, response_spec=spec.response)
             level = score.level
             last = max(row.published_at for row in rows)
-            event.title = representative_title(rows, spec.source_weights)
-            event.first_seen_at = min(row.published_at for row in rows)
-            event.last_seen_at = last
-            event.item_count = len(rows)
-            event.source_count = len(sources)
-            event.velocity_per_h = round(velocity, 3)
-            event.heat = round(
-                heat_score(
-                    len(rows), len(sources), sum(sources.values()), velocity, max(0.0, (now - last).total_seconds() / 3600)
-                ),
-                2,
-            )
-            event.risk_points = points
-            event.hot_words = [
-                [word, round(weight, 4)] for word, weight in _hot_words(rows[-HOT_WORD_TEXTS:], library.version_id, user_words)
-            ]
-            event.sensitive_words = found_words
-            event.spike = {**event_spike, "risk_points": spiking_points}
-            event.score = score.total
-            event.level = level
-            event.score_parts = score.parts_json()
             timing = score.response
-            event.first_signal_at = timing.first_signal_at
-            event.first_response_at = timing.first_response_at
-            event.response_delay_work_h = timing.delay_work_h
-            event.response_target_work_h = timing.target_work_h
-            event.response_due_at = timing.due_at
-            event.response_status = timing.status
-            event.updated_at = now
+            event = figures[event_id] = {
+                "id": event_id,
+                "title": representative_title(rows, spec.source_weights),
+                "first_seen_at": min(row.published_at for row in rows),
+                "last_seen_at": last,
+                "item_count": len(rows),
+                "source_count": len(sources),
+                "velocity_per_h": round(velocity, 3),
+                "heat": round(
+                    heat_score(
+                        len(rows), len(sources), sum(sources.values()), velocity, max(0.0, (now - last).total_seconds() / 3600)
+                    ),
+                    2,
+                ),
+                "risk_points": points,
+                "hot_words": [
+                    [word, round(weight, 4)]
+                    for word, weight in _hot_words(rows[-HOT_WORD_TEXTS:], library.version_id, user_words)
+                ],
+                "sensitive_words": found_words,
+                "spike": {**event_spike, "risk_points": spiking_points},
+                "score": score.total,
+                "level": level,
+                "score_parts": score.parts_json(),
+                "first_signal_at": timing.first_signal_at,
+                "first_response_at": timing.first_response_at,
+                "response_delay_work_h": timing.delay_work_h,
+                "response_target_work_h": timing.target_work_h,
+                "response_due_at": timing.due_at,
+                "response_status": timing.status,
+                "updated_at": now,
+            }
             watch = _watch(rows, score)
-            reasons = _reasons(score, rows, points, found_words, event.spike, watch)
+            reasons = _reasons(score, rows, points, found_words, event["spike"], watch)
             warning = warnings.get(event_id)
             if warning is None:
                 if level is not None:
@@ -358,21 +369,25 @@ def refresh_events(
                         }
                     )  # fmt: skip
                 continue
-            notice = _update_warning(session, warning, event, score, reasons, watch, library.version_id, now)
+            notice = _update_warning(session, warning, event["title"], points, score, reasons, watch, library.version_id, now)
             if notice is not None:
                 summary.warnings.append(notice)
+        if empty:
+            session.execute(delete(Event).where(one_of(Event.id, empty, db.dialect)))
+        if figures:
+            session.execute(update(Event), list(figures.values()))  # by primary key, one statement for all rows
         session.flush()
         inserted = insert_ignore(session, EarlyWarning.__table__, new_warning_rows, conflict=("event_id",))
         if inserted:
             for row in session.execute(
                 select(EarlyWarning.id, EarlyWarning.event_id, EarlyWarning.level, EarlyWarning.score).where(
-                    EarlyWarning.id.in_(inserted)
+                    one_of(EarlyWarning.id, inserted, db.dialect)
                 )
             ):
-                event = events[row.event_id]
+                event = figures[row.event_id]
                 summary.warnings.append(
                     RaisedWarning(
-                        row.id, row.event_id, row.level, row.score, event.title, list(event.risk_points),
+                        row.id, row.event_id, row.level, row.score, event["title"], list(event["risk_points"]),
                         kind="new", key=level_key(row.id, row.level), reasons=new_reasons.get(row.event_id, []),
                     )
                 )  # fmt: skip
@@ -383,7 +398,8 @@ def refresh_events(
 def _update_warning(
     session: Any,
     warning: EarlyWarning,
-    event: Event,
+    title: str,
+    risk_points: list[str],
     score: EventScore,
     reasons: dict[str, Any],
     watch: dict[str, Any],
@@ -412,7 +428,7 @@ def _update_warning(
         warning.status = "open"  # a rise needs a fresh look, whatever was decided at the lower level
         warning.updated_at = now
         return RaisedWarning(
-            warning.id, warning.event_id, level, score.total, event.title, list(event.risk_points),
+            warning.id, warning.event_id, level, score.total, title, list(risk_points),
             kind="level", key=level_key(warning.id, level), previous_level=previous, changes=change_texts,
             reasons=list(score.reasons),
         )  # fmt: skip
@@ -430,7 +446,7 @@ def _update_warning(
         return None
     kind, count = changes[0]
     return RaisedWarning(
-        warning.id, warning.event_id, warning.effective_level, score.total, event.title, list(event.risk_points),
+        warning.id, warning.event_id, warning.effective_level, score.total, title, list(risk_points),
         kind="change", key=change_key(warning.id, kind, count), changes=change_texts, reasons=list(score.reasons),
     )  # fmt: skip
 
