@@ -36,6 +36,7 @@ from yuqing_core.collect.parse import decode_document
 from yuqing_core.collect.snapshots import store_copy
 from yuqing_core.config import Settings
 from yuqing_core.db.database import Database
+from yuqing_core.db.filters import one_of
 from yuqing_core.db.models import Item, ItemAnalysis, Match, PageSnapshot
 from yuqing_core.db.upsert import insert_ignore
 
@@ -168,7 +169,7 @@ def enrichment_candidates(db: Database, item_ids: Sequence[int], *, now: datetim
         select(Item.id)
         .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
         .where(
-            Item.id.in_(item_ids),
+            one_of(Item.id, item_ids, db.dialect),
             Item.enriched_at.is_(None),
             Item.deleted_at.is_(None),
             or_(Item.checked_at.is_(None), Item.checked_at < again_after),

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, true
 
 from yuqing_core.db.database import Database
+from yuqing_core.db.filters import one_of
 from yuqing_core.db.models import Event, EventItem, HotListObservation, Source
 from yuqing_core.risk.scoring import CLIMB_MIN_PLACES
 
@@ -135,7 +136,7 @@ def item_sightings(db: Database, item_ids: Sequence[int], *, since: datetime, un
     if not item_ids:
         return {}
     found: dict[int, list[Sighting]] = defaultdict(list)
-    for sighting in sightings_of(_observations(db, HotListObservation.item_id.in_(item_ids), since, until)):
+    for sighting in sightings_of(_observations(db, one_of(HotListObservation.item_id, item_ids, db.dialect), since, until)):
         found[sighting.item_id].append(sighting)
     return dict(found)
 
