@@ -223,11 +223,8 @@ def test_tidied_offsets_map_back(original: str, data: st.DataObject) -> None:
         assert tidied[start:end].strip() in tidy_fields(original[original_start:original_end])
 
 
-
 def _span_pairs(length: int) -> st.SearchStrategy[list[tuple[int, int]]]:
-    return st.lists(
-        st.tuples(st.integers(0, length), st.integers(0, length)).map(sorted).map(tuple), max_size=8
-    )
+    return st.lists(st.tuples(st.integers(0, length), st.integers(0, length)).map(sorted).map(tuple), max_size=8)
 
 
 @settings(max_examples=300, deadline=None)

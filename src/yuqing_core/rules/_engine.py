@@ -872,11 +872,11 @@ class _Scan:
                 text_spans = self._map("text").spans(text_spans)
         hits = [
             (match[0], _tuple_new(TermHit, (labels[match[0]], "title", start, end)))
-            for match, (start, end) in zip(ordered, title_spans)
+            for match, (start, end) in zip(ordered[:split], title_spans, strict=True)
         ]
         hits += [
             (match[0], _tuple_new(TermHit, (labels[match[0]], "text", start, end)))
-            for match, (start, end) in zip(ordered[split:], text_spans)
+            for match, (start, end) in zip(ordered[split:], text_spans, strict=True)
         ]
         self.memo["term hits"] = hits
         return hits
