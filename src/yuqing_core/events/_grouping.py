@@ -144,7 +144,7 @@ sorted numpy runs, 12 bytes a pair, where a dict of Python ints took about
 every item of a batch is looked up in the runs at once, and ``add_many``
 loads its items as one run. Measured in ``bench/events.py``: index loading
 about 2.4 times as fast as ``MinHashLSH`` with dict storage, and under
-half its memory per item with our signature matrix included; a test
+half its memory per item with our signatures included; a test
 checks that both return the same candidates.
 
 Memory. The index is meant to hold a million items (``bench/events.py``,
@@ -525,17 +525,18 @@ class _Tie:
 
 
 class _SignatureStore:
-    """Signature rows in one growing matrix, so candidates are verified with one fancy index; ``owners[slot]``
-    is the entry whose row a slot holds (the band index stores slots).
+    """Signature rows in fixed-size blocks of ``_BLOCK_ROWS``, so candidates are verified with a fancy
+    index or a few; ``owners[slot]`` is the entry whose row a slot holds (the band index stores slots).
 
-    The matrix grows by a quarter (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
-    items a doubling may leave 256 MiB unused, a quarter 102 MiB, for copying each row about five
-    times over its life instead of twice (an eighth measured several microseconds an item slower,
-    most of it faulting in fresh pages).
+    Blocks, not one growing matrix: a matrix grown by a quarter held up to a quarter of its rows
+    unused (128 MiB at a million items) and, while growing, the old and the new matrix at once
+    (2.25 times the rows); blocks hold at most one block unused and never copy a row. A slot's row
+    is ``blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK]``.
     """
 
     def __init__(self, num_perm: int) -> None:
-        self.rows = np.empty((_STORE_GROWTH_ROWS, num_perm), dtype=SIGNATURE_DTYPE)
+        self.num_perm = num_perm
+        self.blocks: list[np.ndarray] = []
         self.owners: list[_Entry | None] = []
         self._free: list[int] = []
 
@@ -545,13 +546,33 @@ class _SignatureStore:
             self.owners[slot] = owner
         else:
             slot = len(self.owners)
-            if slot == self.rows.shape[0]:
-                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 4), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
-                grown[:slot] = self.rows
-                self.rows = grown
+            if slot >> _BLOCK_SHIFT == len(self.blocks):
+                self.blocks.append(np.empty((_BLOCK_ROWS, self.num_perm), dtype=SIGNATURE_DTYPE))
             self.owners.append(owner)
-        self.rows[slot] = row
+        self.blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK] = row
         return slot
+
+    def row(self, slot: int) -> np.ndarray:
+        """The row of one slot (a view)."""
+        row: np.ndarray = self.blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK]
+        return row
+
+    def gather(self, slots: Sequence[int]) -> np.ndarray:
+        """The rows of these slots, in their order (a new matrix)."""
+        if not slots:
+            return np.empty((0, self.num_perm), dtype=SIGNATURE_DTYPE)
+        blocks = self.blocks
+        first = slots[0] >> _BLOCK_SHIFT
+        if all(slot >> _BLOCK_SHIFT == first for slot in slots):  # the usual case: recent items, one block
+            return blocks[first][[slot & _BLOCK_MASK for slot in slots]]
+        picked = np.asarray(slots, dtype=np.intp)
+        block_of = picked >> _BLOCK_SHIFT
+        offsets = picked & _BLOCK_MASK
+        rows = np.empty((len(picked), self.num_perm), dtype=SIGNATURE_DTYPE)
+        for block in np.unique(block_of).tolist():
+            chosen = block_of == block
+            rows[chosen] = blocks[block][offsets[chosen]]
+        return rows
 
     def release(self, slot: int) -> None:
         self.owners[slot] = None
@@ -559,10 +580,13 @@ class _SignatureStore:
 
     @property
     def nbytes(self) -> int:
-        return self.rows.nbytes
+        return sum(block.nbytes for block in self.blocks)
 
 
-_STORE_GROWTH_ROWS = 1024
+# 1,024 rows of 128 values: 512 KiB a block.
+_BLOCK_SHIFT = 10
+_BLOCK_ROWS = 1 << _BLOCK_SHIFT
+_BLOCK_MASK = _BLOCK_ROWS - 1
 
 
 @lru_cache(maxsize=16)
@@ -804,7 +828,7 @@ class EventGrouper:
     def signature_of(self, item_id: int) -> np.ndarray | None:
         """A copy of an indexed item's signature row (to store with ``signature_to_bytes``)."""
         entry = self._entries.get(item_id)
-        return self._store.rows[entry.slot].copy() if entry else None
+        return self._store.row(entry.slot).copy() if entry else None
 
     def take_merges(self) -> list[Merge]:
         """The merges made since the last call, in the order made (and forget them)."""
@@ -913,7 +937,7 @@ class EventGrouper:
         return len(evicted)
 
     def memory_bytes(self) -> int:
-        """A rough size of the index: the signature matrix and band runs as allocated, plus an estimate per
+        """A rough size of the index: the signature blocks and band runs as allocated, plus an estimate per
         entry, event and term-vector word (fitted to ``tracemalloc`` on ``bench/events.py``'s items)."""
         per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
         per_event = 230  # _EventRef, its label and _events slot
@@ -1020,7 +1044,7 @@ class EventGrouper:
         """Take these entries' keys out of the band index (their keys come again from their stored rows)."""
         if entries:
             slots = np.array([entry.slot for entry in entries], dtype=np.int32)
-            self._bands.remove(band_keys(self._store.rows[slots], self.bands, self.rows_per_band), slots)
+            self._bands.remove(band_keys(self._store.gather(slots.tolist()), self.bands, self.rows_per_band), slots)
 
     def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
         ref = self._events.get(label)
@@ -1216,7 +1240,7 @@ class EventGrouper:
             if comparable:
                 # Compared texts decide, short ones then count no more: also when every compared
                 # one names other figures (``numbers``), so a short post cannot bridge two days.
-                similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
+                similarities = jaccard_estimates(row, self._store.gather([entry.slot for entry in comparable]))
                 floor = self.title_min_similarity
                 similarity = {
                     entry.item_id: value
@@ -1384,7 +1408,7 @@ class EventGrouper:
             near = [entry for entry in near if not self._numbers_differ(numbers, entry.numbers)]
         if not near:
             return []
-        similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in near]])
+        similarities = jaccard_estimates(row, self._store.gather([entry.slot for entry in near]))
         ranked = sorted(
             (-similarity, abs(entry.timestamp - timestamp), entry.item_id, entry)
             for entry, similarity in zip(near, similarities.tolist(), strict=True)
