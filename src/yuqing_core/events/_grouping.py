@@ -300,50 +300,72 @@ class Merge:
     similarity: float | None
 
 
-# The profile sums of an event with no dicts of its own (none or one member in its profile); never written to.
-_UNSET: dict[str, int] = {}
+class _Sums:
+    """The profile sums of an event with two or more members in its profile (``_EventRef``)."""
+
+    __slots__ = ("holders", "norm2", "numbers", "places", "pointed", "profile")
+
+    def __init__(self) -> None:
+        self.profile: dict[str, int] = {}
+        self.norm2 = 0
+        # number -> how many members in the profile name it
+        self.numbers: dict[str, int] = {}
+        self.holders: dict[str, int] = {}
+        self.pointed = 0
+        self.places: dict[str, int] = {}
+
+
+# The sums of an event with none of its own (none or one member in its profile); never written to.
+_NO_SUMS = _Sums()
 
 
 class _EventRef:
     """One event in the index: its label, live members and term profile; shared by its items' entries.
 
-    ``profile`` is the sum of the term vectors of the members still within
-    the profile window, ``norm2`` its exact squared length; ``holders``
-    counts those members per evidence word they use, ``pointed`` those
-    naming a risk point, ``places`` those naming each specific place in a
-    topic key (the ``anchor`` rule). While one member alone is in the
-    profile (most events: a post nobody repeated), ``solo`` is that member
-    and those sums are its own vector, numbers and keys, read through
-    ``_weight``, ``_held``, ``_numbers``, ``_norm2`` and ``_places``; the
-    dicts are then the shared empty ``_UNSET`` (``_materialize`` gives an
-    event dicts of its own). ``ids`` are the stored event ids folded into
-    this event (for ``never_merge``); ``seed`` orders events founded in
-    memory (survivor rule); ``latest`` is the member last in
-    ``(published_at, item_id)``. An event absorbed by another points at it
-    with ``alias``.
+    ``sums.profile`` is the sum of the term vectors of the members still
+    within the profile window, ``sums.norm2`` its exact squared length;
+    ``sums.holders`` counts those members per evidence word they use,
+    ``sums.pointed`` those naming a risk point, ``sums.places`` those
+    naming each specific place in a topic key (the ``anchor`` rule). While
+    one member alone is in the profile (most events: a post nobody
+    repeated), ``solo`` is that member and those sums are its own vector,
+    numbers and keys, read through ``_weight``, ``_held``, ``_numbers``,
+    ``_norm2`` and ``_places``; ``sums`` is then the shared empty
+    ``_NO_SUMS`` (``_materialize`` gives an event sums of its own). ``ids``
+    are the stored event ids folded into this event (for ``never_merge``);
+    ``seed`` orders events founded in memory (survivor rule); ``latest`` is
+    the member last in ``(published_at, item_id)``. An event absorbed by
+    another points at it with ``alias``.
+
+    Most events have one member, so the record is kept small: the sums
+    live apart, and an event founded in memory holds no ``NewEvent`` (its
+    ``label`` is made from ``seed`` when asked for).
     """
 
-    __slots__ = (
-        "alias", "holders", "ids", "label", "latest", "members", "norm2", "numbers", "places", "pointed", "profile", "seed",
-        "solo",
-    )  # fmt: skip
+    __slots__ = ("alias", "ids", "latest", "members", "seed", "solo", "stored_id", "sums")
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
-        self.label = label
+        # The database id; None for an event founded in memory and not yet resolved (``NewEvent(seed[1])``).
+        self.stored_id: int | None = None
+        if isinstance(label, int):
+            self.stored_id = label
+        else:
+            assert seed is not None and seed[1] == label.seed_item_id, "a new event's seed is its seed item's order"
         # The member ids once the event has two; None while ``latest`` is its only member (or it has none).
         self.members: dict[int, None] | None = None
         self.solo: _Entry | None = None
-        self.profile: dict[str, int] = _UNSET
-        self.norm2 = 0
-        # number -> how many members in the profile name it
-        self.numbers: dict[str, int] = _UNSET
-        self.holders: dict[str, int] = _UNSET
-        self.pointed = 0
-        self.places: dict[str, int] = _UNSET
+        self.sums = _NO_SUMS
         self.ids: tuple[int, ...] = (label,) if isinstance(label, int) else ()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
         self.alias: _EventRef | None = None
+
+    @property
+    def label(self) -> EventLabel:
+        if self.stored_id is not None:
+            return self.stored_id
+        assert self.seed is not None
+        return NewEvent(self.seed[1])
 
     @property
     def size(self) -> int:
@@ -507,7 +529,9 @@ class _Holders:
         if len(self.refs) != self.count:
             # _holds, inlined: this runs over thousands of events for a common word.
             self.refs = [
-                ref for ref in dict.fromkeys(self.refs) if (word in ref.profile if ref.solo is None else word in ref.solo.words)
+                ref
+                for ref in dict.fromkeys(self.refs)
+                if (word in ref.sums.profile if ref.solo is None else word in ref.solo.words)
             ]
         return self.refs
 
@@ -782,7 +806,9 @@ class EventGrouper:
         self.bands, self.rows_per_band = lsh_parameters(threshold, num_perm, tuple(lsh_weights))
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
-        self._events: dict[EventLabel, _EventRef] = {}
+        # Events by database id, and events founded in memory by their seed item's id (no NewEvent kept).
+        self._events: dict[int, _EventRef] = {}
+        self._founded: dict[int, _EventRef] = {}
         # key -> the item id holding it, or a list of ids once a second item holds it (file_under)
         self._by_url: dict[str, int | list[int]] = {}
         # canonical URL of a post -> the indexed items answering or forwarding it (``thread``)
@@ -910,10 +936,10 @@ class EventGrouper:
         already-evicted or merged-away new events are ignored.
         """
         for new_event, event_id in ids.items():
-            ref = self._events.pop(new_event, None)
+            ref = self._founded.pop(new_event.seed_item_id, None)
             if ref is None:
                 continue
-            ref.label = event_id
+            ref.stored_id = event_id
             ref.ids = (*ref.ids, event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
@@ -947,7 +973,7 @@ class EventGrouper:
             self._store.nbytes
             + self._bands.nbytes
             + per_entry * len(self._entries)
-            + per_event * len(self._events)
+            + per_event * (len(self._events) + len(self._founded))
             + per_word * words
         )
 
@@ -1047,10 +1073,30 @@ class EventGrouper:
             self._bands.remove(band_keys(self._store.gather(slots.tolist()), self.bands, self.rows_per_band), slots)
 
     def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
-        ref = self._events.get(label)
+        ref = self._events.get(label) if isinstance(label, int) else self._founded.get(label.seed_item_id)
         if ref is None:
-            ref = self._events[label] = _EventRef(label, seed)
+            ref = _EventRef(label, seed)
+            self._register(ref)
         return ref
+
+    def _register(self, ref: _EventRef) -> None:
+        """Make ``ref`` the event found under its label."""
+        if ref.stored_id is not None:
+            self._events[ref.stored_id] = ref
+        else:
+            assert ref.seed is not None
+            self._founded[ref.seed[1]] = ref
+
+    def _unregister(self, ref: _EventRef, also: _EventRef | None = None) -> None:
+        """Forget the event found under ``ref``'s label if that is ``ref`` (or ``also``)."""
+        if ref.stored_id is not None:
+            registry, key = self._events, ref.stored_id
+        else:
+            assert ref.seed is not None
+            registry, key = self._founded, ref.seed[1]
+        found = registry.get(key)
+        if found is not None and (found is ref or found is also):
+            del registry[key]
 
     def _source_key(self, source: str) -> str | None:
         if source not in self._source_keys:
@@ -1173,11 +1219,10 @@ class EventGrouper:
 
     def _fold(self, survivor: _EventRef, absorbed: _EventRef) -> None:
         """Make one event of two: the smaller's members and profile move into the larger, which takes the survivor's label."""
-        label, seed = survivor.label, survivor.seed
+        stored_id, seed = survivor.stored_id, survivor.seed
         big, small = (survivor, absorbed) if survivor.size >= absorbed.size else (absorbed, survivor)
-        for event_label in (absorbed.label, survivor.label):
-            if self._events.get(event_label) in (big, small):
-                del self._events[event_label]
+        for ref in (absorbed, survivor):
+            self._unregister(ref, also=absorbed if ref is survivor else survivor)
         entries = self._entries
         for item_id in small.member_ids():
             entry = entries[item_id]
@@ -1185,10 +1230,11 @@ class EventGrouper:
             big.add_member(entry.order)
         _materialize(big)
         _materialize(small)
-        profile, by_word = big.profile, self._by_word
+        sums, by_word = big.sums, self._by_word
+        profile = sums.profile
         # Out of small first, so that a compaction of a holder list on the way sees who holds what.
-        small_profile, small.profile = small.profile, _UNSET
-        for word, weight in small_profile.items():
+        small_sums, small.sums = small.sums, _NO_SUMS
+        for word, weight in small_sums.profile.items():
             held = profile.get(word)
             profile[word] = (held or 0) + weight
             holders = by_word.get(word)
@@ -1196,20 +1242,19 @@ class EventGrouper:
                 holders.count -= 1
                 if held is None:
                     holders.add(big, word)
-        big.norm2 = sum(weight * weight for weight in profile.values())
-        for number, held in small.numbers.items():
-            big.numbers[number] = big.numbers.get(number, 0) + held
-        for word, held in small.holders.items():
-            big.holders[word] = big.holders.get(word, 0) + held
-        for place, held in small.places.items():
-            big.places[place] = big.places.get(place, 0) + held
-        big.pointed += small.pointed
+        sums.norm2 = sum(weight * weight for weight in profile.values())
+        for number, held in small_sums.numbers.items():
+            sums.numbers[number] = sums.numbers.get(number, 0) + held
+        for word, held in small_sums.holders.items():
+            sums.holders[word] = sums.holders.get(word, 0) + held
+        for place, held in small_sums.places.items():
+            sums.places[place] = sums.places.get(place, 0) + held
+        sums.pointed += small_sums.pointed
         big.ids += small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
-        big.label, big.seed = label, seed
-        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, _UNSET, 0, _UNSET, big
-        small.holders, small.places, small.pointed = _UNSET, _UNSET, 0
-        self._events[label] = big
+        big.stored_id, big.seed = stored_id, seed
+        small.members, small.alias = {}, big
+        self._register(big)
 
     def _closest_per_event(
         self,
@@ -1441,7 +1486,7 @@ class EventGrouper:
             weight = weights[index]
             for ref in held_by.live(word):
                 solo = ref.solo
-                held = ref.profile[word] if solo is None else solo.weights[solo.words.index(word)]
+                held = ref.sums.profile[word] if solo is None else solo.weights[solo.words.index(word)]
                 dots[ref] = dots.get(ref, 0) + weight * held
                 shared[ref] = shared.get(ref, 0) + 1
         floor = self.profile_merge_threshold if floor is None else floor
@@ -1485,10 +1530,10 @@ class EventGrouper:
         ref, by_word = entry.event, self._by_word
         entry.in_profile = True
         heapq.heappush(self._profile_expiry, entry.order)
-        if ref.solo is None and not ref.profile:
+        if ref.solo is None and not ref.sums.profile:
             # The first member in the profile: the event's sums are its own (_EventRef.solo).
             ref.solo = entry
-            ref.profile = ref.numbers = ref.holders = ref.places = _UNSET
+            ref.sums = _NO_SUMS
             for word in entry.words[: entry.evidence]:
                 holders = by_word.get(word)
                 if holders is None:
@@ -1497,7 +1542,8 @@ class EventGrouper:
                     holders.add(ref, word)
             return
         _materialize(ref)
-        profile = ref.profile
+        sums = ref.sums
+        profile = sums.profile
         dot = 0
         evidence = entry.evidence
         for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
@@ -1513,8 +1559,8 @@ class EventGrouper:
             else:
                 dot += held * weight
                 profile[word] = held + weight
-        ref.norm2 += 2 * dot + entry.norm2
-        numbers = ref.numbers
+        sums.norm2 += 2 * dot + entry.norm2
+        numbers = sums.numbers
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
         _count_anchoring(ref, entry, 1)
@@ -1531,7 +1577,8 @@ class EventGrouper:
                     del by_word[word]
             _forget_terms(entry)
             return
-        profile = ref.profile
+        sums = ref.sums
+        profile = sums.profile
         dot = 0
         evidence = entry.evidence
         for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
@@ -1546,8 +1593,8 @@ class EventGrouper:
                         del by_word[word]
             else:
                 profile[word] = held - weight
-        ref.norm2 += entry.norm2 - 2 * dot
-        numbers = ref.numbers
+        sums.norm2 += entry.norm2 - 2 * dot
+        numbers = sums.numbers
         for number in entry.numbers:
             held = numbers[number]
             if held == 1:
@@ -1619,8 +1666,8 @@ class EventGrouper:
             del ref.members[item_id]
             if ref.latest is not None and ref.latest[1] == item_id:
                 ref.latest = max((self._entries[member].order for member in ref.members), default=None)
-        if not ref.size and self._events.get(ref.label) is ref:
-            del self._events[ref.label]
+        if not ref.size:
+            self._unregister(ref)
 
 
 _NO_IDS: frozenset[int] = frozenset()
@@ -1635,11 +1682,12 @@ def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
 
 def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
     """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
-    _count(ref.holders, entry.words[: entry.evidence], step)
+    sums = ref.sums
+    _count(sums.holders, entry.words[: entry.evidence], step)
     places = _places_of(entry)
-    _count(ref.places, places, step)
+    _count(sums.places, places, step)
     if len(places) < len(entry.topic_keys):
-        ref.pointed += step
+        sums.pointed += step
 
 
 def _forget_terms(entry: _Entry) -> None:
@@ -1654,17 +1702,16 @@ def _places_of(entry: _Entry) -> list[str]:
 
 def _materialize(ref: _EventRef) -> None:
     """Give an event dicts of its own for its profile sums (holding its solo member's, if it has one)."""
-    if ref.profile is not _UNSET:
+    if ref.sums is not _NO_SUMS:
         return
     solo = ref.solo
-    ref.profile, ref.numbers, ref.holders, ref.places = {}, {}, {}, {}
-    ref.norm2 = ref.pointed = 0
+    sums = ref.sums = _Sums()
     if solo is None:
         return
     ref.solo = None
-    ref.profile.update(zip(solo.words, solo.weights, strict=True))
-    ref.norm2 = solo.norm2
-    ref.numbers.update(dict.fromkeys(solo.numbers, 1))
+    sums.profile.update(zip(solo.words, solo.weights, strict=True))
+    sums.norm2 = solo.norm2
+    sums.numbers.update(dict.fromkeys(solo.numbers, 1))
     _count_anchoring(ref, solo, 1)
 
 
@@ -1672,7 +1719,7 @@ def _weight(ref: _EventRef, word: str) -> int | None:
     """The event's profile weight of a word (None if its profile lacks it)."""
     solo = ref.solo
     if solo is None:
-        return ref.profile.get(word)
+        return ref.sums.profile.get(word)
     try:
         return solo.weights[solo.words.index(word)]
     except ValueError:
@@ -1681,23 +1728,23 @@ def _weight(ref: _EventRef, word: str) -> int | None:
 
 def _held(ref: _EventRef, word: str) -> int:
     """How many members in the event's profile use an evidence word the event holds (``_by_word``)."""
-    return 1 if ref.solo is not None else ref.holders[word]
+    return 1 if ref.solo is not None else ref.sums.holders[word]
 
 
 def _numbers(ref: _EventRef) -> Collection[str]:
     """The numbers the event's members in the profile name."""
-    return ref.solo.numbers if ref.solo is not None else ref.numbers
+    return ref.solo.numbers if ref.solo is not None else ref.sums.numbers
 
 
 def _norm2(ref: _EventRef) -> int:
-    return ref.solo.norm2 if ref.solo is not None else ref.norm2
+    return ref.solo.norm2 if ref.solo is not None else ref.sums.norm2
 
 
 def _places(ref: _EventRef) -> tuple[Collection[str], int]:
     """The specific places the event's members in the profile name, and how many of them name a risk point."""
     solo = ref.solo
     if solo is None:
-        return ref.places, ref.pointed
+        return ref.sums.places, ref.sums.pointed
     places = _places_of(solo)
     return places, int(len(places) < len(solo.topic_keys))
 
@@ -1735,15 +1782,15 @@ def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
 
 def _profile(ref: _EventRef) -> Mapping[str, int]:
     solo = ref.solo
-    return ref.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
+    return ref.sums.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
 
 
 def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
     """Sort key putting the survivor of a merge first: stored events (lowest id first), then the earliest seed."""
-    if isinstance(ref.label, int):
-        return (0, 0.0, ref.label)
-    seed = ref.seed or (math.inf, ref.label.seed_item_id)
-    return (1, seed[0], seed[1])
+    if ref.stored_id is not None:
+        return (0, 0.0, ref.stored_id)
+    assert ref.seed is not None
+    return (1, ref.seed[0], ref.seed[1])
 
 
 def _ids_under(index: dict[str, int | list[int]], key: str) -> list[int]:
