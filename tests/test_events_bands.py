@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from yuqing_core.events import EventGrouper, GroupItem
 from yuqing_core.events._bands import BandIndex
-from yuqing_core.events._grouping import _SignatureStore
 from yuqing_core.events._minhash import band_keys
 
 WIDTH = 4  # keys per item (bands)
@@ -123,29 +122,3 @@ def test_an_evicted_items_band_keys_do_not_follow_its_slot_to_the_next_item() ->
     assert grouper._bands.lookup_sealed(story_keys) == [[]]
     repost = GroupItem(3, T0 + timedelta(hours=3), None, "", "转发：" + STORY, "青禾吧")
     assert grouper.assign([repost])[0].joined_by == "seed"
-
-
-@given(st.lists(st.one_of(st.just(None), st.integers(min_value=0, max_value=5000)), max_size=80), st.data())
-def test_the_signature_store_gives_back_each_slots_row_across_blocks(operations, data) -> None:
-    """Rows put into the grouper's signature store come back by slot (one or many, from any blocks), also
-    after their slots were released and given to other rows."""
-    store = _SignatureStore(num_perm=4)
-    held: dict[int, np.ndarray] = {}
-    next_value = 0
-    for operation in operations:
-        if operation is not None and held:
-            released = sorted(held)[operation % len(held)]
-            store.release(released)
-            del held[released]
-            continue
-        # Enough new rows to spill into the next block now and then.
-        for _ in range(data.draw(st.integers(min_value=1, max_value=700))):
-            row = np.arange(next_value, next_value + 4, dtype=np.uint32)
-            next_value += 4
-            held[store.put(row)] = row
-    slots = data.draw(st.lists(st.sampled_from(sorted(held)), max_size=30)) if held else []
-    gathered = store.gather(slots)
-    assert gathered.shape == (len(slots), 4)
-    for slot, row in zip(slots, gathered, strict=True):
-        assert (row == held[slot]).all() and (store.row(slot) == held[slot]).all()
-    assert len(store.blocks) <= len(store.owners) // 1024 + 1

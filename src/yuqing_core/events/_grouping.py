@@ -400,21 +400,18 @@ class _EventRef:
 class _Entry:
     __slots__ = (
         "event",
-        "evidence",
         "in_lsh",
         "in_profile",
         "item_id",
-        "norm2",
         "numbers",
         "order",
         "parent_key",
         "slot",
+        "terms",
         "timestamp",
         "title_key",
         "topic_keys",
         "url_key",
-        "weights",
-        "words",
     )  # fmt: skip
 
     def __init__(
@@ -427,7 +424,7 @@ class _Entry:
         slot: int,
         in_lsh: bool,
         topic_keys: frozenset[str] = frozenset(),
-        terms: _Terms | None = None,
+        terms: array[int] | None = None,
         numbers: frozenset[str] = frozenset(),
         parent_key: str | None = None,
         order: tuple[float, int] | None = None,
@@ -445,15 +442,63 @@ class _Entry:
         self.topic_keys = topic_keys
         # A tuple of interned strings: a frozenset of a few short strings is several times its size.
         self.numbers: tuple[str, ...] = tuple(map(sys.intern, numbers)) if numbers else ()
-        self.words: tuple[str, ...] = terms.words if terms else ()
-        self.weights: array[int] = terms.weights if terms else _NO_WEIGHTS
-        self.norm2 = terms.norm2 if terms else 0
-        self.evidence = terms.evidence if terms else 0
+        # Its term vector packed (``_Vocabulary.pack``) while it is in the profile window, else _NO_TERMS.
+        self.terms: array[int] = terms if terms else _NO_TERMS
         self.in_profile = False
 
 
-# The weights of an entry without a term vector (shared, never written to).
-_NO_WEIGHTS: array[int] = array("H")
+# The packed term vector of an entry without one (shared, never written to).
+_NO_TERMS: array[int] = array("I")
+
+
+class _Vocabulary:
+    """The words of the grouper's stored term vectors, each with a number: an entry keeps its vector
+    as one array of 4-byte numbers (``pack``) instead of a tuple of words (8 bytes a word) beside an
+    array of weights and an int, about 130 bytes an item less with the whole index in the profile
+    window. Words are never forgotten: a grouper lives for one flow run.
+    """
+
+    __slots__ = ("ids", "words")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+
+    def pack(self, terms: _Terms) -> array[int]:
+        """``terms`` as one ``uint32`` array: word ids, then weights, then ``evidence`` and ``norm2``."""
+        ids, words = self.ids, self.words
+        numbers = []
+        for word in terms.words:
+            number = ids.get(word)
+            if number is None:
+                number = ids[word] = len(words)
+                words.append(word)
+            numbers.append(number)
+        numbers += terms.weights.tolist()
+        numbers.append(terms.evidence)
+        numbers.append(terms.norm2)  # at most PROFILE_WORDS * PROFILE_SCALE**2, far below 2**32
+        # Made from a list, the array is allocated at its size (appending over-allocates).
+        return array("I", numbers)
+
+    def unpack(self, packed: array[int]) -> tuple[list[str], list[int], int, int]:
+        """``(words, weights, evidence, norm2)`` of a packed term vector."""
+        values = packed.tolist()
+        size = (len(values) - 2) >> 1
+        words = self.words
+        return [words[number] for number in values[:size]], values[size : 2 * size], values[-2], values[-1]
+
+
+def _packed_weight(packed: array[int], word_id: int) -> int | None:
+    """The weight of a word (by vocabulary id) in a packed term vector, None if the vector lacks it."""
+    size = (len(packed) - 2) >> 1
+    try:
+        return packed[size + packed.index(word_id, 0, size)]
+    except ValueError:
+        return None
+
+
+def _packed_norm2(packed: array[int]) -> int:
+    return packed[-1] if packed else 0
 
 
 class _Terms:
@@ -517,21 +562,21 @@ class _Holders:
         self.count = 1
         self.refs = [ref]
 
-    def add(self, ref: _EventRef, word: str) -> None:
+    def add(self, ref: _EventRef, word: str, vocabulary: _Vocabulary) -> None:
         """Count in an event that has just come to hold the word."""
         self.count += 1
         self.refs.append(ref)
         if len(self.refs) > 2 * self.count + 16:
-            self.live(word)
+            self.live(word, vocabulary)
 
-    def live(self, word: str) -> list[_EventRef]:
+    def live(self, word: str, vocabulary: _Vocabulary) -> list[_EventRef]:
         """The events holding the word, each once, in the order they came to hold it."""
         if len(self.refs) != self.count:
-            # _holds, inlined: this runs over thousands of events for a common word.
+            word_id = vocabulary.ids[word]
             self.refs = [
                 ref
                 for ref in dict.fromkeys(self.refs)
-                if (word in ref.sums.profile if ref.solo is None else word in ref.solo.words)
+                if (word in ref.sums.profile if ref.solo is None else _packed_weight(ref.solo.terms, word_id) is not None)
             ]
         return self.refs
 
@@ -817,6 +862,8 @@ class EventGrouper:
         self._by_topic: dict[str, int | list[int]] = {}
         # evidence word -> the events whose profile holds it
         self._by_word: dict[str, _Holders] = {}
+        # The words of the entries' packed term vectors (_Entry.terms)
+        self._vocabulary = _Vocabulary()
         # band key -> signature slots of the items sharing it (module docstring, _bands)
         self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
@@ -968,7 +1015,7 @@ class EventGrouper:
         per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
         per_event = 230  # _EventRef, its label and _events slot
         per_word = 30  # the entry's word tuple slot and weight, share of _by_word lists and of shared profiles
-        words = sum(len(entry.words) for entry in self._entries.values())
+        words = sum((len(entry.terms) - 2) >> 1 for entry in self._entries.values() if entry.terms)
         return (
             self._store.nbytes
             + self._bands.nbytes
@@ -1063,7 +1110,7 @@ class EventGrouper:
         vectors = self._terms([item for _, item in pending], list(range(len(pending))))
         for (entry, _), terms in zip(pending, vectors, strict=True):
             if terms is not None:
-                entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
+                entry.terms = self._vocabulary.pack(terms)
                 self._join_profile(entry)
 
     def _unband(self, entries: list[_Entry]) -> None:
@@ -1202,7 +1249,7 @@ class EventGrouper:
             ref, other = joined.live(), tie.event.live()
             if ref is other or self._kept_apart(ref, other):
                 continue
-            if _profile_similarity(ref, other) < self.merge_min_similarity:
+            if _profile_similarity(ref, other, self._vocabulary) < self.merge_min_similarity:
                 # An item can resemble two unrelated events at once (a digest
                 # quoting both stories); the events themselves must be alike.
                 continue
@@ -1228,8 +1275,9 @@ class EventGrouper:
             entry = entries[item_id]
             entry.event = big
             big.add_member(entry.order)
-        _materialize(big)
-        _materialize(small)
+        vocabulary = self._vocabulary
+        _materialize(big, vocabulary)
+        _materialize(small, vocabulary)
         sums, by_word = big.sums, self._by_word
         profile = sums.profile
         # Out of small first, so that a compaction of a holder list on the way sees who holds what.
@@ -1241,7 +1289,7 @@ class EventGrouper:
             if holders is not None:  # an evidence word
                 holders.count -= 1
                 if held is None:
-                    holders.add(big, word)
+                    holders.add(big, word, vocabulary)
         sums.norm2 = sum(weight * weight for weight in profile.values())
         for number, held in small_sums.numbers.items():
             sums.numbers[number] = sums.numbers.get(number, 0) + held
@@ -1419,7 +1467,7 @@ class EventGrouper:
             held_by = by_word.get(word)
             if held_by is None or held_by.count > cap:
                 continue
-            holders = held_by.live(word)
+            holders = held_by.live(word, self._vocabulary)
             ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
             held = _held(ref, word)
             if held >= least and held >= share * sum(_held(other, word) for other in holders):
@@ -1431,9 +1479,10 @@ class EventGrouper:
         ``profile_min_shared`` evidence words), without its threshold."""
         by_word, cap = self._by_word, self.profile_max_events
         dot = shared = 0
+        word_ids = self._vocabulary.ids
         for index in range(terms.evidence):
             word = terms.words[index]
-            weight = _weight(ref, word)
+            weight = _weight(ref, word, word_ids)
             if weight is not None and by_word[word].count <= cap:
                 dot += terms.weights[index] * weight
                 shared += 1
@@ -1477,16 +1526,18 @@ class EventGrouper:
         by_word, cap = self._by_word, self.profile_max_events
         dots: dict[_EventRef, int] = {}
         shared: dict[_EventRef, int] = {}
-        words, weights = terms.words, terms.weights
+        words, weights, vocabulary = terms.words, terms.weights, self._vocabulary
         for index in range(terms.evidence):
             word = words[index]
             held_by = by_word.get(word)
             if held_by is None or held_by.count > cap:
                 continue
             weight = weights[index]
-            for ref in held_by.live(word):
+            word_id = vocabulary.ids[word]
+            for ref in held_by.live(word, vocabulary):
                 solo = ref.solo
-                held = ref.sums.profile[word] if solo is None else solo.weights[solo.words.index(word)]
+                held = ref.sums.profile[word] if solo is None else _packed_weight(solo.terms, word_id)
+                assert held is not None, "an event in a word's holders holds it"
                 dots[ref] = dots.get(ref, 0) + weight * held
                 shared[ref] = shared.get(ref, 0) + 1
         floor = self.profile_merge_threshold if floor is None else floor
@@ -1527,26 +1578,26 @@ class EventGrouper:
                 self._leave_profile(entry)
 
     def _join_profile(self, entry: _Entry) -> None:
-        ref, by_word = entry.event, self._by_word
+        ref, by_word, vocabulary = entry.event, self._by_word, self._vocabulary
         entry.in_profile = True
         heapq.heappush(self._profile_expiry, entry.order)
+        words, weights, evidence, norm2 = vocabulary.unpack(entry.terms)
         if ref.solo is None and not ref.sums.profile:
             # The first member in the profile: the event's sums are its own (_EventRef.solo).
             ref.solo = entry
             ref.sums = _NO_SUMS
-            for word in entry.words[: entry.evidence]:
+            for word in words[:evidence]:
                 holders = by_word.get(word)
                 if holders is None:
                     by_word[word] = _Holders(ref)
                 else:
-                    holders.add(ref, word)
+                    holders.add(ref, word, vocabulary)
             return
-        _materialize(ref)
+        _materialize(ref, vocabulary)
         sums = ref.sums
         profile = sums.profile
         dot = 0
-        evidence = entry.evidence
-        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+        for position, (word, weight) in enumerate(zip(words, weights, strict=True)):
             held = profile.get(word)
             if held is None:
                 profile[word] = weight
@@ -1555,22 +1606,23 @@ class EventGrouper:
                     if holders is None:
                         by_word[word] = _Holders(ref)
                     else:
-                        holders.add(ref, word)
+                        holders.add(ref, word, vocabulary)
             else:
                 dot += held * weight
                 profile[word] = held + weight
-        sums.norm2 += 2 * dot + entry.norm2
+        sums.norm2 += 2 * dot + norm2
         numbers = sums.numbers
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
-        _count_anchoring(ref, entry, 1)
+        _count_anchoring(ref, entry, words[:evidence], 1)
 
     def _leave_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
         entry.in_profile = False
+        words, weights, evidence, norm2 = self._vocabulary.unpack(entry.terms)
         if ref.solo is entry:
             ref.solo = None
-            for word in entry.words[: entry.evidence]:
+            for word in words[:evidence]:
                 holders = by_word[word]
                 holders.count -= 1
                 if not holders.count:
@@ -1580,8 +1632,7 @@ class EventGrouper:
         sums = ref.sums
         profile = sums.profile
         dot = 0
-        evidence = entry.evidence
-        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+        for position, (word, weight) in enumerate(zip(words, weights, strict=True)):
             held = profile[word]
             dot += held * weight
             if held == weight:
@@ -1593,7 +1644,7 @@ class EventGrouper:
                         del by_word[word]
             else:
                 profile[word] = held - weight
-        sums.norm2 += entry.norm2 - 2 * dot
+        sums.norm2 += norm2 - 2 * dot
         numbers = sums.numbers
         for number in entry.numbers:
             held = numbers[number]
@@ -1601,7 +1652,7 @@ class EventGrouper:
                 del numbers[number]
             else:
                 numbers[number] = held - 1
-        _count_anchoring(ref, entry, -1)
+        _count_anchoring(ref, entry, words[:evidence], -1)
         _forget_terms(entry)
 
     def _index(
@@ -1622,12 +1673,13 @@ class EventGrouper:
         slot = self._store.put(ready.row)
         entry = _Entry(
             item_id, timestamp, ref, ready.url_key, ready.title_key, slot, keys is not None,
-            item.topic_keys, ready.terms, ready.numbers, ready.parent_key, order,
+            item.topic_keys, self._vocabulary.pack(ready.terms) if ready.terms else None, ready.numbers,
+            ready.parent_key, order,
         )  # fmt: skip
         self._store.owners[slot] = entry
         self._entries[item_id] = entry
         ref.add_member(entry.order)
-        if entry.words:
+        if entry.terms:
             self._join_profile(entry)
         if ready.url_key is not None:
             file_under(self._by_url, ready.url_key, item_id)
@@ -1680,10 +1732,10 @@ def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
     return entry
 
 
-def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
+def _count_anchoring(ref: _EventRef, entry: _Entry, evidence_words: list[str], step: int) -> None:
     """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
     sums = ref.sums
-    _count(sums.holders, entry.words[: entry.evidence], step)
+    _count(sums.holders, evidence_words, step)
     places = _places_of(entry)
     _count(sums.places, places, step)
     if len(places) < len(entry.topic_keys):
@@ -1692,7 +1744,7 @@ def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
 
 def _forget_terms(entry: _Entry) -> None:
     """Drop an entry's term vector once it has left the profile window: nothing reads it again there."""
-    entry.words, entry.weights, entry.evidence, entry.norm2 = (), _NO_WEIGHTS, 0, 0
+    entry.terms = _NO_TERMS
 
 
 def _places_of(entry: _Entry) -> list[str]:
@@ -1700,7 +1752,7 @@ def _places_of(entry: _Entry) -> list[str]:
     return [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
 
 
-def _materialize(ref: _EventRef) -> None:
+def _materialize(ref: _EventRef, vocabulary: _Vocabulary) -> None:
     """Give an event dicts of its own for its profile sums (holding its solo member's, if it has one)."""
     if ref.sums is not _NO_SUMS:
         return
@@ -1709,21 +1761,19 @@ def _materialize(ref: _EventRef) -> None:
     if solo is None:
         return
     ref.solo = None
-    sums.profile.update(zip(solo.words, solo.weights, strict=True))
-    sums.norm2 = solo.norm2
+    words, weights, evidence, sums.norm2 = vocabulary.unpack(solo.terms)
+    sums.profile.update(zip(words, weights, strict=True))
     sums.numbers.update(dict.fromkeys(solo.numbers, 1))
-    _count_anchoring(ref, solo, 1)
+    _count_anchoring(ref, solo, words[:evidence], 1)
 
 
-def _weight(ref: _EventRef, word: str) -> int | None:
-    """The event's profile weight of a word (None if its profile lacks it)."""
+def _weight(ref: _EventRef, word: str, word_ids: Mapping[str, int]) -> int | None:
+    """The event's profile weight of a word (None if its profile lacks it); ``word_ids`` the vocabulary's."""
     solo = ref.solo
     if solo is None:
         return ref.sums.profile.get(word)
-    try:
-        return solo.weights[solo.words.index(word)]
-    except ValueError:
-        return None
+    word_id = word_ids.get(word)
+    return None if word_id is None else _packed_weight(solo.terms, word_id)
 
 
 def _held(ref: _EventRef, word: str) -> int:
@@ -1737,7 +1787,7 @@ def _numbers(ref: _EventRef) -> Collection[str]:
 
 
 def _norm2(ref: _EventRef) -> int:
-    return ref.solo.norm2 if ref.solo is not None else ref.sums.norm2
+    return _packed_norm2(ref.solo.terms) if ref.solo is not None else ref.sums.norm2
 
 
 def _places(ref: _EventRef) -> tuple[Collection[str], int]:
@@ -1769,20 +1819,23 @@ def _count(counts: dict[str, int], keys: Iterable[str], step: int) -> None:
             del counts[key]
 
 
-def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
+def _profile_similarity(a: _EventRef, b: _EventRef, vocabulary: _Vocabulary) -> float:
     """Cosine similarity of two events' profiles (0.0 when either is empty)."""
     a_norm2, b_norm2 = _norm2(a), _norm2(b)
     if not a_norm2 or not b_norm2:
         return 0.0
-    a_profile, b_profile = _profile(a), _profile(b)
+    a_profile, b_profile = _profile(a, vocabulary), _profile(b, vocabulary)
     small, big = (a_profile, b_profile) if len(a_profile) <= len(b_profile) else (b_profile, a_profile)
     dot = sum(weight * big.get(word, 0) for word, weight in small.items())
     return dot / math.sqrt(a_norm2 * b_norm2)
 
 
-def _profile(ref: _EventRef) -> Mapping[str, int]:
+def _profile(ref: _EventRef, vocabulary: _Vocabulary) -> Mapping[str, int]:
     solo = ref.solo
-    return ref.sums.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
+    if solo is None:
+        return ref.sums.profile
+    words, weights, _, _ = vocabulary.unpack(solo.terms)
+    return dict(zip(words, weights, strict=True))
 
 
 def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
