@@ -63,3 +63,31 @@ def test_a_packed_term_vector_gives_back_its_words_weights_evidence_and_length(v
         assert all(_packed_weight(packed, word_id) is None for word_id in absent)
     assert len(vocabulary.words) == len(vocabulary.ids) == len({word for _, words, *_ in packed_vectors for word in words})
     assert all(vocabulary.words[word_id] == word for word, word_id in vocabulary.ids.items())
+
+
+def test_words_too_common_to_list_their_holders_group_the_demo_county_as_listed_ones(monkeypatch) -> None:
+    """A word held by more events than ``_UNLISTED_ABOVE`` keeps no list of them, and one is made again from
+    the profile window when its count falls back within ``profile_max_events``: with almost no word listed,
+    the demo county's items go to the same events, joined by the same rules, with the same merges."""
+    from yuqing_core.analysis.grouping import new_grouper
+    from yuqing_core.demo import load_county
+    from yuqing_core.demo.backlog import RISK_FILE
+    from yuqing_core.demo.events import county_group_items
+    from yuqing_core.events import _grouping
+    from yuqing_core.risk.library import CompiledLibrary, load_library_file
+
+    items = [story.item for story in county_group_items(load_county(), CompiledLibrary(load_library_file(RISK_FILE).spec))]
+
+    def grouped() -> tuple[list[object], list[object], list[object]]:
+        grouper = new_grouper()
+        assignments: list[object] = []
+        merges: list[object] = []
+        for first in range(0, len(items), 50):
+            assignments += grouper.assign(items[first : first + 50])
+            merges += grouper.take_merges()
+        return assignments, merges, [grouper.event_of(item.item_id) for item in items]
+
+    listed = grouped()
+    assert {assignment.joined_by for assignment in listed[0]} >= {"profile", "anchor"}  # type: ignore[attr-defined]
+    monkeypatch.setattr(_grouping, "_UNLISTED_ABOVE", 1)
+    assert grouped() == listed

@@ -554,31 +554,53 @@ class _Holders:
     no longer hold the word, or one twice; ``live`` (read only where
     ``count`` is at most ``profile_max_events``) and ``add`` (when such
     refs pile up) keep just the holders.
+
+    A word held by more than ``_UNLISTED_ABOVE`` events keeps no list
+    (``refs`` None): the rules read the holders of a word only while at
+    most ``profile_max_events`` events hold it, and most evidence words'
+    lists were those of such common words (some 170 bytes an item with a
+    day's items in the profile window). Should its count fall that low
+    again (the happening is over), ``EventGrouper._live_holders`` finds its
+    holders once by going through the profile window.
     """
 
     __slots__ = ("count", "refs")
 
     def __init__(self, ref: _EventRef) -> None:
         self.count = 1
-        self.refs = [ref]
+        self.refs: list[_EventRef] | None = [ref]
 
     def add(self, ref: _EventRef, word: str, vocabulary: _Vocabulary) -> None:
         """Count in an event that has just come to hold the word."""
         self.count += 1
-        self.refs.append(ref)
-        if len(self.refs) > 2 * self.count + 16:
+        refs = self.refs
+        if refs is None:
+            return
+        if self.count > _UNLISTED_ABOVE:
+            self.refs = None
+            return
+        refs.append(ref)
+        if len(refs) > 2 * self.count + 16:
             self.live(word, vocabulary)
 
     def live(self, word: str, vocabulary: _Vocabulary) -> list[_EventRef]:
-        """The events holding the word, each once, in the order they came to hold it."""
-        if len(self.refs) != self.count:
+        """The events holding the word, each once, in the order they came to hold it (the list must be kept)."""
+        refs = self.refs
+        assert refs is not None, "a word without a list of holders (EventGrouper._live_holders finds them)"
+        if len(refs) != self.count:
             word_id = vocabulary.ids[word]
-            self.refs = [
-                ref
-                for ref in dict.fromkeys(self.refs)
-                if (word in ref.sums.profile if ref.solo is None else _packed_weight(ref.solo.terms, word_id) is not None)
-            ]
-        return self.refs
+            refs = self.refs = [ref for ref in dict.fromkeys(refs) if _holds(ref, word, word_id)]
+        return refs
+
+
+# A word held by more events than this keeps no list of them (_Holders); far above profile_max_events.
+_UNLISTED_ABOVE = 256
+
+
+def _holds(ref: _EventRef, word: str, word_id: int) -> bool:
+    """Whether an event's profile holds a word (``word_id`` its vocabulary id)."""
+    solo = ref.solo
+    return word in ref.sums.profile if solo is None else _packed_weight(solo.terms, word_id) is not None
 
 
 class _Tie:
@@ -1466,7 +1488,7 @@ class EventGrouper:
             held_by = by_word.get(word)
             if held_by is None or held_by.count > cap:
                 continue
-            holders = held_by.live(word, self._vocabulary)
+            holders = self._live_holders(word, held_by)
             ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
             held = _held(ref, word)
             if held >= least and held >= share * sum(_held(other, word) for other in holders):
@@ -1533,7 +1555,7 @@ class EventGrouper:
                 continue
             weight = weights[index]
             word_id = vocabulary.ids[word]
-            for ref in held_by.live(word, vocabulary):
+            for ref in self._live_holders(word, held_by):
                 solo = ref.solo
                 if solo is None:
                     held = ref.sums.profile[word]
@@ -1557,6 +1579,23 @@ class EventGrouper:
                 ranked.append((-score, -latest[0], -latest[1], ref))
         ranked.sort(key=lambda rank: rank[:3])
         return [_Tie(JOINED_BY_PROFILE, ref, ref.latest[1] if ref.latest else 0, -negative) for negative, _, _, ref in ranked]
+
+    def _live_holders(self, word: str, held_by: _Holders) -> list[_EventRef]:
+        """The events holding an evidence word (``held_by`` its entry in ``_by_word``), listing them
+        again if the word had too many holders to keep a list (``_Holders``)."""
+        if held_by.refs is None:
+            word_id = self._vocabulary.ids[word]
+            found: dict[_EventRef, None] = {}
+            entries = self._entries
+            for order in self._profile_expiry:
+                entry = entries.get(order[1])
+                if entry is None or entry.order is not order or not entry.in_profile:
+                    continue  # a record the heap keeps of an entry gone or out of the profile
+                if entry.event not in found and _holds(entry.event, word, word_id):
+                    found[entry.event] = None
+            held_by.refs = list(found)
+            assert len(held_by.refs) == held_by.count, "the holders of a word are those its count counts"
+        return held_by.live(word, self._vocabulary)
 
     def _numbers_differ(self, numbers: frozenset[str], other: Collection[str]) -> bool:
         """Whether two texts name different numbers: both name at least ``numbers_min_compared`` and the
