@@ -148,13 +148,18 @@ half its memory per item with our signatures included; a test
 checks that both return the same candidates.
 
 Memory. The index is meant to hold a million items (``bench/events.py``,
-``index_mib_at_scale``), so per-item Python objects are kept few: an event
-with one member in its profile (most events) reads that member's term
-vector instead of holding dicts of its own (``_EventRef.solo``), and keeps
-no member dict; an entry drops its term vector when it leaves the profile
-window; one ``(timestamp, item_id)`` tuple per entry serves both expiry
-heaps and its event's ``latest``; a key held by one item maps to its id,
-not to a list.
+``index_mib_at_scale``), so per-item Python objects are kept few and small:
+an event with one member in its profile (most events) reads that member's
+term vector instead of holding dicts of its own (``_EventRef.solo``; the
+dicts of the others are a ``_Sums`` apart), keeps no member dict, and, founded
+in memory, no ``NewEvent`` (its label is made from its seed); an entry keeps
+its term vector as one array of 4-byte numbers (word ids of a per-grouper
+``_Vocabulary``, weights) and drops it when it leaves the profile window;
+one ``(timestamp, item_id)`` tuple per entry serves both expiry heaps and
+its event's ``latest``; url and title keys are bytes; a key held by one item
+maps to its id, not to a list; a word held by more than ``_UNLISTED_ABOVE``
+events keeps no list of them (``_Holders``); the signature rows sit in
+blocks of 1,024, not in a matrix grown by copying.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
 one ``assign`` call or several, and every rule looks only within its
@@ -1035,9 +1040,9 @@ class EventGrouper:
     def memory_bytes(self) -> int:
         """A rough size of the index: the signature blocks and band runs as allocated, plus an estimate per
         entry, event and term-vector word (fitted to ``tracemalloc`` on ``bench/events.py``'s items)."""
-        per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
-        per_event = 230  # _EventRef, its label and _events slot
-        per_word = 30  # the entry's word tuple slot and weight, share of _by_word lists and of shared profiles
+        per_entry = 780  # _Entry, its order tuple, float and slot, _entries and key-index slots, its keys and numbers
+        per_event = 130  # _EventRef and its registry slot
+        per_word = 15  # the packed id and weight, share of _by_word lists and of shared profiles
         words = sum((len(entry.terms) - 2) >> 1 for entry in self._entries.values() if entry.terms)
         return (
             self._store.nbytes
