@@ -594,8 +594,13 @@ class _Holders:
         refs = self.refs
         assert refs is not None, "a word without a list of holders (EventGrouper._live_holders finds them)"
         if len(refs) != self.count:
+            # _holds, inlined (no call, no ValueError for a stale ref): this runs over thousands of events.
             word_id = vocabulary.ids[word]
-            refs = self.refs = [ref for ref in dict.fromkeys(refs) if _holds(ref, word, word_id)]
+            refs = self.refs = [
+                ref
+                for ref in dict.fromkeys(refs)
+                if (word in ref.sums.profile if ref.solo is None else word_id in ref.solo.terms[: (len(ref.solo.terms) - 2) >> 1])
+            ]
         return refs
 
 
