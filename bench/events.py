@@ -57,9 +57,8 @@ their text ties them to the original. Items arrive in ``published_at`` order.
     all of them in the 24-hour profile window, the largest an entry gets;
     an entry drops its term vector when it leaves that window, as six in
     seven entries of a week's index have), a straight line through the two, read at
-    1,000,000. The signature matrix grows by a quarter, so both measured
-    points carry a spare of up to a fifth (the line's slope about 620
-    bytes an item for 512 of signature). The anchor is the 2 GiB the issue
+    1,000,000. The signatures are kept in blocks of 1,024 rows, so each
+    measured point carries under one block (512 KiB) unused. The anchor is the 2 GiB the issue
     allows; ``ratio = limit / ours``.
 
 Every line carries ``peak_rss_mib``: this process's peak resident set

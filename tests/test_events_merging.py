@@ -179,7 +179,7 @@ def test_eviction_after_merges_forgets_the_old_members() -> None:
     [later] = grouper.assign([item(4, 3, REPORT)])
     assert later.event == 10
     assert grouper.evict_before(T0 + timedelta(days=1)) == 2
-    assert len(grouper) == 0 and not grouper._events and not grouper._by_word
+    assert len(grouper) == 0 and not grouper._events and not grouper._founded and not grouper._by_word
 
 
 def test_a_digest_of_two_stories_does_not_merge_them() -> None:

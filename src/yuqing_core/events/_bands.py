@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import numpy as np
 
-_Key = TypeVar("_Key", int, str)
+_Key = TypeVar("_Key", int, str, bytes)
 _DEAD = -1
 # A new run is merged with the one before it while that one holds at most this many times its pairs.
 _MERGE_RATIO = 2

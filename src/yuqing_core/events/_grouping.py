@@ -144,17 +144,22 @@ sorted numpy runs, 12 bytes a pair, where a dict of Python ints took about
 every item of a batch is looked up in the runs at once, and ``add_many``
 loads its items as one run. Measured in ``bench/events.py``: index loading
 about 2.4 times as fast as ``MinHashLSH`` with dict storage, and under
-half its memory per item with our signature matrix included; a test
+half its memory per item with our signatures included; a test
 checks that both return the same candidates.
 
 Memory. The index is meant to hold a million items (``bench/events.py``,
-``index_mib_at_scale``), so per-item Python objects are kept few: an event
-with one member in its profile (most events) reads that member's term
-vector instead of holding dicts of its own (``_EventRef.solo``), and keeps
-no member dict; an entry drops its term vector when it leaves the profile
-window; one ``(timestamp, item_id)`` tuple per entry serves both expiry
-heaps and its event's ``latest``; a key held by one item maps to its id,
-not to a list.
+``index_mib_at_scale``), so per-item Python objects are kept few and small:
+an event with one member in its profile (most events) reads that member's
+term vector instead of holding dicts of its own (``_EventRef.solo``; the
+dicts of the others are a ``_Sums`` apart), keeps no member dict, and, founded
+in memory, no ``NewEvent`` (its label is made from its seed); an entry keeps
+its term vector as one array of 4-byte numbers (word ids of a per-grouper
+``_Vocabulary``, weights) and drops it when it leaves the profile window;
+one ``(timestamp, item_id)`` tuple per entry serves both expiry heaps and
+its event's ``latest``; url and title keys are bytes; a key held by one item
+maps to its id, not to a list; a word held by more than ``_UNLISTED_ABOVE``
+events keeps no list of them (``_Holders``); the signature rows sit in
+blocks of 1,024, not in a matrix grown by copying.
 
 Processing order is ``(published_at, item_id)``, whether the items come in
 one ``assign`` call or several, and every rule looks only within its
@@ -178,6 +183,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import repeat
+from typing import TypeVar
 
 import numpy as np
 
@@ -300,50 +307,72 @@ class Merge:
     similarity: float | None
 
 
-# The profile sums of an event with no dicts of its own (none or one member in its profile); never written to.
-_UNSET: dict[str, int] = {}
+class _Sums:
+    """The profile sums of an event with two or more members in its profile (``_EventRef``)."""
+
+    __slots__ = ("holders", "norm2", "numbers", "places", "pointed", "profile")
+
+    def __init__(self) -> None:
+        self.profile: dict[str, int] = {}
+        self.norm2 = 0
+        # number -> how many members in the profile name it
+        self.numbers: dict[str, int] = {}
+        self.holders: dict[str, int] = {}
+        self.pointed = 0
+        self.places: dict[str, int] = {}
+
+
+# The sums of an event with none of its own (none or one member in its profile); never written to.
+_NO_SUMS = _Sums()
 
 
 class _EventRef:
     """One event in the index: its label, live members and term profile; shared by its items' entries.
 
-    ``profile`` is the sum of the term vectors of the members still within
-    the profile window, ``norm2`` its exact squared length; ``holders``
-    counts those members per evidence word they use, ``pointed`` those
-    naming a risk point, ``places`` those naming each specific place in a
-    topic key (the ``anchor`` rule). While one member alone is in the
-    profile (most events: a post nobody repeated), ``solo`` is that member
-    and those sums are its own vector, numbers and keys, read through
-    ``_weight``, ``_held``, ``_numbers``, ``_norm2`` and ``_places``; the
-    dicts are then the shared empty ``_UNSET`` (``_materialize`` gives an
-    event dicts of its own). ``ids`` are the stored event ids folded into
-    this event (for ``never_merge``); ``seed`` orders events founded in
-    memory (survivor rule); ``latest`` is the member last in
-    ``(published_at, item_id)``. An event absorbed by another points at it
-    with ``alias``.
+    ``sums.profile`` is the sum of the term vectors of the members still
+    within the profile window, ``sums.norm2`` its exact squared length;
+    ``sums.holders`` counts those members per evidence word they use,
+    ``sums.pointed`` those naming a risk point, ``sums.places`` those
+    naming each specific place in a topic key (the ``anchor`` rule). While
+    one member alone is in the profile (most events: a post nobody
+    repeated), ``solo`` is that member and those sums are its own vector,
+    numbers and keys, read through ``_weight``, ``_held``, ``_numbers``,
+    ``_norm2`` and ``_places``; ``sums`` is then the shared empty
+    ``_NO_SUMS`` (``_materialize`` gives an event sums of its own). ``ids``
+    are the stored event ids folded into this event (for ``never_merge``);
+    ``seed`` orders events founded in memory (survivor rule); ``latest`` is
+    the member last in ``(published_at, item_id)``. An event absorbed by
+    another points at it with ``alias``.
+
+    Most events have one member, so the record is kept small: the sums
+    live apart, and an event founded in memory holds no ``NewEvent`` (its
+    ``label`` is made from ``seed`` when asked for).
     """
 
-    __slots__ = (
-        "alias", "holders", "ids", "label", "latest", "members", "norm2", "numbers", "places", "pointed", "profile", "seed",
-        "solo",
-    )  # fmt: skip
+    __slots__ = ("alias", "ids", "latest", "members", "seed", "solo", "stored_id", "sums")
 
     def __init__(self, label: EventLabel, seed: tuple[float, int] | None = None) -> None:
-        self.label = label
+        # The database id; None for an event founded in memory and not yet resolved (``NewEvent(seed[1])``).
+        self.stored_id: int | None = None
+        if isinstance(label, int):
+            self.stored_id = label
+        else:
+            assert seed is not None and seed[1] == label.seed_item_id, "a new event's seed is its seed item's order"
         # The member ids once the event has two; None while ``latest`` is its only member (or it has none).
         self.members: dict[int, None] | None = None
         self.solo: _Entry | None = None
-        self.profile: dict[str, int] = _UNSET
-        self.norm2 = 0
-        # number -> how many members in the profile name it
-        self.numbers: dict[str, int] = _UNSET
-        self.holders: dict[str, int] = _UNSET
-        self.pointed = 0
-        self.places: dict[str, int] = _UNSET
+        self.sums = _NO_SUMS
         self.ids: tuple[int, ...] = (label,) if isinstance(label, int) else ()
         self.seed = seed
         self.latest: tuple[float, int] | None = None
         self.alias: _EventRef | None = None
+
+    @property
+    def label(self) -> EventLabel:
+        if self.stored_id is not None:
+            return self.stored_id
+        assert self.seed is not None
+        return NewEvent(self.seed[1])
 
     @property
     def size(self) -> int:
@@ -378,21 +407,18 @@ class _EventRef:
 class _Entry:
     __slots__ = (
         "event",
-        "evidence",
         "in_lsh",
         "in_profile",
         "item_id",
-        "norm2",
         "numbers",
         "order",
         "parent_key",
         "slot",
+        "terms",
         "timestamp",
         "title_key",
         "topic_keys",
         "url_key",
-        "weights",
-        "words",
     )  # fmt: skip
 
     def __init__(
@@ -400,14 +426,14 @@ class _Entry:
         item_id: int,
         timestamp: float,
         event: _EventRef,
-        url_key: str | None,
-        title_key: str | None,
+        url_key: bytes | None,
+        title_key: bytes | None,
         slot: int,
         in_lsh: bool,
         topic_keys: frozenset[str] = frozenset(),
-        terms: _Terms | None = None,
+        terms: array[int] | None = None,
         numbers: frozenset[str] = frozenset(),
-        parent_key: str | None = None,
+        parent_key: bytes | None = None,
         order: tuple[float, int] | None = None,
     ) -> None:
         self.item_id = item_id
@@ -423,15 +449,62 @@ class _Entry:
         self.topic_keys = topic_keys
         # A tuple of interned strings: a frozenset of a few short strings is several times its size.
         self.numbers: tuple[str, ...] = tuple(map(sys.intern, numbers)) if numbers else ()
-        self.words: tuple[str, ...] = terms.words if terms else ()
-        self.weights: array[int] = terms.weights if terms else _NO_WEIGHTS
-        self.norm2 = terms.norm2 if terms else 0
-        self.evidence = terms.evidence if terms else 0
+        # Its term vector packed (``_Vocabulary.pack``) while it is in the profile window, else _NO_TERMS.
+        self.terms: array[int] = terms if terms else _NO_TERMS
         self.in_profile = False
 
 
-# The weights of an entry without a term vector (shared, never written to).
-_NO_WEIGHTS: array[int] = array("H")
+# The packed term vector of an entry without one (shared, never written to).
+_NO_TERMS: array[int] = array("I")
+
+
+class _Vocabulary:
+    """The words of the grouper's stored term vectors, each with a number: an entry keeps its vector
+    as one array of 4-byte numbers (``pack``) instead of a tuple of words (8 bytes a word) beside an
+    array of weights and an int, about 130 bytes an item less with the whole index in the profile
+    window. Words are never forgotten: a grouper lives for one flow run.
+    """
+
+    __slots__ = ("ids", "words")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+
+    def pack(self, terms: _Terms) -> array[int]:
+        """``terms`` as one ``uint32`` array: word ids, then weights, then ``evidence`` and ``norm2``."""
+        numbers = [self.ids.get(word, -1) for word in terms.words]
+        if -1 in numbers:
+            ids, words = self.ids, self.words
+            for position, word in enumerate(terms.words):
+                if numbers[position] == -1:
+                    numbers[position] = ids[word] = len(words)
+                    words.append(word)
+        numbers += terms.weights
+        numbers.append(terms.evidence)
+        numbers.append(terms.norm2)  # at most PROFILE_WORDS * PROFILE_SCALE**2, far below 2**32
+        # Made from a list, the array is allocated at its size (appending over-allocates).
+        return array("I", numbers)
+
+    def unpack(self, packed: array[int]) -> tuple[list[str], list[int], int, int]:
+        """``(words, weights, evidence, norm2)`` of a packed term vector."""
+        values = packed.tolist()
+        size = (len(values) - 2) >> 1
+        words = self.words
+        return [words[number] for number in values[:size]], values[size : 2 * size], values[-2], values[-1]
+
+
+def _packed_weight(packed: array[int], word_id: int) -> int | None:
+    """The weight of a word (by vocabulary id) in a packed term vector, None if the vector lacks it."""
+    size = (len(packed) - 2) >> 1
+    try:
+        return packed[size + packed.index(word_id, 0, size)]
+    except ValueError:
+        return None
+
+
+def _packed_norm2(packed: array[int]) -> int:
+    return packed[-1] if packed else 0
 
 
 class _Terms:
@@ -443,7 +516,7 @@ class _Terms:
 
     __slots__ = ("evidence", "norm2", "weights", "words")
 
-    def __init__(self, words: tuple[str, ...], weights: array[int], evidence: int, norm2: int) -> None:
+    def __init__(self, words: Sequence[str], weights: Sequence[int], evidence: int, norm2: int) -> None:
         self.words = words
         self.weights = weights
         self.evidence = evidence
@@ -457,14 +530,14 @@ class _Prepared:
 
     def __init__(
         self,
-        url_key: str | None,
-        title_key: str | None,
+        url_key: bytes | None,
+        title_key: bytes | None,
         row: np.ndarray,
         band_keys: list[int] | None,
         terms: _Terms | None,
         numbers: frozenset[str],
         chars: int,
-        parent_key: str | None = None,
+        parent_key: bytes | None = None,
     ) -> None:
         self.url_key = url_key
         self.parent_key = parent_key  # canonical URL of the post the item answers or forwards
@@ -487,29 +560,58 @@ class _Holders:
     no longer hold the word, or one twice; ``live`` (read only where
     ``count`` is at most ``profile_max_events``) and ``add`` (when such
     refs pile up) keep just the holders.
+
+    A word held by more than ``_UNLISTED_ABOVE`` events keeps no list
+    (``refs`` None): the rules read the holders of a word only while at
+    most ``profile_max_events`` events hold it, and most evidence words'
+    lists were those of such common words (some 170 bytes an item with a
+    day's items in the profile window). Should its count fall that low
+    again (the happening is over), ``EventGrouper._live_holders`` finds its
+    holders once by going through the profile window.
     """
 
     __slots__ = ("count", "refs")
 
     def __init__(self, ref: _EventRef) -> None:
         self.count = 1
-        self.refs = [ref]
+        self.refs: list[_EventRef] | None = [ref]
 
-    def add(self, ref: _EventRef, word: str) -> None:
+    def add(self, ref: _EventRef, word: str, vocabulary: _Vocabulary) -> None:
         """Count in an event that has just come to hold the word."""
         self.count += 1
-        self.refs.append(ref)
-        if len(self.refs) > 2 * self.count + 16:
-            self.live(word)
+        refs = self.refs
+        if refs is None:
+            return
+        if self.count > _UNLISTED_ABOVE:
+            self.refs = None
+            return
+        refs.append(ref)
+        if len(refs) > 2 * self.count + 16:
+            self.live(word, vocabulary)
 
-    def live(self, word: str) -> list[_EventRef]:
-        """The events holding the word, each once, in the order they came to hold it."""
-        if len(self.refs) != self.count:
-            # _holds, inlined: this runs over thousands of events for a common word.
-            self.refs = [
-                ref for ref in dict.fromkeys(self.refs) if (word in ref.profile if ref.solo is None else word in ref.solo.words)
+    def live(self, word: str, vocabulary: _Vocabulary) -> list[_EventRef]:
+        """The events holding the word, each once, in the order they came to hold it (the list must be kept)."""
+        refs = self.refs
+        assert refs is not None, "a word without a list of holders (EventGrouper._live_holders finds them)"
+        if len(refs) != self.count:
+            # _holds, inlined (no call, no ValueError for a stale ref): this runs over thousands of events.
+            word_id = vocabulary.ids[word]
+            refs = self.refs = [
+                ref
+                for ref in dict.fromkeys(refs)
+                if (word in ref.sums.profile if ref.solo is None else word_id in ref.solo.terms[: (len(ref.solo.terms) - 2) >> 1])
             ]
-        return self.refs
+        return refs
+
+
+# A word held by more events than this keeps no list of them (_Holders); far above profile_max_events.
+_UNLISTED_ABOVE = 256
+
+
+def _holds(ref: _EventRef, word: str, word_id: int) -> bool:
+    """Whether an event's profile holds a word (``word_id`` its vocabulary id)."""
+    solo = ref.solo
+    return word in ref.sums.profile if solo is None else _packed_weight(solo.terms, word_id) is not None
 
 
 class _Tie:
@@ -525,17 +627,18 @@ class _Tie:
 
 
 class _SignatureStore:
-    """Signature rows in one growing matrix, so candidates are verified with one fancy index; ``owners[slot]``
-    is the entry whose row a slot holds (the band index stores slots).
+    """Signature rows in fixed-size blocks of ``_BLOCK_ROWS``, so candidates are verified with a fancy
+    index or a few; ``owners[slot]`` is the entry whose row a slot holds (the band index stores slots).
 
-    The matrix grows by a quarter (at least ``_STORE_GROWTH_ROWS``), not by doubling: at a million
-    items a doubling may leave 256 MiB unused, a quarter 102 MiB, for copying each row about five
-    times over its life instead of twice (an eighth measured several microseconds an item slower,
-    most of it faulting in fresh pages).
+    Blocks, not one growing matrix: a matrix grown by a quarter held up to a quarter of its rows
+    unused (128 MiB at a million items) and, while growing, the old and the new matrix at once
+    (2.25 times the rows); blocks hold at most one block unused and never copy a row. A slot's row
+    is ``blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK]``.
     """
 
     def __init__(self, num_perm: int) -> None:
-        self.rows = np.empty((_STORE_GROWTH_ROWS, num_perm), dtype=SIGNATURE_DTYPE)
+        self.num_perm = num_perm
+        self.blocks: list[np.ndarray] = []
         self.owners: list[_Entry | None] = []
         self._free: list[int] = []
 
@@ -545,13 +648,33 @@ class _SignatureStore:
             self.owners[slot] = owner
         else:
             slot = len(self.owners)
-            if slot == self.rows.shape[0]:
-                grown = np.empty((slot + max(_STORE_GROWTH_ROWS, slot // 4), self.rows.shape[1]), dtype=SIGNATURE_DTYPE)
-                grown[:slot] = self.rows
-                self.rows = grown
+            if slot >> _BLOCK_SHIFT == len(self.blocks):
+                self.blocks.append(np.empty((_BLOCK_ROWS, self.num_perm), dtype=SIGNATURE_DTYPE))
             self.owners.append(owner)
-        self.rows[slot] = row
+        self.blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK] = row
         return slot
+
+    def row(self, slot: int) -> np.ndarray:
+        """The row of one slot (a view)."""
+        row: np.ndarray = self.blocks[slot >> _BLOCK_SHIFT][slot & _BLOCK_MASK]
+        return row
+
+    def gather(self, slots: Sequence[int]) -> np.ndarray:
+        """The rows of these slots, in their order (a new matrix)."""
+        if not slots:
+            return np.empty((0, self.num_perm), dtype=SIGNATURE_DTYPE)
+        blocks = self.blocks
+        first = slots[0] >> _BLOCK_SHIFT
+        if all(slot >> _BLOCK_SHIFT == first for slot in slots):  # the usual case: recent items, one block
+            return blocks[first][[slot & _BLOCK_MASK for slot in slots]]
+        picked = np.asarray(slots, dtype=np.intp)
+        block_of = picked >> _BLOCK_SHIFT
+        offsets = picked & _BLOCK_MASK
+        rows = np.empty((len(picked), self.num_perm), dtype=SIGNATURE_DTYPE)
+        for block in np.unique(block_of).tolist():
+            chosen = block_of == block
+            rows[chosen] = blocks[block][offsets[chosen]]
+        return rows
 
     def release(self, slot: int) -> None:
         self.owners[slot] = None
@@ -559,10 +682,13 @@ class _SignatureStore:
 
     @property
     def nbytes(self) -> int:
-        return self.rows.nbytes
+        return sum(block.nbytes for block in self.blocks)
 
 
-_STORE_GROWTH_ROWS = 1024
+# 1,024 rows of 128 values: 512 KiB a block.
+_BLOCK_SHIFT = 10
+_BLOCK_ROWS = 1 << _BLOCK_SHIFT
+_BLOCK_MASK = _BLOCK_ROWS - 1
 
 
 @lru_cache(maxsize=16)
@@ -597,8 +723,8 @@ def term_vectors(
         return [None] * len(word_counts)
     words = [word for counts in word_counts for word in counts]
     counts = np.fromiter((count for found in word_counts for count in found.values()), dtype=np.float64, count=total)
-    get = idf.get
-    idfs = np.fromiter((get(word, median_idf) for word in words), dtype=np.float64, count=total)
+    # map over a list, not a generator into np.fromiter: half the time (this ran about 10 µs an item).
+    idfs = np.array(list(map(idf.get, words, repeat(median_idf, total))), dtype=np.float64)
     owner = np.repeat(np.arange(len(word_counts)), sizes)
     weights = np.where(counts > 0, (1.0 + np.log(np.maximum(counts, 1.0))) * idfs, 0.0)
     # Heaviest first within each item (stable), then keep the first PROFILE_WORDS of each.
@@ -619,21 +745,20 @@ def term_vectors(
     evidence_counts = np.bincount(kept_owner[evidence], minlength=len(word_counts))
     norms = np.bincount(kept_owner, weights=scaled.astype(np.float64) ** 2, minlength=len(word_counts))
     bounds = np.searchsorted(kept_owner, np.arange(len(word_counts) + 1))
-    intern = sys.intern
+    kept_list, scaled_list, bound_list = kept.tolist(), scaled.tolist(), bounds.tolist()
+    evidence_list, norm_list = evidence_counts.tolist(), norms.tolist()
     vectors: list[_Terms | None] = []
     for index in range(len(word_counts)):
-        first, last = int(bounds[index]), int(bounds[index + 1])
+        first, last = bound_list[index], bound_list[index + 1]
         if first == last:
             vectors.append(None)
             continue
-        item_weights = array("H")
-        item_weights.frombytes(scaled[first:last].tobytes())
         vectors.append(
             _Terms(
-                tuple(intern(words[position]) for position in kept[first:last].tolist()),
-                item_weights,
-                int(evidence_counts[index]),
-                int(norms[index]),  # exact: a sum of at most PROFILE_WORDS squares below 2**20
+                [words[position] for position in kept_list[first:last]],
+                scaled_list[first:last],
+                evidence_list[index],
+                int(norm_list[index]),  # exact: a sum of at most PROFILE_WORDS squares below 2**20
             )
         )
     return vectors
@@ -758,15 +883,20 @@ class EventGrouper:
         self.bands, self.rows_per_band = lsh_parameters(threshold, num_perm, tuple(lsh_weights))
         self._window_s = window.total_seconds()
         self._entries: dict[int, _Entry] = {}
-        self._events: dict[EventLabel, _EventRef] = {}
+        # Events by database id, and events founded in memory by their seed item's id (no NewEvent kept).
+        self._events: dict[int, _EventRef] = {}
+        self._founded: dict[int, _EventRef] = {}
         # key -> the item id holding it, or a list of ids once a second item holds it (file_under)
-        self._by_url: dict[str, int | list[int]] = {}
+        # (url, parent and title keys as bytes: _url_bytes, _title_bytes)
+        self._by_url: dict[bytes, int | list[int]] = {}
         # canonical URL of a post -> the indexed items answering or forwarding it (``thread``)
-        self._by_parent: dict[str, int | list[int]] = {}
-        self._by_title: dict[str, int | list[int]] = {}
+        self._by_parent: dict[bytes, int | list[int]] = {}
+        self._by_title: dict[bytes, int | list[int]] = {}
         self._by_topic: dict[str, int | list[int]] = {}
         # evidence word -> the events whose profile holds it
         self._by_word: dict[str, _Holders] = {}
+        # The words of the entries' packed term vectors (_Entry.terms)
+        self._vocabulary = _Vocabulary()
         # band key -> signature slots of the items sharing it (module docstring, _bands)
         self._bands = BandIndex()
         self._store = _SignatureStore(num_perm)
@@ -804,7 +934,7 @@ class EventGrouper:
     def signature_of(self, item_id: int) -> np.ndarray | None:
         """A copy of an indexed item's signature row (to store with ``signature_to_bytes``)."""
         entry = self._entries.get(item_id)
-        return self._store.rows[entry.slot].copy() if entry else None
+        return self._store.row(entry.slot).copy() if entry else None
 
     def take_merges(self) -> list[Merge]:
         """The merges made since the last call, in the order made (and forget them)."""
@@ -886,10 +1016,10 @@ class EventGrouper:
         already-evicted or merged-away new events are ignored.
         """
         for new_event, event_id in ids.items():
-            ref = self._events.pop(new_event, None)
+            ref = self._founded.pop(new_event.seed_item_id, None)
             if ref is None:
                 continue
-            ref.label = event_id
+            ref.stored_id = event_id
             ref.ids = (*ref.ids, event_id)
             # If the caller folded the new event into an existing one, both
             # refs now carry the same label; add() keeps using the existing one.
@@ -913,17 +1043,17 @@ class EventGrouper:
         return len(evicted)
 
     def memory_bytes(self) -> int:
-        """A rough size of the index: the signature matrix and band runs as allocated, plus an estimate per
+        """A rough size of the index: the signature blocks and band runs as allocated, plus an estimate per
         entry, event and term-vector word (fitted to ``tracemalloc`` on ``bench/events.py``'s items)."""
-        per_entry = 650  # _Entry, its order tuple and float, _entries and key-index slots, its keys and numbers
-        per_event = 230  # _EventRef, its label and _events slot
-        per_word = 30  # the entry's word tuple slot and weight, share of _by_word lists and of shared profiles
-        words = sum(len(entry.words) for entry in self._entries.values())
+        per_entry = 780  # _Entry, its order tuple, float and slot, _entries and key-index slots, its keys and numbers
+        per_event = 130  # _EventRef and its registry slot
+        per_word = 15  # the packed id and weight, share of _by_word lists and of shared profiles
+        words = sum((len(entry.terms) - 2) >> 1 for entry in self._entries.values() if entry.terms)
         return (
             self._store.nbytes
             + self._bands.nbytes
             + per_entry * len(self._entries)
-            + per_event * len(self._events)
+            + per_event * (len(self._events) + len(self._founded))
             + per_word * words
         )
 
@@ -937,7 +1067,7 @@ class EventGrouper:
         rows = np.empty((len(items), self.num_perm), dtype=SIGNATURE_DTYPE)
         texts: list[str] = []
         numbers: list[frozenset[str]] = []
-        title_keys: list[str | None] = []
+        title_keys: list[bytes | None] = []
         missing: list[int] = []
         for index, item in enumerate(items):
             cleaned = clean_title(item.title) if item.title else ""
@@ -946,7 +1076,7 @@ class EventGrouper:
             numbers.append(named)
             key = title_key_of_clean(cleaned) if cleaned else None
             # Interned: reposts keep their original's title, and every entry holds its key.
-            title_keys.append(sys.intern(key) if key is not None and key != self._source_key(item.source) else None)
+            title_keys.append(_title_bytes(key) if key is not None and key != self._source_key(item.source) else None)
             if item.signature is None:
                 missing.append(index)
                 continue
@@ -966,8 +1096,8 @@ class EventGrouper:
         for index, item_keys in zip(long_enough, key_rows.tolist(), strict=True):
             keys[index] = item_keys
         vectors = self._terms(items, long_enough) if terms else [None] * len(items)
-        urls = [canonical_url(item.url) for item in items]
-        parents = [canonical_url(item.in_reply_to) if item.in_reply_to else None for item in items]
+        urls = [_url_bytes(canonical_url(item.url)) for item in items]
+        parents = [_url_bytes(canonical_url(item.in_reply_to)) if item.in_reply_to else None for item in items]
         prepared = [
             _Prepared(urls[i], title_keys[i], rows[i], keys[i], vectors[i], numbers[i], len(texts[i]), parents[i])
             for i in range(len(items))
@@ -1013,20 +1143,40 @@ class EventGrouper:
         vectors = self._terms([item for _, item in pending], list(range(len(pending))))
         for (entry, _), terms in zip(pending, vectors, strict=True):
             if terms is not None:
-                entry.words, entry.weights, entry.evidence, entry.norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
-                self._join_profile(entry)
+                entry.terms = self._vocabulary.pack(terms)
+                self._join_profile(entry, terms)
 
     def _unband(self, entries: list[_Entry]) -> None:
         """Take these entries' keys out of the band index (their keys come again from their stored rows)."""
         if entries:
             slots = np.array([entry.slot for entry in entries], dtype=np.int32)
-            self._bands.remove(band_keys(self._store.rows[slots], self.bands, self.rows_per_band), slots)
+            self._bands.remove(band_keys(self._store.gather(slots.tolist()), self.bands, self.rows_per_band), slots)
 
     def _event_ref(self, label: EventLabel, seed: tuple[float, int] | None = None) -> _EventRef:
-        ref = self._events.get(label)
+        ref = self._events.get(label) if isinstance(label, int) else self._founded.get(label.seed_item_id)
         if ref is None:
-            ref = self._events[label] = _EventRef(label, seed)
+            ref = _EventRef(label, seed)
+            self._register(ref)
         return ref
+
+    def _register(self, ref: _EventRef) -> None:
+        """Make ``ref`` the event found under its label."""
+        if ref.stored_id is not None:
+            self._events[ref.stored_id] = ref
+        else:
+            assert ref.seed is not None
+            self._founded[ref.seed[1]] = ref
+
+    def _unregister(self, ref: _EventRef, also: _EventRef | None = None) -> None:
+        """Forget the event found under ``ref``'s label if that is ``ref`` (or ``also``)."""
+        if ref.stored_id is not None:
+            registry, key = self._events, ref.stored_id
+        else:
+            assert ref.seed is not None
+            registry, key = self._founded, ref.seed[1]
+        found = registry.get(key)
+        if found is not None and (found is ref or found is also):
+            del registry[key]
 
     def _source_key(self, source: str) -> str | None:
         if source not in self._source_keys:
@@ -1132,7 +1282,7 @@ class EventGrouper:
             ref, other = joined.live(), tie.event.live()
             if ref is other or self._kept_apart(ref, other):
                 continue
-            if _profile_similarity(ref, other) < self.merge_min_similarity:
+            if _profile_similarity(ref, other, self._vocabulary) < self.merge_min_similarity:
                 # An item can resemble two unrelated events at once (a digest
                 # quoting both stories); the events themselves must be alike.
                 continue
@@ -1149,43 +1299,43 @@ class EventGrouper:
 
     def _fold(self, survivor: _EventRef, absorbed: _EventRef) -> None:
         """Make one event of two: the smaller's members and profile move into the larger, which takes the survivor's label."""
-        label, seed = survivor.label, survivor.seed
+        stored_id, seed = survivor.stored_id, survivor.seed
         big, small = (survivor, absorbed) if survivor.size >= absorbed.size else (absorbed, survivor)
-        for event_label in (absorbed.label, survivor.label):
-            if self._events.get(event_label) in (big, small):
-                del self._events[event_label]
+        for ref in (absorbed, survivor):
+            self._unregister(ref, also=absorbed if ref is survivor else survivor)
         entries = self._entries
         for item_id in small.member_ids():
             entry = entries[item_id]
             entry.event = big
             big.add_member(entry.order)
-        _materialize(big)
-        _materialize(small)
-        profile, by_word = big.profile, self._by_word
+        vocabulary = self._vocabulary
+        _materialize(big, vocabulary)
+        _materialize(small, vocabulary)
+        sums, by_word = big.sums, self._by_word
+        profile = sums.profile
         # Out of small first, so that a compaction of a holder list on the way sees who holds what.
-        small_profile, small.profile = small.profile, _UNSET
-        for word, weight in small_profile.items():
+        small_sums, small.sums = small.sums, _NO_SUMS
+        for word, weight in small_sums.profile.items():
             held = profile.get(word)
             profile[word] = (held or 0) + weight
             holders = by_word.get(word)
             if holders is not None:  # an evidence word
                 holders.count -= 1
                 if held is None:
-                    holders.add(big, word)
-        big.norm2 = sum(weight * weight for weight in profile.values())
-        for number, held in small.numbers.items():
-            big.numbers[number] = big.numbers.get(number, 0) + held
-        for word, held in small.holders.items():
-            big.holders[word] = big.holders.get(word, 0) + held
-        for place, held in small.places.items():
-            big.places[place] = big.places.get(place, 0) + held
-        big.pointed += small.pointed
+                    holders.add(big, word, vocabulary)
+        sums.norm2 = sum(weight * weight for weight in profile.values())
+        for number, held in small_sums.numbers.items():
+            sums.numbers[number] = sums.numbers.get(number, 0) + held
+        for word, held in small_sums.holders.items():
+            sums.holders[word] = sums.holders.get(word, 0) + held
+        for place, held in small_sums.places.items():
+            sums.places[place] = sums.places.get(place, 0) + held
+        sums.pointed += small_sums.pointed
         big.ids += small.ids
         big.latest = max(filter(None, (big.latest, small.latest)), default=None)
-        big.label, big.seed = label, seed
-        small.members, small.profile, small.norm2, small.numbers, small.alias = {}, _UNSET, 0, _UNSET, big
-        small.holders, small.places, small.pointed = _UNSET, _UNSET, 0
-        self._events[label] = big
+        big.stored_id, big.seed = stored_id, seed
+        small.members, small.alias = {}, big
+        self._register(big)
 
     def _closest_per_event(
         self,
@@ -1216,7 +1366,7 @@ class EventGrouper:
             if comparable:
                 # Compared texts decide, short ones then count no more: also when every compared
                 # one names other figures (``numbers``), so a short post cannot bridge two days.
-                similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in comparable]])
+                similarities = jaccard_estimates(row, self._store.gather([entry.slot for entry in comparable]))
                 floor = self.title_min_similarity
                 similarity = {
                     entry.item_id: value
@@ -1350,7 +1500,7 @@ class EventGrouper:
             held_by = by_word.get(word)
             if held_by is None or held_by.count > cap:
                 continue
-            holders = held_by.live(word)
+            holders = self._live_holders(word, held_by)
             ref = max(holders, key=lambda holder: (_held(holder, word), holder.latest or (0.0, 0)))
             held = _held(ref, word)
             if held >= least and held >= share * sum(_held(other, word) for other in holders):
@@ -1362,9 +1512,10 @@ class EventGrouper:
         ``profile_min_shared`` evidence words), without its threshold."""
         by_word, cap = self._by_word, self.profile_max_events
         dot = shared = 0
+        word_ids = self._vocabulary.ids
         for index in range(terms.evidence):
             word = terms.words[index]
-            weight = _weight(ref, word)
+            weight = _weight(ref, word, word_ids)
             if weight is not None and by_word[word].count <= cap:
                 dot += terms.weights[index] * weight
                 shared += 1
@@ -1384,7 +1535,7 @@ class EventGrouper:
             near = [entry for entry in near if not self._numbers_differ(numbers, entry.numbers)]
         if not near:
             return []
-        similarities = jaccard_estimates(row, self._store.rows[[entry.slot for entry in near]])
+        similarities = jaccard_estimates(row, self._store.gather([entry.slot for entry in near]))
         ranked = sorted(
             (-similarity, abs(entry.timestamp - timestamp), entry.item_id, entry)
             for entry, similarity in zip(near, similarities.tolist(), strict=True)
@@ -1408,16 +1559,22 @@ class EventGrouper:
         by_word, cap = self._by_word, self.profile_max_events
         dots: dict[_EventRef, int] = {}
         shared: dict[_EventRef, int] = {}
-        words, weights = terms.words, terms.weights
+        words, weights, vocabulary = terms.words, terms.weights, self._vocabulary
         for index in range(terms.evidence):
             word = words[index]
             held_by = by_word.get(word)
             if held_by is None or held_by.count > cap:
                 continue
             weight = weights[index]
-            for ref in held_by.live(word):
+            word_id = vocabulary.ids[word]
+            for ref in self._live_holders(word, held_by):
                 solo = ref.solo
-                held = ref.profile[word] if solo is None else solo.weights[solo.words.index(word)]
+                if solo is None:
+                    held = ref.sums.profile[word]
+                else:  # _packed_weight, inlined: the holders hold the word
+                    packed = solo.terms
+                    size = (len(packed) - 2) >> 1
+                    held = packed[size + packed.index(word_id, 0, size)]
                 dots[ref] = dots.get(ref, 0) + weight * held
                 shared[ref] = shared.get(ref, 0) + 1
         floor = self.profile_merge_threshold if floor is None else floor
@@ -1434,6 +1591,23 @@ class EventGrouper:
                 ranked.append((-score, -latest[0], -latest[1], ref))
         ranked.sort(key=lambda rank: rank[:3])
         return [_Tie(JOINED_BY_PROFILE, ref, ref.latest[1] if ref.latest else 0, -negative) for negative, _, _, ref in ranked]
+
+    def _live_holders(self, word: str, held_by: _Holders) -> list[_EventRef]:
+        """The events holding an evidence word (``held_by`` its entry in ``_by_word``), listing them
+        again if the word had too many holders to keep a list (``_Holders``)."""
+        if held_by.refs is None:
+            word_id = self._vocabulary.ids[word]
+            found: dict[_EventRef, None] = {}
+            entries = self._entries
+            for order in self._profile_expiry:
+                entry = entries.get(order[1])
+                if entry is None or entry.order is not order or not entry.in_profile:
+                    continue  # a record the heap keeps of an entry gone or out of the profile
+                if entry.event not in found and _holds(entry.event, word, word_id):
+                    found[entry.event] = None
+            held_by.refs = list(found)
+            assert len(held_by.refs) == held_by.count, "the holders of a word are those its count counts"
+        return held_by.live(word, self._vocabulary)
 
     def _numbers_differ(self, numbers: frozenset[str], other: Collection[str]) -> bool:
         """Whether two texts name different numbers: both name at least ``numbers_min_compared`` and the
@@ -1457,26 +1631,28 @@ class EventGrouper:
             if entry is not None and entry.order is order and entry.in_profile:
                 self._leave_profile(entry)
 
-    def _join_profile(self, entry: _Entry) -> None:
-        ref, by_word = entry.event, self._by_word
+    def _join_profile(self, entry: _Entry, terms: _Terms) -> None:
+        """Add a member to its event's profile; ``terms`` is its term vector as ``entry.terms`` packs it."""
+        ref, by_word, vocabulary = entry.event, self._by_word, self._vocabulary
         entry.in_profile = True
         heapq.heappush(self._profile_expiry, entry.order)
-        if ref.solo is None and not ref.profile:
+        words, weights, evidence, norm2 = terms.words, terms.weights, terms.evidence, terms.norm2
+        if ref.solo is None and not ref.sums.profile:
             # The first member in the profile: the event's sums are its own (_EventRef.solo).
             ref.solo = entry
-            ref.profile = ref.numbers = ref.holders = ref.places = _UNSET
-            for word in entry.words[: entry.evidence]:
+            ref.sums = _NO_SUMS
+            for word in words[:evidence]:
                 holders = by_word.get(word)
                 if holders is None:
                     by_word[word] = _Holders(ref)
                 else:
-                    holders.add(ref, word)
+                    holders.add(ref, word, vocabulary)
             return
-        _materialize(ref)
-        profile = ref.profile
+        _materialize(ref, vocabulary)
+        sums = ref.sums
+        profile = sums.profile
         dot = 0
-        evidence = entry.evidence
-        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+        for position, (word, weight) in enumerate(zip(words, weights, strict=True)):
             held = profile.get(word)
             if held is None:
                 profile[word] = weight
@@ -1485,32 +1661,33 @@ class EventGrouper:
                     if holders is None:
                         by_word[word] = _Holders(ref)
                     else:
-                        holders.add(ref, word)
+                        holders.add(ref, word, vocabulary)
             else:
                 dot += held * weight
                 profile[word] = held + weight
-        ref.norm2 += 2 * dot + entry.norm2
-        numbers = ref.numbers
+        sums.norm2 += 2 * dot + norm2
+        numbers = sums.numbers
         for number in entry.numbers:
             numbers[number] = numbers.get(number, 0) + 1
-        _count_anchoring(ref, entry, 1)
+        _count_anchoring(ref, entry, words[:evidence], 1)
 
     def _leave_profile(self, entry: _Entry) -> None:
         ref, by_word = entry.event, self._by_word
         entry.in_profile = False
+        words, weights, evidence, norm2 = self._vocabulary.unpack(entry.terms)
         if ref.solo is entry:
             ref.solo = None
-            for word in entry.words[: entry.evidence]:
+            for word in words[:evidence]:
                 holders = by_word[word]
                 holders.count -= 1
                 if not holders.count:
                     del by_word[word]
             _forget_terms(entry)
             return
-        profile = ref.profile
+        sums = ref.sums
+        profile = sums.profile
         dot = 0
-        evidence = entry.evidence
-        for position, (word, weight) in enumerate(zip(entry.words, entry.weights, strict=True)):
+        for position, (word, weight) in enumerate(zip(words, weights, strict=True)):
             held = profile[word]
             dot += held * weight
             if held == weight:
@@ -1522,15 +1699,15 @@ class EventGrouper:
                         del by_word[word]
             else:
                 profile[word] = held - weight
-        ref.norm2 += entry.norm2 - 2 * dot
-        numbers = ref.numbers
+        sums.norm2 += norm2 - 2 * dot
+        numbers = sums.numbers
         for number in entry.numbers:
             held = numbers[number]
             if held == 1:
                 del numbers[number]
             else:
                 numbers[number] = held - 1
-        _count_anchoring(ref, entry, -1)
+        _count_anchoring(ref, entry, words[:evidence], -1)
         _forget_terms(entry)
 
     def _index(
@@ -1551,13 +1728,14 @@ class EventGrouper:
         slot = self._store.put(ready.row)
         entry = _Entry(
             item_id, timestamp, ref, ready.url_key, ready.title_key, slot, keys is not None,
-            item.topic_keys, ready.terms, ready.numbers, ready.parent_key, order,
+            item.topic_keys, self._vocabulary.pack(ready.terms) if ready.terms else None, ready.numbers,
+            ready.parent_key, order,
         )  # fmt: skip
         self._store.owners[slot] = entry
         self._entries[item_id] = entry
         ref.add_member(entry.order)
-        if entry.words:
-            self._join_profile(entry)
+        if ready.terms is not None:
+            self._join_profile(entry, ready.terms)
         if ready.url_key is not None:
             file_under(self._by_url, ready.url_key, item_id)
         if ready.parent_key is not None:
@@ -1595,11 +1773,25 @@ class EventGrouper:
             del ref.members[item_id]
             if ref.latest is not None and ref.latest[1] == item_id:
                 ref.latest = max((self._entries[member].order for member in ref.members), default=None)
-        if not ref.size and self._events.get(ref.label) is ref:
-            del self._events[ref.label]
+        if not ref.size:
+            self._unregister(ref)
 
 
 _NO_IDS: frozenset[int] = frozenset()
+
+_IndexKey = TypeVar("_IndexKey", str, bytes)
+
+
+def _url_bytes(url: str | None) -> bytes | None:
+    """A canonical URL as the grouper keeps it: UTF-8 bytes, 16 bytes less than the (ASCII) str."""
+    return None if url is None else url.encode("utf-8", "surrogatepass")
+
+
+def _title_bytes(key: str) -> bytes:
+    """A title key as the grouper keeps it: UTF-16 bytes, about 40 bytes less than the str (a Chinese
+    str takes 2 bytes a character as UTF-16 does, beside a header of 74 bytes to bytes' 33).
+    """
+    return key.encode("utf-16-le", "surrogatepass")
 
 
 def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
@@ -1609,18 +1801,19 @@ def _owner(owners: list[_Entry | None], slot: int) -> _Entry:
     return entry
 
 
-def _count_anchoring(ref: _EventRef, entry: _Entry, step: int) -> None:
+def _count_anchoring(ref: _EventRef, entry: _Entry, evidence_words: Sequence[str], step: int) -> None:
     """Add (``step`` 1) or take out (-1) a member's evidence words, risk point and places in the event's counts."""
-    _count(ref.holders, entry.words[: entry.evidence], step)
+    sums = ref.sums
+    _count(sums.holders, evidence_words, step)
     places = _places_of(entry)
-    _count(ref.places, places, step)
+    _count(sums.places, places, step)
     if len(places) < len(entry.topic_keys):
-        ref.pointed += step
+        sums.pointed += step
 
 
 def _forget_terms(entry: _Entry) -> None:
     """Drop an entry's term vector once it has left the profile window: nothing reads it again there."""
-    entry.words, entry.weights, entry.evidence, entry.norm2 = (), _NO_WEIGHTS, 0, 0
+    entry.terms = _NO_TERMS
 
 
 def _places_of(entry: _Entry) -> list[str]:
@@ -1628,52 +1821,49 @@ def _places_of(entry: _Entry) -> list[str]:
     return [key.rpartition("@")[2] for key in entry.topic_keys if not key.startswith(POINT_KEY_PREFIX)]
 
 
-def _materialize(ref: _EventRef) -> None:
+def _materialize(ref: _EventRef, vocabulary: _Vocabulary) -> None:
     """Give an event dicts of its own for its profile sums (holding its solo member's, if it has one)."""
-    if ref.profile is not _UNSET:
+    if ref.sums is not _NO_SUMS:
         return
     solo = ref.solo
-    ref.profile, ref.numbers, ref.holders, ref.places = {}, {}, {}, {}
-    ref.norm2 = ref.pointed = 0
+    sums = ref.sums = _Sums()
     if solo is None:
         return
     ref.solo = None
-    ref.profile.update(zip(solo.words, solo.weights, strict=True))
-    ref.norm2 = solo.norm2
-    ref.numbers.update(dict.fromkeys(solo.numbers, 1))
-    _count_anchoring(ref, solo, 1)
+    words, weights, evidence, sums.norm2 = vocabulary.unpack(solo.terms)
+    sums.profile.update(zip(words, weights, strict=True))
+    sums.numbers.update(dict.fromkeys(solo.numbers, 1))
+    _count_anchoring(ref, solo, words[:evidence], 1)
 
 
-def _weight(ref: _EventRef, word: str) -> int | None:
-    """The event's profile weight of a word (None if its profile lacks it)."""
+def _weight(ref: _EventRef, word: str, word_ids: Mapping[str, int]) -> int | None:
+    """The event's profile weight of a word (None if its profile lacks it); ``word_ids`` the vocabulary's."""
     solo = ref.solo
     if solo is None:
-        return ref.profile.get(word)
-    try:
-        return solo.weights[solo.words.index(word)]
-    except ValueError:
-        return None
+        return ref.sums.profile.get(word)
+    word_id = word_ids.get(word)
+    return None if word_id is None else _packed_weight(solo.terms, word_id)
 
 
 def _held(ref: _EventRef, word: str) -> int:
     """How many members in the event's profile use an evidence word the event holds (``_by_word``)."""
-    return 1 if ref.solo is not None else ref.holders[word]
+    return 1 if ref.solo is not None else ref.sums.holders[word]
 
 
 def _numbers(ref: _EventRef) -> Collection[str]:
     """The numbers the event's members in the profile name."""
-    return ref.solo.numbers if ref.solo is not None else ref.numbers
+    return ref.solo.numbers if ref.solo is not None else ref.sums.numbers
 
 
 def _norm2(ref: _EventRef) -> int:
-    return ref.solo.norm2 if ref.solo is not None else ref.norm2
+    return _packed_norm2(ref.solo.terms) if ref.solo is not None else ref.sums.norm2
 
 
 def _places(ref: _EventRef) -> tuple[Collection[str], int]:
     """The specific places the event's members in the profile name, and how many of them name a risk point."""
     solo = ref.solo
     if solo is None:
-        return ref.places, ref.pointed
+        return ref.sums.places, ref.sums.pointed
     places = _places_of(solo)
     return places, int(len(places) < len(solo.topic_keys))
 
@@ -1698,38 +1888,41 @@ def _count(counts: dict[str, int], keys: Iterable[str], step: int) -> None:
             del counts[key]
 
 
-def _profile_similarity(a: _EventRef, b: _EventRef) -> float:
+def _profile_similarity(a: _EventRef, b: _EventRef, vocabulary: _Vocabulary) -> float:
     """Cosine similarity of two events' profiles (0.0 when either is empty)."""
     a_norm2, b_norm2 = _norm2(a), _norm2(b)
     if not a_norm2 or not b_norm2:
         return 0.0
-    a_profile, b_profile = _profile(a), _profile(b)
+    a_profile, b_profile = _profile(a, vocabulary), _profile(b, vocabulary)
     small, big = (a_profile, b_profile) if len(a_profile) <= len(b_profile) else (b_profile, a_profile)
     dot = sum(weight * big.get(word, 0) for word, weight in small.items())
     return dot / math.sqrt(a_norm2 * b_norm2)
 
 
-def _profile(ref: _EventRef) -> Mapping[str, int]:
+def _profile(ref: _EventRef, vocabulary: _Vocabulary) -> Mapping[str, int]:
     solo = ref.solo
-    return ref.profile if solo is None else dict(zip(solo.words, solo.weights, strict=True))
+    if solo is None:
+        return ref.sums.profile
+    words, weights, _, _ = vocabulary.unpack(solo.terms)
+    return dict(zip(words, weights, strict=True))
 
 
 def _survival_rank(ref: _EventRef) -> tuple[int, float, int]:
     """Sort key putting the survivor of a merge first: stored events (lowest id first), then the earliest seed."""
-    if isinstance(ref.label, int):
-        return (0, 0.0, ref.label)
-    seed = ref.seed or (math.inf, ref.label.seed_item_id)
-    return (1, seed[0], seed[1])
+    if ref.stored_id is not None:
+        return (0, 0.0, ref.stored_id)
+    assert ref.seed is not None
+    return (1, ref.seed[0], ref.seed[1])
 
 
-def _ids_under(index: dict[str, int | list[int]], key: str) -> list[int]:
+def _ids_under(index: Mapping[_IndexKey, int | list[int]], key: _IndexKey) -> list[int]:
     held = index.get(key)
     if held is None:
         return []
     return [held] if isinstance(held, int) else held
 
 
-def _discard(index: dict[str, int | list[int]], key: str, item_id: int) -> None:
+def _discard(index: dict[_IndexKey, int | list[int]], key: _IndexKey, item_id: int) -> None:
     held = index.get(key)
     if held is None:
         return
