@@ -506,6 +506,8 @@ class _Runs:
         """``span`` of each non-empty ``(start, end)`` in ``pairs``: one call for a document's hits."""
         outputs, runs = self.outputs, self.runs
         mapped: list[tuple[int, int]] = []
+        # _span inlined for the start and for end - 1: the point of this
+        # method is a loop without calls over every hit of a document.
         for start, end in pairs:
             at = bisect_right(outputs, start) - 1
             if at < 0:
