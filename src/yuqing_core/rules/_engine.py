@@ -862,21 +862,22 @@ class _Scan:
         separator = self.separator
         # Title matches start before the separator, text matches after it.
         split = bisect_left(ordered, separator, key=_start)
-        title_spans = [(start, end) for _pid, start, end in ordered[:split]]
+        title_matches, text_matches = ordered[:split], ordered[split:]
+        title_spans = [(start, end) for _pid, start, end in title_matches]
         shift = separator + 1
-        text_spans = [(start - shift, end - shift) for _pid, start, end in ordered[split:]]
+        text_spans = [(start - shift, end - shift) for _pid, start, end in text_matches]
         if not self.raw:
             if title_spans:
                 title_spans = self._map("title").spans(title_spans)
             if text_spans:
                 text_spans = self._map("text").spans(text_spans)
         hits = [
-            (match[0], _tuple_new(TermHit, (labels[match[0]], "title", start, end)))
-            for match, (start, end) in zip(ordered[:split], title_spans, strict=True)
+            (pid, _tuple_new(TermHit, (labels[pid], "title", start, end)))
+            for (pid, _start, _end), (start, end) in zip(title_matches, title_spans, strict=True)
         ]
         hits += [
-            (match[0], _tuple_new(TermHit, (labels[match[0]], "text", start, end)))
-            for match, (start, end) in zip(ordered[split:], text_spans, strict=True)
+            (pid, _tuple_new(TermHit, (labels[pid], "text", start, end)))
+            for (pid, _start, _end), (start, end) in zip(text_matches, text_spans, strict=True)
         ]
         self.memo["term hits"] = hits
         return hits
@@ -924,10 +925,6 @@ class _Scan:
         # Whitespace and ellipses tidied, nothing else moved.
         scanned = self.scanned[: self.separator] if field == "title" else self.scanned[self.separator + 1 :]
         return tidied_offset_map(original, scanned)
-
-
-def _hit_order(hit: TermHit) -> tuple[int, int, int, str]:
-    return (_FIELD_ORDER[hit.field], hit.start, hit.end, hit.term)
 
 
 # A frozen dataclass sets each field through object.__setattr__ in __init__;
